@@ -1,0 +1,244 @@
+// Package config loads fivec's configuration from the environment and an
+// optional YAML file, validates it once at start-up, and hands it down by value.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultAPIBase is the real WeChat API host.
+const DefaultAPIBase = "https://api.weixin.qq.com"
+
+// Config is everything fivec reads at start-up. The env names in the struct
+// tags are a contract: deployments depend on them.
+type Config struct {
+	Addr          string
+	DBDriver      string
+	DBDSN         string
+	AppID         string
+	AppSecret     string
+	Token         string
+	AESKey        string
+	APIBase       string
+	StableToken   bool
+	RedisURL      string
+	AdminPassword string
+	TimeZone      string
+	WelcomeText   string
+	ReplyDeadline time.Duration
+	// PublicURL is where the console is reached (printed at start-up and used
+	// by the sandbox to post callbacks to itself).
+	PublicURL string
+
+	// Location is TimeZone, parsed by Validate.
+	Location *time.Location
+}
+
+// Sandbox reports whether fivec runs without a real WeChat account: the fake
+// API is mounted in-process and the console offers a fan simulator.
+func (c Config) Sandbox() bool { return c.AppID == "" }
+
+// Defaults returns the configuration a bare `go run ./cmd/fivec` uses.
+func Defaults() Config {
+	return Config{
+		Addr:          ":8080",
+		DBDriver:      "sqlite",
+		DBDSN:         "fivec.db",
+		APIBase:       DefaultAPIBase,
+		TimeZone:      "Asia/Shanghai",
+		WelcomeText:   "感谢关注！回复任意问题，我们会尽快为您解答。",
+		ReplyDeadline: 4500 * time.Millisecond,
+	}
+}
+
+// Load builds the configuration: defaults, then the YAML file (if path is not
+// empty; its keys are the env names), then the environment, which wins.
+func Load(path string, getenv func(string) string) (Config, error) {
+	cfg := Defaults()
+	values := map[string]string{}
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config file %s: %w", path, err)
+		}
+		var file map[string]any
+		if err := yaml.Unmarshal(raw, &file); err != nil {
+			return cfg, fmt.Errorf("config file %s: not valid YAML: %v", path, err)
+		}
+		for k, v := range file {
+			if !knownKey(k) {
+				return cfg, fmt.Errorf("config file %s: unknown key %s", path, k)
+			}
+			values[k] = fmt.Sprint(v)
+		}
+	}
+	for _, f := range fields() {
+		if v := getenv(f.env); v != "" {
+			values[f.env] = v
+		}
+	}
+	for _, f := range fields() {
+		v, ok := values[f.env]
+		if !ok {
+			continue
+		}
+		if err := f.set(&cfg, strings.TrimSpace(v)); err != nil {
+			return cfg, fmt.Errorf("%s: %v", f.env, err)
+		}
+	}
+	return cfg, nil
+}
+
+var aesKeyPattern = regexp.MustCompile(`^[A-Za-z0-9]{43}$`)
+
+// Validate checks the configuration and returns an error naming the variable
+// and what is wrong. It also fills Location.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(env, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", env, fmt.Sprintf(format, a...)))
+	}
+	switch c.DBDriver {
+	case "sqlite", "mysql":
+	default:
+		bad("FIVEC_DB_DRIVER", "unknown driver %q (want sqlite or mysql)", c.DBDriver)
+	}
+	if c.DBDSN == "" {
+		bad("FIVEC_DB_DSN", "must not be empty")
+	}
+	if c.AESKey != "" && !aesKeyPattern.MatchString(c.AESKey) {
+		bad("FIVEC_WECHAT_AES_KEY", "an EncodingAESKey is 43 characters of [A-Za-z0-9], got %d characters", len(c.AESKey))
+	}
+	if c.AppID != "" {
+		if c.AppSecret == "" {
+			bad("FIVEC_WECHAT_APPSECRET", "required when FIVEC_WECHAT_APPID is set")
+		}
+		if c.Token == "" {
+			bad("FIVEC_WECHAT_TOKEN", "required when FIVEC_WECHAT_APPID is set")
+		}
+	}
+	if u, err := url.Parse(c.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("FIVEC_WECHAT_API_BASE", "not an http(s) URL")
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			bad("FIVEC_REDIS_URL", "not a redis:// URL")
+		}
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
+		bad("FIVEC_ADMIN_PASSWORD", "must be at least 8 characters")
+	}
+	if c.ReplyDeadline <= 0 || c.ReplyDeadline > 4800*time.Millisecond {
+		bad("FIVEC_REPLY_DEADLINE", "must be between 1ms and 4.8s (WeChat waits 5s), got %s", c.ReplyDeadline)
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		bad("FIVEC_TIMEZONE", "unknown time zone %q", c.TimeZone)
+	}
+	c.Location = loc
+	if c.Addr == "" {
+		bad("FIVEC_ADDR", "must not be empty")
+	}
+	return errors.Join(errs...)
+}
+
+// String renders the configuration for logs with secrets masked.
+func (c Config) String() string {
+	var b strings.Builder
+	for i, f := range fields() {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		v := f.get(c)
+		if f.secret && v != "" {
+			v = "***"
+		}
+		if f.env == "FIVEC_DB_DSN" {
+			v = MaskDSN(v)
+		}
+		fmt.Fprintf(&b, "%s=%s", f.env, v)
+	}
+	return b.String()
+}
+
+// MaskDSN hides the password in a MySQL DSN (user:pass@tcp(...)/db).
+func MaskDSN(dsn string) string {
+	at := strings.LastIndex(dsn, "@")
+	colon := strings.Index(dsn, ":")
+	if at < 0 || colon < 0 || colon > at {
+		return dsn
+	}
+	return dsn[:colon+1] + "***" + dsn[at:]
+}
+
+type field struct {
+	env    string
+	secret bool
+	get    func(Config) string
+	set    func(*Config, string) error
+}
+
+func str(p func(*Config) *string) (func(Config) string, func(*Config, string) error) {
+	return func(c Config) string { return *p(&c) },
+		func(c *Config, v string) error { *p(c) = v; return nil }
+}
+
+func fields() []field {
+	mk := func(env string, secret bool, p func(*Config) *string) field {
+		g, s := str(p)
+		return field{env: env, secret: secret, get: g, set: s}
+	}
+	return []field{
+		mk("FIVEC_ADDR", false, func(c *Config) *string { return &c.Addr }),
+		mk("FIVEC_DB_DRIVER", false, func(c *Config) *string { return &c.DBDriver }),
+		mk("FIVEC_DB_DSN", false, func(c *Config) *string { return &c.DBDSN }),
+		mk("FIVEC_WECHAT_APPID", false, func(c *Config) *string { return &c.AppID }),
+		mk("FIVEC_WECHAT_APPSECRET", true, func(c *Config) *string { return &c.AppSecret }),
+		mk("FIVEC_WECHAT_TOKEN", true, func(c *Config) *string { return &c.Token }),
+		mk("FIVEC_WECHAT_AES_KEY", true, func(c *Config) *string { return &c.AESKey }),
+		mk("FIVEC_WECHAT_API_BASE", false, func(c *Config) *string { return &c.APIBase }),
+		{env: "FIVEC_WECHAT_STABLE_TOKEN",
+			get: func(c Config) string { return strconv.FormatBool(c.StableToken) },
+			set: func(c *Config, v string) error {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return fmt.Errorf("want true or false, got %q", v)
+				}
+				c.StableToken = b
+				return nil
+			}},
+		mk("FIVEC_REDIS_URL", true, func(c *Config) *string { return &c.RedisURL }),
+		mk("FIVEC_ADMIN_PASSWORD", true, func(c *Config) *string { return &c.AdminPassword }),
+		mk("FIVEC_TIMEZONE", false, func(c *Config) *string { return &c.TimeZone }),
+		mk("FIVEC_WELCOME_TEXT", false, func(c *Config) *string { return &c.WelcomeText }),
+		{env: "FIVEC_REPLY_DEADLINE",
+			get: func(c Config) string { return c.ReplyDeadline.String() },
+			set: func(c *Config, v string) error {
+				d, err := time.ParseDuration(v)
+				if err != nil {
+					return fmt.Errorf("want a duration such as 4.5s, got %q", v)
+				}
+				c.ReplyDeadline = d
+				return nil
+			}},
+		mk("FIVEC_PUBLIC_URL", false, func(c *Config) *string { return &c.PublicURL }),
+	}
+}
+
+func knownKey(k string) bool {
+	for _, f := range fields() {
+		if f.env == k {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,359 @@
+package callback
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+	"github.com/silenceper/wechat/v2/util"
+
+	"github.com/fivec/fivec/metrics"
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/wechat"
+)
+
+// MaxBody is the largest callback body accepted (413 above).
+const MaxBody = 1 << 20
+
+// Handler serves GET and POST /wechat.
+type Handler struct {
+	Store    *models.Store
+	WX       *wechat.Client
+	Sender   *wechat.Sender
+	Pipeline *Pipeline
+	// Deadline bounds the pipeline; past it the callback answers "success"
+	// and the reply follows as a customer-service message.
+	Deadline time.Duration
+	Log      *slog.Logger
+	Metrics  *metrics.Metrics
+
+	bg sync.WaitGroup // deferred and follow-up sends
+}
+
+// Wait blocks until background sends started by callbacks have finished.
+func (h *Handler) Wait() { h.bg.Wait() }
+
+// Verify answers WeChat's URL check: echo echostr when the signature holds.
+func (h *Handler) Verify(c *gin.Context) {
+	if !h.validSignature(c.Request) {
+		c.String(http.StatusForbidden, "bad signature")
+		return
+	}
+	c.String(http.StatusOK, c.Query("echostr"))
+}
+
+// Receive handles one pushed message or event.
+func (h *Handler) Receive(c *gin.Context) {
+	start := time.Now()
+	mode := "plain"
+	defer func() {
+		h.Metrics.CallbackSeconds.WithLabelValues(mode).Observe(time.Since(start).Seconds())
+	}()
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			c.String(http.StatusRequestEntityTooLarge, "body too large")
+			return
+		}
+		c.String(http.StatusBadRequest, "unreadable body")
+		return
+	}
+	if !h.validSignature(c.Request) {
+		c.String(http.StatusForbidden, "bad signature")
+		return
+	}
+	if c.Query("encrypt_type") == "aes" {
+		mode = "safe"
+		if status, msg := h.checkEnvelope(c.Request, body); status != 0 {
+			c.String(status, msg)
+			return
+		}
+	}
+
+	// The SDK parses, decrypts and renders; a buffer stands in for the
+	// response so that fivec decides what WeChat finally receives.
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	buf := &bufferedWriter{header: http.Header{}}
+	srv := h.WX.OA.GetServer(c.Request, buf)
+	var (
+		handled, bad bool
+		passive      *message.Reply
+		followUps    []models.Reply
+	)
+	srv.SetMessageHandler(func(m *message.MixMessage) *message.Reply {
+		handled = true
+		if m.FromUserName == "" || m.MsgType == "" {
+			bad = true
+			return nil
+		}
+		passive, followUps = h.answer(c.Request.Context(), m, srv.RequestRawXMLMsg)
+		return passive
+	})
+	err = srv.Serve()
+	switch {
+	case !handled || bad:
+		if err != nil {
+			h.Log.Info("callback rejected", "err", err)
+		}
+		c.String(http.StatusBadRequest, "malformed message")
+		return
+	case err != nil || passive == nil:
+		if err != nil {
+			h.Log.Error("render passive reply", "err", err)
+		}
+		// In safe mode the SDK would wrap "no reply" in an encrypted empty
+		// envelope; WeChat wants a plain "success".
+		c.String(http.StatusOK, "success")
+	default:
+		if err := srv.Send(); err != nil {
+			h.Log.Error("send passive reply", "err", err)
+			c.String(http.StatusOK, "success")
+			return
+		}
+		c.Data(http.StatusOK, "application/xml; charset=utf-8", buf.body.Bytes())
+	}
+	if len(followUps) > 0 {
+		h.sendLater(string(srv.RequestMsg.FromUserName), nil, followUps)
+	}
+}
+
+// answer records the message once, runs the pipeline under the deadline and
+// returns the passive reply plus any follow-up messages.
+func (h *Handler) answer(ctx context.Context, m *message.MixMessage, raw []byte) (*message.Reply, []models.Reply) {
+	start := time.Now()
+	in := inboundOf(m, raw)
+	msg, member, dup, err := h.Store.RecordInbound(ctx, in)
+	if err != nil {
+		h.Log.Error("record inbound message", "openid", in.OpenID, "err", err)
+		return nil, nil
+	}
+	label := metricType(m)
+	if dup {
+		h.Metrics.Messages.WithLabelValues(label, "duplicate").Inc()
+		return h.storedAnswer(ctx, msg, start), nil
+	}
+	h.Metrics.Messages.WithLabelValues(label, "new").Inc()
+
+	turn := &Turn{Msg: m, Inbound: msg, Member: member}
+	done := make(chan []models.Reply, 1)
+	// The pipeline outlives the request when it misses the deadline.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+	go func() {
+		defer cancel()
+		done <- h.Pipeline.Run(pctx, turn)
+	}()
+	timer := time.NewTimer(h.Deadline - time.Since(start))
+	defer timer.Stop()
+	select {
+	case replies := <-done:
+		state := models.StateNone
+		if len(replies) > 0 {
+			state = models.StateReplied
+		}
+		first, rest := split(replies)
+		var passive *message.Reply
+		if first != nil {
+			if passive, err = wechat.PassiveReply(*first); err != nil {
+				h.Log.Error("passive reply", "err", err)
+				rest = replies // send them all as customer-service messages
+			}
+		}
+		if err := h.Store.FinishInbound(ctx, msg.ID, state, replies); err != nil {
+			h.Log.Error("store reply", "msg", msg.ID, "err", err)
+		}
+		return passive, rest
+	case <-timer.C:
+		h.Metrics.Deferred.Inc()
+		if err := h.Store.FinishInbound(ctx, msg.ID, models.StateDeferred, nil); err != nil {
+			h.Log.Error("mark deferred", "msg", msg.ID, "err", err)
+		}
+		h.sendLater(string(m.FromUserName), &deferred{id: msg.ID, replies: done}, nil)
+		return nil, nil
+	}
+}
+
+type deferred struct {
+	id      uint64
+	replies <-chan []models.Reply
+}
+
+// sendLater sends replies as customer-service messages in the background:
+// follow-ups right away, or a deferred pipeline's answer once it is ready.
+func (h *Handler) sendLater(openID string, d *deferred, replies []models.Reply) {
+	h.bg.Add(1)
+	go func() {
+		defer h.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if d != nil {
+			select {
+			case replies = <-d.replies:
+			case <-ctx.Done():
+				h.Log.Error("deferred pipeline never finished", "msg", d.id)
+				return
+			}
+			if err := h.Store.FinishInbound(ctx, d.id, models.StateDeferred, replies); err != nil {
+				h.Log.Error("store deferred reply", "msg", d.id, "err", err)
+			}
+		}
+		for _, r := range replies {
+			if err := h.Sender.SendCustom(ctx, openID, r); err != nil {
+				// The attempt and its errcode are in the member's conversation.
+				return
+			}
+		}
+	}()
+}
+
+// storedAnswer gives a retry the same answer as the first attempt, waiting
+// (within the deadline) while the first attempt is still being processed.
+func (h *Handler) storedAnswer(ctx context.Context, msg *models.Message, start time.Time) *message.Reply {
+	for msg.State == models.StateProcessing && time.Since(start) < h.Deadline-50*time.Millisecond {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(25 * time.Millisecond):
+		}
+		fresh, err := h.Store.FindMessage(ctx, msg.ID)
+		if err != nil {
+			return nil
+		}
+		msg = fresh
+	}
+	if msg.State != models.StateReplied {
+		return nil
+	}
+	replies, err := msg.DecodedReplies()
+	if err != nil || len(replies) == 0 {
+		return nil
+	}
+	r, err := wechat.PassiveReply(replies[0])
+	if err != nil {
+		return nil
+	}
+	return r
+}
+
+func split(rs []models.Reply) (*models.Reply, []models.Reply) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	return &rs[0], rs[1:]
+}
+
+func (h *Handler) validSignature(r *http.Request) bool {
+	q := r.URL.Query()
+	want := util.Signature(h.WX.Account.Token, q.Get("timestamp"), q.Get("nonce"))
+	return subtle.ConstantTimeCompare([]byte(want), []byte(q.Get("signature"))) == 1
+}
+
+// checkEnvelope verifies a safe-mode body before the SDK decrypts it, so a
+// forged msg_signature is a 403 and a broken envelope a 400.
+func (h *Handler) checkEnvelope(r *http.Request, body []byte) (int, string) {
+	if h.WX.Account.AESKey == "" {
+		return http.StatusBadRequest, "safe mode is not configured (FIVEC_WECHAT_AES_KEY)"
+	}
+	var env message.EncryptedXMLMsg
+	if err := xml.Unmarshal(body, &env); err != nil || env.EncryptedMsg == "" {
+		return http.StatusBadRequest, "malformed envelope"
+	}
+	q := r.URL.Query()
+	want := util.Signature(h.WX.Account.Token, q.Get("timestamp"), q.Get("nonce"), env.EncryptedMsg)
+	if subtle.ConstantTimeCompare([]byte(want), []byte(q.Get("msg_signature"))) != 1 {
+		return http.StatusForbidden, "bad msg_signature"
+	}
+	if _, err := strconv.ParseInt(q.Get("timestamp"), 10, 32); err != nil {
+		return http.StatusBadRequest, "bad timestamp"
+	}
+	return 0, ""
+}
+
+// inboundOf turns a parsed message into its message-log row.
+func inboundOf(m *message.MixMessage, raw []byte) models.Inbound {
+	in := models.Inbound{
+		OpenID: string(m.FromUserName), MsgType: string(m.MsgType),
+		Event: strings.ToLower(string(m.Event)), EventKey: m.EventKey, Raw: string(raw),
+	}
+	if m.MsgID != 0 {
+		in.DedupeKey = "m:" + strconv.FormatInt(m.MsgID, 10)
+	} else {
+		// Events have no MsgId; two events may share a second, so the event
+		// and its key are part of the identity.
+		sum := sha1.Sum([]byte(fmt.Sprintf("%s|%d|%s|%s", m.FromUserName, m.CreateTime, m.Event, m.EventKey)))
+		in.DedupeKey = "e:" + hex.EncodeToString(sum[:])
+	}
+	switch m.MsgType {
+	case message.MsgTypeText:
+		in.Content = m.Content
+	case message.MsgTypeImage:
+		in.Content = m.PicURL
+	case message.MsgTypeVoice:
+		in.Content = m.Recognition
+	case message.MsgTypeLocation:
+		in.Content = fmt.Sprintf("%g,%g %s", m.LocationX, m.LocationY, m.Label)
+	case message.MsgTypeLink:
+		in.Content = m.Title + " " + m.URL
+	case message.MsgTypeEvent:
+		in.Content = m.EventKey
+		switch m.Event {
+		case message.EventSubscribe:
+			in.Subscribe = true
+			in.Scene = strings.TrimPrefix(m.EventKey, "qrscene_")
+		case message.EventUnsubscribe:
+			in.Unsubscribe = true
+		case message.EventLocation:
+			in.Content = m.Latitude + "," + m.Longitude
+		case message.EventMassSendJobFinish, message.EventTemplateSendJobFinish:
+			in.Content = fmt.Sprintf("%s msgid=%d total=%d sent=%d errors=%d", m.Status, m.TemplateMsgID, m.TotalCount, m.SentCount, m.ErrorCount)
+		}
+	}
+	return in
+}
+
+var knownTypes = map[string]bool{
+	"text": true, "image": true, "voice": true, "video": true, "shortvideo": true, "location": true, "link": true,
+	"event:subscribe": true, "event:unsubscribe": true, "event:scan": true, "event:location": true,
+	"event:click": true, "event:view": true, "event:scancode_push": true, "event:scancode_waitmsg": true,
+	"event:pic_sysphoto": true, "event:pic_photo_or_album": true, "event:pic_weixin": true,
+	"event:location_select": true, "event:view_miniprogram": true, "event:templatesendjobfinish": true,
+	"event:masssendjobfinish": true, "event:kf_create_session": true, "event:kf_close_session": true,
+	"event:kf_switch_session": true,
+}
+
+// metricType labels a message for metrics, bounding label cardinality.
+func metricType(m *message.MixMessage) string {
+	t := string(m.MsgType)
+	if m.MsgType == message.MsgTypeEvent {
+		t += ":" + strings.ToLower(string(m.Event))
+	}
+	if !knownTypes[t] {
+		return "other"
+	}
+	return t
+}
+
+// bufferedWriter collects what the SDK writes so the handler can decide.
+type bufferedWriter struct {
+	header http.Header
+	body   bytes.Buffer
+	status int
+}
+
+func (w *bufferedWriter) Header() http.Header         { return w.header }
+func (w *bufferedWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
+func (w *bufferedWriter) WriteHeader(s int)           { w.status = s }

@@ -1,0 +1,58 @@
+// Package callback is the WeChat callback endpoint and the 5C pipeline that
+// answers each inbound message. Each role lives in its own file; the order of
+// the chain is fixed in cmd/fivec: Close Service → Consulting → Client →
+// Care → Center.
+package callback
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+
+	"github.com/fivec/fivec/models"
+)
+
+// Turn is one inbound message on its way through the roles.
+type Turn struct {
+	// Msg is the parsed message or event.
+	Msg *message.MixMessage
+	// Inbound is its row in the message log; Member its (upserted) sender.
+	Inbound *models.Message
+	Member  *models.Member
+	// Replies collects the answers: the first goes back as the passive
+	// reply, the rest as customer-service messages.
+	Replies []models.Reply
+	// Done stops the chain: a role has fully handled the message.
+	Done bool
+}
+
+// Reply appends r to the answers.
+func (t *Turn) Reply(r models.Reply) { t.Replies = append(t.Replies, r) }
+
+// Role is one of the five roles. Handle may add replies, act on the member,
+// and set t.Done to stop the chain. An error is logged and the chain goes on:
+// one failing role must not silence the others.
+type Role interface {
+	Name() string
+	Handle(ctx context.Context, t *Turn) error
+}
+
+// Pipeline runs the roles in order.
+type Pipeline struct {
+	Roles []Role
+	Log   *slog.Logger
+}
+
+// Run passes t through the roles until one sets Done, and returns the replies.
+func (p *Pipeline) Run(ctx context.Context, t *Turn) []models.Reply {
+	for _, r := range p.Roles {
+		if t.Done || ctx.Err() != nil {
+			break
+		}
+		if err := r.Handle(ctx, t); err != nil {
+			p.Log.Error("role failed", "role", r.Name(), "openid", t.Msg.FromUserName, "err", err)
+		}
+	}
+	return t.Replies
+}

@@ -1,0 +1,103 @@
+// Package handlers builds fivec's HTTP router: the WeChat callback, the staff
+// console, the JSON API, ops endpoints and, in sandbox mode, the fake WeChat
+// API. Handlers live in the subpackages; this file only wires routes.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/fivec/fivec/handlers/callback"
+	"github.com/fivec/fivec/metrics"
+	"github.com/fivec/fivec/models"
+)
+
+// SandboxAPIPrefix is where the fake WeChat API is mounted in sandbox mode.
+const SandboxAPIPrefix = "/sandbox/wechat-api"
+
+// Registrar is a part of the app that adds its own routes under a group
+// (the console, the JSON API).
+type Registrar interface {
+	Register(g *gin.RouterGroup)
+}
+
+// Server holds what the routes need. Every field is set in cmd/fivec.
+type Server struct {
+	Store    *models.Store
+	Callback *callback.Handler
+	Console  Registrar // mounted at /console
+	API      Registrar // mounted at /api/v1
+	Metrics  *metrics.Metrics
+	Log      *slog.Logger
+	// FakeWeChat is the in-process fake WeChat API (sandbox mode only).
+	FakeWeChat http.Handler
+}
+
+// Router returns the complete HTTP handler.
+func (s *Server) Router() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.ContextWithFallback = true
+	r.Use(s.recoverer(), s.observe())
+
+	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	r.GET("/readyz", s.ready)
+	r.GET("/metrics", gin.WrapH(s.Metrics.Handler()))
+
+	r.GET("/wechat", s.Callback.Verify)
+	r.POST("/wechat", s.Callback.Receive)
+
+	if s.FakeWeChat != nil {
+		r.Any(SandboxAPIPrefix+"/*path", gin.WrapH(http.StripPrefix(SandboxAPIPrefix, s.FakeWeChat)))
+	}
+	if s.Console != nil {
+		s.Console.Register(r.Group("/console"))
+		r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/console/") })
+	}
+	if s.API != nil {
+		s.API.Register(r.Group("/api/v1"))
+	}
+	return r
+}
+
+func (s *Server) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		s.Log.Warn("readiness: database unreachable", "err", err)
+		c.String(http.StatusServiceUnavailable, "database unreachable")
+		return
+	}
+	c.String(http.StatusOK, "ready")
+}
+
+// observe counts requests by route pattern (not raw path, to bound labels)
+// and logs slow or failed ones.
+func (s *Server) observe() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		status := c.Writer.Status()
+		s.Metrics.Requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Inc()
+		if status >= 500 || time.Since(start) > 3*time.Second {
+			s.Log.Warn("request", "method", c.Request.Method, "route", route, "status", status, "duration", time.Since(start))
+		}
+	}
+}
+
+// recoverer turns a panic into a 500 without leaking its text.
+func (s *Server) recoverer() gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
+		s.Log.Error("panic", "route", c.FullPath(), "err", err)
+		c.AbortWithStatus(http.StatusInternalServerError)
+	})
+}

@@ -1,0 +1,59 @@
+// Package metrics holds fivec's Prometheus collectors. One *Metrics is built
+// in cmd/ and handed to whoever records; nothing registers globally.
+package metrics
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the collectors served on /metrics.
+type Metrics struct {
+	Registry *prometheus.Registry
+	// Requests counts HTTP requests by route pattern, method and status.
+	Requests *prometheus.CounterVec
+	// CallbackSeconds is the time the WeChat callback took to answer, by mode.
+	CallbackSeconds *prometheus.HistogramVec
+	// Messages counts inbound messages by type (text, image, event:subscribe…)
+	// and outcome (new, duplicate).
+	Messages *prometheus.CounterVec
+	// WeChatCalls counts calls to the WeChat API by endpoint and errcode.
+	WeChatCalls *prometheus.CounterVec
+	// Deferred counts replies that missed the passive deadline and went out
+	// as customer-service messages.
+	Deferred prometheus.Counter
+}
+
+// New builds the collectors on a fresh registry.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fivec_http_requests_total", Help: "HTTP requests by route, method and status.",
+		}, []string{"route", "method", "status"}),
+		CallbackSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "fivec_callback_duration_seconds", Help: "Time to answer a WeChat callback.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2, 3, 4, 4.5, 5},
+		}, []string{"mode"}),
+		Messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fivec_messages_total", Help: "Inbound WeChat messages by type and outcome.",
+		}, []string{"type", "outcome"}),
+		WeChatCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fivec_wechat_api_calls_total", Help: "Calls to the WeChat API by endpoint and errcode.",
+		}, []string{"endpoint", "errcode"}),
+		Deferred: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fivec_replies_deferred_total", Help: "Replies sent as customer-service messages after the passive deadline.",
+		}),
+	}
+	m.Registry.MustRegister(m.Requests, m.CallbackSeconds, m.Messages, m.WeChatCalls, m.Deferred,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}

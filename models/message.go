@@ -1,0 +1,191 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Message directions.
+const (
+	DirectionIn  = "in"
+	DirectionOut = "out"
+)
+
+// States of a message. An inbound message is "processing" until the
+// pipeline answers; then "replied" (answer stored), "none" (nothing to say)
+// or "deferred" (the deadline passed; the answer goes out as a
+// customer-service message). An outbound message is "sent" or "failed".
+const (
+	StateProcessing = "processing"
+	StateReplied    = "replied"
+	StateNone       = "none"
+	StateDeferred   = "deferred"
+	StateSent       = "sent"
+	StateFailed     = "failed"
+)
+
+// Outbound channels.
+const (
+	ChannelPassive  = "passive"
+	ChannelCustom   = "custom"
+	ChannelTemplate = "template"
+	ChannelMass     = "mass"
+)
+
+// Message is one entry of the message log: everything a fan sent and
+// everything fivec sent to a fan, so a member's whole conversation can be
+// shown.
+type Message struct {
+	ID        uint64  `gorm:"primaryKey"`
+	MemberID  uint64  `gorm:"index"`
+	OpenID    string  `gorm:"size:64;not null;index:idx_messages_openid_created,priority:1"`
+	Direction string  `gorm:"size:8;not null"`
+	DedupeKey *string `gorm:"size:100;uniqueIndex"`
+	MsgType   string  `gorm:"size:32"`
+	Event     string  `gorm:"size:64"`
+	EventKey  string  `gorm:"size:191"`
+	Content   string  `gorm:"type:text"`
+	Raw       string  `gorm:"type:mediumtext"`
+	State     string  `gorm:"size:16;index"`
+	// Replies holds the answer to an inbound message, or the message itself
+	// for an outbound one, as a JSON list of Reply.
+	Replies   string `gorm:"type:text"`
+	Channel   string `gorm:"size:16"`
+	ErrCode   int
+	Error     string    `gorm:"size:255"`
+	CreatedAt time.Time `gorm:"index:idx_messages_openid_created,priority:2"`
+	UpdatedAt time.Time
+}
+
+// DecodedReplies returns the stored replies.
+func (m *Message) DecodedReplies() ([]Reply, error) { return decodeReplies(m.Replies) }
+
+// Inbound is what the callback records for one message or event.
+type Inbound struct {
+	DedupeKey   string
+	OpenID      string
+	UnionID     string
+	MsgType     string
+	Event       string
+	EventKey    string
+	Content     string
+	Raw         string
+	Subscribe   bool
+	Unsubscribe bool
+	Scene       string
+}
+
+// RecordInbound stores an inbound message under its dedupe key and upserts
+// its sender, in one transaction. If the key was seen before it returns the
+// stored message with dup = true and changes nothing.
+func (s *Store) RecordInbound(ctx context.Context, in Inbound) (msg *Message, member *Member, dup bool, err error) {
+	if in.DedupeKey == "" || in.OpenID == "" {
+		return nil, nil, false, Errorf(EINVALID, "inbound message needs a dedupe key and an openid")
+	}
+	now := s.now()
+	key := in.DedupeKey
+	msg = &Message{
+		OpenID: in.OpenID, Direction: DirectionIn, DedupeKey: &key,
+		MsgType: in.MsgType, Event: in.Event, EventKey: truncateUTF8(in.EventKey, 191),
+		Content: truncateUTF8(in.Content, 60000), Raw: in.Raw, State: StateProcessing,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		// A plain insert, not INSERT IGNORE: MySQL reports "affected rows"
+		// for ON DUPLICATE KEY differently, but every driver reports a
+		// duplicate key the same way.
+		if err := tx.Create(msg).Error; err != nil {
+			if !isDuplicate(err) {
+				return err
+			}
+			dup = true
+			msg = &Message{}
+			return tx.Where("dedupe_key = ?", key).Take(msg).Error
+		}
+		member, err = touchMember(tx, memberChange{
+			openID: in.OpenID, unionID: in.UnionID, subscribe: in.Subscribe,
+			unsubscribe: in.Unsubscribe, scene: in.Scene, at: now,
+		})
+		if err != nil {
+			return err
+		}
+		msg.MemberID = member.ID
+		return tx.Model(msg).Update("member_id", member.ID).Error
+	})
+	if err != nil {
+		return nil, nil, false, translate("record inbound", err)
+	}
+	return msg, member, dup, nil
+}
+
+// FinishInbound stores the answer to an inbound message and its final state.
+// It only moves a message out of "processing" or "deferred", so a late
+// writer cannot overwrite a finished answer.
+func (s *Store) FinishInbound(ctx context.Context, id uint64, state string, replies []Reply) error {
+	err := s.db.WithContext(ctx).Model(&Message{}).
+		Where("id = ? AND state IN ?", id, []string{StateProcessing, StateDeferred}).
+		Updates(map[string]any{"state": state, "replies": encodeReplies(replies), "updated_at": s.now()}).Error
+	return translate("finish inbound", err)
+}
+
+// FindMessage returns one message by id.
+func (s *Store) FindMessage(ctx context.Context, id uint64) (*Message, error) {
+	var m Message
+	err := s.db.WithContext(ctx).Take(&m, id).Error
+	return &m, translate("message", err)
+}
+
+// Outbound is one message fivec sent (or tried to send) to a fan.
+type Outbound struct {
+	OpenID  string
+	Channel string
+	Reply   Reply
+	ErrCode int
+	Err     error
+}
+
+// LogOutbound records an outbound message, successful or not, so nothing
+// sent or refused disappears from the conversation.
+func (s *Store) LogOutbound(ctx context.Context, o Outbound) error {
+	m := Message{
+		OpenID: o.OpenID, Direction: DirectionOut, MsgType: o.Reply.Kind,
+		Content: truncateUTF8(o.Reply.Summary(), 60000), Replies: encodeReplies([]Reply{o.Reply}),
+		Channel: o.Channel, ErrCode: o.ErrCode, State: StateSent,
+	}
+	if o.Err != nil {
+		m.State = StateFailed
+		m.Error = truncateUTF8(o.Err.Error(), 255)
+	}
+	var member Member
+	err := s.db.WithContext(ctx).Select("id").Where("open_id = ?", o.OpenID).Take(&member).Error
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return translate("log outbound", err)
+	}
+	m.MemberID = member.ID
+	return translate("log outbound", s.db.WithContext(ctx).Create(&m).Error)
+}
+
+// Conversation returns a member's messages in both directions, oldest first,
+// at most limit of the most recent ones.
+func (s *Store) Conversation(ctx context.Context, openID string, limit int) ([]Message, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	var out []Message
+	err := s.db.WithContext(ctx).Where("open_id = ?", openID).
+		Order("created_at DESC, id DESC").Limit(limit).Find(&out).Error
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, translate("conversation", err)
+}
+
+// CountMessages counts log entries; tests and reports use it.
+func (s *Store) CountMessages(ctx context.Context, direction string) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Message{}).Where("direction = ?", direction).Count(&n).Error
+	return n, translate("count messages", err)
+}

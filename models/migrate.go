@@ -1,0 +1,66 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one versioned schema step. Steps are append-only: never edit
+// or reorder a released step, add a new one.
+type migration struct {
+	version int
+	name    string
+	up      func(tx *gorm.DB) error
+}
+
+// schemaMigration records which steps have run.
+type schemaMigration struct {
+	Version   int `gorm:"primaryKey;autoIncrement:false"`
+	Name      string
+	AppliedAt time.Time
+}
+
+func (schemaMigration) TableName() string { return "schema_migrations" }
+
+var migrations = []migration{
+	{1, "members and message log", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Member{}, &Message{})
+	}},
+	{2, "staff, sessions, API tokens, audit log", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Staff{}, &StaffSession{}, &APIToken{}, &AuditEntry{})
+	}},
+}
+
+// migrate applies the steps not yet recorded. With several processes starting
+// at once, a duplicate insert into schema_migrations means another process
+// applied the step; AutoMigrate steps are idempotent, so that is harmless.
+func (s *Store) migrate(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	if err := db.AutoMigrate(&schemaMigration{}); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var done []int
+	if err := db.Model(&schemaMigration{}).Pluck("version", &done).Error; err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	applied := map[int]bool{}
+	for _, v := range done {
+		applied[v] = true
+	}
+	for _, m := range migrations {
+		if applied[m.version] {
+			continue
+		}
+		if err := m.up(db); err != nil {
+			return fmt.Errorf("migrate %d (%s): %w", m.version, m.name, err)
+		}
+		err := db.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: s.now()}).Error
+		if err != nil && !isDuplicate(err) {
+			return fmt.Errorf("migrate %d: %w", m.version, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,209 @@
+package models
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+)
+
+// Staff roles.
+const (
+	RoleAdmin    = "admin"
+	RoleAgent    = "agent"
+	RoleMarketer = "marketer"
+)
+
+// Roles lists the valid roles.
+var Roles = []string{RoleAdmin, RoleAgent, RoleMarketer}
+
+// Staff is a person who uses the console or the API.
+type Staff struct {
+	ID           uint64 `gorm:"primaryKey"`
+	Username     string `gorm:"size:64;uniqueIndex;not null"`
+	DisplayName  string `gorm:"size:64"`
+	PasswordHash string `gorm:"size:100;not null"`
+	Role         string `gorm:"size:16;not null"`
+	Disabled     bool   `gorm:"not null;default:false"`
+	Lang         string `gorm:"size:8"`
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// NewStaff is the input for CreateStaff.
+type NewStaff struct {
+	Username    string
+	DisplayName string
+	Password    string
+	Role        string
+}
+
+var usernamePattern = regexp.MustCompile(`^[a-zA-Z0-9._-]{2,64}$`)
+
+// Validate checks a new staff account.
+func (n NewStaff) Validate() error {
+	if !usernamePattern.MatchString(n.Username) {
+		return Errorf(EINVALID, "username must be 2-64 letters, digits, '.', '_' or '-'")
+	}
+	if err := ValidatePassword(n.Password); err != nil {
+		return err
+	}
+	if !ValidRole(n.Role) {
+		return Errorf(EINVALID, "role must be one of %s", strings.Join(Roles, ", "))
+	}
+	return nil
+}
+
+// ValidatePassword enforces the password policy.
+func ValidatePassword(p string) error {
+	if len(p) < 8 {
+		return Errorf(EINVALID, "password must be at least 8 characters")
+	}
+	if len(p) > 72 {
+		return Errorf(EINVALID, "password must be at most 72 bytes")
+	}
+	return nil
+}
+
+// ValidRole reports whether r is a known role.
+func ValidRole(r string) bool {
+	for _, x := range Roles {
+		if r == x {
+			return true
+		}
+	}
+	return false
+}
+
+// CreateStaff adds a staff account with a bcrypt-hashed password.
+func (s *Store) CreateStaff(ctx context.Context, n NewStaff) (*Staff, error) {
+	if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(n.Password), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, err
+	}
+	st := &Staff{Username: n.Username, DisplayName: n.DisplayName, PasswordHash: string(hash), Role: n.Role}
+	if st.DisplayName == "" {
+		st.DisplayName = n.Username
+	}
+	err = s.db.WithContext(ctx).Create(st).Error
+	return st, translate("staff "+n.Username, err)
+}
+
+// CountStaff counts staff accounts (used to seed the first admin).
+func (s *Store) CountStaff(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Staff{}).Count(&n).Error
+	return n, translate("count staff", err)
+}
+
+// Authenticate checks a username and password. Unknown users and wrong
+// passwords give the same error.
+func (s *Store) Authenticate(ctx context.Context, username, password string) (*Staff, error) {
+	var st Staff
+	err := s.db.WithContext(ctx).Where("username = ?", username).Take(&st).Error
+	if err != nil {
+		// Spend the same time as a real check so usernames cannot be probed.
+		_ = bcrypt.CompareHashAndPassword([]byte("$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z5UVoKs4mvZ6u/Ktd1B6bBaW"), []byte(password))
+		if isNotFound(err) {
+			return nil, Errorf(EUNAUTHORIZED, "wrong username or password")
+		}
+		return nil, translate("authenticate", err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(st.PasswordHash), []byte(password)) != nil {
+		return nil, Errorf(EUNAUTHORIZED, "wrong username or password")
+	}
+	if st.Disabled {
+		return nil, Errorf(EFORBIDDEN, "this account is disabled")
+	}
+	return &st, nil
+}
+
+// FindStaff returns a staff account by id.
+func (s *Store) FindStaff(ctx context.Context, id uint64) (*Staff, error) {
+	var st Staff
+	err := s.db.WithContext(ctx).Take(&st, id).Error
+	return &st, translate("staff", err)
+}
+
+// ListStaff returns all staff accounts by username.
+func (s *Store) ListStaff(ctx context.Context) ([]Staff, error) {
+	var out []Staff
+	err := s.db.WithContext(ctx).Order("username").Find(&out).Error
+	return out, translate("list staff", err)
+}
+
+// StaffUpdate changes an account; nil fields stay as they are.
+type StaffUpdate struct {
+	DisplayName *string
+	Role        *string
+	Disabled    *bool
+	Password    *string
+	Lang        *string
+}
+
+// UpdateStaff applies u to the account. It refuses to leave the console
+// without an enabled admin.
+func (s *Store) UpdateStaff(ctx context.Context, id uint64, u StaffUpdate) (*Staff, error) {
+	updates := map[string]any{}
+	if u.DisplayName != nil {
+		updates["display_name"] = *u.DisplayName
+	}
+	if u.Role != nil {
+		if !ValidRole(*u.Role) {
+			return nil, Errorf(EINVALID, "role must be one of %s", strings.Join(Roles, ", "))
+		}
+		updates["role"] = *u.Role
+	}
+	if u.Disabled != nil {
+		updates["disabled"] = *u.Disabled
+	}
+	if u.Lang != nil {
+		if *u.Lang != "zh" && *u.Lang != "en" {
+			return nil, Errorf(EINVALID, "language must be zh or en")
+		}
+		updates["lang"] = *u.Lang
+	}
+	if u.Password != nil {
+		if err := ValidatePassword(*u.Password); err != nil {
+			return nil, err
+		}
+		hash, err := bcrypt.GenerateFromPassword([]byte(*u.Password), bcrypt.DefaultCost)
+		if err != nil {
+			return nil, err
+		}
+		updates["password_hash"] = string(hash)
+	}
+	var st Staff
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Clauses(lockForUpdate(tx)...).Take(&st, id).Error; err != nil {
+			return err
+		}
+		if len(updates) == 0 {
+			return nil
+		}
+		if err := tx.Model(&st).Updates(updates).Error; err != nil {
+			return err
+		}
+		var admins int64
+		if err := tx.Model(&Staff{}).Where("role = ? AND disabled = ?", RoleAdmin, false).Count(&admins).Error; err != nil {
+			return err
+		}
+		if admins == 0 {
+			return Errorf(ECONFLICT, "at least one enabled admin must remain")
+		}
+		if u.Password != nil || (u.Disabled != nil && *u.Disabled) {
+			// A new password or a disabled account ends existing sessions.
+			if err := tx.Where("staff_id = ?", id).Delete(&StaffSession{}).Error; err != nil {
+				return err
+			}
+		}
+		return tx.Take(&st, id).Error
+	})
+	return &st, translate("update staff", err)
+}

@@ -1,0 +1,85 @@
+package models_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/models/modelstest"
+)
+
+func TestStaffLoginSessionsAndTokens(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		admin, err := s.CreateStaff(ctx, models.NewStaff{Username: "admin", Password: "secret-pass", Role: models.RoleAdmin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateStaff(ctx, models.NewStaff{Username: "admin", Password: "secret-pass", Role: models.RoleAgent}); models.ErrorCode(err) != models.ECONFLICT {
+			t.Fatalf("duplicate username: %v", err)
+		}
+		for _, bad := range []models.NewStaff{
+			{Username: "x", Password: "secret-pass", Role: "agent"},
+			{Username: "bob", Password: "short", Role: "agent"},
+			{Username: "bob", Password: "secret-pass", Role: "boss"},
+		} {
+			if _, err := s.CreateStaff(ctx, bad); models.ErrorCode(err) != models.EINVALID {
+				t.Errorf("%+v: err = %v, want invalid", bad, err)
+			}
+		}
+		if _, err := s.Authenticate(ctx, "admin", "wrong-pass"); models.ErrorCode(err) != models.EUNAUTHORIZED {
+			t.Fatalf("wrong password: %v", err)
+		}
+		if _, err := s.Authenticate(ctx, "nobody", "wrong-pass"); models.ErrorCode(err) != models.EUNAUTHORIZED {
+			t.Fatalf("unknown user: %v", err)
+		}
+		st, err := s.Authenticate(ctx, "admin", "secret-pass")
+		if err != nil || st.ID != admin.ID {
+			t.Fatalf("login: %v", err)
+		}
+		cookie, _, err := s.CreateSession(ctx, st.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, who, err := s.SessionStaff(ctx, cookie); err != nil || who.Username != "admin" {
+			t.Fatalf("session: %v", err)
+		}
+		// The last admin cannot be demoted or disabled.
+		agent := models.RoleAgent
+		if _, err := s.UpdateStaff(ctx, admin.ID, models.StaffUpdate{Role: &agent}); models.ErrorCode(err) != models.ECONFLICT {
+			t.Fatalf("demoting last admin: %v", err)
+		}
+		plain, _, err := s.CreateAPIToken(ctx, admin.ID, "ci")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if who, err := s.APITokenStaff(ctx, plain); err != nil || who.ID != admin.ID {
+			t.Fatalf("token: %v", err)
+		}
+		if _, err := s.APITokenStaff(ctx, plain+"x"); models.ErrorCode(err) != models.EUNAUTHORIZED {
+			t.Fatalf("bad token: %v", err)
+		}
+		// A password change ends sessions.
+		pw := "another-pass"
+		if _, err := s.UpdateStaff(ctx, admin.ID, models.StaffUpdate{Password: &pw}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.SessionStaff(ctx, cookie); models.ErrorCode(err) != models.EUNAUTHORIZED {
+			t.Fatalf("session survived password change: %v", err)
+		}
+		// Sessions expire.
+		cookie, _, _ = s.CreateSession(ctx, st.ID)
+		s.Now = func() time.Time { return time.Now().Add(models.SessionTTL + time.Minute) }
+		if _, _, err := s.SessionStaff(ctx, cookie); models.ErrorCode(err) != models.EUNAUTHORIZED {
+			t.Fatalf("expired session accepted: %v", err)
+		}
+		if err := s.Audit(ctx, models.AuditEntry{StaffID: st.ID, Username: "admin", Action: "staff.create", Target: "bob"}); err != nil {
+			t.Fatal(err)
+		}
+		entries, total, err := s.ListAudit(ctx, 10, 0)
+		if err != nil || total != 1 || entries[0].Action != "staff.create" {
+			t.Fatalf("audit: %v %d", err, total)
+		}
+	})
+}

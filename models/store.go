@@ -1,0 +1,126 @@
+// Package models owns fivec's database: the gorm structs, their validation and
+// every query. Nothing outside this package calls gorm.
+package models
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	mysqldrv "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Store is the one handle on the database.
+type Store struct {
+	db     *gorm.DB
+	driver string
+	// Now is the clock; tests inject their own.
+	Now func() time.Time
+}
+
+// Open connects to the database, waits up to connectTimeout for it to answer,
+// and applies pending migrations.
+func Open(ctx context.Context, driver, dsn string, connectTimeout time.Duration) (*Store, error) {
+	var dial gorm.Dialector
+	switch driver {
+	case "sqlite":
+		dial = sqlite.Open(sqliteDSN(dsn))
+	case "mysql":
+		cfg, err := mysqldrv.ParseDSN(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("FIVEC_DB_DSN: not a MySQL DSN: %v", err)
+		}
+		// fivec stores UTC and scans DATETIME into time.Time.
+		cfg.ParseTime = true
+		if cfg.Params == nil || cfg.Params["charset"] == "" {
+			if cfg.Params == nil {
+				cfg.Params = map[string]string{}
+			}
+			cfg.Params["charset"] = "utf8mb4"
+		}
+		if cfg.Timeout == 0 {
+			cfg.Timeout = connectTimeout
+		}
+		dial = mysql.Open(cfg.FormatDSN())
+	default:
+		return nil, fmt.Errorf("unknown database driver %q", driver)
+	}
+	db, err := gorm.Open(dial, &gorm.Config{
+		Logger:         logger.Discard,
+		TranslateError: true,
+		NowFunc:        func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", driver, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	if driver == "sqlite" {
+		// SQLite allows one writer; funnelling everything through one
+		// connection avoids "database is locked" under concurrent callbacks.
+		sqlDB.SetMaxOpenConns(1)
+	} else {
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(16)
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
+	}
+	pctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	if err := sqlDB.PingContext(pctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("database did not answer within %s: %w", connectTimeout, err)
+	}
+	s := &Store{db: db, driver: driver, Now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteDSN adds WAL, a busy timeout and foreign keys unless the DSN sets them.
+func sqliteDSN(dsn string) string {
+	if strings.Contains(dsn, "_pragma") {
+		return dsn
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+}
+
+// Driver names the database in use ("sqlite" or "mysql").
+func (s *Store) Driver() string { return s.driver }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+func (s *Store) now() time.Time { return s.Now().UTC() }
+
+// tx runs fn in a transaction bound to ctx.
+func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(fn)
+}
