@@ -1,0 +1,94 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaultsAreValidSandbox(t *testing.T) {
+	cfg, err := Load("", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Sandbox() || cfg.Addr != ":8080" || cfg.DBDriver != "sqlite" || cfg.DBDSN != "fivec.db" {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+	if cfg.Location.String() != "Asia/Shanghai" || cfg.ReplyDeadline != 4500*time.Millisecond {
+		t.Fatalf("defaults: %v %v", cfg.Location, cfg.ReplyDeadline)
+	}
+}
+
+func TestValidationNamesTheVariable(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"FIVEC_WECHAT_AES_KEY": "short"}, "FIVEC_WECHAT_AES_KEY: an EncodingAESKey is 43 characters"},
+		{map[string]string{"FIVEC_WECHAT_AES_KEY": strings.Repeat("a", 42) + "!"}, "FIVEC_WECHAT_AES_KEY"},
+		{map[string]string{"FIVEC_DB_DRIVER": "postgres"}, `FIVEC_DB_DRIVER: unknown driver "postgres"`},
+		{map[string]string{"FIVEC_WECHAT_APPID": "wx1"}, "FIVEC_WECHAT_APPSECRET: required"},
+		{map[string]string{"FIVEC_WECHAT_API_BASE": "ftp://x"}, "FIVEC_WECHAT_API_BASE"},
+		{map[string]string{"FIVEC_REDIS_URL": "localhost:6379"}, "FIVEC_REDIS_URL"},
+		{map[string]string{"FIVEC_TIMEZONE": "Mars/Base"}, "FIVEC_TIMEZONE"},
+		{map[string]string{"FIVEC_ADMIN_PASSWORD": "123"}, "FIVEC_ADMIN_PASSWORD"},
+	}
+	for _, c := range cases {
+		cfg, err := Load("", env(c.env))
+		if err == nil {
+			err = cfg.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: err = %v, want it to contain %q", c.env, err, c.want)
+		}
+	}
+	if _, err := Load("", env(map[string]string{"FIVEC_REPLY_DEADLINE": "soon"})); err == nil || !strings.HasPrefix(err.Error(), "FIVEC_REPLY_DEADLINE") {
+		t.Errorf("bad duration: %v", err)
+	}
+	cfg, _ := Load("", env(map[string]string{"FIVEC_REPLY_DEADLINE": "6s"}))
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "FIVEC_REPLY_DEADLINE") {
+		t.Errorf("deadline past WeChat's 5 s accepted: %v", err)
+	}
+}
+
+func TestFileThenEnvironment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fivec.yaml")
+	os.WriteFile(path, []byte("FIVEC_ADDR: \":9000\"\nFIVEC_WECHAT_APPID: wxfile\nFIVEC_WECHAT_APPSECRET: s\nFIVEC_WECHAT_TOKEN: t\n"), 0o600)
+	cfg, err := Load(path, env(map[string]string{"FIVEC_ADDR": ":9100"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != ":9100" || cfg.AppID != "wxfile" || cfg.Sandbox() {
+		t.Fatalf("env should win over file: %+v", cfg)
+	}
+	os.WriteFile(path, []byte("FIVEC_ADRR: x\n"), 0o600)
+	if _, err := Load(path, env(nil)); err == nil || !strings.Contains(err.Error(), "unknown key FIVEC_ADRR") {
+		t.Fatalf("typo in file: %v", err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml"), env(nil)); err == nil {
+		t.Fatal("missing file accepted")
+	}
+}
+
+func TestStringMasksSecrets(t *testing.T) {
+	cfg, _ := Load("", env(map[string]string{
+		"FIVEC_WECHAT_APPSECRET": "s3cr3t-app", "FIVEC_WECHAT_TOKEN": "tok-value", "FIVEC_ADMIN_PASSWORD": "admin-pass",
+		"FIVEC_DB_DSN": "fivec:dbpass@tcp(db:3306)/fivec", "FIVEC_REDIS_URL": "redis://:rpass@r:6379/0",
+	}))
+	s := cfg.String()
+	for _, secret := range []string{"s3cr3t-app", "tok-value", "admin-pass", "dbpass", "rpass"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("secret %q in %s", secret, s)
+		}
+	}
+	if !strings.Contains(s, "FIVEC_DB_DSN=fivec:***@tcp(db:3306)/fivec") {
+		t.Errorf("DSN not masked usefully: %s", s)
+	}
+}
