@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/silenceper/wechat/v2/cache"
+
+	"github.com/fivec/fivec/config"
+	"github.com/fivec/fivec/handlers"
+	"github.com/fivec/fivec/handlers/callback"
+	"github.com/fivec/fivec/jobs"
+	"github.com/fivec/fivec/metrics"
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/wechat"
+)
+
+// app is the wired server: config → db → wechat → handlers + jobs.
+type app struct {
+	cfg      config.Config
+	log      *slog.Logger
+	store    *models.Store
+	listener net.Listener
+	baseURL  string
+	server   *handlers.Server
+	callback *callback.Handler
+	runner   *jobs.Runner
+	sandbox  *sandbox // nil with real credentials
+}
+
+func newApp(ctx context.Context, configPath string, getenv func(string) string, stdout io.Writer, log *slog.Logger) (*app, error) {
+	cfg, err := config.Load(configPath, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log.Info("starting fivec", "config", cfg.String())
+
+	m := metrics.New()
+	store, err := models.Open(ctx, cfg.DBDriver, cfg.DBDSN, 10*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("FIVEC_DB_DSN: %v", err)
+	}
+	a := &app{cfg: cfg, log: log, store: store}
+	ok := false
+	defer func() {
+		if !ok {
+			a.close()
+		}
+	}()
+	if err := seedAdmin(ctx, store, cfg.AdminPassword, stdout); err != nil {
+		return nil, err
+	}
+
+	a.listener, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("FIVEC_ADDR: %v", err)
+	}
+	a.baseURL = localURL(a.listener.Addr())
+	if cfg.PublicURL != "" {
+		a.baseURL = strings.TrimRight(cfg.PublicURL, "/")
+	}
+
+	acct := wechat.Account{AppID: cfg.AppID, AppSecret: cfg.AppSecret, Token: cfg.Token, AESKey: cfg.AESKey, StableToken: cfg.StableToken}
+	apiBase := cfg.APIBase
+	if cfg.Sandbox() {
+		a.sandbox = newSandbox(localURL(a.listener.Addr()))
+		acct = a.sandbox.account
+		apiBase = localURL(a.listener.Addr()) + handlers.SandboxAPIPrefix
+	}
+	wechat.Install(apiBase, m)
+	tokenCache, err := newTokenCache(ctx, cfg.RedisURL)
+	if err != nil {
+		return nil, err
+	}
+	wx := wechat.NewClient(acct, tokenCache)
+	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
+
+	a.callback = &callback.Handler{
+		Store: store, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
+		Pipeline: &callback.Pipeline{Log: log, Roles: []callback.Role{
+			// Close Service → Consulting → Client → Care → Center.
+			callback.Consulting{WelcomeText: cfg.WelcomeText},
+		}},
+	}
+	a.server = &handlers.Server{Store: store, Callback: a.callback, Metrics: m, Log: log}
+	wireConsole(a, m)
+	if a.sandbox != nil {
+		a.server.FakeWeChat = a.sandbox.fake
+	}
+	a.runner = &jobs.Runner{Store: store, Log: log}
+	if err := a.runner.Start(a.runner.PurgeSessions()); err != nil {
+		return nil, err
+	}
+
+	mode := "WeChat account " + cfg.AppID
+	if a.sandbox != nil {
+		mode = "sandbox mode (no WeChat credentials: fake WeChat API and fan simulator built in)"
+	}
+	fmt.Fprintf(stdout, "fivec is running in %s\nconsole: %s/console/\n", mode, a.baseURL)
+	ok = true
+	return a, nil
+}
+
+// serve runs HTTP until ctx ends, then shuts down: HTTP, background sends,
+// jobs, database.
+func (a *app) serve(ctx context.Context) error {
+	srv := &http.Server{
+		Handler:           a.server.Router(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(a.listener) }()
+	select {
+	case err := <-errc:
+		a.close()
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		a.log.Warn("http shutdown", "err", err)
+	}
+	a.callback.Wait()
+	a.runner.Stop(sctx)
+	a.close()
+	a.log.Info("stopped")
+	return nil
+}
+
+func (a *app) close() {
+	if a.sandbox != nil {
+		a.sandbox.fake.Close()
+	}
+	if a.listener != nil {
+		a.listener.Close()
+	}
+	a.store.Close()
+}
+
+// seedAdmin creates the first admin when there is no staff yet and prints
+// the password once (generated unless FIVEC_ADMIN_PASSWORD is set).
+func seedAdmin(ctx context.Context, store *models.Store, password string, stdout io.Writer) error {
+	n, err := store.CountStaff(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	generated := password == ""
+	if generated {
+		password = models.RandomToken(12)
+	}
+	if _, err := store.CreateStaff(ctx, models.NewStaff{Username: "admin", DisplayName: "Admin", Password: password, Role: models.RoleAdmin}); err != nil {
+		if models.ErrorCode(err) == models.ECONFLICT {
+			return nil // another replica seeded it first
+		}
+		return fmt.Errorf("create first admin: %w", err)
+	}
+	if generated {
+		fmt.Fprintf(stdout, "first start: created console user \"admin\" with password %s (shown once; change it in the console)\n", password)
+	} else {
+		fmt.Fprintln(stdout, "first start: created console user \"admin\" with the password from FIVEC_ADMIN_PASSWORD")
+	}
+	return nil
+}
+
+// newTokenCache shares the access token through Redis when configured, so
+// several replicas use one token; otherwise a race-free in-process cache.
+func newTokenCache(ctx context.Context, redisURL string) (cache.Cache, error) {
+	if redisURL == "" {
+		return wechat.NewMemoryCache(nil), nil
+	}
+	u, err := url.Parse(redisURL)
+	if err != nil {
+		return nil, fmt.Errorf("FIVEC_REDIS_URL: %v", err)
+	}
+	db := 0
+	if p := strings.Trim(u.Path, "/"); p != "" {
+		if db, err = strconv.Atoi(p); err != nil {
+			return nil, fmt.Errorf("FIVEC_REDIS_URL: database %q is not a number", p)
+		}
+	}
+	pw, _ := u.User.Password()
+	r := cache.NewRedis(ctx, &cache.RedisOpts{Host: u.Host, Username: u.User.Username(), Password: pw, Database: db, UseTLS: u.Scheme == "rediss"})
+	if err := r.Set("fivec:ping", "1", time.Second); err != nil {
+		return nil, fmt.Errorf("FIVEC_REDIS_URL: redis does not answer: %v", err)
+	}
+	return r, nil
+}
+
+// localURL turns a listen address into a URL this process can reach.
+func localURL(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// randomKey returns n characters of [A-Za-z0-9] (e.g. an EncodingAESKey).
+func randomKey(n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
