@@ -22,8 +22,22 @@ type Member struct {
 	// followed by search, a shared card, etc.).
 	SubscribeScene    string     `gorm:"size:64;index"`
 	LastInteractionAt *time.Time `gorm:"index"`
+	// Stage is the lifecycle stage: prospect, new or loyal.
+	Stage string `gorm:"size:16;not null;default:prospect;index"`
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+}
+
+// Lifecycle stages.
+const (
+	StageProspect = "prospect"
+	StageNew      = "new"
+	StageLoyal    = "loyal"
+)
+
+// Refollow reports whether the member's latest follow was not the first.
+func (m *Member) Refollow() bool {
+	return m.FirstSubscribedAt != nil && m.LastSubscribedAt != nil && m.LastSubscribedAt.After(*m.FirstSubscribedAt)
 }
 
 // MemberFilter narrows ListMembers.
@@ -77,7 +91,7 @@ type memberChange struct {
 func touchMember(tx *gorm.DB, c memberChange) (*Member, error) {
 	// Insert-or-ignore first so that two first messages racing from a new fan
 	// do not fail on the unique openid.
-	fresh := Member{OpenID: c.openID, UnionID: c.unionID, Subscribed: !c.unsubscribe}
+	fresh := Member{OpenID: c.openID, UnionID: c.unionID, Subscribed: !c.unsubscribe, Stage: StageProspect}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&fresh).Error; err != nil {
 		return nil, err
 	}

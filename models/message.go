@@ -54,9 +54,14 @@ type Message struct {
 	// for an outbound one, as a JSON list of Reply.
 	Replies   string `gorm:"type:text"`
 	Channel   string `gorm:"size:16"`
+	// RuleID is the Consulting rule that answered (inbound) or sent (outbound).
+	RuleID *uint64 `gorm:"index:idx_messages_rule_created,priority:1"`
+	// Unanswered marks a fan's text that no rule matched (the "unanswered
+	// questions" list).
+	Unanswered bool `gorm:"not null;default:false;index"`
 	ErrCode   int
 	Error     string    `gorm:"size:255"`
-	CreatedAt time.Time `gorm:"index:idx_messages_openid_created,priority:2"`
+	CreatedAt time.Time `gorm:"index:idx_messages_openid_created,priority:2;index:idx_messages_rule_created,priority:2"`
 	UpdatedAt time.Time
 }
 
@@ -121,13 +126,25 @@ func (s *Store) RecordInbound(ctx context.Context, in Inbound) (msg *Message, me
 	return msg, member, dup, nil
 }
 
+// Answer is how fivec answered an inbound message.
+type Answer struct {
+	State      string
+	Replies    []Reply
+	RuleID     uint64 // 0: no rule
+	Unanswered bool
+}
+
 // FinishInbound stores the answer to an inbound message and its final state.
 // It only moves a message out of "processing" or "deferred", so a late
 // writer cannot overwrite a finished answer.
-func (s *Store) FinishInbound(ctx context.Context, id uint64, state string, replies []Reply) error {
+func (s *Store) FinishInbound(ctx context.Context, id uint64, a Answer) error {
+	updates := map[string]any{"state": a.State, "replies": encodeReplies(a.Replies), "updated_at": s.now(), "unanswered": a.Unanswered}
+	if a.RuleID != 0 {
+		updates["rule_id"] = a.RuleID
+	}
 	err := s.db.WithContext(ctx).Model(&Message{}).
 		Where("id = ? AND state IN ?", id, []string{StateProcessing, StateDeferred}).
-		Updates(map[string]any{"state": state, "replies": encodeReplies(replies), "updated_at": s.now()}).Error
+		Updates(updates).Error
 	return translate("finish inbound", err)
 }
 
@@ -143,6 +160,7 @@ type Outbound struct {
 	OpenID  string
 	Channel string
 	Reply   Reply
+	RuleID  uint64
 	ErrCode int
 	Err     error
 }
@@ -154,6 +172,9 @@ func (s *Store) LogOutbound(ctx context.Context, o Outbound) error {
 		OpenID: o.OpenID, Direction: DirectionOut, MsgType: o.Reply.Kind,
 		Content: truncateUTF8(o.Reply.Summary(), 60000), Replies: encodeReplies([]Reply{o.Reply}),
 		Channel: o.Channel, ErrCode: o.ErrCode, State: StateSent,
+	}
+	if o.RuleID != 0 {
+		m.RuleID = &o.RuleID
 	}
 	if o.Err != nil {
 		m.State = StateFailed

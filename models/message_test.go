@@ -25,7 +25,7 @@ func TestRecordInboundCreatesMemberAndDedupes(t *testing.T) {
 		if msg.MemberID != member.ID || msg.State != models.StateProcessing {
 			t.Fatalf("message: %+v", msg)
 		}
-		if err := s.FinishInbound(ctx, msg.ID, models.StateReplied, []models.Reply{models.TextReply("hi")}); err != nil {
+		if err := s.FinishInbound(ctx, msg.ID, models.Answer{State: models.StateReplied, Replies: []models.Reply{models.TextReply("hi")}}); err != nil {
 			t.Fatal(err)
 		}
 		again, _, dup, err := s.RecordInbound(ctx, in)

@@ -32,6 +32,9 @@ var migrations = []migration{
 	{2, "staff, sessions, API tokens, audit log", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Staff{}, &StaffSession{}, &APIToken{}, &AuditEntry{})
 	}},
+	{3, "consulting rules, tags, settings; rule hits and unanswered flags on messages", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Rule{}, &setting{}, &Tag{}, &MemberTag{}, &Message{}, &Member{})
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting

@@ -150,21 +150,19 @@ func (h *Handler) answer(ctx context.Context, m *message.MixMessage, raw []byte)
 	h.Metrics.Messages.WithLabelValues(label, "new").Inc()
 
 	turn := &Turn{Msg: m, Inbound: msg, Member: member}
-	done := make(chan []models.Reply, 1)
+	done := make(chan *Turn, 1)
 	// The pipeline outlives the request when it misses the deadline.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 	go func() {
 		defer cancel()
-		done <- h.Pipeline.Run(pctx, turn)
+		h.Pipeline.Run(pctx, turn)
+		done <- turn
 	}()
 	timer := time.NewTimer(h.Deadline - time.Since(start))
 	defer timer.Stop()
 	select {
-	case replies := <-done:
-		state := models.StateNone
-		if len(replies) > 0 {
-			state = models.StateReplied
-		}
+	case turn := <-done:
+		replies := turn.Replies
 		first, rest := split(replies)
 		var passive *message.Reply
 		if first != nil {
@@ -173,23 +171,23 @@ func (h *Handler) answer(ctx context.Context, m *message.MixMessage, raw []byte)
 				rest = replies // send them all as customer-service messages
 			}
 		}
-		if err := h.Store.FinishInbound(ctx, msg.ID, state, replies); err != nil {
+		if err := h.Store.FinishInbound(ctx, msg.ID, turn.answer("")); err != nil {
 			h.Log.Error("store reply", "msg", msg.ID, "err", err)
 		}
 		return passive, rest
 	case <-timer.C:
 		h.Metrics.Deferred.Inc()
-		if err := h.Store.FinishInbound(ctx, msg.ID, models.StateDeferred, nil); err != nil {
+		if err := h.Store.FinishInbound(ctx, msg.ID, models.Answer{State: models.StateDeferred}); err != nil {
 			h.Log.Error("mark deferred", "msg", msg.ID, "err", err)
 		}
-		h.sendLater(string(m.FromUserName), &deferred{id: msg.ID, replies: done}, nil)
+		h.sendLater(string(m.FromUserName), &deferred{id: msg.ID, turn: done}, nil)
 		return nil, nil
 	}
 }
 
 type deferred struct {
-	id      uint64
-	replies <-chan []models.Reply
+	id   uint64
+	turn <-chan *Turn
 }
 
 // sendLater sends replies as customer-service messages in the background:
@@ -201,13 +199,15 @@ func (h *Handler) sendLater(openID string, d *deferred, replies []models.Reply) 
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		if d != nil {
+			var turn *Turn
 			select {
-			case replies = <-d.replies:
+			case turn = <-d.turn:
 			case <-ctx.Done():
 				h.Log.Error("deferred pipeline never finished", "msg", d.id)
 				return
 			}
-			if err := h.Store.FinishInbound(ctx, d.id, models.StateDeferred, replies); err != nil {
+			replies = turn.Replies
+			if err := h.Store.FinishInbound(ctx, d.id, turn.answer(models.StateDeferred)); err != nil {
 				h.Log.Error("store deferred reply", "msg", d.id, "err", err)
 			}
 		}

@@ -69,7 +69,7 @@ func newEnv(t *testing.T, s *models.Store, aes bool, roles ...callback.Role) *en
 	h := &callback.Handler{
 		Store: s, WX: wx, Sender: &wechat.Sender{Store: s, WX: wx, Log: log},
 		Pipeline: &callback.Pipeline{Roles: roles, Log: log},
-		Deadline: 300 * time.Millisecond, Log: log, Metrics: metrics.New(),
+		Deadline: 3 * time.Second, Log: log, Metrics: metrics.New(),
 	}
 	srv := &handlers.Server{Store: s, Callback: h, Metrics: metrics.New(), Log: log}
 	e := &env{t: t, store: s, acct: acct, handler: h, router: srv.Router()}

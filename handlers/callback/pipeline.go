@@ -25,6 +25,10 @@ type Turn struct {
 	Replies []models.Reply
 	// Done stops the chain: a role has fully handled the message.
 	Done bool
+	// RuleID is the Consulting rule that answered, if any.
+	RuleID uint64
+	// Unanswered marks a fan's text that no rule matched.
+	Unanswered bool
 }
 
 // Reply appends r to the answers.
@@ -44,8 +48,8 @@ type Pipeline struct {
 	Log   *slog.Logger
 }
 
-// Run passes t through the roles until one sets Done, and returns the replies.
-func (p *Pipeline) Run(ctx context.Context, t *Turn) []models.Reply {
+// Run passes t through the roles until one sets Done.
+func (p *Pipeline) Run(ctx context.Context, t *Turn) {
 	for _, r := range p.Roles {
 		if t.Done || ctx.Err() != nil {
 			break
@@ -54,5 +58,15 @@ func (p *Pipeline) Run(ctx context.Context, t *Turn) []models.Reply {
 			p.Log.Error("role failed", "role", r.Name(), "openid", t.Msg.FromUserName, "err", err)
 		}
 	}
-	return t.Replies
+}
+
+// answer is what the turn produced, for the message log.
+func (t *Turn) answer(state string) models.Answer {
+	if state == "" {
+		state = models.StateNone
+		if len(t.Replies) > 0 {
+			state = models.StateReplied
+		}
+	}
+	return models.Answer{State: state, Replies: t.Replies, RuleID: t.RuleID, Unanswered: t.Unanswered}
 }
