@@ -22,6 +22,8 @@ type Member struct {
 	// followed by search, a shared card, etc.).
 	SubscribeScene    string     `gorm:"size:64;index"`
 	LastInteractionAt *time.Time `gorm:"index"`
+	// Follows counts subscribe events (more than one: the fan came back).
+	Follows int `gorm:"not null;default:0"`
 	// Stage is the lifecycle stage: prospect, new or loyal.
 	Stage string `gorm:"size:16;not null;default:prospect;index"`
 	CreatedAt         time.Time
@@ -36,9 +38,7 @@ const (
 )
 
 // Refollow reports whether the member's latest follow was not the first.
-func (m *Member) Refollow() bool {
-	return m.FirstSubscribedAt != nil && m.LastSubscribedAt != nil && m.LastSubscribedAt.After(*m.FirstSubscribedAt)
-}
+func (m *Member) Refollow() bool { return m.Follows > 1 }
 
 // MemberFilter narrows ListMembers.
 type MemberFilter struct {
@@ -107,6 +107,7 @@ func touchMember(tx *gorm.DB, c memberChange) (*Member, error) {
 	switch {
 	case c.subscribe:
 		updates["subscribed"] = true
+		updates["follows"] = gorm.Expr("follows + 1")
 		updates["last_subscribed_at"] = at
 		if m.FirstSubscribedAt == nil {
 			updates["first_subscribed_at"] = at

@@ -87,11 +87,18 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	wx := wechat.NewClient(acct, tokenCache)
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
 
+	consulting := &callback.Consulting{
+		Store: store, Log: log, Loc: cfg.Location, Now: time.Now, WelcomeText: cfg.WelcomeText,
+		Actions: callback.TagActions(store),
+	}
+	if err := consulting.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("load rules: %w", err)
+	}
 	a.callback = &callback.Handler{
 		Store: store, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
 		Pipeline: &callback.Pipeline{Log: log, Roles: []callback.Role{
 			// Close Service → Consulting → Client → Care → Center.
-			callback.Consulting{WelcomeText: cfg.WelcomeText},
+			consulting,
 		}},
 	}
 	a.server = &handlers.Server{Store: store, Callback: a.callback, Metrics: m, Log: log}
@@ -100,7 +107,10 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		a.server.FakeWeChat = a.sandbox.fake
 	}
 	a.runner = &jobs.Runner{Store: store, Log: log}
-	if err := a.runner.Start(a.runner.PurgeSessions()); err != nil {
+	if err := a.runner.Start(a.runner.PurgeSessions(), jobs.Job{
+		// Every process recompiles within seconds of a rule change anywhere.
+		Name: "reload-rules", Spec: "@every 2s", Run: consulting.ReloadIfChanged,
+	}); err != nil {
 		return nil, err
 	}
 

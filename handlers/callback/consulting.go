@@ -1,28 +1,374 @@
 package callback
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/template"
+	"time"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
 	"github.com/fivec/fivec/models"
 )
 
-// Consulting (咨询台) answers prospects instantly. For now it greets new
-// followers; keyword rules, FAQ and menu replies build on it.
+// ActionFunc carries out one rule action for the turn's member. Later roles
+// plug theirs in (escalate, points) through Consulting.Actions without
+// touching the engine.
+type ActionFunc func(ctx context.Context, t *Turn, a models.Action) error
+
+// Consulting (咨询台) answers instantly from the rules marketers write:
+// keywords, welcome and welcome-back, menu clicks, message types and a
+// default reply. Rules are compiled once and recompiled when they change.
 type Consulting struct {
-	// WelcomeText is sent on every follow.
+	Store *models.Store
+	Log   *slog.Logger
+	Loc   *time.Location
+	Now   func() time.Time
+	// Actions are the rule actions this engine can run, by type.
+	Actions map[string]ActionFunc
+	// WelcomeText greets a new follower when no welcome rule exists.
 	WelcomeText string
+	// Rand picks among alternatives (nil: math/rand).
+	Rand func(n int) int
+
+	set      atomic.Pointer[ruleSet]
+	reloadMu sync.Mutex
 }
 
 // Name implements Role.
-func (Consulting) Name() string { return "consulting" }
+func (*Consulting) Name() string { return "consulting" }
+
+// Reload recompiles the rules from the database.
+func (c *Consulting) Reload(ctx context.Context) error {
+	c.reloadMu.Lock()
+	defer c.reloadMu.Unlock()
+	return c.reload(ctx)
+}
+
+// ReloadIfChanged recompiles when another process (or this one) changed the
+// rules. Every process runs it every few seconds.
+func (c *Consulting) ReloadIfChanged(ctx context.Context) error {
+	c.reloadMu.Lock()
+	defer c.reloadMu.Unlock()
+	v, err := c.Store.RulesVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if cur := c.set.Load(); cur != nil && cur.version == v {
+		return nil
+	}
+	return c.reload(ctx)
+}
+
+func (c *Consulting) reload(ctx context.Context) error {
+	v, err := c.Store.RulesVersion(ctx)
+	if err != nil {
+		return err
+	}
+	rules, err := c.Store.ListRules(ctx)
+	if err != nil {
+		return err
+	}
+	rs, errs := compileRules(v, rules)
+	for _, e := range errs {
+		c.Log.Error("rule skipped", "err", e)
+	}
+	c.set.Store(rs)
+	c.Log.Debug("rules compiled", "rules", len(rs.all), "version", v)
+	return nil
+}
+
+func (c *Consulting) rules(ctx context.Context) *ruleSet {
+	if rs := c.set.Load(); rs != nil {
+		return rs
+	}
+	if err := c.Reload(ctx); err != nil {
+		c.Log.Error("load rules", "err", err)
+		return &ruleSet{}
+	}
+	return c.set.Load()
+}
 
 // Handle implements Role.
-func (c Consulting) Handle(ctx context.Context, t *Turn) error {
-	if t.Msg.MsgType == message.MsgTypeEvent && t.Msg.Event == message.EventSubscribe && c.WelcomeText != "" {
-		t.Reply(models.TextReply(c.WelcomeText))
-		t.Done = true
+func (c *Consulting) Handle(ctx context.Context, t *Turn) error {
+	d, err := c.decide(ctx, t.Msg, t.Member, c.Now())
+	if err != nil {
+		return err
 	}
-	return nil
+	t.Unanswered = t.Unanswered || d.unmatched
+	if d.chosen == nil {
+		if d.fallbackWelcome != "" {
+			t.Reply(models.TextReply(d.fallbackWelcome))
+			t.Done = true
+		}
+		return nil
+	}
+	t.RuleID = d.chosen.rule.ID
+	for _, r := range d.replies {
+		t.Reply(r)
+	}
+	var errs []error
+	for _, a := range d.chosen.spec.Actions {
+		run := c.Actions[a.Type]
+		if run == nil {
+			errs = append(errs, fmt.Errorf("rule %d: no handler for action %q", d.chosen.rule.ID, a.Type))
+			continue
+		}
+		if err := run(ctx, t, a); err != nil {
+			errs = append(errs, fmt.Errorf("rule %d action %s: %w", d.chosen.rule.ID, a.Type, err))
+		}
+	}
+	t.Done = len(d.replies) > 0 || t.Done
+	return errors.Join(errs...)
+}
+
+// decision is what the engine concluded for one message, with its reasons
+// (the rule tester shows them).
+type decision struct {
+	chosen          *compiledRule
+	keyword, mode   string
+	replies         []models.Reply
+	unmatched       bool   // a text no keyword rule matched
+	fallbackWelcome string // built-in welcome when no welcome rule exists
+	trace           []Trace
+}
+
+// Trace explains one rule the engine looked at.
+type Trace struct {
+	RuleID   uint64 `json:"rule_id"`
+	RuleName string `json:"rule_name"`
+	Keyword  string `json:"keyword,omitempty"`
+	Mode     string `json:"mode,omitempty"`
+	Outcome  string `json:"outcome"` // "fired", or why it did not
+}
+
+func (c *Consulting) decide(ctx context.Context, m *message.MixMessage, member *models.Member, at time.Time) (*decision, error) {
+	rs := c.rules(ctx)
+	d := &decision{}
+	var cands []hit
+	switch {
+	case m.MsgType == message.MsgTypeText:
+		cands = rs.match(m.Content)
+		if len(cands) == 0 {
+			d.unmatched = true
+			cands = specials(rs, models.RuleDefault, "")
+		}
+	case m.MsgType == message.MsgTypeEvent && m.Event == message.EventSubscribe:
+		scene := strings.TrimPrefix(m.EventKey, "qrscene_")
+		if member != nil && member.Refollow() {
+			cands = specials(rs, models.RuleWelcomeBack, "")
+		}
+		if scene != "" {
+			cands = append(cands, specials(rs, models.RuleWelcome, scene)...)
+		}
+		cands = append(cands, specials(rs, models.RuleWelcome, "")...)
+		if len(rs.special[models.RuleWelcome]) == 0 && len(rs.special[models.RuleWelcomeBack]) == 0 {
+			d.fallbackWelcome = c.WelcomeText
+		}
+	case m.MsgType == message.MsgTypeEvent && m.Event == message.EventClick:
+		cands = specials(rs, models.RuleClick, m.EventKey)
+	case m.MsgType != message.MsgTypeEvent:
+		cands = specials(rs, models.RuleMsgType, string(m.MsgType))
+	}
+	now := at.In(c.Loc)
+	var tags []string
+	tagsLoaded := false
+	for _, h := range cands {
+		tr := Trace{RuleID: h.rule.rule.ID, RuleName: h.rule.spec.Name, Keyword: h.keyword, Mode: h.mode}
+		spec := h.rule.spec
+		if !inSchedule(spec.Schedule, now) {
+			tr.Outcome = "outside its schedule"
+			d.trace = append(d.trace, tr)
+			continue
+		}
+		if a := spec.Audience; a != nil && member != nil {
+			if len(a.Tags) > 0 && !tagsLoaded {
+				var err error
+				if tags, err = c.Store.MemberTags(ctx, member.ID); err != nil {
+					return nil, err
+				}
+				tagsLoaded = true
+			}
+			if why := audienceMiss(a, member, tags); why != "" {
+				tr.Outcome = why
+				d.trace = append(d.trace, tr)
+				continue
+			}
+		}
+		if spec.CooldownMinutes > 0 && member != nil {
+			since := at.Add(-time.Duration(spec.CooldownMinutes) * time.Minute)
+			fired, err := c.Store.RuleFiredSince(ctx, h.rule.rule.ID, member.OpenID, since)
+			if err != nil {
+				return nil, err
+			}
+			if fired {
+				tr.Outcome = fmt.Sprintf("already answered this fan in the last %d minutes", spec.CooldownMinutes)
+				d.trace = append(d.trace, tr)
+				continue
+			}
+		}
+		tr.Outcome = "fired"
+		d.trace = append(d.trace, tr)
+		d.chosen, d.keyword, d.mode = h.rule, h.keyword, h.mode
+		d.fallbackWelcome = ""
+		replies, err := c.render(ctx, spec, member)
+		if err != nil {
+			return nil, err
+		}
+		d.replies = replies
+		break
+	}
+	return d, nil
+}
+
+func specials(rs *ruleSet, kind, trigger string) []hit {
+	var out []hit
+	for _, cr := range rs.special[kind][trigger] {
+		out = append(out, hit{rule: cr, mode: kind, keyword: trigger})
+	}
+	return out
+}
+
+func audienceMiss(a *models.Audience, m *models.Member, tags []string) string {
+	if a.Subscribed != nil && *a.Subscribed != m.Subscribed {
+		return "audience: subscribed does not match"
+	}
+	if len(a.Stages) > 0 && !slices.Contains(a.Stages, m.Stage) {
+		return "audience: member is in stage " + m.Stage
+	}
+	if len(a.Tags) > 0 {
+		for _, t := range a.Tags {
+			if slices.Contains(tags, t) {
+				return ""
+			}
+		}
+		return "audience: member has none of the tags " + strings.Join(a.Tags, ", ")
+	}
+	return ""
+}
+
+// render picks the replies (all, or one at random) and fills in variables.
+func (c *Consulting) render(ctx context.Context, spec models.RuleSpec, member *models.Member) ([]models.Reply, error) {
+	replies := spec.Replies
+	if spec.Random && len(replies) > 1 {
+		pick := c.Rand
+		if pick == nil {
+			pick = rand.IntN
+		}
+		replies = []models.Reply{replies[pick(len(replies))]}
+	}
+	out := make([]models.Reply, 0, len(replies))
+	vars := &Vars{ctx: ctx, store: c.Store, member: member}
+	for _, r := range replies {
+		if r.Kind == models.ReplyText && strings.Contains(r.Text, "{{") {
+			text, err := renderText(r.Text, vars)
+			if err != nil {
+				return nil, fmt.Errorf("rule %q: %w", spec.Name, err)
+			}
+			r.Text = text
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// maxRendered bounds a rendered text so a template cannot balloon.
+const maxRendered = 2048
+
+func renderText(text string, vars *Vars) (string, error) {
+	tpl, err := template.New("reply").Option("missingkey=error").Parse(text)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if err := tpl.Execute(&limitedWriter{w: &buf, n: maxRendered}, vars); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
+}
+
+type limitedWriter struct {
+	w *bytes.Buffer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.w.Len()+len(p) > l.n {
+		return 0, fmt.Errorf("the reply would be longer than %d bytes", l.n)
+	}
+	return l.w.Write(p)
+}
+
+// Vars are the variables a text reply may use, e.g. "您好 {{.Name}}，您有
+// {{.Points}} 积分". Values are looked up only when a template uses them.
+type Vars struct {
+	ctx    context.Context
+	store  *models.Store
+	member *models.Member
+}
+
+// OpenID is the fan's openid.
+func (v *Vars) OpenID() string {
+	if v.member == nil {
+		return "o_sample_openid"
+	}
+	return v.member.OpenID
+}
+
+// Name is how to address the fan ("朋友" until they give a name).
+func (v *Vars) Name() string { return "朋友" }
+
+// Stage is the member's lifecycle stage.
+func (v *Vars) Stage() string {
+	if v.member == nil {
+		return models.StageProspect
+	}
+	return v.member.Stage
+}
+
+// Points is the member's points balance.
+func (v *Vars) Points() int64 { return 0 }
+
+// Now is the current time, e.g. {{.Now.Format "15:04"}}.
+func (v *Vars) Now() time.Time { return time.Now() }
+
+// Check validates a spec as the engine will use it: the spec's own rules,
+// reply templates, and known action types. It returns warnings about rules
+// that would shadow it or that it would slow matching.
+func (c *Consulting) Check(ctx context.Context, spec *models.RuleSpec, selfID uint64) ([]string, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	for i, r := range spec.Replies {
+		if r.Kind == models.ReplyText && strings.Contains(r.Text, "{{") {
+			if _, err := renderText(r.Text, &Vars{ctx: ctx}); err != nil {
+				return nil, models.Errorf(models.EINVALID, "rule %q: reply %d: the template does not work: %v", spec.Name, i+1, err)
+			}
+		}
+	}
+	for _, a := range spec.Actions {
+		if c.Actions[a.Type] == nil {
+			return nil, models.Errorf(models.EINVALID, "rule %q: unknown action %q (available: %s)", spec.Name, a.Type, strings.Join(c.ActionTypes(), ", "))
+		}
+	}
+	return c.shadowWarnings(ctx, spec, selfID), nil
+}
+
+// ActionTypes lists the action types rules may use.
+func (c *Consulting) ActionTypes() []string {
+	var out []string
+	for k := range c.Actions {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -64,7 +64,7 @@ func newEnv(t *testing.T, s *models.Store, aes bool, roles ...callback.Role) *en
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	wx := wechat.NewClient(wechat.Account{AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token, AESKey: acct.EncodingAESKey}, wechat.NewMemoryCache(nil))
 	if len(roles) == 0 {
-		roles = []callback.Role{callback.Consulting{WelcomeText: "欢迎关注"}}
+		roles = []callback.Role{&callback.Consulting{Store: s, Log: log, Loc: time.UTC, Now: time.Now, WelcomeText: "欢迎关注"}}
 	}
 	h := &callback.Handler{
 		Store: s, WX: wx, Sender: &wechat.Sender{Store: s, WX: wx, Log: log},
@@ -126,7 +126,7 @@ func forEachDB(t *testing.T, fn func(t *testing.T, s *models.Store)) {
 // roleFunc adapts a function to callback.Role.
 type roleFunc func(ctx context.Context, t *callback.Turn) error
 
-func (roleFunc) Name() string                                      { return "test" }
+func (roleFunc) Name() string                                         { return "test" }
 func (f roleFunc) Handle(ctx context.Context, t *callback.Turn) error { return f(ctx, t) }
 
 // follow makes openID follow the account on the platform (and so in fivec).

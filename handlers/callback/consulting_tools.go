@@ -1,0 +1,216 @@
+package callback
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+
+	"github.com/fivec/fivec/models"
+)
+
+// TestInput is a message to try against the rules without sending anything.
+type TestInput struct {
+	Text   string
+	OpenID string    // optional: evaluate audience conditions for this member
+	At     time.Time // optional: evaluate schedules at this time
+	// Event tries an event instead of a text: "subscribe" (EventKey =
+	// "qrscene_<scene>" for a QR follow) or "CLICK" (EventKey = menu key).
+	Event, EventKey string
+}
+
+// TestResult tells which rule would fire, why, and the exact reply.
+type TestResult struct {
+	Matched   bool            `json:"matched"`
+	RuleID    uint64          `json:"rule_id,omitempty"`
+	RuleName  string          `json:"rule_name,omitempty"`
+	Keyword   string          `json:"keyword,omitempty"`
+	Mode      string          `json:"mode,omitempty"`
+	Replies   []models.Reply  `json:"replies"`
+	Actions   []models.Action `json:"actions,omitempty"`
+	Unmatched bool            `json:"unmatched"` // would be listed as an unanswered question
+	Trace     []Trace         `json:"trace"`
+}
+
+// Test runs the engine on in exactly as a message would, minus sending and
+// actions, and explains the outcome.
+func (c *Consulting) Test(ctx context.Context, in TestInput) (*TestResult, error) {
+	m := &message.MixMessage{}
+	m.MsgType = message.MsgTypeText
+	m.Content = in.Text
+	if in.Event != "" {
+		m.MsgType = message.MsgTypeEvent
+		m.Event = message.EventType(in.Event)
+		m.EventKey = in.EventKey
+	}
+	var member *models.Member
+	if in.OpenID != "" {
+		var err error
+		if member, err = c.Store.FindMemberByOpenID(ctx, in.OpenID); err != nil {
+			return nil, err
+		}
+		m.FromUserName = message.CDATA(in.OpenID)
+	}
+	at := in.At
+	if at.IsZero() {
+		at = c.Now()
+	}
+	d, err := c.decide(ctx, m, member, at)
+	if err != nil {
+		return nil, err
+	}
+	res := &TestResult{Unmatched: d.unmatched, Trace: d.trace, Replies: d.replies}
+	if d.chosen != nil {
+		res.Matched = true
+		res.RuleID, res.RuleName = d.chosen.rule.ID, d.chosen.spec.Name
+		res.Keyword, res.Mode = d.keyword, d.mode
+		res.Actions = d.chosen.spec.Actions
+	} else if d.fallbackWelcome != "" {
+		res.Replies = []models.Reply{models.TextReply(d.fallbackWelcome)}
+	}
+	if res.Replies == nil {
+		res.Replies = []models.Reply{}
+	}
+	return res, nil
+}
+
+// shadowWarnings lists enabled rules that would always win over spec's
+// keywords: same or higher priority (ties go to the older rule) and a match
+// that is the same or wider, with no schedule or audience narrowing them.
+func (c *Consulting) shadowWarnings(ctx context.Context, spec *models.RuleSpec, selfID uint64) []string {
+	var warnings []string
+	if spec.Kind == models.RuleKeyword {
+		for _, k := range spec.Keywords {
+			if k.Match == models.MatchRegex && len(requiredLiterals(k.Text)) == 0 {
+				warnings = append(warnings, fmt.Sprintf("keyword %q: this regex has no fixed text fivec can index, so it is tried on every message; add a literal word to it if you can", k.Text))
+			}
+		}
+	}
+	if spec.Kind != models.RuleKeyword || spec.Disabled {
+		return warnings
+	}
+	rules, err := c.Store.ListRules(ctx)
+	if err != nil {
+		c.Log.Error("shadow check", "err", err)
+		return warnings
+	}
+	for _, r := range rules {
+		if r.ID == selfID || r.Disabled || r.Kind != models.RuleKeyword {
+			continue
+		}
+		if r.Priority < spec.Priority || (r.Priority == spec.Priority && selfID != 0 && r.ID > selfID) {
+			continue
+		}
+		other, err := r.Decode()
+		if err != nil || other.Schedule != nil || other.Audience != nil {
+			continue
+		}
+		for _, mine := range spec.Keywords {
+			for _, theirs := range other.Keywords {
+				if covers(theirs, mine) {
+					warnings = append(warnings, fmt.Sprintf("keyword %q is shadowed by rule %q (priority %d, %s %q), which matches the same messages or more and wins", mine.Text, other.Name, other.Priority, theirs.Match, theirs.Text))
+				}
+			}
+		}
+	}
+	return warnings
+}
+
+// covers reports whether every text matching keyword b also matches a.
+func covers(a, b models.Keyword) bool {
+	at, bt := normalize(a.Text), normalize(b.Text)
+	switch a.Match {
+	case models.MatchExact:
+		return b.Match == models.MatchExact && at == bt
+	case models.MatchPrefix:
+		return (b.Match == models.MatchExact || b.Match == models.MatchPrefix) && strings.HasPrefix(bt, at)
+	case models.MatchContains:
+		return b.Match != models.MatchRegex && strings.Contains(bt, at)
+	case models.MatchRegex:
+		if b.Match != models.MatchExact {
+			return false
+		}
+		re, err := regexp.Compile(a.Text)
+		return err == nil && (re.MatchString(b.Text) || re.MatchString(bt))
+	}
+	return false
+}
+
+// TagActions are the built-in tag and untag actions (Value = tag name).
+func TagActions(store *models.Store) map[string]ActionFunc {
+	return map[string]ActionFunc{
+		"tag": func(ctx context.Context, t *Turn, a models.Action) error {
+			return store.TagMember(ctx, t.Member.ID, a.Value)
+		},
+		"untag": func(ctx context.Context, t *Turn, a models.Action) error {
+			return store.UntagMember(ctx, t.Member.ID, a.Value)
+		},
+	}
+}
+
+// ImportRules replaces every rule with those in a YAML file. Each rule is
+// checked as on save; if any is invalid nothing changes. It returns the
+// shadowing warnings of the imported set.
+func (c *Consulting) ImportRules(ctx context.Context, yamlText []byte) ([]string, error) {
+	specs, err := models.ParseRulesYAML(yamlText)
+	if err != nil {
+		return nil, err
+	}
+	for i := range specs {
+		if _, err := c.Check(ctx, &specs[i], 0); err != nil {
+			return nil, models.Errorf(models.EINVALID, "rule %d: %s", i+1, models.ErrorMessage(err))
+		}
+	}
+	if err := c.Store.ReplaceRules(ctx, specs); err != nil {
+		return nil, err
+	}
+	if err := c.Reload(ctx); err != nil {
+		return nil, err
+	}
+	var warnings []string
+	rules, err := c.Store.ListRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rules {
+		spec, err := r.Decode()
+		if err == nil {
+			warnings = append(warnings, c.shadowWarnings(ctx, &spec, r.ID)...)
+		}
+	}
+	return warnings, nil
+}
+
+// SaveRule validates and stores a rule (id 0 creates one), recompiles, and
+// returns the rule with any warnings.
+func (c *Consulting) SaveRule(ctx context.Context, id uint64, spec models.RuleSpec) (*models.Rule, []string, error) {
+	warnings, err := c.Check(ctx, &spec, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var r *models.Rule
+	if id == 0 {
+		r, err = c.Store.CreateRule(ctx, spec)
+	} else {
+		r, err = c.Store.UpdateRule(ctx, id, spec)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if id == 0 {
+		// Now that it has an id, ties in priority are judged against it.
+		warnings = c.shadowWarnings(ctx, &spec, r.ID)
+	}
+	return r, warnings, c.Reload(ctx)
+}
+
+// DeleteRule removes a rule and recompiles.
+func (c *Consulting) DeleteRule(ctx context.Context, id uint64) error {
+	if err := c.Store.DeleteRule(ctx, id); err != nil {
+		return err
+	}
+	return c.Reload(ctx)
+}
