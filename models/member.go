@@ -25,9 +25,9 @@ type Member struct {
 	// Follows counts subscribe events (more than one: the fan came back).
 	Follows int `gorm:"not null;default:0"`
 	// Stage is the lifecycle stage: prospect, new or loyal.
-	Stage string `gorm:"size:16;not null;default:prospect;index"`
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	Stage     string `gorm:"size:16;not null;default:prospect;index"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Lifecycle stages.

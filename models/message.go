@@ -52,17 +52,17 @@ type Message struct {
 	State     string  `gorm:"size:16;index"`
 	// Replies holds the answer to an inbound message, or the message itself
 	// for an outbound one, as a JSON list of Reply.
-	Replies   string `gorm:"type:text"`
-	Channel   string `gorm:"size:16"`
+	Replies string `gorm:"type:text"`
+	Channel string `gorm:"size:16"`
 	// RuleID is the Consulting rule that answered (inbound) or sent (outbound).
 	RuleID *uint64 `gorm:"index:idx_messages_rule_created,priority:1"`
 	// Unanswered marks a fan's text that no rule matched (the "unanswered
 	// questions" list).
 	Unanswered bool `gorm:"not null;default:false;index"`
-	ErrCode   int
-	Error     string    `gorm:"size:255"`
-	CreatedAt time.Time `gorm:"index:idx_messages_openid_created,priority:2;index:idx_messages_rule_created,priority:2"`
-	UpdatedAt time.Time
+	ErrCode    int
+	Error      string    `gorm:"size:255"`
+	CreatedAt  time.Time `gorm:"index:idx_messages_openid_created,priority:2;index:idx_messages_rule_created,priority:2"`
+	UpdatedAt  time.Time
 }
 
 // DecodedReplies returns the stored replies.

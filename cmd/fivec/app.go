@@ -234,4 +234,3 @@ func randomKey(n int) string {
 	}
 	return string(b)
 }
-
