@@ -87,10 +87,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	wx := wechat.NewClient(acct, tokenCache)
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
 
-	consulting := &callback.Consulting{
-		Store: store, Log: log, Loc: cfg.Location, Now: time.Now, WelcomeText: cfg.WelcomeText,
-		Actions: callback.TagActions(store),
-	}
+	consulting := newConsulting(store, cfg, log)
 	if err := consulting.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
@@ -121,6 +118,15 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	fmt.Fprintf(stdout, "fivec is running in %s\nconsole: %s/console/\n", mode, a.baseURL)
 	ok = true
 	return a, nil
+}
+
+// newConsulting builds the Consulting engine with every rule action fivec
+// knows; the server and the rules command share it.
+func newConsulting(store *models.Store, cfg config.Config, log *slog.Logger) *callback.Consulting {
+	return &callback.Consulting{
+		Store: store, Log: log, Loc: cfg.Location, Now: time.Now, WelcomeText: cfg.WelcomeText,
+		Actions: callback.TagActions(store),
+	}
 }
 
 // serve runs HTTP until ctx ends, then shuts down: HTTP, background sends,

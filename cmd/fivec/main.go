@@ -30,8 +30,13 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "healthcheck" {
-		return healthcheck(ctx, getenv)
+	if len(args) > 0 {
+		switch args[0] {
+		case "healthcheck":
+			return healthcheck(ctx, getenv)
+		case "rules":
+			return rulesCommand(ctx, args[1:], getenv, stdout, stderr)
+		}
 	}
 	fs := flag.NewFlagSet("fivec", flag.ContinueOnError)
 	fs.SetOutput(stderr)
