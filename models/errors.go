@@ -72,6 +72,9 @@ func translate(op string, err error) error {
 }
 
 func isDuplicate(err error) bool {
+	if err == nil {
+		return false
+	}
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return true
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/silenceper/wechat/v2/credential"
 	"github.com/silenceper/wechat/v2/officialaccount"
 	oaconfig "github.com/silenceper/wechat/v2/officialaccount/config"
+	"github.com/silenceper/wechat/v2/officialaccount/menu"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 	"github.com/silenceper/wechat/v2/util"
 
@@ -35,6 +36,7 @@ type Client struct {
 	OA      *officialaccount.OfficialAccount
 	cache   cache.Cache
 	custom  *message.Manager
+	menu    *menu.Menu
 }
 
 // NewClient builds the SDK objects for acct with token cache c.
@@ -43,7 +45,7 @@ func NewClient(acct Account, c cache.Cache) *Client {
 		AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token,
 		EncodingAESKey: acct.AESKey, Cache: c, UseStableAK: acct.StableToken,
 	})
-	return &Client{Account: acct, OA: oa, cache: c, custom: oa.GetCustomerMessageManager()}
+	return &Client{Account: acct, OA: oa, cache: c, custom: oa.GetCustomerMessageManager(), menu: oa.GetMenu()}
 }
 
 // APIError is an errcode returned by the WeChat API.
