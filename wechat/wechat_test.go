@@ -95,4 +95,3 @@ func TestPassiveReplyKinds(t *testing.T) {
 		t.Errorf("transfer as CS message: %v", err)
 	}
 }
-
