@@ -39,6 +39,17 @@ type Config struct {
 	// by the sandbox to post callbacks to itself).
 	PublicURL string
 
+	// Close Service (贴身客服).
+	ServiceKeywords     string
+	ServiceMenuKey      string
+	ServiceUnanswered   int
+	ServicePolicy       string
+	ServiceIdle         time.Duration
+	ServiceWaitLimit    time.Duration
+	ServiceWeChatKf     bool
+	ServiceSatisfaction bool
+	ServiceTemplateID   string
+
 	// Location is TimeZone, parsed by Validate.
 	Location *time.Location
 }
@@ -57,6 +68,14 @@ func Defaults() Config {
 		TimeZone:      "Asia/Shanghai",
 		WelcomeText:   "感谢关注！回复任意问题，我们会尽快为您解答。",
 		ReplyDeadline: 4500 * time.Millisecond,
+
+		ServiceKeywords:     "人工,转人工,客服",
+		ServiceMenuKey:      "CONTACT_AGENT",
+		ServiceUnanswered:   3,
+		ServicePolicy:       "least_loaded",
+		ServiceIdle:         30 * time.Minute,
+		ServiceWaitLimit:    10 * time.Minute,
+		ServiceSatisfaction: true,
 	}
 }
 
@@ -140,6 +159,20 @@ func (c *Config) Validate() error {
 	if c.ReplyDeadline <= 0 || c.ReplyDeadline > 4800*time.Millisecond {
 		bad("FIVEC_REPLY_DEADLINE", "must be between 1ms and 4.8s (WeChat waits 5s), got %s", c.ReplyDeadline)
 	}
+	switch c.ServicePolicy {
+	case "least_loaded", "round_robin":
+	default:
+		bad("FIVEC_SERVICE_POLICY", "want least_loaded or round_robin, got %q", c.ServicePolicy)
+	}
+	if c.ServiceUnanswered < 0 {
+		bad("FIVEC_SERVICE_UNANSWERED", "must not be negative")
+	}
+	if c.ServiceIdle < time.Minute {
+		bad("FIVEC_SERVICE_IDLE", "must be at least 1m, got %s", c.ServiceIdle)
+	}
+	if c.ServiceWaitLimit < time.Minute {
+		bad("FIVEC_SERVICE_WAIT_LIMIT", "must be at least 1m, got %s", c.ServiceWaitLimit)
+	}
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil {
 		bad("FIVEC_TIMEZONE", "unknown time zone %q", c.TimeZone)
@@ -206,32 +239,62 @@ func fields() []field {
 		mk("FIVEC_WECHAT_TOKEN", true, func(c *Config) *string { return &c.Token }),
 		mk("FIVEC_WECHAT_AES_KEY", true, func(c *Config) *string { return &c.AESKey }),
 		mk("FIVEC_WECHAT_API_BASE", false, func(c *Config) *string { return &c.APIBase }),
-		{env: "FIVEC_WECHAT_STABLE_TOKEN",
-			get: func(c Config) string { return strconv.FormatBool(c.StableToken) },
-			set: func(c *Config, v string) error {
-				b, err := strconv.ParseBool(v)
-				if err != nil {
-					return fmt.Errorf("want true or false, got %q", v)
-				}
-				c.StableToken = b
-				return nil
-			}},
+		boolField("FIVEC_WECHAT_STABLE_TOKEN", func(c *Config) *bool { return &c.StableToken }),
 		mk("FIVEC_REDIS_URL", true, func(c *Config) *string { return &c.RedisURL }),
 		mk("FIVEC_ADMIN_PASSWORD", true, func(c *Config) *string { return &c.AdminPassword }),
 		mk("FIVEC_TIMEZONE", false, func(c *Config) *string { return &c.TimeZone }),
 		mk("FIVEC_WELCOME_TEXT", false, func(c *Config) *string { return &c.WelcomeText }),
-		{env: "FIVEC_REPLY_DEADLINE",
-			get: func(c Config) string { return c.ReplyDeadline.String() },
-			set: func(c *Config, v string) error {
-				d, err := time.ParseDuration(v)
-				if err != nil {
-					return fmt.Errorf("want a duration such as 4.5s, got %q", v)
-				}
-				c.ReplyDeadline = d
-				return nil
-			}},
+		durationField("FIVEC_REPLY_DEADLINE", func(c *Config) *time.Duration { return &c.ReplyDeadline }),
 		mk("FIVEC_PUBLIC_URL", false, func(c *Config) *string { return &c.PublicURL }),
+		mk("FIVEC_SERVICE_KEYWORDS", false, func(c *Config) *string { return &c.ServiceKeywords }),
+		mk("FIVEC_SERVICE_MENU_KEY", false, func(c *Config) *string { return &c.ServiceMenuKey }),
+		intField("FIVEC_SERVICE_UNANSWERED", func(c *Config) *int { return &c.ServiceUnanswered }),
+		mk("FIVEC_SERVICE_POLICY", false, func(c *Config) *string { return &c.ServicePolicy }),
+		durationField("FIVEC_SERVICE_IDLE", func(c *Config) *time.Duration { return &c.ServiceIdle }),
+		durationField("FIVEC_SERVICE_WAIT_LIMIT", func(c *Config) *time.Duration { return &c.ServiceWaitLimit }),
+		boolField("FIVEC_SERVICE_WECHAT_KF", func(c *Config) *bool { return &c.ServiceWeChatKf }),
+		boolField("FIVEC_SERVICE_SATISFACTION", func(c *Config) *bool { return &c.ServiceSatisfaction }),
+		mk("FIVEC_SERVICE_TEMPLATE_ID", false, func(c *Config) *string { return &c.ServiceTemplateID }),
 	}
+}
+
+func boolField(env string, p func(*Config) *bool) field {
+	return field{env: env,
+		get: func(c Config) string { return strconv.FormatBool(*p(&c)) },
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("want true or false, got %q", v)
+			}
+			*p(c) = b
+			return nil
+		}}
+}
+
+func intField(env string, p func(*Config) *int) field {
+	return field{env: env,
+		get: func(c Config) string { return strconv.Itoa(*p(&c)) },
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("want a whole number, got %q", v)
+			}
+			*p(c) = n
+			return nil
+		}}
+}
+
+func durationField(env string, p func(*Config) *time.Duration) field {
+	return field{env: env,
+		get: func(c Config) string { return p(&c).String() },
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("want a duration such as 4.5s or 30m, got %q", v)
+			}
+			*p(c) = d
+			return nil
+		}}
 }
 
 func knownKey(k string) bool {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -43,6 +44,9 @@ func (s *Server) Router() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true
+	// Client IPs (login rate limits, the audit log) come from the
+	// connection, never from a header a client can forge.
+	_ = r.SetTrustedProxies(nil)
 	r.Use(s.recoverer(), s.observe())
 
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
@@ -62,6 +66,13 @@ func (s *Server) Router() *gin.Engine {
 	if s.API != nil {
 		s.API.Register(r.Group("/api/v1"))
 	}
+	r.NoRoute(func(c *gin.Context) {
+		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			c.JSON(http.StatusNotFound, gin.H{"error": gin.H{"code": models.ENOTFOUND, "message": "no such endpoint"}})
+			return
+		}
+		c.String(http.StatusNotFound, "404 page not found")
+	})
 	return r
 }
 

@@ -22,6 +22,8 @@ type Member struct {
 	// followed by search, a shared card, etc.).
 	SubscribeScene    string     `gorm:"size:64;index"`
 	LastInteractionAt *time.Time `gorm:"index"`
+	// UnansweredRun counts the fan's texts in a row that no rule answered.
+	UnansweredRun int `gorm:"not null;default:0"`
 	// Follows counts subscribe events (more than one: the fan came back).
 	Follows int `gorm:"not null;default:0"`
 	// Stage is the lifecycle stage: prospect, new or loyal.

@@ -35,6 +35,9 @@ var migrations = []migration{
 	{3, "consulting rules, tags, settings; rule hits and unanswered flags on messages", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Rule{}, &setting{}, &Tag{}, &MemberTag{}, &Message{}, &Member{})
 	}},
+	{4, "close service: conversations, notes, agent status", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Member{}, &Conversation{}, &ConversationNote{}, &AgentStatus{})
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting

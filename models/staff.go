@@ -83,7 +83,7 @@ func (s *Store) CreateStaff(ctx context.Context, n NewStaff) (*Staff, error) {
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(n.Password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(n.Password), s.PasswordCost)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func (s *Store) UpdateStaff(ctx context.Context, id uint64, u StaffUpdate) (*Sta
 		if err := ValidatePassword(*u.Password); err != nil {
 			return nil, err
 		}
-		hash, err := bcrypt.GenerateFromPassword([]byte(*u.Password), bcrypt.DefaultCost)
+		hash, err := bcrypt.GenerateFromPassword([]byte(*u.Password), s.PasswordCost)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/glebarez/sqlite"
 	mysqldrv "github.com/go-sql-driver/mysql"
+	"golang.org/x/crypto/bcrypt"
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -21,6 +22,8 @@ type Store struct {
 	driver string
 	// Now is the clock; tests inject their own.
 	Now func() time.Time
+	// PasswordCost is the bcrypt cost for staff passwords (tests lower it).
+	PasswordCost int
 }
 
 // Open connects to the database, waits up to connectTimeout for it to answer,
@@ -77,7 +80,7 @@ func Open(ctx context.Context, driver, dsn string, connectTimeout time.Duration)
 		sqlDB.Close()
 		return nil, fmt.Errorf("database did not answer within %s: %w", connectTimeout, err)
 	}
-	s := &Store{db: db, driver: driver, Now: time.Now}
+	s := &Store{db: db, driver: driver, Now: time.Now, PasswordCost: bcrypt.DefaultCost}
 	if err := s.migrate(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err

@@ -87,7 +87,9 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	wx := wechat.NewClient(acct, tokenCache)
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
 
+	service := newService(store, sender, cfg, log)
 	consulting := newConsulting(store, cfg, log)
+	consulting.Actions["escalate"] = service.EscalateAction
 	if err := consulting.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
@@ -95,7 +97,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		Store: store, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
 		Pipeline: &callback.Pipeline{Log: log, Roles: []callback.Role{
 			// Close Service → Consulting → Client → Care → Center.
-			consulting,
+			service, consulting,
 		}},
 	}
 	a.server = &handlers.Server{Store: store, Callback: a.callback, Metrics: m, Log: log}
@@ -104,10 +106,11 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		a.server.FakeWeChat = a.sandbox.fake
 	}
 	a.runner = &jobs.Runner{Store: store, Log: log}
-	if err := a.runner.Start(a.runner.PurgeSessions(), jobs.Job{
-		// Every process recompiles within seconds of a rule change anywhere.
-		Name: "reload-rules", Spec: "@every 2s", Run: consulting.ReloadIfChanged,
-	}); err != nil {
+	if err := a.runner.Start(a.runner.PurgeSessions(),
+		a.runner.ServiceTimeouts(service, cfg.ServiceIdle, cfg.ServiceWaitLimit, time.Now), jobs.Job{
+			// Every process recompiles within seconds of a rule change anywhere.
+			Name: "reload-rules", Spec: "@every 2s", Run: consulting.ReloadIfChanged,
+		}); err != nil {
 		return nil, err
 	}
 
@@ -126,6 +129,21 @@ func newConsulting(store *models.Store, cfg config.Config, log *slog.Logger) *ca
 	return &callback.Consulting{
 		Store: store, Log: log, Loc: cfg.Location, Now: time.Now, WelcomeText: cfg.WelcomeText,
 		Actions: callback.TagActions(store),
+	}
+}
+
+// newService builds Close Service from the configuration.
+func newService(store *models.Store, sender *wechat.Sender, cfg config.Config, log *slog.Logger) *callback.Service {
+	var keywords []string
+	for _, k := range strings.Split(cfg.ServiceKeywords, ",") {
+		if k = strings.ToLower(strings.TrimSpace(k)); k != "" {
+			keywords = append(keywords, k)
+		}
+	}
+	return &callback.Service{
+		Store: store, Sender: sender, Log: log, Keywords: keywords, MenuKey: cfg.ServiceMenuKey,
+		UnansweredLimit: cfg.ServiceUnanswered, Policy: cfg.ServicePolicy, WeChatKf: cfg.ServiceWeChatKf,
+		AskSatisfaction: cfg.ServiceSatisfaction, Texts: callback.DefaultServiceTexts, Window: models.DefaultWindowRules,
 	}
 }
 

@@ -1,6 +1,19 @@
 package main
 
-import "github.com/fivec/fivec/metrics"
+import (
+	"time"
 
-// wireConsole mounts the console and the JSON API.
-func wireConsole(a *app, m *metrics.Metrics) {}
+	"github.com/fivec/fivec/handlers/api"
+	"github.com/fivec/fivec/handlers/console"
+	"github.com/fivec/fivec/metrics"
+)
+
+// wireConsole mounts the staff console and the JSON API.
+func wireConsole(a *app, m *metrics.Metrics) {
+	con := &console.Handler{Store: a.store, Log: a.log, Loc: a.cfg.Location, Now: time.Now}
+	if a.sandbox != nil {
+		con.Sim = simulator{a.sandbox}
+	}
+	a.server.Console = con
+	a.server.API = &api.Handler{Store: a.store, Log: a.log}
+}

@@ -1,6 +1,12 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+
+	"github.com/fivec/fivec/handlers/console"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
@@ -25,4 +31,113 @@ func newSandbox(base string) *sandbox {
 		CallbackURL: base + "/wechat", Verified: true,
 	})
 	return &sandbox{fake: f, account: acct}
+}
+
+// simulator adapts the fake platform to the console's fan simulator.
+type simulator struct{ s *sandbox }
+
+func (m simulator) Follow(ctx context.Context, openID, scene string) error {
+	_, err := m.s.fake.Follow(ctx, sandboxAppID, openID, scene)
+	return shownToFan(err)
+}
+
+func (m simulator) Unfollow(ctx context.Context, openID string) error {
+	return m.s.fake.Unfollow(ctx, sandboxAppID, openID)
+}
+
+func (m simulator) SendText(ctx context.Context, openID, text string) error {
+	_, err := m.s.fake.SendText(ctx, sandboxAppID, openID, text)
+	return shownToFan(err)
+}
+
+func (m simulator) Click(ctx context.Context, openID, key string) error {
+	_, err := m.s.fake.Click(ctx, sandboxAppID, openID, key)
+	return shownToFan(err)
+}
+
+// shownToFan drops errors the phone already shows: when fivec did not
+// answer a callback, the fan sees WeChat's "service unavailable" notice.
+func shownToFan(err error) error {
+	var cbErr *fake.CallbackError
+	if errors.As(err, &cbErr) {
+		return nil
+	}
+	return err
+}
+
+func (m simulator) Inbox(openID string) []console.SimMessage {
+	var out []console.SimMessage
+	for _, d := range m.s.fake.Inbox(sandboxAppID, openID) {
+		out = append(out, console.SimMessage{
+			At: d.Time, FromFan: d.Direction == fake.DirIn, Kind: d.Kind, Source: d.Source, Text: deliveryText(d),
+		})
+	}
+	return out
+}
+
+func (m simulator) Fans() []console.SimFan {
+	var out []console.SimFan
+	for _, f := range m.s.fake.Fans(sandboxAppID) {
+		out = append(out, console.SimFan{OpenID: f.OpenID, Subscribed: f.Subscribed})
+	}
+	return out
+}
+
+// deliveryText renders what a phone would show for one delivery.
+func deliveryText(d fake.Delivery) string {
+	switch d.Kind {
+	case "text":
+		return d.Text
+	case "event":
+		switch strings.ToLower(d.Event) {
+		case "subscribe":
+			if scene := strings.TrimPrefix(d.EventKey, "qrscene_"); scene != "" {
+				return "关注了公众号（扫码：" + scene + "）"
+			}
+			return "关注了公众号"
+		case "unsubscribe":
+			return "取消关注"
+		case "click":
+			return "点击菜单：" + d.EventKey
+		case "scan":
+			return "扫码：" + d.EventKey
+		}
+		return "[" + d.Event + "]"
+	case "news", "mpnews":
+		var titles []string
+		for _, a := range d.Articles {
+			titles = append(titles, a.Title)
+		}
+		if len(titles) == 0 && d.Title != "" {
+			titles = append(titles, d.Title)
+		}
+		return "[图文] " + strings.Join(titles, " / ")
+	case "template":
+		keys := make([]string, 0, len(d.TemplateData))
+		for k := range d.TemplateData {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, k+": "+d.TemplateData[k])
+		}
+		return "[模板消息] " + strings.Join(parts, "；")
+	case "image":
+		return "[图片]"
+	case "voice":
+		return "[语音] " + d.Text
+	case "video":
+		return "[视频] " + d.Title
+	case "music":
+		return "[音乐] " + d.Title
+	case "location":
+		return "[位置] " + d.Text
+	case "transfer_customer_service":
+		return "[已转接客服]"
+	}
+	if d.Text != "" {
+		return d.Text
+	}
+	return "[" + d.Kind + "]"
 }

@@ -42,6 +42,12 @@ type Role interface {
 	Handle(ctx context.Context, t *Turn) error
 }
 
+// Finisher is a role that also looks at the finished turn (after every
+// role ran), e.g. to escalate after repeated unanswered questions.
+type Finisher interface {
+	Finish(ctx context.Context, t *Turn) error
+}
+
 // Pipeline runs the roles in order.
 type Pipeline struct {
 	Roles []Role
@@ -56,6 +62,13 @@ func (p *Pipeline) Run(ctx context.Context, t *Turn) {
 		}
 		if err := r.Handle(ctx, t); err != nil {
 			p.Log.Error("role failed", "role", r.Name(), "openid", t.Msg.FromUserName, "err", err)
+		}
+	}
+	for _, r := range p.Roles {
+		if f, ok := r.(Finisher); ok && ctx.Err() == nil {
+			if err := f.Finish(ctx, t); err != nil {
+				p.Log.Error("role finish failed", "role", r.Name(), "openid", t.Msg.FromUserName, "err", err)
+			}
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/fivec/fivec/models"
 )
@@ -49,6 +50,8 @@ func MustOpen(tb testing.TB, driver string) *models.Store {
 		tb.Fatalf("open %s: %v", driver, err)
 	}
 	tb.Cleanup(func() { s.Close() })
+	// Real bcrypt, cheapest cost: tests log in often, under -race too.
+	s.PasswordCost = bcrypt.MinCost
 	return s
 }
 

@@ -1,0 +1,103 @@
+// Package api serves the JSON API under /api/v1: the console's actions for
+// scripts and integrations, authenticated with per-staff bearer tokens and
+// limited by the same roles. docs/api.md documents every endpoint.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/fivec/fivec/handlers/web"
+	"github.com/fivec/fivec/models"
+)
+
+// MaxBody bounds request bodies.
+const MaxBody = 64 << 10
+
+// Handler serves the API. Store is required.
+type Handler struct {
+	Store *models.Store
+	Log   *slog.Logger
+}
+
+// Register adds the API routes to g (mounted at /api/v1).
+func (h *Handler) Register(g *gin.RouterGroup) {
+	if h.Log == nil {
+		h.Log = slog.Default()
+	}
+	g.Use(noStore, web.Errors(h.Log, nil), web.BearerAuth(h.Store),
+		web.RequireRole(models.RoleAdmin, models.RoleAgent, models.RoleMarketer))
+	g.GET("/me", h.me)
+	g.GET("/members", h.members)
+	g.GET("/members/:openid", h.member)
+	g.GET("/members/:openid/messages", h.messages)
+	g.GET("/tokens", h.tokens)
+	g.POST("/tokens", h.createToken)
+	g.DELETE("/tokens/:id", h.deleteToken)
+
+	admin := g.Group("", web.RequireRole(models.RoleAdmin))
+	admin.GET("/staff", h.staffList)
+	admin.POST("/staff", h.createStaff)
+	admin.PATCH("/staff/:id", h.updateStaff)
+	admin.GET("/audit", h.audit)
+}
+
+func noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+// bindJSON decodes the body into v, refusing unknown fields, trailing data
+// and bodies over MaxBody. On failure it has already answered 400.
+func bindJSON(c *gin.Context, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
+		err = errors.New("one JSON object expected")
+	}
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), "json: ")
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			msg = "body too large"
+		} else if errors.Is(err, io.EOF) {
+			msg = "empty body"
+		}
+		web.Errorf(c, models.EINVALID, "invalid JSON body: %s", msg)
+		return false
+	}
+	return true
+}
+
+// paging reads ?limit= (1-200, default 50) and ?offset= (≥ 0).
+func paging(c *gin.Context) (limit, offset int, err error) {
+	limit, offset = 50, 0
+	if v := c.Query("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 200 {
+			return 0, 0, models.Errorf(models.EINVALID, "limit must be 1-200")
+		}
+	}
+	if v := c.Query("offset"); v != "" {
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
+			return 0, 0, models.Errorf(models.EINVALID, "offset must be a non-negative integer")
+		}
+	}
+	return limit, offset, nil
+}
+
+// idParam parses the :id path parameter; a malformed id is simply not found.
+func idParam(c *gin.Context) (uint64, error) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil {
+		return 0, models.Errorf(models.ENOTFOUND, "not found")
+	}
+	return id, nil
+}

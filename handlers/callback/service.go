@@ -1,0 +1,281 @@
+package callback
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/wechat"
+)
+
+// ServiceTexts are what Close Service says to fans.
+type ServiceTexts struct {
+	Queued       string // %d: conversations ahead
+	Waiting      string // %d: conversations ahead (while still queued)
+	Assigned     string // %s: the agent's display name
+	Resolved     string
+	Timeout      string
+	Apology      string
+	Satisfaction string
+	Thanks       string
+}
+
+// DefaultServiceTexts are the Chinese defaults.
+var DefaultServiceTexts = ServiceTexts{
+	Queued:       "已为您转接人工客服，前面还有 %d 位，请稍候。",
+	Waiting:      "您正在排队，前面还有 %d 位，客服会尽快回复您。",
+	Assigned:     "客服 %s 为您服务，请问有什么可以帮您？",
+	Resolved:     "本次服务已结束，感谢您的耐心。",
+	Timeout:      "由于长时间没有新消息，本次服务已自动结束。如需帮助，回复“人工”即可再次联系客服。",
+	Apology:      "非常抱歉，目前咨询人数较多，让您久等了。客服会尽快联系您。",
+	Satisfaction: "请为本次服务打分：回复 1-5（5 为非常满意）。",
+	Thanks:       "感谢您的评价！",
+}
+
+// Service (贴身客服) puts fans in touch with staff: it escalates on request
+// (keywords, a menu button, a rule action) or after repeated unanswered
+// questions, keeps the bot quiet while a person handles the chat, and asks
+// for a rating afterwards.
+type Service struct {
+	Store  *models.Store
+	Sender *wechat.Sender
+	Log    *slog.Logger
+	// Keywords escalate when a text is exactly one of them (after folding).
+	Keywords []string
+	// MenuKey is the menu CLICK key that escalates.
+	MenuKey string
+	// UnansweredLimit escalates after this many unanswered texts in a row
+	// (0: never).
+	UnansweredLimit int
+	// Policy is models.PolicyLeastLoaded or models.PolicyRoundRobin.
+	Policy string
+	// WeChatKf hands chats to WeChat's own 多客服 instead of fivec's inbox.
+	WeChatKf bool
+	// AskSatisfaction asks for a 1–5 rating when a conversation is resolved.
+	AskSatisfaction bool
+	Texts           ServiceTexts
+	// Window is the platform's customer-service window.
+	Window models.WindowRules
+}
+
+// Name implements Role.
+func (*Service) Name() string { return "service" }
+
+// Handle implements Role.
+func (s *Service) Handle(ctx context.Context, t *Turn) error {
+	m := t.Msg
+	if m.MsgType == message.MsgTypeEvent {
+		switch {
+		case m.Event == message.EventUnsubscribe:
+			return s.closeOnUnfollow(ctx, t)
+		case m.Event == message.EventClick && s.MenuKey != "" && m.EventKey == s.MenuKey:
+			return s.Escalate(ctx, t, models.ReasonMenu)
+		}
+		return nil
+	}
+	conv, err := s.Store.OpenConversation(ctx, t.Member.ID)
+	if err != nil {
+		return err
+	}
+	if conv != nil {
+		// A person has (or will have) this fan: the bot stays quiet.
+		t.Done = true
+		if err := s.Store.NoteFanMessage(ctx, conv.ID); err != nil {
+			return err
+		}
+		if conv.State == models.ConvWaiting && !s.WeChatKf {
+			ahead, err := s.Store.QueuePosition(ctx, conv)
+			if err != nil {
+				return err
+			}
+			t.Reply(models.TextReply(fmt.Sprintf(s.Texts.Waiting, ahead)))
+		}
+		return nil
+	}
+	if m.MsgType != message.MsgTypeText {
+		return nil
+	}
+	text := normalize(m.Content)
+	if done, err := s.rating(ctx, t, text); done || err != nil {
+		return err
+	}
+	if slices.Contains(s.Keywords, text) {
+		return s.Escalate(ctx, t, models.ReasonKeyword)
+	}
+	return nil
+}
+
+// Finish runs after the whole chain: repeated unanswered questions escalate.
+func (s *Service) Finish(ctx context.Context, t *Turn) error {
+	if s.UnansweredLimit <= 0 || t.Msg.MsgType != message.MsgTypeText || t.Member == nil {
+		return nil
+	}
+	run, err := s.Store.CountUnanswered(ctx, t.Member.ID, t.Unanswered)
+	if err != nil || run < s.UnansweredLimit {
+		return err
+	}
+	if conv, err := s.Store.OpenConversation(ctx, t.Member.ID); err != nil || conv != nil {
+		return err
+	}
+	// The bot's default reply (if any) stays first; the handoff follows.
+	return s.Escalate(ctx, t, models.ReasonUnanswered)
+}
+
+// Escalate hands the fan to people: a queued conversation, assigned at once
+// when an agent is free. It is also the "escalate" rule action.
+func (s *Service) Escalate(ctx context.Context, t *Turn, reason string) error {
+	conv, created, err := s.Store.Escalate(ctx, t.Member.ID, t.Member.OpenID, reason)
+	if err != nil {
+		return err
+	}
+	t.Done = true
+	if s.WeChatKf {
+		t.Replies = nil
+		t.Reply(models.Reply{Kind: models.ReplyTransfer})
+		return nil
+	}
+	if created {
+		assigned, err := s.Store.AutoAssign(ctx, conv, s.Policy)
+		if err != nil {
+			return err
+		}
+		if assigned != nil {
+			agent, err := s.Store.FindStaff(ctx, *assigned.AgentID)
+			if err != nil {
+				return err
+			}
+			t.Reply(models.TextReply(fmt.Sprintf(s.Texts.Assigned, agent.DisplayName)))
+			return nil
+		}
+	}
+	ahead, err := s.Store.QueuePosition(ctx, conv)
+	if err != nil {
+		return err
+	}
+	t.Reply(models.TextReply(fmt.Sprintf(s.Texts.Queued, ahead)))
+	return nil
+}
+
+// EscalateAction is the "escalate" rule action.
+func (s *Service) EscalateAction(ctx context.Context, t *Turn, _ models.Action) error {
+	return s.Escalate(ctx, t, models.ReasonRule)
+}
+
+// rating stores a 1–5 answer to the satisfaction question.
+func (s *Service) rating(ctx context.Context, t *Turn, text string) (bool, error) {
+	if len(text) != 1 || text[0] < '1' || text[0] > '5' {
+		return false, nil
+	}
+	ok, err := s.Store.RateLastConversation(ctx, t.Member.ID, int(text[0]-'0'), 24*time.Hour)
+	if err != nil || !ok {
+		return false, err
+	}
+	t.Reply(models.TextReply(s.Texts.Thanks))
+	t.Done = true
+	return true, nil
+}
+
+func (s *Service) closeOnUnfollow(ctx context.Context, t *Turn) error {
+	conv, err := s.Store.OpenConversation(ctx, t.Member.ID)
+	if err != nil || conv == nil {
+		return err
+	}
+	_, err = s.Store.Resolve(ctx, conv.ID, "fan")
+	return err
+}
+
+// Reply sends an agent's message to the conversation's fan, refusing what
+// the platform would reject (closed window, used-up quota) with a reason.
+func (s *Service) Reply(ctx context.Context, convID uint64, agent *models.Staff, r models.Reply) error {
+	conv, err := s.Store.FindConversation(ctx, convID)
+	if err != nil {
+		return err
+	}
+	if conv.State != models.ConvAssigned || conv.AgentID == nil || (*conv.AgentID != agent.ID && agent.Role != models.RoleAdmin) {
+		return models.Errorf(models.ECONFLICT, "claim the conversation before replying")
+	}
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	w, err := s.Store.ServiceWindow(ctx, conv.OpenID, s.Window)
+	if err != nil {
+		return err
+	}
+	if !w.Open {
+		return models.Errorf(models.ECONFLICT, "WeChat will not deliver this message: %s. Send the template message instead", w.Why)
+	}
+	if err := s.Sender.SendCustom(ctx, conv.OpenID, r); err != nil {
+		if code := wechat.ErrCode(err); code != 0 {
+			return models.Errorf(models.ECONFLICT, "WeChat refused the message (errcode %d)", code)
+		}
+		return err
+	}
+	return s.Store.NoteAgentReply(ctx, convID)
+}
+
+// Resolve closes a conversation, tells the fan, and asks for a rating.
+func (s *Service) Resolve(ctx context.Context, convID uint64, by string) (*models.Conversation, error) {
+	conv, err := s.Store.Resolve(ctx, convID, by)
+	if err != nil {
+		return conv, err
+	}
+	text := s.Texts.Resolved
+	if by == "timeout" {
+		text = s.Texts.Timeout
+	}
+	if s.AskSatisfaction && by != "fan" {
+		text += "\n" + s.Texts.Satisfaction
+		if err := s.Store.MarkSatisfactionAsked(ctx, convID); err != nil {
+			return conv, err
+		}
+	}
+	if by != "fan" {
+		// Best effort: a closed window is recorded in the conversation.
+		_ = s.Sender.SendCustom(ctx, conv.OpenID, models.TextReply(strings.TrimSpace(text)))
+	}
+	return conv, nil
+}
+
+// Apologize tells a fan who has waited too long that someone will follow
+// up; each conversation gets it once.
+func (s *Service) Apologize(ctx context.Context, conv models.Conversation) error {
+	first, err := s.Store.MarkApologySent(ctx, conv.ID)
+	if err != nil || !first {
+		return err
+	}
+	_ = s.Sender.SendCustom(ctx, conv.OpenID, models.TextReply(s.Texts.Apology)) // recorded either way
+	return nil
+}
+
+// AssignWaiting gives queued conversations, oldest first, to agents who
+// have room, and tells each fan who is serving them.
+func (s *Service) AssignWaiting(ctx context.Context) (int, error) {
+	if s.WeChatKf {
+		return 0, nil
+	}
+	waiting, err := s.Store.ListConversations(ctx, models.ConvWaiting, 0, 100)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := range waiting {
+		c, err := s.Store.AutoAssign(ctx, &waiting[i], s.Policy)
+		if err != nil {
+			return n, err
+		}
+		if c == nil {
+			continue
+		}
+		n++
+		if agent, err := s.Store.FindStaff(ctx, *c.AgentID); err == nil {
+			_ = s.Sender.SendCustom(ctx, c.OpenID, models.TextReply(fmt.Sprintf(s.Texts.Assigned, agent.DisplayName)))
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,146 @@
+package console_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/models/modelstest"
+)
+
+const chromium = "/usr/bin/chromium"
+
+// TestBrowserSimulator logs in with a real browser, opens the members list
+// and the simulator, sends a message and waits for it (and the fake's
+// answer) on the phone. Set FIVEC_SCREENSHOTS=<dir> to keep screenshots of
+// the pages, desktop and phone-sized.
+func TestBrowserSimulator(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skip("browser tests skipped: install chromium (see .ci/run)")
+	}
+	s := modelstest.MustOpen(t, "sqlite")
+	a := newApp(t, s, true)
+	a.staff("ann", models.RoleAdmin)
+	seedConversation(t, s)
+	srv := httptest.NewServer(a.router)
+	defer srv.Close()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+
+	shots := os.Getenv("FIVEC_SCREENSHOTS")
+	shot := func(name string) {
+		if shots == "" {
+			return
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+
+	do("open login", chromedp.Navigate(srv.URL+"/console/members"), chromedp.WaitVisible(css("#username")))
+	shot("login")
+	do("log in",
+		chromedp.SendKeys(css("#username"), "ann"), chromedp.SendKeys(css("#password"), password),
+		chromedp.Click(css("#login")), chromedp.WaitVisible(css("table#members")))
+	text, err := chromedp.Run(ctx, chromedp.Text(css("table#members")))
+	if err != nil || !strings.Contains(text, "oBrowserFan") {
+		t.Fatalf("members table: %q %v", text, err)
+	}
+	shot("members")
+	do("open member", chromedp.Click(css(`a[href="/console/members/oBrowserFan"]`)), chromedp.WaitVisible(css("#conversation")))
+	shot("member")
+
+	do("open simulator", chromedp.Navigate(srv.URL+"/console/simulator"), chromedp.WaitVisible(css("#new-fan")))
+	do("new fan", chromedp.Click(css("#new-fan button")), chromedp.WaitVisible(css("#follow")))
+	do("follow", chromedp.SendKeys(css(`#follow-form input[name="scene"]`), "poster"),
+		chromedp.Click(css("#follow")), chromedp.WaitVisible(css("#unfollow")))
+	do("send text", chromedp.SendKeys(css("#sim-text"), "你好，浏览器"), chromedp.Click(css("#send")))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](
+		`document.querySelector('#inbox').innerText.includes('收到：你好，浏览器')`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("the phone never showed the answer: %v", err)
+	}
+	// The composer is cleared for the next message.
+	if v, _ := chromedp.Run(ctx, chromedp.Value(css("#sim-text"))); v != "" {
+		t.Fatalf("composer still holds %q", v)
+	}
+	// A message that arrives later (a customer-service push) shows up by polling.
+	a.sim.Click(context.Background(), a.sim.Fans()[0].OpenID, "LATE")
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](
+		`document.querySelector('#inbox').innerText.includes('菜单 LATE')`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("polling never showed the pushed message: %v", err)
+	}
+	shot("simulator")
+
+	if shots != "" {
+		for _, p := range []string{"staff", "audit", "tokens"} {
+			do("open "+p, chromedp.Navigate(srv.URL+"/console/"+p), chromedp.WaitVisible(css("main")))
+			shot(p)
+		}
+		do("phone size", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+			chromedp.Navigate(srv.URL+"/console/members"), chromedp.WaitVisible(css("table#members")))
+		shot("mobile-members")
+		do("phone menu", chromedp.Click(css(".nav-burger")), chromedp.WaitVisible(css(".nav")))
+		shot("mobile-menu")
+		do("phone staff", chromedp.Navigate(srv.URL+"/console/staff"), chromedp.WaitVisible(css("table#staff")))
+		shot("mobile-staff")
+		do("phone simulator", chromedp.Navigate(srv.URL+"/console/simulator?openid="+a.sim.Fans()[0].OpenID),
+			chromedp.WaitVisible(css("#inbox")))
+		shot("mobile-simulator")
+	}
+}
+
+// seedConversation gives the members list and member page something to show.
+func seedConversation(t *testing.T, s *models.Store) {
+	ctx := context.Background()
+	for i, in := range []models.Inbound{
+		{DedupeKey: "b0", OpenID: "oBrowserFan", MsgType: "event", Event: "subscribe", EventKey: "qrscene_poster", Subscribe: true, Scene: "poster"},
+		{DedupeKey: "b1", OpenID: "oBrowserFan", UnionID: "uBrowser", MsgType: "text", Content: "请问营业时间？"},
+		{DedupeKey: "b2", OpenID: "oOtherFan", MsgType: "text", Content: "hi"},
+	} {
+		msg, _, _, err := s.RecordInbound(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply := []models.Reply{models.TextReply("感谢关注！回复任意问题，我们会尽快为您解答。")}
+		if i == 1 {
+			reply = []models.Reply{models.TextReply("每天 9:00–21:00 营业。")}
+		}
+		if err := s.FinishInbound(ctx, msg.ID, models.Answer{State: models.StateReplied, Replies: reply}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.LogOutbound(ctx, models.Outbound{OpenID: "oBrowserFan", Channel: models.ChannelCustom,
+		Reply: models.TextReply("本周末全场八折，欢迎光临！")}); err != nil {
+		t.Fatal(err)
+	}
+}
