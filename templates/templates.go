@@ -184,17 +184,31 @@ func (c Catalog) T(key string, args ...any) string {
 func LoadCatalogs() (map[string]Catalog, error) {
 	out := map[string]Catalog{}
 	for _, lang := range []string{LangZH, LangEN} {
-		raw, err := files.ReadFile("i18n/" + lang + ".yaml")
+		// One file per area of the console: i18n/zh.yaml, i18n/zh.rules.yaml…
+		names, err := fs.Glob(files, "i18n/"+lang+"*.yaml")
 		if err != nil {
 			return nil, err
 		}
-		var tree map[string]any
-		if err := yaml.Unmarshal(raw, &tree); err != nil {
-			return nil, fmt.Errorf("templates: i18n/%s.yaml: %w", lang, err)
-		}
 		cat := Catalog{}
-		if err := flatten(cat, "", tree); err != nil {
-			return nil, fmt.Errorf("templates: i18n/%s.yaml: %w", lang, err)
+		for _, name := range names {
+			raw, err := files.ReadFile(name)
+			if err != nil {
+				return nil, err
+			}
+			var tree map[string]any
+			if err := yaml.Unmarshal(raw, &tree); err != nil {
+				return nil, fmt.Errorf("templates: %s: %w", name, err)
+			}
+			part := Catalog{}
+			if err := flatten(part, "", tree); err != nil {
+				return nil, fmt.Errorf("templates: %s: %w", name, err)
+			}
+			for k, v := range part {
+				if _, dup := cat[k]; dup {
+					return nil, fmt.Errorf("templates: %s: key %s is defined twice", name, k)
+				}
+				cat[k] = v
+			}
 		}
 		out[lang] = cat
 	}

@@ -35,6 +35,10 @@ type app struct {
 	callback *callback.Handler
 	runner   *jobs.Runner
 	sandbox  *sandbox // nil with real credentials
+
+	wx         *wechat.Client
+	consulting *callback.Consulting
+	service    *callback.Service
 }
 
 func newApp(ctx context.Context, configPath string, getenv func(string) string, stdout io.Writer, log *slog.Logger) (*app, error) {
@@ -101,6 +105,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		}},
 	}
 	a.server = &handlers.Server{Store: store, Callback: a.callback, Metrics: m, Log: log}
+	a.wx, a.consulting, a.service = wx, consulting, service
 	wireConsole(a, m)
 	if a.sandbox != nil {
 		a.server.FakeWeChat = a.sandbox.fake

@@ -10,10 +10,11 @@ import (
 
 // wireConsole mounts the staff console and the JSON API.
 func wireConsole(a *app, m *metrics.Metrics) {
-	con := &console.Handler{Store: a.store, Log: a.log, Loc: a.cfg.Location, Now: time.Now}
+	con := &console.Handler{Store: a.store, Log: a.log, Loc: a.cfg.Location, Now: time.Now,
+		Consulting: a.consulting, Service: a.service, WX: a.wx}
 	if a.sandbox != nil {
 		con.Sim = simulator{a.sandbox}
 	}
 	a.server.Console = con
-	a.server.API = &api.Handler{Store: a.store, Log: a.log}
+	a.server.API = &api.Handler{Store: a.store, Log: a.log, Consulting: a.consulting, Service: a.service, WX: a.wx}
 }

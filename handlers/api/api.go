@@ -14,8 +14,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/wechat"
 )
 
 // MaxBody bounds request bodies.
@@ -25,6 +27,12 @@ const MaxBody = 64 << 10
 type Handler struct {
 	Store *models.Store
 	Log   *slog.Logger
+	// Consulting is the rules engine (rules, tester, import/export).
+	Consulting *callback.Consulting
+	// Service is Close Service (conversations).
+	Service *callback.Service
+	// WX talks to WeChat (menu publishing).
+	WX *wechat.Client
 }
 
 // Register adds the API routes to g (mounted at /api/v1).

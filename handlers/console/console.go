@@ -16,9 +16,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/templates"
+	"github.com/fivec/fivec/wechat"
 )
 
 // Base is where handlers.Server mounts the console; templates link to it.
@@ -71,6 +73,12 @@ type Handler struct {
 	Limiter *web.LoginLimiter
 	// Pages renders the templates (built from Loc when nil).
 	Pages *templates.Renderer
+	// Consulting is the rules engine (rules, tester, import/export).
+	Consulting *callback.Consulting
+	// Service is Close Service (the staff inbox).
+	Service *callback.Service
+	// WX talks to WeChat (menu publishing).
+	WX *wechat.Client
 }
 
 // Register adds the console routes to g (mounted at Base).
