@@ -171,7 +171,7 @@ func (s *Store) ListConversations(ctx context.Context, state string, agentID uin
 	}
 	order := "updated_at DESC"
 	if state == ConvWaiting {
-		order = "queued_at, id"
+		order = "id" // queue order
 	}
 	var out []Conversation
 	err := q.Order(order).Limit(limit).Find(&out).Error

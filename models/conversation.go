@@ -119,7 +119,7 @@ func (s *Store) Escalate(ctx context.Context, memberID uint64, openID, reason st
 func (s *Store) QueuePosition(ctx context.Context, c *Conversation) (int64, error) {
 	var n int64
 	err := s.db.WithContext(ctx).Model(&Conversation{}).
-		Where("state = ? AND (queued_at < ? OR (queued_at = ? AND id < ?))", ConvWaiting, c.QueuedAt, c.QueuedAt, c.ID).
+		Where("state = ? AND id < ?", ConvWaiting, c.ID). // ids follow queue order
 		Count(&n).Error
 	return n, translate("queue position", err)
 }

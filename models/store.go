@@ -56,7 +56,7 @@ func Open(ctx context.Context, driver, dsn string, connectTimeout time.Duration)
 	db, err := gorm.Open(dial, &gorm.Config{
 		Logger:         logger.Discard,
 		TranslateError: true,
-		NowFunc:        func() time.Time { return time.Now().UTC() },
+		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", driver, err)
@@ -121,7 +121,9 @@ func (s *Store) Close() error {
 	return sqlDB.Close()
 }
 
-func (s *Store) now() time.Time { return s.Now().UTC() }
+// now is the store's clock in UTC, at millisecond precision: MySQL keeps
+// DATETIME(3), so a time compared after a round trip must not carry more.
+func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
 
 // tx runs fn in a transaction bound to ctx.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
