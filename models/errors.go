@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
@@ -83,3 +84,5 @@ func isDuplicate(err error) bool {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) }
+
+func itoa(n uint64) string { return strconv.FormatUint(n, 10) }

@@ -24,6 +24,8 @@ type Member struct {
 	LastInteractionAt *time.Time `gorm:"index"`
 	// UnansweredRun counts the fan's texts in a row that no rule answered.
 	UnansweredRun int `gorm:"not null;default:0"`
+	// Points is the balance, kept in step with the ledger in one transaction.
+	Points int64 `gorm:"not null;default:0"`
 	// Follows counts subscribe events (more than one: the fan came back).
 	Follows int `gorm:"not null;default:0"`
 	// Stage is the lifecycle stage: prospect, new or loyal.

@@ -38,6 +38,9 @@ var migrations = []migration{
 	{4, "close service: conversations, notes, agent status", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Member{}, &Conversation{}, &ConversationNote{}, &AgentStatus{})
 	}},
+	{5, "points ledger", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Member{}, &PointsEntry{})
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting
