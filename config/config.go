@@ -50,6 +50,13 @@ type Config struct {
 	ServiceSatisfaction bool
 	ServiceTemplateID   string
 
+	// Client (新客户发展) and points.
+	SignInPoints     int
+	ReferralPoints   int
+	ReferralHold     time.Duration
+	ReferralDailyCap int
+	PointsLife       time.Duration
+
 	// Location is TimeZone, parsed by Validate.
 	Location *time.Location
 }
@@ -76,6 +83,12 @@ func Defaults() Config {
 		ServiceIdle:         30 * time.Minute,
 		ServiceWaitLimit:    10 * time.Minute,
 		ServiceSatisfaction: true,
+
+		SignInPoints:     10,
+		ReferralPoints:   100,
+		ReferralHold:     7 * 24 * time.Hour,
+		ReferralDailyCap: 10,
+		PointsLife:       365 * 24 * time.Hour,
 	}
 }
 
@@ -173,6 +186,12 @@ func (c *Config) Validate() error {
 	if c.ServiceWaitLimit < time.Minute {
 		bad("FIVEC_SERVICE_WAIT_LIMIT", "must be at least 1m, got %s", c.ServiceWaitLimit)
 	}
+	if c.SignInPoints < 0 || c.ReferralPoints < 0 || c.ReferralDailyCap < 0 {
+		bad("FIVEC_SIGNIN_POINTS", "points and caps must not be negative")
+	}
+	if c.ReferralHold < 0 || c.PointsLife < 0 {
+		bad("FIVEC_REFERRAL_HOLD", "durations must not be negative")
+	}
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil {
 		bad("FIVEC_TIMEZONE", "unknown time zone %q", c.TimeZone)
@@ -255,6 +274,11 @@ func fields() []field {
 		boolField("FIVEC_SERVICE_WECHAT_KF", func(c *Config) *bool { return &c.ServiceWeChatKf }),
 		boolField("FIVEC_SERVICE_SATISFACTION", func(c *Config) *bool { return &c.ServiceSatisfaction }),
 		mk("FIVEC_SERVICE_TEMPLATE_ID", false, func(c *Config) *string { return &c.ServiceTemplateID }),
+		intField("FIVEC_SIGNIN_POINTS", func(c *Config) *int { return &c.SignInPoints }),
+		intField("FIVEC_REFERRAL_POINTS", func(c *Config) *int { return &c.ReferralPoints }),
+		durationField("FIVEC_REFERRAL_HOLD", func(c *Config) *time.Duration { return &c.ReferralHold }),
+		intField("FIVEC_REFERRAL_DAILY_CAP", func(c *Config) *int { return &c.ReferralDailyCap }),
+		durationField("FIVEC_POINTS_LIFE", func(c *Config) *time.Duration { return &c.PointsLife }),
 	}
 }
 

@@ -24,6 +24,13 @@ type Member struct {
 	LastInteractionAt *time.Time `gorm:"index"`
 	// UnansweredRun counts the fan's texts in a row that no rule answered.
 	UnansweredRun int `gorm:"not null;default:0"`
+	// ReferralCode is the member's personal code (QR scene ref_<code>).
+	ReferralCode *string `gorm:"size:16;uniqueIndex"`
+	// ReferrerID is who brought this member (a referral chain link).
+	ReferrerID *uint64 `gorm:"index"`
+	ReferredAt *time.Time
+	// Level is the interaction level: visitor … key person.
+	Level string `gorm:"size:16;not null;default:follower;index"`
 	// Points is the balance, kept in step with the ledger in one transaction.
 	Points int64 `gorm:"not null;default:0"`
 	// Follows counts subscribe events (more than one: the fan came back).

@@ -41,6 +41,9 @@ var migrations = []migration{
 	{5, "points ledger", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Member{}, &PointsEntry{})
 	}},
+	{6, "client: channels, referrals, sign-ins, stage and level history", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Member{}, &Channel{}, &ChannelEvent{}, &ReferralReward{}, &SignIn{}, &MemberChange{})
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting

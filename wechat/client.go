@@ -10,6 +10,7 @@ import (
 	"github.com/silenceper/wechat/v2/cache"
 	"github.com/silenceper/wechat/v2/credential"
 	"github.com/silenceper/wechat/v2/officialaccount"
+	"github.com/silenceper/wechat/v2/officialaccount/basic"
 	oaconfig "github.com/silenceper/wechat/v2/officialaccount/config"
 	"github.com/silenceper/wechat/v2/officialaccount/menu"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
@@ -37,6 +38,7 @@ type Client struct {
 	cache   cache.Cache
 	custom  *message.Manager
 	menu    *menu.Menu
+	basic   *basic.Basic
 }
 
 // NewClient builds the SDK objects for acct with token cache c.
@@ -45,7 +47,7 @@ func NewClient(acct Account, c cache.Cache) *Client {
 		AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token,
 		EncodingAESKey: acct.AESKey, Cache: c, UseStableAK: acct.StableToken,
 	})
-	return &Client{Account: acct, OA: oa, cache: c, custom: oa.GetCustomerMessageManager(), menu: oa.GetMenu()}
+	return &Client{Account: acct, OA: oa, cache: c, custom: oa.GetCustomerMessageManager(), menu: oa.GetMenu(), basic: oa.GetBasic()}
 }
 
 // APIError is an errcode returned by the WeChat API.

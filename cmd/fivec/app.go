@@ -101,7 +101,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		Store: store, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
 		Pipeline: &callback.Pipeline{Log: log, Roles: []callback.Role{
 			// Close Service → Consulting → Client → Care → Center.
-			service, consulting,
+			service, consulting, newClient(store, wx, cfg, log),
 		}},
 	}
 	a.server = &handlers.Server{Store: store, Callback: a.callback, Metrics: m, Log: log}
@@ -112,7 +112,8 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	}
 	a.runner = &jobs.Runner{Store: store, Log: log}
 	if err := a.runner.Start(a.runner.PurgeSessions(),
-		a.runner.ServiceTimeouts(service, cfg.ServiceIdle, cfg.ServiceWaitLimit, time.Now), jobs.Job{
+		a.runner.ServiceTimeouts(service, cfg.ServiceIdle, cfg.ServiceWaitLimit, time.Now),
+		a.runner.SettleReferrals(cfg.ReferralDailyCap), a.runner.ExpirePoints(), jobs.Job{
 			// Every process recompiles within seconds of a rule change anywhere.
 			Name: "reload-rules", Spec: "@every 2s", Run: consulting.ReloadIfChanged,
 		}); err != nil {
@@ -135,6 +136,17 @@ func newConsulting(store *models.Store, cfg config.Config, log *slog.Logger) *ca
 		Store: store, Log: log, Loc: cfg.Location, Now: time.Now, WelcomeText: cfg.WelcomeText,
 		Actions: callback.TagActions(store),
 	}
+}
+
+// newClient builds the Client role from the configuration.
+func newClient(store *models.Store, wx *wechat.Client, cfg config.Config, log *slog.Logger) *callback.Client {
+	rules := callback.DefaultClientRules
+	rules.SignIn.Base = int64(cfg.SignInPoints)
+	rules.ReferralPoints = int64(cfg.ReferralPoints)
+	rules.ReferralHold = cfg.ReferralHold
+	rules.ReferralDailyCap = cfg.ReferralDailyCap
+	rules.PointsLife = cfg.PointsLife
+	return &callback.Client{Store: store, Log: log, Loc: cfg.Location, Now: time.Now, Rules: rules, Referrals: wx}
 }
 
 // newService builds Close Service from the configuration.

@@ -98,13 +98,34 @@ func (c *Consulting) rules(ctx context.Context) *ruleSet {
 	return c.set.Load()
 }
 
-// Handle implements Role.
+// Handle implements Role. A text no keyword rule matches is marked
+// unanswered; the default reply waits for Finish, so later roles (sign-in,
+// topics…) get their chance first.
 func (c *Consulting) Handle(ctx context.Context, t *Turn) error {
-	d, err := c.decide(ctx, t.Msg, t.Member, c.Now())
+	if t.Done {
+		return nil
+	}
+	d, err := c.decide(ctx, t.Msg, t.Member, c.Now(), false)
 	if err != nil {
 		return err
 	}
 	t.Unanswered = t.Unanswered || d.unmatched
+	return c.apply(ctx, t, d)
+}
+
+// Finish implements Finisher: the default reply, when nothing answered.
+func (c *Consulting) Finish(ctx context.Context, t *Turn) error {
+	if !t.Unanswered || t.Done || len(t.Replies) > 0 {
+		return nil
+	}
+	d, err := c.decide(ctx, t.Msg, t.Member, c.Now(), true)
+	if err != nil {
+		return err
+	}
+	return c.apply(ctx, t, d)
+}
+
+func (c *Consulting) apply(ctx context.Context, t *Turn, d *decision) error {
 	if d.chosen == nil {
 		if d.fallbackWelcome != "" {
 			t.Reply(models.TextReply(d.fallbackWelcome))
@@ -151,7 +172,9 @@ type Trace struct {
 	Outcome  string `json:"outcome"` // "fired", or why it did not
 }
 
-func (c *Consulting) decide(ctx context.Context, m *message.MixMessage, member *models.Member, at time.Time) (*decision, error) {
+// decide finds the rule for a message; withDefault also considers the
+// default rule for a text no keyword rule matched.
+func (c *Consulting) decide(ctx context.Context, m *message.MixMessage, member *models.Member, at time.Time, withDefault bool) (*decision, error) {
 	rs := c.rules(ctx)
 	d := &decision{}
 	var cands []hit
@@ -160,7 +183,9 @@ func (c *Consulting) decide(ctx context.Context, m *message.MixMessage, member *
 		cands = rs.match(m.Content)
 		if len(cands) == 0 {
 			d.unmatched = true
-			cands = specials(rs, models.RuleDefault, "")
+			if withDefault {
+				cands = specials(rs, models.RuleDefault, "")
+			}
 		}
 	case m.MsgType == message.MsgTypeEvent && m.Event == message.EventSubscribe:
 		scene := strings.TrimPrefix(m.EventKey, "qrscene_")

@@ -58,7 +58,7 @@ func (c *Consulting) Test(ctx context.Context, in TestInput) (*TestResult, error
 	if at.IsZero() {
 		at = c.Now()
 	}
-	d, err := c.decide(ctx, m, member, at)
+	d, err := c.decide(ctx, m, member, at, true)
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,9 @@ type Turn struct {
 	// Replies collects the answers: the first goes back as the passive
 	// reply, the rest as customer-service messages.
 	Replies []models.Reply
-	// Done stops the chain: a role has fully handled the message.
+	// Done means the fan has been answered (or a person has the chat):
+	// later roles still run for their side effects (attribution, levels)
+	// but must not reply.
 	Done bool
 	// RuleID is the Consulting rule that answered, if any.
 	RuleID uint64
@@ -34,8 +36,8 @@ type Turn struct {
 // Reply appends r to the answers.
 func (t *Turn) Reply(r models.Reply) { t.Replies = append(t.Replies, r) }
 
-// Role is one of the five roles. Handle may add replies, act on the member,
-// and set t.Done to stop the chain. An error is logged and the chain goes on:
+// Role is one of the five roles. Handle may act on the member and, unless
+// t.Done, add replies and set t.Done. An error is logged and the chain goes on:
 // one failing role must not silence the others.
 type Role interface {
 	Name() string
@@ -54,10 +56,11 @@ type Pipeline struct {
 	Log   *slog.Logger
 }
 
-// Run passes t through the roles until one sets Done.
+// Run passes t through every role in order, then lets Finishers look at
+// the result.
 func (p *Pipeline) Run(ctx context.Context, t *Turn) {
 	for _, r := range p.Roles {
-		if t.Done || ctx.Err() != nil {
+		if ctx.Err() != nil {
 			break
 		}
 		if err := r.Handle(ctx, t); err != nil {

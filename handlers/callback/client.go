@@ -1,0 +1,316 @@
+package callback
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+
+	"github.com/fivec/fivec/models"
+)
+
+// ClientRules are the numbers behind growth and points.
+type ClientRules struct {
+	SignIn models.SignInRules
+	// ReferralPoints are paid to a referrer once the friend has stayed
+	// ReferralHold; at most ReferralDailyCap rewards per referrer a day.
+	ReferralPoints   int64
+	ReferralHold     time.Duration
+	ReferralDailyCap int
+	// KeyPersonReferrals makes a member a key person.
+	KeyPersonReferrals int64
+	// LoyalAfterPoints and LoyalAfterDays move a member to loyal.
+	LoyalAfterPoints int64
+	LoyalAfterDays   int
+	// PointsLife is how long earned points last (0: forever).
+	PointsLife time.Duration
+}
+
+// DefaultClientRules are fivec's defaults.
+var DefaultClientRules = ClientRules{
+	SignIn:         models.SignInRules{Base: 10, Bonus: 50, BonusEvery: 7},
+	ReferralPoints: 100, ReferralHold: 7 * 24 * time.Hour, ReferralDailyCap: 10,
+	KeyPersonReferrals: 10, LoyalAfterPoints: 1000, LoyalAfterDays: 180,
+	PointsLife: 365 * 24 * time.Hour,
+}
+
+// Client (新客户发展) grows the account: it attributes follows and scans to
+// channel QR codes, links referrals, hands out welcome gifts, runs the daily
+// sign-in, answers points questions, and moves members up the interaction
+// ladder and the lifecycle as they act.
+type Client struct {
+	Store *models.Store
+	Log   *slog.Logger
+	Loc   *time.Location
+	Now   func() time.Time
+	Rules ClientRules
+	// Referrals issues a member's personal QR code (nil: code only).
+	Referrals ReferralQR
+}
+
+// ReferralQR makes a temporary QR code for a scene and returns its image URL.
+type ReferralQR interface {
+	ReferralQRCode(ctx context.Context, scene string) (imageURL string, err error)
+}
+
+// Client keywords and menu keys.
+var (
+	signInWords      = []string{"签到", "打卡", "sign in", "signin"}
+	pointsWords      = []string{"积分", "我的积分", "points"}
+	leaderboardWords = []string{"排行榜", "积分排行", "leaderboard"}
+	referralWords    = []string{"推荐码", "邀请好友", "我的推荐码", "invite"}
+)
+
+// Menu keys the Client role answers.
+const (
+	MenuSignIn      = "SIGN_IN"
+	MenuPoints      = "MY_POINTS"
+	MenuLeaderboard = "LEADERBOARD"
+	MenuReferral    = "MY_REFERRAL"
+)
+
+// Name implements Role.
+func (*Client) Name() string { return "client" }
+
+// Handle implements Role.
+func (c *Client) Handle(ctx context.Context, t *Turn) error {
+	m := t.Msg
+	if t.Member == nil {
+		return nil
+	}
+	switch {
+	case m.MsgType == message.MsgTypeEvent && m.Event == message.EventSubscribe:
+		return c.followed(ctx, t, strings.TrimPrefix(m.EventKey, "qrscene_"))
+	case m.MsgType == message.MsgTypeEvent && m.Event == message.EventScan:
+		return c.scanned(ctx, t, m.EventKey)
+	case m.MsgType == message.MsgTypeEvent && m.Event == message.EventClick:
+		return c.command(ctx, t, menuCommand(m.EventKey))
+	case m.MsgType == message.MsgTypeText:
+		text := normalize(m.Content)
+		if below(t.Member.Level, models.LevelCurious) { // checked in memory: no write per message
+			if _, err := c.Store.RaiseLevel(ctx, t.Member.ID, models.LevelCurious, "asked a question"); err != nil {
+				return err
+			}
+		}
+		return c.command(ctx, t, wordCommand(text))
+	}
+	return nil
+}
+
+func menuCommand(key string) string {
+	switch key {
+	case MenuSignIn:
+		return "signin"
+	case MenuPoints:
+		return "points"
+	case MenuLeaderboard:
+		return "leaderboard"
+	case MenuReferral:
+		return "referral"
+	}
+	return ""
+}
+
+func wordCommand(text string) string {
+	for cmd, words := range map[string][]string{"signin": signInWords, "points": pointsWords, "leaderboard": leaderboardWords, "referral": referralWords} {
+		for _, w := range words {
+			if text == w {
+				return cmd
+			}
+		}
+	}
+	return ""
+}
+
+func (c *Client) command(ctx context.Context, t *Turn, cmd string) error {
+	if cmd == "" || t.Done {
+		return nil
+	}
+	var reply string
+	var err error
+	switch cmd {
+	case "signin":
+		reply, err = c.signIn(ctx, t.Member)
+	case "points":
+		reply, err = c.points(ctx, t.Member)
+	case "leaderboard":
+		reply, err = c.leaderboard(ctx)
+	case "referral":
+		reply, err = c.referral(ctx, t.Member)
+	}
+	if err != nil {
+		return err
+	}
+	t.Unanswered = false
+	t.Reply(models.TextReply(reply))
+	t.Done = true
+	return nil
+}
+
+func (c *Client) signIn(ctx context.Context, m *models.Member) (string, error) {
+	rules := c.Rules.SignIn
+	rules.Life = c.Rules.PointsLife
+	res, err := c.Store.CheckIn(ctx, m.ID, c.Now().In(c.Loc), rules)
+	if err != nil {
+		return "", err
+	}
+	if res.Already {
+		return fmt.Sprintf("今天已经签到过啦，已连续签到 %d 天，当前积分 %d。明天再来！", res.Streak, res.Balance), nil
+	}
+	if _, err := c.Store.RaiseLevel(ctx, m.ID, models.LevelResponder, "daily sign-in"); err != nil {
+		return "", err
+	}
+	if err := c.checkLoyal(ctx, m); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("签到成功！+%d 积分，已连续签到 %d 天，当前积分 %d。", res.Points, res.Streak, res.Balance), nil
+}
+
+func (c *Client) points(ctx context.Context, m *models.Member) (string, error) {
+	bal, err := c.Store.Balance(ctx, m.ID)
+	if err != nil {
+		return "", err
+	}
+	hist, err := c.Store.PointsHistory(ctx, m.ID, 5)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "您当前有 %d 积分。", bal)
+	if len(hist) > 0 {
+		b.WriteString("\n最近记录：")
+		for _, e := range hist {
+			fmt.Fprintf(&b, "\n%s %+d %s", e.CreatedAt.In(c.Loc).Format("01-02"), e.Delta, e.Reason)
+		}
+	}
+	return b.String(), nil
+}
+
+func (c *Client) leaderboard(ctx context.Context) (string, error) {
+	now := c.Now().In(c.Loc)
+	weekStart := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, c.Loc).AddDate(0, 0, -((int(now.Weekday()) + 6) % 7))
+	rows, err := c.Store.Leaderboard(ctx, weekStart, 10)
+	if err != nil {
+		return "", err
+	}
+	if len(rows) == 0 {
+		return "本周积分榜还是空的，回复“签到”抢第一！", nil
+	}
+	var b strings.Builder
+	b.WriteString("本周积分榜：")
+	for i, r := range rows {
+		fmt.Fprintf(&b, "\n%d. %s…%s  %d 分", i+1, r.OpenID[:min(4, len(r.OpenID))], r.OpenID[max(0, len(r.OpenID)-4):], r.Points)
+	}
+	return b.String(), nil
+}
+
+func (c *Client) referral(ctx context.Context, m *models.Member) (string, error) {
+	code, err := c.Store.ReferralCode(ctx, m.ID)
+	if err != nil {
+		return "", err
+	}
+	text := fmt.Sprintf("您的专属推荐码：%s\n好友通过您的二维码关注并保持关注 %d 天，您将获得 %d 积分。", code, int(c.Rules.ReferralHold.Hours()/24), c.Rules.ReferralPoints)
+	if c.Referrals != nil {
+		url, err := c.Referrals.ReferralQRCode(ctx, models.ReferralScenePrefix+code)
+		if err != nil {
+			c.Log.Warn("referral QR code", "err", err)
+			return text, nil
+		}
+		text += "\n二维码：" + url
+	}
+	return text, nil
+}
+
+// followed attributes a follow: a referral code links the friend; a channel
+// records the follow and, on a first follow, gives its welcome gifts.
+func (c *Client) followed(ctx context.Context, t *Turn, scene string) error {
+	m := t.Member
+	if strings.HasPrefix(scene, models.ReferralScenePrefix) {
+		referrer, err := c.Store.MemberByReferralCode(ctx, strings.TrimPrefix(scene, models.ReferralScenePrefix))
+		if err != nil || referrer == nil {
+			return err
+		}
+		linked, err := c.Store.LinkReferral(ctx, m.ID, referrer.ID, c.Rules.ReferralPoints, c.Rules.ReferralHold)
+		if err != nil || !linked {
+			return err
+		}
+		if _, err := c.Store.RaiseLevel(ctx, referrer.ID, models.LevelSpreader, "brought a friend"); err != nil {
+			return err
+		}
+		n, err := c.Store.CountReferrals(ctx, referrer.ID)
+		if err == nil && c.Rules.KeyPersonReferrals > 0 && n >= c.Rules.KeyPersonReferrals {
+			_, err = c.Store.RaiseLevel(ctx, referrer.ID, models.LevelKeyPerson, fmt.Sprintf("brought %d friends", n))
+		}
+		return err
+	}
+	if scene == "" {
+		return nil
+	}
+	ch, err := c.Store.ChannelByScene(ctx, scene)
+	if err != nil || ch == nil {
+		return err
+	}
+	if err := c.Store.RecordChannelEvent(ctx, ch.ID, m.ID, "follow"); err != nil {
+		return err
+	}
+	if m.Refollow() {
+		return nil // gifts are for first follows
+	}
+	for _, tag := range ch.Tags() {
+		if err := c.Store.TagMember(ctx, m.ID, tag); err != nil {
+			return err
+		}
+	}
+	if ch.WelcomePoints > 0 {
+		_, _, err := c.Store.Earn(ctx, m.ID, ch.WelcomePoints, models.SourceWelcome, "关注礼："+ch.Name, "welcome:"+fmt.Sprint(m.ID), c.expiry())
+		return err
+	}
+	return nil
+}
+
+func (c *Client) scanned(ctx context.Context, t *Turn, scene string) error {
+	ch, err := c.Store.ChannelByScene(ctx, scene)
+	if err != nil || ch == nil {
+		return err
+	}
+	return c.Store.RecordChannelEvent(ctx, ch.ID, t.Member.ID, "scan")
+}
+
+// checkLoyal moves a member to loyal after enough points or time.
+func (c *Client) checkLoyal(ctx context.Context, m *models.Member) error {
+	if m.Stage == models.StageLoyal {
+		return nil
+	}
+	if c.Rules.LoyalAfterDays > 0 && m.FirstSubscribedAt != nil &&
+		c.Now().Sub(*m.FirstSubscribedAt) >= time.Duration(c.Rules.LoyalAfterDays)*24*time.Hour && m.Stage == models.StageNew {
+		_, err := c.Store.AdvanceStage(ctx, m.ID, models.StageLoyal, fmt.Sprintf("active for %d days", c.Rules.LoyalAfterDays))
+		return err
+	}
+	if c.Rules.LoyalAfterPoints > 0 {
+		earned, err := c.Store.TotalEarned(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		if earned >= c.Rules.LoyalAfterPoints {
+			_, err = c.Store.AdvanceStage(ctx, m.ID, models.StageLoyal, fmt.Sprintf("earned %d points", earned))
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Client) expiry() *time.Time {
+	if c.Rules.PointsLife <= 0 {
+		return nil
+	}
+	at := c.Now().Add(c.Rules.PointsLife)
+	return &at
+}
+
+func below(level, than string) bool {
+	return slices.Index(models.Levels, level) < slices.Index(models.Levels, than)
+}
