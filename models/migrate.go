@@ -44,6 +44,9 @@ var migrations = []migration{
 	{6, "client: channels, referrals, sign-ins, stage and level history", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Member{}, &Channel{}, &ChannelEvent{}, &ReferralReward{}, &SignIn{}, &MemberChange{})
 	}},
+	{7, "segments, profiles, gifts, redemptions, topics, draws", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Member{}, &Segment{}, &MemberProfile{}, &Gift{}, &Redemption{}, &Topic{}, &TopicEntry{}, &Draw{})
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting
