@@ -14,6 +14,7 @@ import (
 	oaconfig "github.com/silenceper/wechat/v2/officialaccount/config"
 	"github.com/silenceper/wechat/v2/officialaccount/menu"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
+	"github.com/silenceper/wechat/v2/officialaccount/user"
 	"github.com/silenceper/wechat/v2/util"
 
 	"github.com/fivec/fivec/models"
@@ -39,6 +40,7 @@ type Client struct {
 	custom  *message.Manager
 	menu    *menu.Menu
 	basic   *basic.Basic
+	user    *user.User
 }
 
 // NewClient builds the SDK objects for acct with token cache c.
@@ -47,7 +49,7 @@ func NewClient(acct Account, c cache.Cache) *Client {
 		AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token,
 		EncodingAESKey: acct.AESKey, Cache: c, UseStableAK: acct.StableToken,
 	})
-	return &Client{Account: acct, OA: oa, cache: c, custom: oa.GetCustomerMessageManager(), menu: oa.GetMenu(), basic: oa.GetBasic()}
+	return &Client{Account: acct, OA: oa, cache: c, custom: oa.GetCustomerMessageManager(), menu: oa.GetMenu(), basic: oa.GetBasic(), user: oa.GetUser()}
 }
 
 // APIError is an errcode returned by the WeChat API.
