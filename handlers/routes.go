@@ -33,6 +33,7 @@ type Server struct {
 	Callback *callback.Handler
 	Console  Registrar // mounted at /console
 	API      Registrar // mounted at /api/v1
+	Fan      Registrar // fan-facing pages, mounted at /
 	Metrics  *metrics.Metrics
 	Log      *slog.Logger
 	// FakeWeChat is the in-process fake WeChat API (sandbox mode only).
@@ -65,6 +66,9 @@ func (s *Server) Router() *gin.Engine {
 	}
 	if s.API != nil {
 		s.API.Register(r.Group("/api/v1"))
+	}
+	if s.Fan != nil {
+		s.Fan.Register(r.Group(""))
 	}
 	r.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, "/api/") {

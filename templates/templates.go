@@ -17,7 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-//go:embed console/*.html i18n/*.yaml static
+//go:embed console/*.html i18n/*.yaml static fan/*.html
 var files embed.FS
 
 // Supported languages. DefaultLang is used when a staff member or browser
@@ -233,4 +233,10 @@ func flatten(dst Catalog, prefix string, tree map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// FanPage parses a fan-facing page (templates/fan/NAME.html): standalone,
+// Chinese, phone-first pages fans open from WeChat.
+func FanPage(name string) (*template.Template, error) {
+	return template.ParseFS(files, "fan/"+name+".html")
 }

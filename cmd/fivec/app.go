@@ -101,7 +101,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		Store: store, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
 		Pipeline: &callback.Pipeline{Log: log, Roles: []callback.Role{
 			// Close Service → Consulting → Client → Care → Center.
-			service, consulting, newClient(store, wx, cfg, log),
+			service, consulting, newClient(store, wx, cfg, a.baseURL, log),
 		}},
 	}
 	a.server = &handlers.Server{Store: store, Callback: a.callback, Metrics: m, Log: log}
@@ -139,14 +139,14 @@ func newConsulting(store *models.Store, cfg config.Config, log *slog.Logger) *ca
 }
 
 // newClient builds the Client role from the configuration.
-func newClient(store *models.Store, wx *wechat.Client, cfg config.Config, log *slog.Logger) *callback.Client {
+func newClient(store *models.Store, wx *wechat.Client, cfg config.Config, publicURL string, log *slog.Logger) *callback.Client {
 	rules := callback.DefaultClientRules
 	rules.SignIn.Base = int64(cfg.SignInPoints)
 	rules.ReferralPoints = int64(cfg.ReferralPoints)
 	rules.ReferralHold = cfg.ReferralHold
 	rules.ReferralDailyCap = cfg.ReferralDailyCap
 	rules.PointsLife = cfg.PointsLife
-	return &callback.Client{Store: store, Log: log, Loc: cfg.Location, Now: time.Now, Rules: rules, Referrals: wx}
+	return &callback.Client{Store: store, Log: log, Loc: cfg.Location, Now: time.Now, Rules: rules, Referrals: wx, PublicURL: publicURL}
 }
 
 // newService builds Close Service from the configuration.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/fivec/fivec/handlers/api"
 	"github.com/fivec/fivec/handlers/console"
+	"github.com/fivec/fivec/handlers/fan"
 	"github.com/fivec/fivec/metrics"
 )
 
@@ -16,5 +17,6 @@ func wireConsole(a *app, m *metrics.Metrics) {
 		con.Sim = simulator{a.sandbox}
 	}
 	a.server.Console = con
+	a.server.Fan = &fan.Handler{Store: a.store, Log: a.log}
 	a.server.API = &api.Handler{Store: a.store, Log: a.log, Consulting: a.consulting, Service: a.service, WX: a.wx}
 }

@@ -50,6 +50,8 @@ type Client struct {
 	Rules ClientRules
 	// Referrals issues a member's personal QR code (nil: code only).
 	Referrals ReferralQR
+	// PublicURL is where fans open fivec's pages (the profile form).
+	PublicURL string
 }
 
 // ReferralQR makes a temporary QR code for a scene and returns its image URL.
@@ -63,6 +65,8 @@ var (
 	pointsWords      = []string{"积分", "我的积分", "points"}
 	leaderboardWords = []string{"排行榜", "积分排行", "leaderboard"}
 	referralWords    = []string{"推荐码", "邀请好友", "我的推荐码", "invite"}
+	profileWords     = []string{"资料", "完善资料", "个人资料", "profile"}
+	redeemWord       = "兑换"
 )
 
 // Menu keys the Client role answers.
@@ -71,6 +75,8 @@ const (
 	MenuPoints      = "MY_POINTS"
 	MenuLeaderboard = "LEADERBOARD"
 	MenuReferral    = "MY_REFERRAL"
+	MenuProfile     = "MY_PROFILE"
+	MenuRedeem      = "REDEEM"
 )
 
 // Name implements Role.
@@ -91,6 +97,11 @@ func (c *Client) Handle(ctx context.Context, t *Turn) error {
 		return c.command(ctx, t, menuCommand(m.EventKey))
 	case m.MsgType == message.MsgTypeText:
 		text := normalize(m.Content)
+		if !t.Done {
+			if done, err := c.topic(ctx, t, m.Content); done || err != nil {
+				return err
+			}
+		}
 		if below(t.Member.Level, models.LevelCurious) { // checked in memory: no write per message
 			if _, err := c.Store.RaiseLevel(ctx, t.Member.ID, models.LevelCurious, "asked a question"); err != nil {
 				return err
@@ -111,12 +122,22 @@ func menuCommand(key string) string {
 		return "leaderboard"
 	case MenuReferral:
 		return "referral"
+	case MenuProfile:
+		return "profile"
+	case MenuRedeem:
+		return "redeem"
 	}
 	return ""
 }
 
 func wordCommand(text string) string {
-	for cmd, words := range map[string][]string{"signin": signInWords, "points": pointsWords, "leaderboard": leaderboardWords, "referral": referralWords} {
+	if text == redeemWord {
+		return "redeem"
+	}
+	if rest, ok := strings.CutPrefix(text, redeemWord); ok && strings.TrimSpace(rest) != "" {
+		return "redeem:" + strings.TrimSpace(rest)
+	}
+	for cmd, words := range map[string][]string{"signin": signInWords, "points": pointsWords, "leaderboard": leaderboardWords, "referral": referralWords, "profile": profileWords} {
 		for _, w := range words {
 			if text == w {
 				return cmd
@@ -141,6 +162,14 @@ func (c *Client) command(ctx context.Context, t *Turn, cmd string) error {
 		reply, err = c.leaderboard(ctx)
 	case "referral":
 		reply, err = c.referral(ctx, t.Member)
+	case "profile":
+		reply, err = c.profileLink(ctx, t.Member)
+	case "redeem":
+		reply, err = c.catalogue(ctx)
+	default:
+		if id, ok := strings.CutPrefix(cmd, "redeem:"); ok {
+			reply, err = c.redeem(ctx, t, id)
+		}
 	}
 	if err != nil {
 		return err
@@ -313,4 +342,88 @@ func (c *Client) expiry() *time.Time {
 
 func below(level, than string) bool {
 	return slices.Index(models.Levels, level) < slices.Index(models.Levels, than)
+}
+
+// topic collects an answer to a running topic ("<keyword> <answer>").
+func (c *Client) topic(ctx context.Context, t *Turn, text string) (bool, error) {
+	tp, err := c.Store.ActiveTopicFor(ctx, strings.TrimSpace(text))
+	if err != nil || tp == nil {
+		return false, err
+	}
+	answer := strings.TrimSpace(strings.TrimSpace(text)[len(tp.Keyword):])
+	t.Unanswered = false
+	t.Done = true
+	if answer == "" {
+		prompt := tp.Prompt
+		if prompt == "" {
+			prompt = fmt.Sprintf("话题「%s」进行中！回复“%s + 您的想法”参与。", tp.Title, tp.Keyword)
+		}
+		t.Reply(models.TextReply(prompt))
+		return true, nil
+	}
+	_, paid, err := c.Store.AddTopicEntry(ctx, tp, t.Member, answer)
+	if err != nil {
+		return true, err
+	}
+	if _, err := c.Store.RaiseLevel(ctx, t.Member.ID, models.LevelResponder, "joined topic "+tp.Title); err != nil {
+		return true, err
+	}
+	reply := fmt.Sprintf("感谢参与话题「%s」！", tp.Title)
+	if paid > 0 {
+		reply += fmt.Sprintf("+%d 积分。", paid)
+	}
+	t.Reply(models.TextReply(reply))
+	return true, nil
+}
+
+func (c *Client) catalogue(ctx context.Context) (string, error) {
+	gifts, err := c.Store.ListGifts(ctx, true)
+	if err != nil {
+		return "", err
+	}
+	if len(gifts) == 0 {
+		return "积分商城暂无可兑换的礼品，敬请期待。", nil
+	}
+	var b strings.Builder
+	b.WriteString("可兑换礼品（回复“兑换 编号”）：")
+	for _, g := range gifts {
+		stock := fmt.Sprintf("剩 %d", g.Stock)
+		if g.Stock == 0 {
+			stock = "已兑完"
+		}
+		fmt.Fprintf(&b, "\n%d. %s — %d 积分（%s）", g.ID, g.Name, g.Cost, stock)
+	}
+	return b.String(), nil
+}
+
+func (c *Client) redeem(ctx context.Context, t *Turn, idText string) (string, error) {
+	var id uint64
+	if _, err := fmt.Sscan(idText, &id); err != nil || id == 0 {
+		return "请回复“兑换 编号”，例如：兑换 1。回复“兑换”查看礼品。", nil
+	}
+	// One redemption per message: a retried message cannot redeem twice.
+	r, err := c.Store.Redeem(ctx, t.Member.ID, id, fmt.Sprintf("msg:%d", t.Inbound.ID))
+	switch models.ErrorCode(err) {
+	case models.ENOTFOUND, models.EINVALID, models.ECONFLICT:
+		return "兑换失败：" + models.ErrorMessage(err), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if _, err := c.Store.AdvanceStage(ctx, t.Member.ID, models.StageNew, "first redemption"); err != nil {
+		return "", err
+	}
+	text := fmt.Sprintf("兑换成功：%s，扣除 %d 积分。兑换码：%s", r.GiftName, r.Points, r.Code)
+	if r.ValidUntil != nil {
+		text += "，有效期至 " + r.ValidUntil.In(c.Loc).Format("2006-01-02")
+	}
+	return text, nil
+}
+
+func (c *Client) profileLink(ctx context.Context, m *models.Member) (string, error) {
+	tok, err := c.Store.ProfileLink(ctx, m.ID)
+	if err != nil {
+		return "", err
+	}
+	return "完善个人资料，获得更贴心的服务：" + strings.TrimRight(c.PublicURL, "/") + "/profile/" + tok, nil
 }

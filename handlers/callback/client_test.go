@@ -2,6 +2,7 @@ package callback_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -178,6 +179,46 @@ func TestReferralChainRewardsAndReversal(t *testing.T) {
 		}
 		if paid, _, _ := s.SettleReferralRewards(ctx, 1); paid != 0 {
 			t.Fatal("a reward was paid twice")
+		}
+	})
+}
+
+func TestTopicsRedeemAndProfileLink(t *testing.T) {
+	forEachDB(t, func(t *testing.T, s *models.Store) {
+		g := newGrowth(t, s)
+		g.client.PublicURL = "https://fivec.example.com"
+		ctx := context.Background()
+		now := time.Now()
+		if _, err := s.SaveTopic(ctx, models.Topic{Keyword: "美食", Title: "最爱的餐厅", StartsAt: now.Add(-time.Hour), EndsAt: now.Add(time.Hour), Points: 30}); err != nil {
+			t.Fatal(err)
+		}
+		g.follow("tp1")
+		if got := g.say("tp1", "美食"); !strings.Contains(got, "回复“美食 + 您的想法”") {
+			t.Fatalf("topic prompt: %q", got)
+		}
+		if got := g.say("tp1", "美食 楼下面馆的牛肉面"); got != "感谢参与话题「最爱的餐厅」！+30 积分。" {
+			t.Fatalf("topic entry: %q", got)
+		}
+		if got := g.say("tp1", "美食 还有烧烤"); got != "感谢参与话题「最爱的餐厅」！" {
+			t.Fatalf("second entry pays again: %q", got)
+		}
+		gift, _ := s.SaveGift(ctx, models.Gift{Name: "贴纸", Kind: models.GiftCoupon, Cost: 20, Stock: 1, ValidDays: 7, Active: true})
+		if got := g.say("tp1", "兑换"); !strings.Contains(got, "贴纸 — 20 积分（剩 1）") {
+			t.Fatalf("catalogue: %q", got)
+		}
+		got := g.say("tp1", fmt.Sprintf("兑换 %d", gift.ID))
+		if !strings.HasPrefix(got, "兑换成功：贴纸，扣除 20 积分。兑换码：") {
+			t.Fatalf("redeem: %q", got)
+		}
+		if got := g.say("tp1", fmt.Sprintf("兑换 %d", gift.ID)); !strings.Contains(got, "兑换失败") {
+			t.Fatalf("out of stock: %q", got)
+		}
+		m := g.member("tp1")
+		if m.Points != 10 || m.Stage != models.StageNew || m.Level != models.LevelResponder {
+			t.Fatalf("member after topic and redemption: points %d stage %s level %s", m.Points, m.Stage, m.Level)
+		}
+		if got := g.say("tp1", "资料"); !strings.HasPrefix(got, "完善个人资料，获得更贴心的服务：https://fivec.example.com/profile/") {
+			t.Fatalf("profile link: %q", got)
 		}
 	})
 }
