@@ -57,6 +57,14 @@ func (s *Store) SaveTopic(ctx context.Context, t Topic) (*Topic, error) {
 	return &t, translate("save topic", err)
 }
 
+// RunningTopics returns topics that have not ended yet (including ones
+// about to start), for callers that cache them.
+func (s *Store) RunningTopics(ctx context.Context, now time.Time) ([]Topic, error) {
+	var out []Topic
+	err := s.db.WithContext(ctx).Where("ends_at > ?", now.UTC()).Order("id").Find(&out).Error
+	return out, translate("running topics", err)
+}
+
 // ActiveTopicFor returns the running topic whose keyword starts text.
 func (s *Store) ActiveTopicFor(ctx context.Context, text string) (*Topic, error) {
 	var topics []Topic

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -37,9 +38,10 @@ func (r *CannedReply) Shared() bool { return r.OwnerID == 0 }
 // cannedMigration creates the canned_replies table.
 //
 // TEMPORARY: migrate.go belongs to the lead. Until this step moves into the
-// migrations list there (as step 5, or the next free number), init adds it
-// so the inbox and its tests work. Remove this init when moving it.
-var cannedMigration = migration{5, "close service: canned replies", func(tx *gorm.DB) error {
+// migrations list there (under the next free number), init appends it as
+// step 90 so the inbox and its tests work. Remove this init when moving it;
+// a database that ran step 90 re-runs the idempotent AutoMigrate harmlessly.
+var cannedMigration = migration{90, "close service: canned replies", func(tx *gorm.DB) error {
 	return tx.AutoMigrate(&CannedReply{})
 }}
 
@@ -58,10 +60,21 @@ type CannedVars struct {
 	// Name is what fivec knows the fan as. WeChat stopped sending
 	// nicknames in 2021, so it is often empty: write {{or .Name "朋友"}}.
 	Name string
-	// Points is the fan's points balance, "—" until points exist.
+	// Points is the fan's points balance.
 	Points string
 	// Agent is the display name of the agent sending the reply.
 	Agent string
+}
+
+// CannedVarsFor are the values a canned reply shows when agent answers
+// member m. fivec stores no fan names (WeChat stopped sharing nicknames):
+// this is the one place to fill one in when it does.
+func CannedVarsFor(m *Member, agent *Staff) CannedVars {
+	v := CannedVars{Points: strconv.FormatInt(m.Points, 10), Agent: agent.DisplayName}
+	if v.Agent == "" {
+		v.Agent = agent.Username
+	}
+	return v
 }
 
 // Limits of a canned reply.

@@ -102,6 +102,9 @@ func (s *Store) Escalate(ctx context.Context, memberID uint64, openID, reason st
 		err := tx.Where("member_id = ? AND state IN ?", memberID, []string{ConvWaiting, ConvAssigned}).Take(&open).Error
 		if err == nil {
 			conv = &open
+			if !m.InConversation {
+				return tx.Model(&Member{}).Where("id = ?", memberID).Update("in_conversation", true).Error
+			}
 			return nil
 		}
 		if !isNotFound(err) {
@@ -110,6 +113,9 @@ func (s *Store) Escalate(ctx context.Context, memberID uint64, openID, reason st
 		now := s.now()
 		conv = &Conversation{MemberID: memberID, OpenID: openID, State: ConvWaiting, Reason: reason, QueuedAt: now, LastFanAt: &now}
 		created = true
+		if err := tx.Model(&Member{}).Where("id = ?", memberID).Update("in_conversation", true).Error; err != nil {
+			return err
+		}
 		return tx.Create(conv).Error
 	})
 	return conv, created, translate("escalate", err)
@@ -199,17 +205,27 @@ func (s *Store) Transfer(ctx context.Context, convID, fromAgent, toAgent uint64,
 // Resolve closes an open conversation; by says who (agent, timeout, fan).
 func (s *Store) Resolve(ctx context.Context, convID uint64, by string) (*Conversation, error) {
 	now := s.now()
-	res := s.db.WithContext(ctx).Model(&Conversation{}).Where("id = ? AND state IN ?", convID, []string{ConvWaiting, ConvAssigned}).
-		Updates(map[string]any{"state": ConvResolved, "resolved_at": now, "resolved_by": by, "updated_at": now})
-	if res.Error != nil {
-		return nil, translate("resolve", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		c, err := s.FindConversation(ctx, convID)
-		if err != nil {
-			return nil, err
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var c Conversation
+		if err := tx.Take(&c, convID).Error; err != nil {
+			return err
 		}
-		return c, Errorf(ECONFLICT, "the conversation is already %s", c.State)
+		res := tx.Model(&Conversation{}).Where("id = ? AND state IN ?", convID, []string{ConvWaiting, ConvAssigned}).
+			Updates(map[string]any{"state": ConvResolved, "resolved_at": now, "resolved_by": by, "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return Errorf(ECONFLICT, "the conversation is already %s", c.State)
+		}
+		return tx.Model(&Member{}).Where("id = ?", c.MemberID).Update("in_conversation", false).Error
+	})
+	if err != nil {
+		c, ferr := s.FindConversation(ctx, convID)
+		if ferr != nil {
+			return nil, translate("resolve", err)
+		}
+		return c, translate("resolve", err)
 	}
 	return s.FindConversation(ctx, convID)
 }
@@ -285,18 +301,17 @@ func (s *Store) RateLastConversation(ctx context.Context, memberID uint64, ratin
 }
 
 // CountUnanswered updates the member's run of unanswered texts (reset by
-// an answered one) and returns it.
-func (s *Store) CountUnanswered(ctx context.Context, memberID uint64, unanswered bool) (int, error) {
+// an answered one) and returns it; current is the run as loaded with the
+// message, so an answered text from a fan with no run writes nothing.
+func (s *Store) CountUnanswered(ctx context.Context, memberID uint64, current int, unanswered bool) (int, error) {
 	db := s.db.WithContext(ctx).Model(&Member{}).Where("id = ?", memberID)
 	if !unanswered {
+		if current == 0 {
+			return 0, nil
+		}
 		return 0, translate("unanswered run", db.Update("unanswered_run", 0).Error)
 	}
-	if err := db.Update("unanswered_run", gorm.Expr("unanswered_run + 1")).Error; err != nil {
-		return 0, translate("unanswered run", err)
-	}
-	var m Member
-	err := s.db.WithContext(ctx).Select("unanswered_run").Take(&m, memberID).Error
-	return m.UnansweredRun, translate("unanswered run", err)
+	return current + 1, translate("unanswered run", db.Update("unanswered_run", gorm.Expr("unanswered_run + 1")).Error)
 }
 
 // IdleConversations returns assigned conversations with no message from

@@ -155,6 +155,9 @@ func TestRedeemStockRaceAndCoupons(t *testing.T) {
 		}
 		// Idempotent repeat and coupon use.
 		g2, _ := s.SaveGift(ctx, models.Gift{Name: "贴纸", Kind: models.GiftItem, Cost: 10, Stock: 5, Active: true})
+		if _, _, err := s.Earn(ctx, members[10].ID, 50, models.SourceRule, "top up", "top-up", nil); err != nil {
+			t.Fatal(err)
+		}
 		r1, err := s.Redeem(ctx, members[10].ID, g2.ID, "same-key")
 		if err != nil {
 			t.Fatal(err)

@@ -22,6 +22,9 @@ type Member struct {
 	// followed by search, a shared card, etc.).
 	SubscribeScene    string     `gorm:"size:64;index"`
 	LastInteractionAt *time.Time `gorm:"index"`
+	// InConversation is true while the fan has a waiting or assigned
+	// conversation, so the hot path asks for it only then.
+	InConversation bool `gorm:"not null;default:false"`
 	// UnansweredRun counts the fan's texts in a row that no rule answered.
 	UnansweredRun int `gorm:"not null;default:0"`
 	// ReferralCode is the member's personal code (QR scene ref_<code>).
@@ -100,46 +103,41 @@ type memberChange struct {
 	at              time.Time
 }
 
-// touchMember creates the member if needed and applies the change, inside tx.
-func touchMember(tx *gorm.DB, c memberChange) (*Member, error) {
-	// Insert-or-ignore first so that two first messages racing from a new fan
-	// do not fail on the unique openid.
-	fresh := Member{OpenID: c.openID, UnionID: c.unionID, Subscribed: !c.unsubscribe, Stage: StageProspect}
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&fresh).Error; err != nil {
-		return nil, err
-	}
-	var m Member
-	if err := tx.Clauses(lockForUpdate(tx)...).Where("open_id = ?", c.openID).Take(&m).Error; err != nil {
-		return nil, err
-	}
+// touchMember creates or updates the sender in one upsert statement (two
+// first messages racing from a new fan meet on the unique openid), then
+// reads the row back.
+func touchMember(db *gorm.DB, c memberChange) (*Member, error) {
 	at := c.at
-	updates := map[string]any{"last_interaction_at": at}
-	if c.unionID != "" && m.UnionID != c.unionID {
-		updates["union_id"] = c.unionID
+	fresh := Member{OpenID: c.openID, UnionID: c.unionID, Subscribed: !c.unsubscribe, Stage: StageProspect,
+		Level: LevelFollower, LastInteractionAt: &at}
+	set := map[string]any{"last_interaction_at": at}
+	if c.unionID != "" {
+		set["union_id"] = c.unionID
 	}
 	switch {
 	case c.subscribe:
-		updates["subscribed"] = true
-		updates["follows"] = gorm.Expr("follows + 1")
-		updates["last_subscribed_at"] = at
-		if m.FirstSubscribedAt == nil {
-			updates["first_subscribed_at"] = at
-		}
-		updates["subscribe_scene"] = c.scene
+		fresh.Follows, fresh.FirstSubscribedAt, fresh.LastSubscribedAt, fresh.SubscribeScene = 1, &at, &at, c.scene
+		set["subscribed"] = true
+		set["follows"] = gorm.Expr("follows + 1")
+		set["last_subscribed_at"] = at
+		set["first_subscribed_at"] = gorm.Expr("COALESCE(first_subscribed_at, ?)", at)
+		set["subscribe_scene"] = c.scene
 	case c.unsubscribe:
-		updates["subscribed"] = false
-		updates["unsubscribed_at"] = at
+		fresh.UnsubscribedAt = &at
+		set["subscribed"] = false
+		set["unsubscribed_at"] = at
 	default:
 		// A fan who writes is following (WeChat only delivers messages from
 		// followers), even if we missed the subscribe event.
-		if !m.Subscribed {
-			updates["subscribed"] = true
-		}
+		set["subscribed"] = true
 	}
-	if err := tx.Model(&m).Updates(updates).Error; err != nil {
+	err := db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "open_id"}}, DoUpdates: clause.Assignments(set)}).
+		Create(&fresh).Error
+	if err != nil {
 		return nil, err
 	}
-	return &m, tx.Where("id = ?", m.ID).Take(&m).Error
+	var m Member
+	return &m, db.Where("open_id = ?", c.openID).Take(&m).Error
 }
 
 // lockForUpdate returns a row-lock clause on MySQL; SQLite serialises writers

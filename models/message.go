@@ -98,36 +98,35 @@ func (s *Store) RecordInbound(ctx context.Context, in Inbound) (msg *Message, me
 		Content: truncateUTF8(in.Content, 60000), Raw: in.Raw, State: StateProcessing,
 		CreatedAt: now, UpdatedAt: now,
 	}
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		// A plain insert, not INSERT IGNORE: MySQL reports "affected rows"
-		// for ON DUPLICATE KEY differently, but every driver reports a
-		// duplicate key the same way.
-		if err := tx.Create(msg).Error; err != nil {
-			if !isDuplicate(err) {
-				return err
-			}
-			dup = true
-			msg = &Message{}
-			return tx.Where("dedupe_key = ?", key).Take(msg).Error
+	// The insert is the dedupe check: a plain insert, not INSERT IGNORE
+	// (MySQL reports "affected rows" for ON DUPLICATE KEY differently, but
+	// every driver reports a duplicate key the same way). No transaction:
+	// once the message row exists, a retry finds it and runs nothing again.
+	db := s.db.WithContext(ctx)
+	if err := db.Create(msg).Error; err != nil {
+		if !isDuplicate(err) {
+			return nil, nil, false, translate("record inbound", err)
 		}
-		member, err = touchMember(tx, memberChange{
-			openID: in.OpenID, unionID: in.UnionID, subscribe: in.Subscribe,
-			unsubscribe: in.Unsubscribe, scene: in.Scene, at: now,
-		})
-		if err != nil {
-			return err
+		msg = &Message{}
+		if err := db.Where("dedupe_key = ?", key).Take(msg).Error; err != nil {
+			return nil, nil, false, translate("record inbound", err)
 		}
-		msg.MemberID = member.ID
-		return tx.Model(msg).Update("member_id", member.ID).Error
+		return msg, nil, true, nil
+	}
+	member, err = touchMember(db, memberChange{
+		openID: in.OpenID, unionID: in.UnionID, subscribe: in.Subscribe,
+		unsubscribe: in.Unsubscribe, scene: in.Scene, at: now,
 	})
 	if err != nil {
 		return nil, nil, false, translate("record inbound", err)
 	}
-	return msg, member, dup, nil
+	msg.MemberID = member.ID // stored with the answer (FinishInbound)
+	return msg, member, false, nil
 }
 
 // Answer is how fivec answered an inbound message.
 type Answer struct {
+	MemberID   uint64
 	State      string
 	Replies    []Reply
 	RuleID     uint64 // 0: no rule
@@ -141,6 +140,9 @@ func (s *Store) FinishInbound(ctx context.Context, id uint64, a Answer) error {
 	updates := map[string]any{"state": a.State, "replies": encodeReplies(a.Replies), "updated_at": s.now(), "unanswered": a.Unanswered}
 	if a.RuleID != 0 {
 		updates["rule_id"] = a.RuleID
+	}
+	if a.MemberID != 0 {
+		updates["member_id"] = a.MemberID
 	}
 	err := s.db.WithContext(ctx).Model(&Message{}).
 		Where("id = ? AND state IN ?", id, []string{StateProcessing, StateDeferred}).

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
@@ -52,6 +53,10 @@ type Client struct {
 	Referrals ReferralQR
 	// PublicURL is where fans open fivec's pages (the profile form).
 	PublicURL string
+
+	topicsMu     sync.Mutex
+	topics       []models.Topic // running topics, refreshed every few seconds
+	topicsLoaded time.Time
 }
 
 // ReferralQR makes a temporary QR code for a scene and returns its image URL.
@@ -346,7 +351,7 @@ func below(level, than string) bool {
 
 // topic collects an answer to a running topic ("<keyword> <answer>").
 func (c *Client) topic(ctx context.Context, t *Turn, text string) (bool, error) {
-	tp, err := c.Store.ActiveTopicFor(ctx, strings.TrimSpace(text))
+	tp, err := c.activeTopic(ctx, strings.TrimSpace(text))
 	if err != nil || tp == nil {
 		return false, err
 	}
@@ -426,4 +431,29 @@ func (c *Client) profileLink(ctx context.Context, m *models.Member) (string, err
 		return "", err
 	}
 	return "完善个人资料，获得更贴心的服务：" + strings.TrimRight(c.PublicURL, "/") + "/profile/" + tok, nil
+}
+
+// topicRefresh bounds how stale the cached list of running topics may be;
+// it keeps a query off every text message.
+const topicRefresh = 3 * time.Second
+
+func (c *Client) activeTopic(ctx context.Context, text string) (*models.Topic, error) {
+	c.topicsMu.Lock()
+	defer c.topicsMu.Unlock()
+	now := c.Now()
+	if now.Sub(c.topicsLoaded) > topicRefresh || now.Before(c.topicsLoaded) {
+		ts, err := c.Store.RunningTopics(ctx, now)
+		if err != nil {
+			return nil, err
+		}
+		c.topics, c.topicsLoaded = ts, now
+	}
+	lower := strings.ToLower(text)
+	for i := range c.topics {
+		t := &c.topics[i]
+		if !now.Before(t.StartsAt) && now.Before(t.EndsAt) && strings.HasPrefix(lower, strings.ToLower(t.Keyword)) {
+			return t, nil
+		}
+	}
+	return nil, nil
 }

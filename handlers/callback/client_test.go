@@ -188,7 +188,7 @@ func TestTopicsRedeemAndProfileLink(t *testing.T) {
 		g := newGrowth(t, s)
 		g.client.PublicURL = "https://fivec.example.com"
 		ctx := context.Background()
-		now := time.Now()
+		now := g.clock
 		if _, err := s.SaveTopic(ctx, models.Topic{Keyword: "美食", Title: "最爱的餐厅", StartsAt: now.Add(-time.Hour), EndsAt: now.Add(time.Hour), Points: 30}); err != nil {
 			t.Fatal(err)
 		}

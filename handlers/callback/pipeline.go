@@ -84,5 +84,9 @@ func (t *Turn) answer(state string) models.Answer {
 			state = models.StateReplied
 		}
 	}
-	return models.Answer{State: state, Replies: t.Replies, RuleID: t.RuleID, Unanswered: t.Unanswered}
+	a := models.Answer{State: state, Replies: t.Replies, RuleID: t.RuleID, Unanswered: t.Unanswered}
+	if t.Member != nil {
+		a.MemberID = t.Member.ID
+	}
+	return a
 }

@@ -79,9 +79,12 @@ func (s *Service) Handle(ctx context.Context, t *Turn) error {
 		}
 		return nil
 	}
-	conv, err := s.Store.OpenConversation(ctx, t.Member.ID)
-	if err != nil {
-		return err
+	var conv *models.Conversation
+	if t.Member.InConversation { // only then is there anything to look up
+		var err error
+		if conv, err = s.Store.OpenConversation(ctx, t.Member.ID); err != nil {
+			return err
+		}
 	}
 	if conv != nil {
 		// A person has (or will have) this fan: the bot stays quiet.
@@ -116,11 +119,8 @@ func (s *Service) Finish(ctx context.Context, t *Turn) error {
 	if s.UnansweredLimit <= 0 || t.Msg.MsgType != message.MsgTypeText || t.Member == nil {
 		return nil
 	}
-	run, err := s.Store.CountUnanswered(ctx, t.Member.ID, t.Unanswered)
-	if err != nil || run < s.UnansweredLimit {
-		return err
-	}
-	if conv, err := s.Store.OpenConversation(ctx, t.Member.ID); err != nil || conv != nil {
+	run, err := s.Store.CountUnanswered(ctx, t.Member.ID, t.Member.UnansweredRun, t.Unanswered)
+	if err != nil || run < s.UnansweredLimit || t.Member.InConversation {
 		return err
 	}
 	// The bot's default reply (if any) stays first; the handoff follows.
@@ -134,6 +134,7 @@ func (s *Service) Escalate(ctx context.Context, t *Turn, reason string) error {
 	if err != nil {
 		return err
 	}
+	t.Member.InConversation = true
 	t.Done = true
 	if s.WeChatKf {
 		t.Replies = nil
@@ -182,6 +183,9 @@ func (s *Service) rating(ctx context.Context, t *Turn, text string) (bool, error
 }
 
 func (s *Service) closeOnUnfollow(ctx context.Context, t *Turn) error {
+	if !t.Member.InConversation {
+		return nil
+	}
 	conv, err := s.Store.OpenConversation(ctx, t.Member.ID)
 	if err != nil || conv == nil {
 		return err

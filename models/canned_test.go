@@ -1,0 +1,100 @@
+package models_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/models/modelstest"
+)
+
+func TestCannedTemplates(t *testing.T) {
+	v := models.CannedVars{Name: "", Points: "120", Agent: "安"}
+	tests := []struct {
+		text, want, err string
+	}{
+		{text: "纯文本", want: "纯文本"},
+		{text: "我是{{.Agent}}，积分 {{.Points}}", want: "我是安，积分 120"},
+		{text: `{{or .Name "朋友"}}您好`, want: "朋友您好"},
+		{text: `{{if .Name}}{{.Name}}{{else if .Agent}}客服{{.Agent}}{{else}}x{{end}}`, want: "客服安"},
+		{text: "<b>{{.Agent}}</b>", want: "<b>安</b>"}, // plain text for WeChat; the console escapes
+		{text: "{{/* a comment */}}ok", want: "ok"},
+		{text: "{{.Foo}}", err: "may only use"},
+		{text: "{{.}}", err: "may only use"},
+		{text: "{{.Agent.Len}}", err: "may only use"},
+		{text: "{{range 100000000}}x{{end}}", err: "may only use"},
+		{text: `{{printf "%s" .Agent}}`, err: "may only use"},
+		{text: `{{$x := .Agent}}{{$x}}`, err: "may only use"},
+		{text: `{{with .Agent}}{{.}}{{end}}`, err: "may only use"},
+		{text: `{{template "canned"}}`, err: "may only use"},
+		{text: `{{block "b" .}}x{{end}}`, err: "may only use"},
+		{text: `{{or .Agent (print "x")}}`, err: "may only use"},
+		{text: "{{.Agent", err: "not a valid template"},
+	}
+	for _, tt := range tests {
+		got, err := models.RenderCanned(tt.text, v)
+		if tt.err != "" {
+			if err == nil || models.ErrorCode(err) != models.EINVALID || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%q: err %v, want %q", tt.text, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%q: %q, %v; want %q", tt.text, got, err, tt.want)
+		}
+	}
+	// A rendering can never grow beyond a bound, whatever the values hold.
+	long := models.CannedVars{Name: strings.Repeat("名", 1000)}
+	if _, err := models.RenderCanned("{{.Name}}{{.Name}}", long); err == nil {
+		t.Error("an oversized rendering passed")
+	}
+}
+
+func TestCannedStore(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		ann, _ := s.CreateStaff(ctx, models.NewStaff{Username: "ann", Password: "correct-horse", Role: models.RoleAgent})
+		bob, _ := s.CreateStaff(ctx, models.NewStaff{Username: "bob", Password: "correct-horse", Role: models.RoleAgent})
+		root, _ := s.CreateStaff(ctx, models.NewStaff{Username: "root", Password: "correct-horse", Role: models.RoleAdmin})
+		mk := func(st *models.Staff, code, text string, shared bool) (*models.CannedReply, error) {
+			return s.CreateCanned(ctx, st.ID, models.NewCanned{Code: code, Title: "t", Text: text, Shared: shared})
+		}
+		shared, err := mk(ann, "/hi", "您好 {{.Agent}}", true)
+		if err != nil || shared.Code != "hi" || !shared.Shared() {
+			t.Fatalf("%+v %v", shared, err)
+		}
+		if _, err := mk(ann, "pct", "100%_off", false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mk(bob, "hi", "dup", true); models.ErrorCode(err) != models.ECONFLICT {
+			t.Fatalf("duplicate shared code: %v", err)
+		}
+		if _, err := mk(bob, "hi", "bob's own", false); err != nil {
+			t.Fatal(err)
+		}
+		count := func(st *models.Staff, q string) int {
+			l, err := s.ListCanned(ctx, st.ID, q, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(l)
+		}
+		if count(ann, "") != 2 || count(bob, "") != 2 || count(root, "") != 1 {
+			t.Fatalf("visibility: ann %d bob %d root %d", count(ann, ""), count(bob, ""), count(root, ""))
+		}
+		// LIKE wildcards in a search are literal.
+		if count(ann, "%_") != 1 || count(ann, "_") != 1 || count(ann, "/pc") != 1 || count(ann, "zz") != 0 {
+			t.Fatal("search treats % or _ as wildcards")
+		}
+		if err := s.DeleteCanned(ctx, bob, shared.ID); models.ErrorCode(err) != models.EFORBIDDEN {
+			t.Fatalf("bob deleted ann's shared reply: %v", err)
+		}
+		if err := s.DeleteCanned(ctx, root, shared.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.FindCanned(ctx, ann.ID, shared.ID); models.ErrorCode(err) != models.ENOTFOUND {
+			t.Fatalf("still there: %v", err)
+		}
+	})
+}
