@@ -49,6 +49,7 @@ type Config struct {
 	ServiceWeChatKf     bool
 	ServiceSatisfaction bool
 	ServiceTemplateID   string
+	ServiceTemplateKey  string
 
 	// Client (新客户发展) and points.
 	SignInPoints     int
@@ -83,6 +84,7 @@ func Defaults() Config {
 		ServiceIdle:         30 * time.Minute,
 		ServiceWaitLimit:    10 * time.Minute,
 		ServiceSatisfaction: true,
+		ServiceTemplateKey:  "thing1",
 
 		SignInPoints:     10,
 		ReferralPoints:   100,
@@ -274,6 +276,7 @@ func fields() []field {
 		boolField("FIVEC_SERVICE_WECHAT_KF", func(c *Config) *bool { return &c.ServiceWeChatKf }),
 		boolField("FIVEC_SERVICE_SATISFACTION", func(c *Config) *bool { return &c.ServiceSatisfaction }),
 		mk("FIVEC_SERVICE_TEMPLATE_ID", false, func(c *Config) *string { return &c.ServiceTemplateID }),
+		mk("FIVEC_SERVICE_TEMPLATE_KEY", false, func(c *Config) *string { return &c.ServiceTemplateKey }),
 		intField("FIVEC_SIGNIN_POINTS", func(c *Config) *int { return &c.SignInPoints }),
 		intField("FIVEC_REFERRAL_POINTS", func(c *Config) *int { return &c.ReferralPoints }),
 		durationField("FIVEC_REFERRAL_HOLD", func(c *Config) *time.Duration { return &c.ReferralHold }),

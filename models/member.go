@@ -77,7 +77,7 @@ func (s *Store) ListMembers(ctx context.Context, f MemberFilter) ([]Member, int6
 	q := s.db.WithContext(ctx).Model(&Member{})
 	if f.Query != "" {
 		like := "%" + escapeLike(f.Query) + "%"
-		q = q.Where("open_id LIKE ? OR union_id LIKE ?", like, like)
+		q = q.Where("open_id LIKE ? ESCAPE '!' OR union_id LIKE ? ESCAPE '!'", like, like)
 	}
 	if f.Subscribed != nil {
 		q = q.Where("subscribed = ?", *f.Subscribed)
@@ -149,7 +149,8 @@ func lockForUpdate(tx *gorm.DB) []clause.Expression {
 	return nil
 }
 
+// escapeLike escapes LIKE wildcards with '!'; queries say ESCAPE '!'
+// (SQLite has no default escape character, MySQL's is a backslash).
 func escapeLike(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
+	return strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`).Replace(s)
 }

@@ -47,6 +47,9 @@ var migrations = []migration{
 	{7, "segments, profiles, gifts, redemptions, topics, draws", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Member{}, &Segment{}, &MemberProfile{}, &Gift{}, &Redemption{}, &Topic{}, &TopicEntry{}, &Draw{})
 	}},
+	{8, "close service: canned replies", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&CannedReply{})
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting

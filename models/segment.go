@@ -114,10 +114,10 @@ func (f SegmentFilter) apply(db *gorm.DB, now time.Time) *gorm.DB {
 	if f.Region != "" || f.Interest != "" || f.HasPhone != nil {
 		p := db.Session(&gorm.Session{NewDB: true}).Table("member_profiles").Select("member_id")
 		if f.Region != "" {
-			p = p.Where("region LIKE ?", "%"+escapeLike(f.Region)+"%")
+			p = p.Where("region LIKE ? ESCAPE '!'", "%"+escapeLike(f.Region)+"%")
 		}
 		if f.Interest != "" {
-			p = p.Where("interests LIKE ?", "%"+escapeLike(f.Interest)+"%")
+			p = p.Where("interests LIKE ? ESCAPE '!'", "%"+escapeLike(f.Interest)+"%")
 		}
 		if f.HasPhone != nil && *f.HasPhone {
 			p = p.Where("phone <> ''")

@@ -12,6 +12,7 @@ import (
 	"github.com/silenceper/wechat/v2/officialaccount"
 	"github.com/silenceper/wechat/v2/officialaccount/basic"
 	oaconfig "github.com/silenceper/wechat/v2/officialaccount/config"
+	"github.com/silenceper/wechat/v2/officialaccount/customerservice"
 	"github.com/silenceper/wechat/v2/officialaccount/menu"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 	"github.com/silenceper/wechat/v2/officialaccount/user"
@@ -41,6 +42,8 @@ type Client struct {
 	menu    *menu.Menu
 	basic   *basic.Basic
 	user    *user.User
+	kf      *customerservice.Manager
+	tmpl    *message.Template
 }
 
 // NewClient builds the SDK objects for acct with token cache c.
@@ -49,7 +52,8 @@ func NewClient(acct Account, c cache.Cache) *Client {
 		AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token,
 		EncodingAESKey: acct.AESKey, Cache: c, UseStableAK: acct.StableToken,
 	})
-	return &Client{Account: acct, OA: oa, cache: c, custom: oa.GetCustomerMessageManager(), menu: oa.GetMenu(), basic: oa.GetBasic(), user: oa.GetUser()}
+	return &Client{Account: acct, OA: oa, cache: c, custom: oa.GetCustomerMessageManager(), menu: oa.GetMenu(), basic: oa.GetBasic(), user: oa.GetUser(),
+		kf: oa.GetCustomerServiceManager(), tmpl: oa.GetTemplate()}
 }
 
 // APIError is an errcode returned by the WeChat API.

@@ -22,20 +22,20 @@ var ErrUnsubscribed = models.Errorf(models.EFORBIDDEN, "the fan has unfollowed t
 // SendCustom sends r to openID as a customer-service message.
 func (s *Sender) SendCustom(ctx context.Context, openID string, r models.Reply) error {
 	if m, err := s.Store.FindMemberByOpenID(ctx, openID); err == nil && !m.Subscribed {
-		s.record(ctx, openID, r, ErrUnsubscribed)
+		s.log(ctx, openID, models.ChannelCustom, r, ErrUnsubscribed)
 		return ErrUnsubscribed
 	}
 	err := s.WX.SendCustom(ctx, openID, r)
-	s.record(ctx, openID, r, err)
+	s.log(ctx, openID, models.ChannelCustom, r, err)
 	return err
 }
 
-func (s *Sender) record(ctx context.Context, openID string, r models.Reply, err error) {
+func (s *Sender) log(ctx context.Context, openID, channel string, r models.Reply, err error) {
 	if err != nil {
-		s.Log.Warn("customer-service send failed", "openid", openID, "errcode", ErrCode(err), "err", err)
+		s.Log.Warn("send failed", "channel", channel, "openid", openID, "errcode", ErrCode(err), "err", err)
 	}
 	lerr := s.Store.LogOutbound(context.WithoutCancel(ctx), models.Outbound{
-		OpenID: openID, Channel: models.ChannelCustom, Reply: r, ErrCode: ErrCode(err), Err: err,
+		OpenID: openID, Channel: channel, Reply: r, ErrCode: ErrCode(err), Err: err,
 	})
 	if lerr != nil {
 		s.Log.Error("log outbound message", "openid", openID, "err", lerr)

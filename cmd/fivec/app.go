@@ -161,6 +161,7 @@ func newService(store *models.Store, sender *wechat.Sender, cfg config.Config, l
 		Store: store, Sender: sender, Log: log, Keywords: keywords, MenuKey: cfg.ServiceMenuKey,
 		UnansweredLimit: cfg.ServiceUnanswered, Policy: cfg.ServicePolicy, WeChatKf: cfg.ServiceWeChatKf,
 		AskSatisfaction: cfg.ServiceSatisfaction, Texts: callback.DefaultServiceTexts, Window: models.DefaultWindowRules,
+		TemplateID: cfg.ServiceTemplateID, TemplateField: cfg.ServiceTemplateKey,
 	}
 }
 

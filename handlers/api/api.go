@@ -49,6 +49,8 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	g.GET("/tokens", h.tokens)
 	g.POST("/tokens", h.createToken)
 	g.DELETE("/tokens/:id", h.deleteToken)
+	h.registerConversations(g)
+	h.registerRules(g)
 
 	admin := g.Group("", web.RequireRole(models.RoleAdmin))
 	admin.GET("/staff", h.staffList)

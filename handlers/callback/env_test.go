@@ -57,7 +57,7 @@ const testAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 func newEnv(t *testing.T, s *models.Store, aes bool, roles ...callback.Role) *env {
 	t.Helper()
 	appID := "wxtest" + strconv.FormatInt(appSeq.Add(1), 10) + models.RandomToken(4)
-	acct := fake.Account{AppID: appID, AppSecret: "secret-" + appID, Token: "tok" + appID}
+	acct := fake.Account{AppID: appID, AppSecret: "secret-" + appID, Token: "tok" + appID, Verified: true}
 	if aes {
 		acct.EncodingAESKey = testAESKey
 	}

@@ -62,6 +62,48 @@ type Service struct {
 	Texts           ServiceTexts
 	// Window is the platform's customer-service window.
 	Window models.WindowRules
+	// TemplateID is the template message offered when a fan's window is
+	// closed ("" disables it); TemplateField is the keyword the agent's
+	// text fills (e.g. thing1: at most 20 characters).
+	TemplateID    string
+	TemplateField string
+}
+
+// TemplateFallback reports whether a template message can reach fans whose
+// window is closed.
+func (s *Service) TemplateFallback() bool { return s.TemplateID != "" }
+
+// SendTemplateFallback sends text in the configured template message to the
+// conversation's fan, for when the 48-hour window is closed.
+func (s *Service) SendTemplateFallback(ctx context.Context, convID uint64, agent *models.Staff, text string) error {
+	if !s.TemplateFallback() {
+		return models.Errorf(models.EINVALID, "no template is configured (FIVEC_SERVICE_TEMPLATE_ID)")
+	}
+	conv, err := s.Store.FindConversation(ctx, convID)
+	if err != nil {
+		return err
+	}
+	if conv.State != models.ConvAssigned || conv.AgentID == nil || (*conv.AgentID != agent.ID && agent.Role != models.RoleAdmin) {
+		return models.Errorf(models.ECONFLICT, "claim the conversation before replying")
+	}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return models.Errorf(models.EINVALID, "write the message first")
+	}
+	if r := []rune(text); len(r) > 20 {
+		return models.Errorf(models.EINVALID, "a template keyword holds at most 20 characters; this is %d", len(r))
+	}
+	field := s.TemplateField
+	if field == "" {
+		field = "thing1"
+	}
+	if err := s.Sender.SendTemplate(ctx, conv.OpenID, s.TemplateID, map[string]string{field: text}); err != nil {
+		if code := wechat.ErrCode(err); code != 0 {
+			return models.Errorf(models.ECONFLICT, "WeChat refused the template message (errcode %d)", code)
+		}
+		return err
+	}
+	return s.Store.NoteAgentReply(ctx, convID)
 }
 
 // Name implements Role.

@@ -378,3 +378,40 @@ func TestWeChatKfModeTransfersToMultiAgent(t *testing.T) {
 		}
 	})
 }
+
+func TestTemplateFallbackAndTyping(t *testing.T) {
+	forEachDB(t, func(t *testing.T, s *models.Store) {
+		d := newDesk(t, s, func(svc *callback.Service) { svc.TemplateID = "TPL_SERVICE" })
+		ctx := context.Background()
+		ann := d.agent("ann", true, 5)
+		d.follow("tf1")
+		d.say("tf1", "人工")
+		conv, _ := s.OpenConversation(ctx, d.member("tf1").ID)
+		if err := d.handler.WX.Typing(ctx, "tf1"); err != nil {
+			t.Fatalf("typing right after the fan wrote: %v", err)
+		}
+		if err := d.svc.SendTemplateFallback(ctx, conv.ID, ann, strings.Repeat("长", 21)); models.ErrorCode(err) != models.EINVALID {
+			t.Fatalf("21 characters: %v", err)
+		}
+		if err := d.svc.SendTemplateFallback(ctx, conv.ID, ann, "您的订单已发货"); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		for _, x := range platform.Inbox(d.acct.AppID, "tf1") {
+			if x.Source == fake.SourceTemplate {
+				got = x.TemplateData["thing1"]
+			}
+		}
+		if got != "您的订单已发货" {
+			t.Fatalf("template not delivered: %q", got)
+		}
+		convLog, _ := s.Conversation(ctx, "tf1", 20)
+		if last := convLog[len(convLog)-1]; last.Channel != models.ChannelTemplate || last.State != models.StateSent {
+			t.Fatalf("template not in the conversation: %+v", last)
+		}
+		noTpl := newDesk(t, s, nil)
+		if noTpl.svc.TemplateFallback() {
+			t.Fatal("fallback offered without a template")
+		}
+	})
+}

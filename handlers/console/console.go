@@ -99,6 +99,8 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	a.GET("/tokens", h.tokens)
 	a.POST("/tokens", h.createToken)
 	a.POST("/tokens/:id/delete", h.deleteToken)
+	h.registerInbox(a)
+	h.registerRules(a)
 	if h.Sim != nil {
 		h.registerSimulator(a)
 	}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fivec/fivec/config"
+	"github.com/fivec/fivec/handlers"
+	"github.com/fivec/fivec/handlers/callback"
+	"github.com/fivec/fivec/metrics"
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/wechat"
+	"github.com/fivec/fivec/wechat/fake"
+)
+
+// These benchmarks exist to profile fivec's callback path, which the fivec
+// binary does not expose pprof for. They wire the router the way
+// cmd/fivec/app.go does and call it without a network in between:
+//
+//	go test ./bench/callbackload -run '^$' -bench Callback -cpuprofile cpu.out
+//	go tool pprof -top -cum bench/callbackload/callbackload.test cpu.out
+//
+// Set FIVEC_BENCH_MYSQL_DSN to add MySQL/MariaDB sub-benchmarks.
+
+var installFake = sync.OnceValue(func() string {
+	srv := httptest.NewServer(fake.New(fake.Options{DisableJobEvents: true}))
+	wechat.Install(srv.URL, metrics.New()) // process-global in the SDK; never the real API
+	return srv.URL
+})
+
+// fivecRouter builds fivec's router for acct on a fresh store, wired as
+// newApp in cmd/fivec/app.go wires it (keep the two in step).
+func fivecRouter(b *testing.B, driver, dsn string, acct fake.Account) http.Handler {
+	installFake()
+	store, err := models.Open(context.Background(), driver, dsn, 10*time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	m := metrics.New()
+	wx := wechat.NewClient(wechat.Account{AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token,
+		AESKey: acct.EncodingAESKey}, wechat.NewMemoryCache(nil))
+	// As newService and newConsulting in cmd/fivec/app.go, from the defaults.
+	cfg := config.Defaults()
+	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
+	var keywords []string
+	for _, k := range strings.Split(cfg.ServiceKeywords, ",") {
+		if k = strings.ToLower(strings.TrimSpace(k)); k != "" {
+			keywords = append(keywords, k)
+		}
+	}
+	service := &callback.Service{
+		Store: store, Sender: sender, Log: log, Keywords: keywords, MenuKey: cfg.ServiceMenuKey,
+		UnansweredLimit: cfg.ServiceUnanswered, Policy: cfg.ServicePolicy, WeChatKf: cfg.ServiceWeChatKf,
+		AskSatisfaction: cfg.ServiceSatisfaction, Texts: callback.DefaultServiceTexts, Window: models.DefaultWindowRules,
+	}
+	consulting := &callback.Consulting{Store: store, Log: log, Loc: time.UTC, Now: time.Now,
+		WelcomeText: cfg.WelcomeText, Actions: callback.TagActions(store)}
+	consulting.Actions["escalate"] = service.EscalateAction
+	if err := consulting.Reload(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	h := &callback.Handler{
+		Store: store, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
+		Pipeline: &callback.Pipeline{Log: log, Roles: []callback.Role{service, consulting}},
+	}
+	b.Cleanup(h.Wait)
+	return (&handlers.Server{Store: store, Callback: h, Metrics: m, Log: log}).Router()
+}
+
+// BenchmarkCallback posts the load generator's messages straight into each
+// target's handler from 8 × GOMAXPROCS goroutines. cpu-µs/op is the
+// process's CPU time per message (handler plus building and checking the
+// request), which other processes on the machine disturb less than ns/op.
+func BenchmarkCallback(b *testing.B) {
+	type target struct {
+		name string
+		h    func(b *testing.B, acct fake.Account) http.Handler
+	}
+	targets := []target{
+		{targetBaseline, func(b *testing.B, acct fake.Account) http.Handler { return echoHandler(acct) }},
+		{"fivec-sqlite", func(b *testing.B, acct fake.Account) http.Handler {
+			return fivecRouter(b, "sqlite", filepath.Join(b.TempDir(), "bench.db"), acct)
+		}},
+	}
+	if dsn := os.Getenv("FIVEC_BENCH_MYSQL_DSN"); dsn != "" {
+		targets = append(targets, target{"fivec-mysql", func(b *testing.B, acct fake.Account) http.Handler {
+			return fivecRouter(b, "mysql", dsn, acct)
+		}})
+	}
+	for _, mode := range []string{"plain", "safe"} {
+		for _, t := range targets {
+			b.Run(mode+"/"+t.name, func(b *testing.B) {
+				acct := benchAccount(mode)
+				h := t.h(b, acct)
+				l := Load{Acct: acct, Fans: 1000, FanPrefix: "o_bench_" + strconv.FormatInt(time.Now().UnixNano(), 36) + "_",
+					FollowRatio: 0.05, IDs: NewIDSource()}
+				var seed atomic.Uint64
+				b.ReportAllocs()
+				// 16 goroutines on 2 cores: enough to keep the database busy, as the
+				// load generator's 32 workers do.
+				b.SetParallelism(8)
+				b.ResetTimer()
+				cpu0 := cpuTime()
+				defer func() { b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e3, "cpu-µs/op") }()
+				b.RunParallel(func(pb *testing.PB) {
+					rng := rand.New(rand.NewPCG(seed.Add(1), 7))
+					for pb.Next() {
+						now := time.Now()
+						msg := l.message(rng, now)
+						q, body, err := fake.BuildCallback(acct, msg, strconv.FormatInt(now.Unix(), 10), "12345")
+						if err != nil {
+							b.Fatal(err)
+						}
+						req := httptest.NewRequest(http.MethodPost, "/wechat?"+q.Encode(), bytes.NewReader(body))
+						rec := httptest.NewRecorder()
+						h.ServeHTTP(rec, req)
+						if rec.Code != http.StatusOK {
+							b.Fatalf("HTTP %d: %s", rec.Code, rec.Body)
+						}
+						if _, err := fake.ParseReply(acct, q, rec.Body.Bytes()); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			})
+		}
+	}
+}
+
+// cpuTime is the CPU time (user + system) this process has used, so that
+// cpu-µs/op stays meaningful when other processes share the machine.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,386 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/fivec/fivec/handlers/web"
+	"github.com/fivec/fivec/models"
+)
+
+// templateFallback reaches a fan whose customer-service window is closed
+// with the template message FIVEC_SERVICE_TEMPLATE_ID names. Close Service
+// does not offer it yet (it needs a template send in wechat/); the page
+// offers the fallback as soon as h.Service has these methods.
+type templateFallback interface {
+	TemplateFallback() bool
+	SendTemplateFallback(ctx context.Context, convID uint64, agent *models.Staff, text string) error
+}
+
+// typingSender shows the fan "typing…" (/cgi-bin/message/custom/typing).
+// wechat.Client does not have it yet; typing is skipped until it does.
+type typingSender interface {
+	Typing(ctx context.Context, openID string) error
+}
+
+// typingWindow is how recent the fan's last message must be for WeChat to
+// accept the typing status (wechat-platform.md §2).
+const typingWindow = 30 * time.Second
+
+type convData struct {
+	Conv       *models.Conversation
+	Member     *models.Member
+	Tags       []string
+	Agent      string
+	Items      []convItem
+	Notes      []models.ConversationNote
+	Window     models.Window
+	WindowLeft string // time left in an open window
+	WindowWhy  string // why it is closed, translated when known
+	// Held: the viewer may reply, transfer and resolve.
+	Held, Claimable, Resolvable bool
+	Agents                      []agentOption
+	Template                    bool
+	// Key changes when the state or the agent does: the page reloads.
+	Key string
+}
+
+// agentOption is a transfer target.
+type agentOption struct {
+	ID     uint64
+	Name   string
+	Online bool
+}
+
+// convID parses :id; a malformed id is simply not found.
+func convID(c *gin.Context) (uint64, error) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil {
+		return 0, models.Errorf(models.ENOTFOUND, "no such conversation")
+	}
+	return id, nil
+}
+
+// loadConv gathers everything the conversation page shows.
+func (h *Handler) loadConv(c *gin.Context) (*convData, error) {
+	st, ctx := web.CurrentStaff(c), c.Request.Context()
+	id, err := convID(c)
+	if err != nil {
+		return nil, err
+	}
+	d := &convData{}
+	if d.Conv, err = h.Store.FindConversation(ctx, id); err != nil {
+		return nil, err
+	}
+	if d.Member, err = h.Store.FindMemberByOpenID(ctx, d.Conv.OpenID); err != nil {
+		return nil, err
+	}
+	if d.Tags, err = h.Store.MemberTags(ctx, d.Member.ID); err != nil {
+		return nil, err
+	}
+	msgs, err := h.Store.Conversation(ctx, d.Conv.OpenID, 300)
+	if err != nil {
+		return nil, err
+	}
+	d.Items = conversation(msgs)
+	if d.Notes, err = h.Store.Notes(ctx, id); err != nil {
+		return nil, err
+	}
+	rules := models.DefaultWindowRules
+	if h.Service != nil {
+		rules = h.Service.Window
+	}
+	if d.Window, err = h.Store.ServiceWindow(ctx, d.Conv.OpenID, rules); err != nil {
+		return nil, err
+	}
+	lang := h.lang(c)
+	if d.Window.Open {
+		d.WindowLeft = h.span(lang, d.Window.Ends.Sub(h.Now()))
+	} else {
+		d.WindowWhy = h.windowWhy(lang, d.Window.Why)
+	}
+	d.Held, d.Claimable = d.Conv.HeldBy(st), d.Conv.State == models.ConvWaiting
+	d.Resolvable = d.Conv.CheckResolve(st) == nil
+	d.Key = d.Conv.State
+	if d.Conv.AgentID != nil {
+		d.Key += "/" + strconv.FormatUint(*d.Conv.AgentID, 10)
+		if a, err := h.Store.FindStaff(ctx, *d.Conv.AgentID); err == nil {
+			d.Agent = displayName(a)
+		}
+	}
+	if d.Held {
+		if d.Agents, err = h.transferTargets(ctx, *d.Conv.AgentID); err != nil {
+			return nil, err
+		}
+	}
+	if tf, ok := any(h.Service).(templateFallback); ok && h.Service != nil {
+		d.Template = tf.TemplateFallback()
+	}
+	return d, nil
+}
+
+// transferTargets lists enabled agents and admins other than the holder,
+// online ones first.
+func (h *Handler) transferTargets(ctx context.Context, holder uint64) ([]agentOption, error) {
+	staff, err := h.Store.ListStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	statuses, err := h.Store.AgentStatuses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var on, off []agentOption
+	for i := range staff {
+		s := &staff[i]
+		if s.ID == holder || s.Disabled || s.Role == models.RoleMarketer {
+			continue
+		}
+		o := agentOption{ID: s.ID, Name: displayName(s), Online: h.Store.AgentPresent(statuses[s.ID])}
+		if o.Online {
+			on = append(on, o)
+		} else {
+			off = append(off, o)
+		}
+	}
+	return append(on, off...), nil
+}
+
+// windowWhy translates the reasons models.ServiceWindow gives.
+func (h *Handler) windowWhy(lang, why string) string {
+	switch {
+	case strings.Contains(why, "unfollowed"):
+		return h.Pages.T(lang, "inbox.why.unfollowed")
+	case strings.Contains(why, "quota"):
+		return h.Pages.T(lang, "inbox.why.quota")
+	case strings.Contains(why, "not written"):
+		return h.Pages.T(lang, "inbox.why.silent")
+	}
+	return why
+}
+
+// span writes a duration briefly: "3 h 12 min", "4 min 5 s".
+func (h *Handler) span(lang string, d time.Duration) string {
+	d = max(d, 0).Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return h.Pages.T(lang, "inbox.span.s", int(d/time.Second))
+	case d < time.Hour:
+		return h.Pages.T(lang, "inbox.span.ms", int(d/time.Minute), int(d%time.Minute/time.Second))
+	}
+	return h.Pages.T(lang, "inbox.span.hm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+}
+
+// conversationPage shows one conversation with its member, window, notes
+// and the agent's tools.
+func (h *Handler) conversationPage(c *gin.Context) {
+	d, err := h.loadConv(c)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	p := h.page(c, "inbox", "inbox.conversation", d)
+	p.Flash = inboxFlash(c.Query("done"))
+	h.render(c, http.StatusOK, "inbox_conv", p)
+}
+
+// conversationLive is the part of the page that changes by itself (the
+// history, the window, the notes), refreshed on inbox events.
+func (h *Handler) conversationLive(c *gin.Context) {
+	d, err := h.loadConv(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.fragment(c, "inbox_conv", "live", d)
+}
+
+// acted answers a successful action: htmx gets a notice and refreshes the
+// live part; a plain form goes back to the conversation.
+func (h *Handler) acted(c *gin.Context, id uint64, flash string) {
+	if c.GetHeader("HX-Request") == "true" {
+		c.Header("HX-Trigger", "inbox-changed")
+		c.Header("Cache-Control", "no-store")
+		c.Data(http.StatusOK, "text/html; charset=utf-8",
+			[]byte(`<div class="notice ok" role="status">`+h.Pages.T(h.lang(c), flash)+`</div>`))
+		return
+	}
+	c.Redirect(http.StatusSeeOther, convPath(id)+"?done="+flash)
+}
+
+// claim takes a waiting conversation; 409 when another agent was faster.
+func (h *Handler) claim(c *gin.Context) {
+	id, err := convID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	conv, err := h.Store.Claim(c.Request.Context(), id, web.CurrentStaff(c).ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	web.Audit(c, h.Store, "conversation.claim", convTarget(conv), "")
+	h.acted(c, id, "inbox.claimed")
+}
+
+// transfer hands the conversation to another agent with a note.
+func (h *Handler) transfer(c *gin.Context) {
+	st, ctx := web.CurrentStaff(c), c.Request.Context()
+	id, err := convID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	to, err := strconv.ParseUint(c.PostForm("to"), 10, 64)
+	if err != nil {
+		h.fail(c, models.Errorf(models.EINVALID, "choose an agent"))
+		return
+	}
+	conv, err := h.Store.FindConversation(ctx, id)
+	if err == nil {
+		var from uint64
+		if from, err = conv.TransferFrom(st); err == nil {
+			conv, err = h.Store.Transfer(ctx, id, from, to, limited(c.PostForm("note"), 1000))
+		}
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	web.Audit(c, h.Store, "conversation.transfer", convTarget(conv), "to="+strconv.FormatUint(to, 10))
+	c.Redirect(http.StatusSeeOther, Base+"/inbox?done=inbox.transferred")
+}
+
+// resolve closes the conversation; Close Service tells the fan and asks
+// for a rating.
+func (h *Handler) resolve(c *gin.Context) {
+	st, ctx := web.CurrentStaff(c), c.Request.Context()
+	id, err := convID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	conv, err := h.Store.FindConversation(ctx, id)
+	if err == nil {
+		err = conv.CheckResolve(st)
+	}
+	if err == nil {
+		conv, err = h.service().Resolve(ctx, id, "agent")
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	web.Audit(c, h.Store, "conversation.resolve", convTarget(conv), "")
+	h.acted(c, id, "inbox.resolved")
+}
+
+// addNote stores an internal note (staff only; the fan never sees it).
+func (h *Handler) addNote(c *gin.Context) {
+	st, ctx := web.CurrentStaff(c), c.Request.Context()
+	id, err := convID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if _, err = h.Store.FindConversation(ctx, id); err == nil {
+		_, err = h.Store.AddNote(ctx, id, st.ID, st.Username, strings.TrimSpace(c.PostForm("text")))
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.acted(c, id, "inbox.noted")
+}
+
+// reply sends text or an image (by media_id) to the fan. Close Service
+// refuses what WeChat would reject and says why.
+func (h *Handler) reply(c *gin.Context) {
+	id, err := convID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	r := models.TextReply(strings.TrimSpace(c.PostForm("text")))
+	if c.PostForm("kind") == models.ReplyImage {
+		r = models.Reply{Kind: models.ReplyImage, MediaID: strings.TrimSpace(c.PostForm("media_id"))}
+	}
+	if err := h.service().Reply(c.Request.Context(), id, web.CurrentStaff(c), r); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.acted(c, id, "inbox.sent")
+}
+
+// templateReply sends the template-message fallback when the window is
+// closed.
+func (h *Handler) templateReply(c *gin.Context) {
+	id, err := convID(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	tf, ok := any(h.Service).(templateFallback)
+	if !ok || h.Service == nil || !tf.TemplateFallback() {
+		h.fail(c, models.Errorf(models.ECONFLICT, "no template message is configured (FIVEC_SERVICE_TEMPLATE_ID)"))
+		return
+	}
+	if err := tf.SendTemplateFallback(c.Request.Context(), id, web.CurrentStaff(c), strings.TrimSpace(c.PostForm("text"))); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.acted(c, id, "inbox.sent")
+}
+
+// typing shows the fan that the agent is typing, where WeChat allows it
+// (the fan wrote within 30 s). It is cosmetic: it always answers 204.
+func (h *Handler) typing(c *gin.Context) {
+	c.Status(http.StatusNoContent)
+	ts, ok := any(h.WX).(typingSender)
+	if !ok || h.WX == nil {
+		return
+	}
+	id, err := convID(c)
+	if err != nil {
+		return
+	}
+	conv, err := h.Store.FindConversation(c.Request.Context(), id)
+	if err != nil || !conv.HeldBy(web.CurrentStaff(c)) || conv.LastFanAt == nil || h.Now().Sub(*conv.LastFanAt) >= typingWindow {
+		return
+	}
+	if err := ts.Typing(c.Request.Context(), conv.OpenID); err != nil {
+		h.Log.Info("typing status refused", "conversation", id, "err", err)
+	}
+}
+
+// service is Close Service; a console built without one refuses actions
+// that message fans.
+func (h *Handler) service() serviceDesk {
+	if h.Service == nil {
+		return noService{}
+	}
+	return h.Service
+}
+
+// serviceDesk is what the inbox needs from Close Service.
+type serviceDesk interface {
+	Reply(ctx context.Context, convID uint64, agent *models.Staff, r models.Reply) error
+	Resolve(ctx context.Context, convID uint64, by string) (*models.Conversation, error)
+}
+
+type noService struct{}
+
+var errNoService = models.Errorf(models.ECONFLICT, "Close Service is not running in this process")
+
+func (noService) Reply(context.Context, uint64, *models.Staff, models.Reply) error {
+	return errNoService
+}
+func (noService) Resolve(context.Context, uint64, string) (*models.Conversation, error) {
+	return nil, errNoService
+}

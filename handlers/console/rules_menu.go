@@ -1,0 +1,220 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/fivec/fivec/handlers/web"
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/wechat"
+)
+
+// The menu editor has fixed slots: WeChat's 3 buttons, each with room for
+// 5 sub-buttons. Empty slots are ignored, so no script is needed.
+const (
+	menuSlots = 3
+	subSlots  = 5
+)
+
+// menuSlot is one button slot of the editor, as typed.
+type menuSlot struct {
+	Name, Type, Key, URL, AppID, PagePath string
+	Subs                                  []menuSlot // top-level slots only
+	// How the template draws it: field names start with Prefix ("b.0.",
+	// "b.0.s.3."), Num counts from 1, Top is a top-level slot.
+	Prefix string
+	Num    int
+	Top    bool
+	Types  []string
+}
+
+func (s menuSlot) empty() bool {
+	return s.Name == "" && s.Type == "" && s.Key == "" && s.URL == "" && s.AppID == "" && s.PagePath == ""
+}
+
+func (s menuSlot) button() models.MenuButton {
+	return models.MenuButton{Name: s.Name, Type: s.Type, Key: s.Key, URL: s.URL, AppID: s.AppID, PagePath: s.PagePath}
+}
+
+type menuData struct {
+	Slots   []menuSlot
+	Preview models.Menu // the draft (or what was typed) as WeChat will show it
+	CanEdit bool
+	// PublishedAt is when fivec last published; Unpublished is true when the
+	// draft differs from what was published.
+	PublishedAt time.Time
+	Unpublished bool
+	Live        *models.Menu // read back from WeChat, on /menu/live
+	Error       string
+}
+
+// menuSlotsFrom lays m out in the editor's fixed slots.
+func menuSlotsFrom(m models.Menu) []menuSlot {
+	slot := func(bs []models.MenuButton, i int, prefix string) menuSlot {
+		s := menuSlot{Prefix: prefix, Num: i + 1, Types: models.MenuTypes}
+		if i < len(bs) {
+			b := bs[i]
+			s.Name, s.Type, s.Key, s.URL, s.AppID, s.PagePath = b.Name, b.Type, b.Key, b.URL, b.AppID, b.PagePath
+		}
+		return s
+	}
+	slots := make([]menuSlot, menuSlots)
+	for i := range slots {
+		prefix := "b." + strconv.Itoa(i) + "."
+		slots[i] = slot(m.Buttons, i, prefix)
+		slots[i].Top = true
+		var subs []models.MenuButton
+		if i < len(m.Buttons) {
+			subs = m.Buttons[i].SubButtons
+		}
+		for j := range subSlots {
+			slots[i].Subs = append(slots[i].Subs, slot(subs, j, prefix+"s."+strconv.Itoa(j)+"."))
+		}
+	}
+	return slots
+}
+
+// parseMenuForm reads the slots (b.0.name, b.0.s.2.url…) into a menu,
+// skipping empty ones.
+func parseMenuForm(v url.Values) models.Menu {
+	slot := func(prefix string) menuSlot {
+		g := func(f string) string { return strings.TrimSpace(v.Get(prefix + f)) }
+		return menuSlot{Name: g("name"), Type: g("type"), Key: g("key"), URL: g("url"), AppID: g("appid"), PagePath: g("pagepath")}
+	}
+	var m models.Menu
+	for i := range menuSlots {
+		top := slot("b." + strconv.Itoa(i) + ".")
+		b := top.button()
+		for j := range subSlots {
+			if s := slot("b." + strconv.Itoa(i) + ".s." + strconv.Itoa(j) + "."); !s.empty() {
+				b.SubButtons = append(b.SubButtons, s.button())
+			}
+		}
+		if !top.empty() || len(b.SubButtons) > 0 {
+			m.Buttons = append(m.Buttons, b)
+		}
+	}
+	return m
+}
+
+// menuPage shows the draft, its preview and when it was last published.
+func (h *Handler) menuPage(c *gin.Context) { h.menuView(c, false) }
+
+// menuLive is menuPage plus the menu WeChat shows now.
+func (h *Handler) menuLive(c *gin.Context) { h.menuView(c, true) }
+
+func (h *Handler) menuView(c *gin.Context, live bool) {
+	ctx := c.Request.Context()
+	draft, err := h.Store.MenuDraft(ctx)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	status, d := http.StatusOK, menuData{}
+	if live {
+		m, err := h.liveMenu(ctx)
+		if status, d.Error = menuWeChatFailure(err); status == http.StatusInternalServerError {
+			web.Error(c, err)
+			return
+		}
+		d.Live = &m
+	}
+	h.menuEditor(c, status, draft, d)
+}
+
+// menuSave stores the draft (audited); a menu WeChat would refuse is shown
+// again as typed, with the button and the limit it breaks.
+func (h *Handler) menuSave(c *gin.Context) {
+	m := parseMenuForm(c.Request.PostForm)
+	if err := h.Store.SaveMenuDraft(c.Request.Context(), m); err != nil {
+		h.menuFailed(c, m, err)
+		return
+	}
+	web.Audit(c, h.Store, "menu.save", "", strconv.Itoa(len(m.Buttons))+" buttons")
+	redirect(c, Base+"/menu", "menu.flash.saved")
+}
+
+// menuPublish saves the form as the draft and sends it to WeChat
+// (audited). It is recorded as published only once WeChat accepted it.
+func (h *Handler) menuPublish(c *gin.Context) {
+	ctx := c.Request.Context()
+	m := parseMenuForm(c.Request.PostForm)
+	err := h.Store.SaveMenuDraft(ctx, m)
+	if err == nil {
+		err = h.publishMenu(ctx, m)
+	}
+	if err != nil {
+		h.menuFailed(c, m, err)
+		return
+	}
+	web.Audit(c, h.Store, "menu.publish", "", strconv.Itoa(len(m.Buttons))+" buttons")
+	redirect(c, Base+"/menu", "menu.flash.published")
+}
+
+func (h *Handler) publishMenu(ctx context.Context, m models.Menu) error {
+	if h.WX == nil {
+		return models.Errorf(models.EINVALID, "fivec has no WeChat account configured")
+	}
+	if err := h.WX.PublishMenu(ctx, m); err != nil {
+		return err
+	}
+	return h.Store.MarkMenuPublished(ctx, m)
+}
+
+func (h *Handler) liveMenu(ctx context.Context) (models.Menu, error) {
+	if h.WX == nil {
+		return models.Menu{}, models.Errorf(models.EINVALID, "fivec has no WeChat account configured")
+	}
+	return h.WX.LiveMenu(ctx)
+}
+
+// menuFailed shows the editor again with what was typed and why it failed.
+func (h *Handler) menuFailed(c *gin.Context, m models.Menu, err error) {
+	status, msg := menuWeChatFailure(err)
+	if status == http.StatusInternalServerError {
+		web.Error(c, err)
+		return
+	}
+	h.menuEditor(c, status, m, menuData{Error: msg})
+}
+
+// menuWeChatFailure turns err into a status and a message to show: known
+// errors as usual, and WeChat's refusals (errcode) as 502 with the code.
+// Anything else is 500, for web.Error to log.
+func menuWeChatFailure(err error) (int, string) {
+	switch {
+	case err == nil:
+		return http.StatusOK, ""
+	case models.ErrorCode(err) != models.EINTERNAL:
+		return web.Status(models.ErrorCode(err)), models.ErrorMessage(err)
+	case wechat.ErrCode(err) != 0:
+		var msg string
+		if ae := (*wechat.APIError)(nil); errors.As(err, &ae) {
+			msg = ae.Msg
+		}
+		return http.StatusBadGateway, "WeChat refused: errcode " + strconv.Itoa(wechat.ErrCode(err)) + " " + msg
+	}
+	return http.StatusInternalServerError, ""
+}
+
+// menuEditor renders the editor for m; d carries the rest.
+func (h *Handler) menuEditor(c *gin.Context, status int, m models.Menu, d menuData) {
+	pub, at, err := h.Store.PublishedMenu(c.Request.Context())
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	d.Slots, d.Preview, d.CanEdit, d.PublishedAt = menuSlotsFrom(m), m, canEditRules(c), at
+	a, _ := json.Marshal(pub)
+	b, _ := json.Marshal(m)
+	d.Unpublished = len(m.Buttons) > 0 && string(a) != string(b)
+	h.render(c, status, "menu", h.rulesPage(c, "menu", "menu.title", d))
+}
