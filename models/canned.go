@@ -11,7 +11,6 @@ import (
 	"text/template/parse"
 	"time"
 	"unicode/utf8"
-
 )
 
 // CannedReply is a prepared answer agents insert into the reply box by its
