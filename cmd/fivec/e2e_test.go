@@ -71,10 +71,30 @@ func TestSandboxInBrowser(t *testing.T) {
 		body, _ := chromedp.Run(ctx, chromedp.Text(css("body")))
 		t.Fatalf("after login at %s the page shows:\n%s", loc, body)
 	}
+	// Consulting: a marketer writes a rule, tries it in the tester...
+	do("new rule", chromedp.Navigate(base+"/console/rules/new"), chromedp.WaitVisible(css("#rule-name")),
+		chromedp.SendKeys(css("#rule-name"), "营业时间"),
+		chromedp.SendKeys(css(`input[name="kw.0.text"]`), "几点开门"),
+		chromedp.SetValue(css(`select[name="kw.0.match"]`), "contains"),
+		chromedp.SendKeys(css(`textarea[name="reply.0.text"]`), "门店每天 9:00-21:00 营业"),
+		chromedp.Click(css("#save-rule")), chromedp.WaitVisible(css(".notice.ok")))
+	do("tester", chromedp.Navigate(base+"/console/rules/test"), chromedp.WaitVisible(css("#test-text")),
+		chromedp.SendKeys(css("#test-text"), "请问几点开门？"), chromedp.Click(css("#run-test")),
+		chromedp.WaitVisible(css("#test-replies")))
+	if got, err := chromedp.Run(ctx, chromedp.Text(css("#test-result"))); err != nil || !strings.Contains(got, "门店每天 9:00-21:00 营业") {
+		t.Fatalf("tester: %q %v", got, err)
+	}
+	shot("tester")
 	do("open simulator", chromedp.Navigate(base+"/console/simulator"), chromedp.WaitVisible(css("#new-fan")))
 	do("new fan", chromedp.Click(css("#new-fan button")), chromedp.WaitVisible(css("#follow")))
 	do("follow", chromedp.Click(css("#follow")), chromedp.WaitVisible(css("#unfollow")))
 	waitPhone("follow", "欢迎来到 fivec")
+	// ...and a fan asking gets the answer from the rule.
+	do("ask the bot", chromedp.SendKeys(css("#sim-text"), "请问几点开门？"), chromedp.Click(css("#send")))
+	waitPhone("rule reply", "门店每天 9:00-21:00 营业")
+	// Client: a daily sign-in earns points.
+	do("sign in", chromedp.SendKeys(css("#sim-text"), "签到"), chromedp.Click(css("#send")))
+	waitPhone("sign-in", "签到成功！+10 积分")
 	do("ask for a person", chromedp.SendKeys(css("#sim-text"), "人工"), chromedp.Click(css("#send")))
 	waitPhone("escalate", "已为您转接人工客服")
 	shot("simulator")
