@@ -132,9 +132,11 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 // newConsulting builds the Consulting engine with every rule action fivec
 // knows; the server and the rules command share it.
 func newConsulting(store *models.Store, cfg config.Config, log *slog.Logger) *callback.Consulting {
+	actions := callback.TagActions(store)
+	actions["points"] = callback.PointsAction(store, cfg.PointsLife)
 	return &callback.Consulting{
 		Store: store, Log: log, Loc: cfg.Location, Now: time.Now, WelcomeText: cfg.WelcomeText,
-		Actions: callback.TagActions(store),
+		Actions: actions,
 	}
 }
 

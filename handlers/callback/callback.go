@@ -38,8 +38,10 @@ type Handler struct {
 	// Deadline bounds the pipeline; past it the callback answers "success"
 	// and the reply follows as a customer-service message.
 	Deadline time.Duration
-	Log      *slog.Logger
-	Metrics  *metrics.Metrics
+	// Window is the platform's customer-service window (default: today's).
+	Window  models.WindowRules
+	Log     *slog.Logger
+	Metrics *metrics.Metrics
 
 	bg sync.WaitGroup // deferred and follow-up sends
 }
@@ -211,13 +213,44 @@ func (h *Handler) sendLater(openID string, d *deferred, replies []models.Reply) 
 				h.Log.Error("store deferred reply", "msg", d.id, "err", err)
 			}
 		}
-		for _, r := range replies {
-			if err := h.Sender.SendCustom(ctx, openID, r); err != nil {
-				// The attempt and its errcode are in the member's conversation.
-				return
-			}
-		}
+		h.sendWithinQuota(ctx, openID, replies)
 	}()
+}
+
+// sendWithinQuota sends as many replies as the fan's customer-service window
+// allows (5 in 48 h after their message). Those that do not fit are not sent
+// but recorded in the conversation with the reason, so nothing vanishes.
+func (h *Handler) sendWithinQuota(ctx context.Context, openID string, replies []models.Reply) {
+	if len(replies) == 0 {
+		return
+	}
+	rules := h.Window
+	if rules.Quota == 0 {
+		rules = models.DefaultWindowRules
+	}
+	w, err := h.Store.ServiceWindow(ctx, openID, rules)
+	if err != nil {
+		h.Log.Error("service window", "openid", openID, "err", err)
+		w = models.Window{Open: true, Left: len(replies)} // let WeChat decide
+	}
+	for i, r := range replies {
+		if !w.Open || i >= w.Left {
+			why := "not sent: the fan's customer-service quota is used up"
+			if !w.Open {
+				why = "not sent: " + w.Why
+			}
+			if err := h.Store.LogOutbound(ctx, models.Outbound{OpenID: openID, Channel: models.ChannelCustom, Reply: r,
+				Err: errors.New(why)}); err != nil {
+				h.Log.Error("log skipped reply", "openid", openID, "err", err)
+			}
+			continue
+		}
+		if err := h.Sender.SendCustom(ctx, openID, r); err != nil {
+			// The attempt and its errcode are in the member's conversation;
+			// later replies would fail the same way.
+			w.Open, w.Why = false, "an earlier reply failed"
+		}
+	}
 }
 
 // storedAnswer gives a retry the same answer as the first attempt, waiting

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -384,6 +385,9 @@ func (c *Consulting) Check(ctx context.Context, spec *models.RuleSpec, selfID ui
 		if c.Actions[a.Type] == nil {
 			return nil, models.Errorf(models.EINVALID, "rule %q: unknown action %q (available: %s)", spec.Name, a.Type, strings.Join(c.ActionTypes(), ", "))
 		}
+		if err := checkAction(a); err != nil {
+			return nil, models.Errorf(models.EINVALID, "rule %q: action %s: %s", spec.Name, a.Type, models.ErrorMessage(err))
+		}
 	}
 	return c.shadowWarnings(ctx, spec, selfID), nil
 }
@@ -396,4 +400,17 @@ func (c *Consulting) ActionTypes() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkAction validates the value of the built-in actions.
+func checkAction(a models.Action) error {
+	switch a.Type {
+	case "tag", "untag":
+		return models.ValidTagName(a.Value)
+	case "points":
+		if n, err := strconv.ParseInt(strings.TrimSpace(a.Value), 10, 64); err != nil || n <= 0 || n > 1000000 {
+			return models.Errorf(models.EINVALID, "the value must be a whole number of points from 1 to 1000000")
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package callback_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -337,6 +338,49 @@ func TestOtherProcessesNoticeRuleChanges(t *testing.T) {
 		}
 		if res, _ := reader.Test(ctx, callback.TestInput{Text: "新品"}); !res.Matched {
 			t.Fatal("reader did not pick up the change")
+		}
+	})
+}
+
+func TestSeveralRepliesStayWithinQuotaAndPointsAction(t *testing.T) {
+	forEachDB(t, func(t *testing.T, s *models.Store) {
+		c := newConsulting(s)
+		c.Actions["points"] = callback.PointsAction(s, 0)
+		var replies []models.Reply
+		for i := 1; i <= 7; i++ {
+			replies = append(replies, models.TextReply(fmt.Sprintf("第 %d 条", i)))
+		}
+		mustSave(t, c, models.RuleSpec{Name: "seven", Kind: "keyword", Keywords: kw("七条", "exact"), Replies: replies,
+			Actions: []models.Action{{Type: "points", Value: "5"}}})
+		e := newEnv(t, s, false, c)
+		e.follow("qq1")
+		d, _ := platform.SendText(context.Background(), e.acct.AppID, "qq1", "七条")
+		e.handler.Wait()
+		if d == nil || d.Text != "第 1 条" {
+			t.Fatalf("passive: %+v", d)
+		}
+		custom := 0
+		for _, x := range platform.Inbox(e.acct.AppID, "qq1") {
+			if x.Source == fake.SourceCustom {
+				custom++
+			}
+		}
+		if custom != 5 {
+			t.Fatalf("%d customer-service messages delivered, want the quota of 5", custom)
+		}
+		conv, _ := s.Conversation(context.Background(), "qq1", 50)
+		last := conv[len(conv)-1]
+		if last.State != models.StateFailed || !strings.Contains(last.Error, "quota") || last.Content != "第 7 条" {
+			t.Fatalf("the reply over quota is not recorded: %+v", last)
+		}
+		if m, _ := s.FindMemberByOpenID(context.Background(), "qq1"); m.Points != 5 {
+			t.Fatalf("points action: %d", m.Points)
+		}
+		for _, bad := range []models.Action{{Type: "points", Value: "lots"}, {Type: "points", Value: "-3"}, {Type: "tag", Value: ""}} {
+			_, _, err := c.SaveRule(context.Background(), 0, models.RuleSpec{Name: "bad", Kind: "keyword", Keywords: kw("x", "exact"), Actions: []models.Action{bad}})
+			if models.ErrorCode(err) != models.EINVALID {
+				t.Errorf("action %+v saved: %v", bad, err)
+			}
 		}
 	})
 }

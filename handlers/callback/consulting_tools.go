@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -137,6 +138,23 @@ func covers(a, b models.Keyword) bool {
 		return err == nil && (re.MatchString(b.Text) || re.MatchString(bt))
 	}
 	return false
+}
+
+// PointsAction awards points (Value = a positive number), once per message.
+func PointsAction(store *models.Store, life time.Duration) ActionFunc {
+	return func(ctx context.Context, t *Turn, a models.Action) error {
+		n, err := strconv.ParseInt(strings.TrimSpace(a.Value), 10, 64)
+		if err != nil || n <= 0 {
+			return models.Errorf(models.EINVALID, "points action needs a positive number, got %q", a.Value)
+		}
+		var expires *time.Time
+		if life > 0 {
+			at := time.Now().Add(life)
+			expires = &at
+		}
+		_, _, err = store.Earn(ctx, t.Member.ID, n, models.SourceRule, "规则奖励", fmt.Sprintf("rule:%d:msg:%d", t.RuleID, t.Inbound.ID), expires)
+		return err
+	}
 }
 
 // TagActions are the built-in tag and untag actions (Value = tag name).
