@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -55,29 +54,19 @@ func fivecRouter(b *testing.B, driver, dsn string, acct fake.Account) http.Handl
 	m := metrics.New()
 	wx := wechat.NewClient(wechat.Account{AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token,
 		AESKey: acct.EncodingAESKey}, wechat.NewMemoryCache(nil))
-	// As newService and newConsulting in cmd/fivec/app.go, from the defaults.
+	// Wired exactly as cmd/fivec does, from the defaults.
 	cfg := config.Defaults()
+	if err := cfg.Validate(); err != nil {
+		b.Fatal(err)
+	}
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
-	var keywords []string
-	for _, k := range strings.Split(cfg.ServiceKeywords, ",") {
-		if k = strings.ToLower(strings.TrimSpace(k)); k != "" {
-			keywords = append(keywords, k)
-		}
-	}
-	service := &callback.Service{
-		Store: store, Sender: sender, Log: log, Keywords: keywords, MenuKey: cfg.ServiceMenuKey,
-		UnansweredLimit: cfg.ServiceUnanswered, Policy: cfg.ServicePolicy, WeChatKf: cfg.ServiceWeChatKf,
-		AskSatisfaction: cfg.ServiceSatisfaction, Texts: callback.DefaultServiceTexts, Window: models.DefaultWindowRules,
-	}
-	consulting := &callback.Consulting{Store: store, Log: log, Loc: time.UTC, Now: time.Now,
-		WelcomeText: cfg.WelcomeText, Actions: callback.TagActions(store)}
-	consulting.Actions["escalate"] = service.EscalateAction
-	if err := consulting.Reload(context.Background()); err != nil {
+	roles := callback.NewRoles(callback.Deps{Store: store, Sender: sender, WX: wx, Log: log}, cfg)
+	if err := roles.Consulting.Reload(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	h := &callback.Handler{
 		Store: store, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
-		Pipeline: &callback.Pipeline{Log: log, Roles: []callback.Role{service, consulting}},
+		Pipeline: &callback.Pipeline{Log: log, Roles: roles.Chain()},
 	}
 	b.Cleanup(h.Wait)
 	return (&handlers.Server{Store: store, Callback: h, Metrics: m, Log: log}).Router()

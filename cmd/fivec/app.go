@@ -91,18 +91,14 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	wx := wechat.NewClient(acct, tokenCache)
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
 
-	service := newService(store, sender, cfg, log)
-	consulting := newConsulting(store, cfg, log)
-	consulting.Actions["escalate"] = service.EscalateAction
+	roles := callback.NewRoles(callback.Deps{Store: store, Sender: sender, WX: wx, Log: log, PublicURL: a.baseURL}, cfg)
+	service, consulting := roles.Service, roles.Consulting
 	if err := consulting.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
 	a.callback = &callback.Handler{
 		Store: store, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
-		Pipeline: &callback.Pipeline{Log: log, Roles: []callback.Role{
-			// Close Service → Consulting → Client → Care → Center.
-			service, consulting, newClient(store, wx, cfg, a.baseURL, log),
-		}},
+		Pipeline: &callback.Pipeline{Log: log, Roles: roles.Chain()},
 	}
 	a.server = &handlers.Server{Store: store, Callback: a.callback, Metrics: m, Log: log}
 	a.wx, a.consulting, a.service = wx, consulting, service
@@ -127,44 +123,6 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	fmt.Fprintf(stdout, "fivec is running in %s\nconsole: %s/console/\n", mode, a.baseURL)
 	ok = true
 	return a, nil
-}
-
-// newConsulting builds the Consulting engine with every rule action fivec
-// knows; the server and the rules command share it.
-func newConsulting(store *models.Store, cfg config.Config, log *slog.Logger) *callback.Consulting {
-	actions := callback.TagActions(store)
-	actions["points"] = callback.PointsAction(store, cfg.PointsLife)
-	return &callback.Consulting{
-		Store: store, Log: log, Loc: cfg.Location, Now: time.Now, WelcomeText: cfg.WelcomeText,
-		Actions: actions,
-	}
-}
-
-// newClient builds the Client role from the configuration.
-func newClient(store *models.Store, wx *wechat.Client, cfg config.Config, publicURL string, log *slog.Logger) *callback.Client {
-	rules := callback.DefaultClientRules
-	rules.SignIn.Base = int64(cfg.SignInPoints)
-	rules.ReferralPoints = int64(cfg.ReferralPoints)
-	rules.ReferralHold = cfg.ReferralHold
-	rules.ReferralDailyCap = cfg.ReferralDailyCap
-	rules.PointsLife = cfg.PointsLife
-	return &callback.Client{Store: store, Log: log, Loc: cfg.Location, Now: time.Now, Rules: rules, Referrals: wx, PublicURL: publicURL}
-}
-
-// newService builds Close Service from the configuration.
-func newService(store *models.Store, sender *wechat.Sender, cfg config.Config, log *slog.Logger) *callback.Service {
-	var keywords []string
-	for _, k := range strings.Split(cfg.ServiceKeywords, ",") {
-		if k = strings.ToLower(strings.TrimSpace(k)); k != "" {
-			keywords = append(keywords, k)
-		}
-	}
-	return &callback.Service{
-		Store: store, Sender: sender, Log: log, Keywords: keywords, MenuKey: cfg.ServiceMenuKey,
-		UnansweredLimit: cfg.ServiceUnanswered, Policy: cfg.ServicePolicy, WeChatKf: cfg.ServiceWeChatKf,
-		AskSatisfaction: cfg.ServiceSatisfaction, Texts: callback.DefaultServiceTexts, Window: models.DefaultWindowRules,
-		TemplateID: cfg.ServiceTemplateID, TemplateField: cfg.ServiceTemplateKey,
-	}
 }
 
 // serve runs HTTP until ctx ends, then shuts down: HTTP, background sends,
