@@ -1,57 +1,27 @@
 package main
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-)
 
-const chromium = "/usr/bin/chromium"
+	"github.com/fivec/fivec/handlers/browsertest"
+)
 
 // TestSandboxInBrowser is the README's promise, in a real browser against
 // the real binary's wiring: log in with the seeded admin, open the fan
 // simulator, follow and chat, and see fivec's answers arrive through the
 // signed safe-mode callback. FIVEC_SCREENSHOTS=<dir> keeps screenshots.
 func TestSandboxInBrowser(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skip("browser tests skipped: install chromium (see .ci/run)")
-	}
+	br := browsertest.New(t, 90*time.Second)
 	_, base := startApp(t, nil)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-
-	shots := os.Getenv("FIVEC_SCREENSHOTS")
-	shot := func(name string) {
-		if shots == "" {
-			return
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err == nil {
-			err = os.WriteFile(filepath.Join(shots, "e2e-"+name+".png"), png, 0o644)
-		}
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-	}
+	ctx := br.Tab()
+	shot := func(name string) { br.Shot(ctx, "e2e-"+name) }
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
+		br.Do(ctx, step, actions...)
 	}
 	waitPhone := func(step, text string) {
 		t.Helper()

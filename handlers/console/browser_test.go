@@ -3,28 +3,24 @@ package console_test
 import (
 	"context"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/fivec/fivec/handlers/browsertest"
+
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
 )
-
-const chromium = "/usr/bin/chromium"
 
 // TestBrowserSimulator logs in with a real browser, opens the members list
 // and the simulator, sends a message and waits for it (and the fake's
 // answer) on the phone. Set FIVEC_SCREENSHOTS=<dir> to keep screenshots of
 // the pages, desktop and phone-sized.
 func TestBrowserSimulator(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skip("browser tests skipped: install chromium (see .ci/run)")
-	}
+	br := browsertest.New(t, 60*time.Second)
 	s := modelstest.MustOpen(t, "sqlite")
 	a := newApp(t, s, true)
 	a.staff("ann", models.RoleAdmin)
@@ -32,36 +28,11 @@ func TestBrowserSimulator(t *testing.T) {
 	srv := httptest.NewServer(a.router)
 	defer srv.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-
-	shots := os.Getenv("FIVEC_SCREENSHOTS")
-	shot := func(name string) {
-		if shots == "" {
-			return
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ctx := br.Tab()
+	shot := func(name string) { br.Shot(ctx, name) }
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
+		br.Do(ctx, step, actions...)
 	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
@@ -101,7 +72,7 @@ func TestBrowserSimulator(t *testing.T) {
 	}
 	shot("simulator")
 
-	if shots != "" {
+	if br.Shots() {
 		for _, p := range []string{"staff", "audit", "tokens"} {
 			do("open "+p, chromedp.Navigate(srv.URL+"/console/"+p), chromedp.WaitVisible(css("main")))
 			shot(p)

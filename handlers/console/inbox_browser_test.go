@@ -3,13 +3,13 @@ package console_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/fivec/fivec/handlers/browsertest"
 
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
@@ -22,9 +22,7 @@ import (
 // Ben resolves it; the fan gets the reply and the satisfaction question.
 // FIVEC_SCREENSHOTS=<dir> keeps screenshots, desktop and phone-sized.
 func TestBrowserInbox(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skip("browser tests skipped: install chromium (see .ci/run)")
-	}
+	br := browsertest.New(t, 120*time.Second, chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
 	s := modelstest.MustOpen(t, "sqlite")
 	d := newDesk(t, s)
 	d.staff("root", models.RoleAdmin) // renaming staff needs an admin to remain
@@ -43,44 +41,10 @@ func TestBrowserInbox(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	actx, cancel = context.WithTimeout(actx, 120*time.Second)
-	defer cancel()
-	a, cancelA := chromedp.NewContext(actx)
-	defer cancelA()
-
-	shots := os.Getenv("FIVEC_SCREENSHOTS")
-	shot := func(ctx context.Context, name string) {
-		if shots == "" {
-			return
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	do := func(ctx context.Context, step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	until := func(ctx context.Context, step, js string) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	a := br.Tab()
+	shot := br.Shot
+	do := br.Do
+	until := br.Until
 	waitPhone := func(openID, want string) {
 		t.Helper()
 		for range 100 {
@@ -102,8 +66,7 @@ func TestBrowserInbox(t *testing.T) {
 	}
 
 	login(a, "amy", "/console/inbox?filter=waiting")
-	b, cancelB := chromedp.NewContext(a, chromedp.WithNewBrowserContext())
-	defer cancelB()
+	b := br.Session(a)
 	login(b, "ben", "/console/inbox?filter=mine")
 
 	// The fan follows from a poster and asks for a person.
@@ -156,7 +119,7 @@ func TestBrowserInbox(t *testing.T) {
 	do(b, "resolve", chromedp.Click(css("#resolve")), chromedp.WaitVisible(css("#pickup-again")))
 	waitPhone("oBrowserChat", "请为本次服务打分")
 
-	if shots != "" {
+	if br.Shots() {
 		do(b, "canned page", chromedp.Navigate(d.srv.URL+"/console/canned"), chromedp.WaitVisible(css("#canned")))
 		shot(b, "canned")
 		do(b, "metrics page", chromedp.Navigate(d.srv.URL+"/console/inbox/metrics"), chromedp.WaitVisible(css("#metrics-agents")))

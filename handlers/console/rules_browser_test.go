@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/fivec/fivec/handlers/browsertest"
 
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
@@ -20,9 +20,7 @@ import (
 // tester and sees the reply. With FIVEC_SCREENSHOTS=<dir> it also keeps
 // screenshots of every rules and menu page, desktop and phone-sized.
 func TestBrowserRules(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skip("browser tests skipped: install chromium (see .ci/run)")
-	}
+	br := browsertest.New(t, 90*time.Second)
 	s := modelstest.MustOpen(t, "sqlite")
 	a, engine := rulesApp(t, s)
 	a.staff("mia", models.RoleMarketer)
@@ -30,36 +28,11 @@ func TestBrowserRules(t *testing.T) {
 	srv := httptest.NewServer(a.router)
 	defer srv.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-
-	shots := os.Getenv("FIVEC_SCREENSHOTS")
-	shot := func(name string) {
-		if shots == "" {
-			return
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ctx := br.Tab()
+	shot := func(name string) { br.Shot(ctx, name) }
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
+		br.Do(ctx, step, actions...)
 	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	visible := func(sel string) bool {
@@ -113,7 +86,7 @@ func TestBrowserRules(t *testing.T) {
 	}
 	shot("rule-tester")
 
-	if shots == "" {
+	if !br.Shots() {
 		return
 	}
 	pages := []struct{ name, path, wait string }{
