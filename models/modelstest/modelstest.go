@@ -97,3 +97,20 @@ func DSN(tb testing.TB, driver string) (string, string) {
 	tb.Fatalf("unknown driver %q", driver)
 	return "", ""
 }
+
+// MustOpenShared opens two stores on one fresh database, as two fivec
+// processes would (separate connection pools; for SQLite, one file).
+func MustOpenShared(tb testing.TB, driver string) (*models.Store, *models.Store) {
+	tb.Helper()
+	driverName, dsn := DSN(tb, driver)
+	open := func() *models.Store {
+		s, err := models.Open(context.Background(), driverName, dsn, 10*time.Second)
+		if err != nil {
+			tb.Fatalf("open %s: %v", driver, err)
+		}
+		tb.Cleanup(func() { s.Close() })
+		s.PasswordCost = bcrypt.MinCost
+		return s
+	}
+	return open(), open()
+}
