@@ -30,6 +30,7 @@ type Config struct {
 	AESKey        string
 	APIBase       string
 	StableToken   bool
+	TagSync       bool
 	RedisURL      string
 	AdminPassword string
 	TimeZone      string
@@ -261,6 +262,7 @@ func fields() []field {
 		mk("FIVEC_WECHAT_AES_KEY", true, func(c *Config) *string { return &c.AESKey }),
 		mk("FIVEC_WECHAT_API_BASE", false, func(c *Config) *string { return &c.APIBase }),
 		boolField("FIVEC_WECHAT_STABLE_TOKEN", func(c *Config) *bool { return &c.StableToken }),
+		boolField("FIVEC_WECHAT_TAG_SYNC", func(c *Config) *bool { return &c.TagSync }),
 		mk("FIVEC_REDIS_URL", true, func(c *Config) *string { return &c.RedisURL }),
 		mk("FIVEC_ADMIN_PASSWORD", true, func(c *Config) *string { return &c.AdminPassword }),
 		mk("FIVEC_TIMEZONE", false, func(c *Config) *string { return &c.TimeZone }),

@@ -50,6 +50,9 @@ var migrations = []migration{
 	{8, "close service: canned replies", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&CannedReply{})
 	}},
+	{9, "WeChat tag sync", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Tag{}, &MemberTag{})
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting
