@@ -24,6 +24,8 @@ type Channel struct {
 	// WelcomePoints and WelcomeTags are given on a first follow through it.
 	WelcomePoints int64
 	WelcomeTags   string `gorm:"type:text"` // JSON list
+	// WelcomeGiftID is a gift or coupon given free on a first follow.
+	WelcomeGiftID *uint64
 	CreatedAt     time.Time
 }
 
@@ -51,6 +53,7 @@ type NewChannel struct {
 	ExpireSeconds int64
 	WelcomePoints int64
 	WelcomeTags   []string
+	WelcomeGiftID uint64 // 0: none
 }
 
 var scenePattern = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,64}$`)
@@ -92,6 +95,15 @@ func (s *Store) CreateChannel(ctx context.Context, n NewChannel, ticket, url str
 	tags, _ := json.Marshal(n.WelcomeTags)
 	c := &Channel{Name: n.Name, Scene: n.Scene, Permanent: n.Permanent, ExpireSeconds: expireSeconds,
 		Ticket: ticket, URL: url, WelcomePoints: n.WelcomePoints, WelcomeTags: string(tags)}
+	if n.WelcomeGiftID != 0 {
+		if err := s.db.WithContext(ctx).Take(&Gift{}, n.WelcomeGiftID).Error; err != nil {
+			if isNotFound(err) {
+				return nil, Errorf(EINVALID, "the welcome gift does not exist")
+			}
+			return nil, translate("create channel", err)
+		}
+		c.WelcomeGiftID = &n.WelcomeGiftID
+	}
 	if !n.Permanent {
 		at := s.now().Add(time.Duration(expireSeconds) * time.Second)
 		c.ExpiresAt = &at

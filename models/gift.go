@@ -130,6 +130,41 @@ func (s *Store) Redeem(ctx context.Context, memberID, giftID uint64, key string)
 	return &r, nil
 }
 
+// GrantGift gives a member a gift or coupon for free (a welcome gift): the
+// stock is taken like a redemption, no points are spent. A repeated key
+// returns the first grant.
+func (s *Store) GrantGift(ctx context.Context, memberID, giftID uint64, key string) (*Redemption, error) {
+	var r Redemption
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("idem_key = ?", key).Take(&r).Error; err == nil {
+			return nil
+		} else if !isNotFound(err) {
+			return err
+		}
+		var g Gift
+		if err := tx.Take(&g, giftID).Error; err != nil {
+			return err
+		}
+		res := tx.Model(&Gift{}).Where("id = ? AND stock > 0 AND active = ?", giftID, true).Update("stock", gorm.Expr("stock - 1"))
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return Errorf(ECONFLICT, "%s is out of stock or not available", g.Name)
+		}
+		r = Redemption{MemberID: memberID, GiftID: g.ID, GiftName: g.Name, Code: couponCode(), IdemKey: key, CreatedAt: s.now()}
+		if g.Kind == GiftCoupon && g.ValidDays > 0 {
+			until := s.now().AddDate(0, 0, g.ValidDays)
+			r.ValidUntil = &until
+		}
+		return tx.Create(&r).Error
+	})
+	if err != nil {
+		return nil, translate("grant gift", err)
+	}
+	return &r, nil
+}
+
 // MarkCouponUsed records that staff accepted a coupon code.
 func (s *Store) MarkCouponUsed(ctx context.Context, code string, staffID uint64) (*Redemption, error) {
 	var r Redemption

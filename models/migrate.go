@@ -53,6 +53,9 @@ var migrations = []migration{
 	{9, "WeChat tag sync", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Tag{}, &MemberTag{})
 	}},
+	{10, "welcome gifts per channel", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Channel{})
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting

@@ -300,8 +300,25 @@ func (c *Client) followed(ctx context.Context, t *Turn, scene string) error {
 		}
 	}
 	if ch.WelcomePoints > 0 {
-		_, _, err := c.Store.Earn(ctx, m.ID, ch.WelcomePoints, models.SourceWelcome, "关注礼："+ch.Name, "welcome:"+fmt.Sprint(m.ID), c.expiry())
-		return err
+		if _, _, err := c.Store.Earn(ctx, m.ID, ch.WelcomePoints, models.SourceWelcome, "关注礼："+ch.Name, "welcome:"+fmt.Sprint(m.ID), c.expiry()); err != nil {
+			return err
+		}
+	}
+	if ch.WelcomeGiftID != nil {
+		r, err := c.Store.GrantGift(ctx, m.ID, *ch.WelcomeGiftID, "welcome-gift:"+fmt.Sprint(m.ID))
+		if models.ErrorCode(err) == models.ECONFLICT {
+			c.Log.Warn("welcome gift not given", "channel", ch.Name, "err", err)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		// Not an answer competing with the welcome: it follows it.
+		text := fmt.Sprintf("关注礼：%s，兑换码 %s", r.GiftName, r.Code)
+		if r.ValidUntil != nil {
+			text += "，有效期至 " + r.ValidUntil.In(c.Loc).Format("2006-01-02")
+		}
+		t.Reply(models.TextReply(text))
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/wechat/fake"
 )
 
 // growth is an env with the full chain: Close Service → Consulting → Client.
@@ -219,6 +220,42 @@ func TestTopicsRedeemAndProfileLink(t *testing.T) {
 		}
 		if got := g.say("tp1", "资料"); !strings.HasPrefix(got, "完善个人资料，获得更贴心的服务：https://fivec.example.com/profile/") {
 			t.Fatalf("profile link: %q", got)
+		}
+	})
+}
+
+func TestWelcomeCouponPerChannel(t *testing.T) {
+	forEachDB(t, func(t *testing.T, s *models.Store) {
+		g := newGrowth(t, s)
+		ctx := context.Background()
+		gift, _ := s.SaveGift(ctx, models.Gift{Name: "新人咖啡券", Kind: models.GiftCoupon, Cost: 1, Stock: 1, ValidDays: 7, Active: true})
+		if _, err := s.CreateChannel(ctx, models.NewChannel{Name: "门店", Scene: "store9", Permanent: true, WelcomeGiftID: 999}, "t", "u", 0); models.ErrorCode(err) != models.EINVALID {
+			t.Fatalf("unknown gift accepted: %v", err)
+		}
+		if _, err := s.CreateChannel(ctx, models.NewChannel{Name: "门店", Scene: "store9", Permanent: true, WelcomeGiftID: gift.ID}, "t", "u", 0); err != nil {
+			t.Fatal(err)
+		}
+		platform.Follow(ctx, g.acct.AppID, "wc1", "store9")
+		g.handler.Wait()
+		var got string
+		for _, x := range platform.Inbox(g.acct.AppID, "wc1") {
+			if x.Source == fake.SourceCustom {
+				got = x.Text
+			}
+		}
+		if !strings.HasPrefix(got, "关注礼：新人咖啡券，兑换码 ") {
+			t.Fatalf("welcome coupon message: %q", got)
+		}
+		if r, _ := s.Redemptions(ctx, g.member("wc1").ID); len(r) != 1 || r[0].Points != 0 {
+			t.Fatalf("grant: %+v", r)
+		}
+		// Out of stock: the second follower is welcomed without a coupon.
+		d, err := platform.Follow(ctx, g.acct.AppID, "wc2", "store9")
+		if err != nil || d == nil {
+			t.Fatalf("second follow: %v", err)
+		}
+		if r, _ := s.Redemptions(ctx, g.member("wc2").ID); len(r) != 0 {
+			t.Fatalf("coupon given beyond stock: %+v", r)
 		}
 	})
 }
