@@ -59,6 +59,11 @@ type Config struct {
 	ReferralDailyCap int
 	PointsLife       time.Duration
 
+	// Delivery engine (every push: broadcasts, care, draw notices).
+	DeliveryRate int    // sends per second per process
+	PushCap      int    // pushes per fan per week (0: no cap)
+	QuietHours   string // "22:00-08:00" in the account's zone ("" : none)
+
 	// Location is TimeZone, parsed by Validate.
 	Location *time.Location
 }
@@ -92,6 +97,10 @@ func Defaults() Config {
 		ReferralHold:     7 * 24 * time.Hour,
 		ReferralDailyCap: 10,
 		PointsLife:       365 * 24 * time.Hour,
+
+		DeliveryRate: 20,
+		PushCap:      5,
+		QuietHours:   "22:00-08:00",
 	}
 }
 
@@ -133,7 +142,10 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	return cfg, nil
 }
 
-var aesKeyPattern = regexp.MustCompile(`^[A-Za-z0-9]{43}$`)
+var (
+	aesKeyPattern = regexp.MustCompile(`^[A-Za-z0-9]{43}$`)
+	quietPattern  = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$`)
+)
 
 // Validate checks the configuration and returns an error naming the variable
 // and what is wrong. It also fills Location.
@@ -194,6 +206,15 @@ func (c *Config) Validate() error {
 	}
 	if c.ReferralHold < 0 || c.PointsLife < 0 {
 		bad("FIVEC_REFERRAL_HOLD", "durations must not be negative")
+	}
+	if c.DeliveryRate <= 0 || c.DeliveryRate > 10000 {
+		bad("FIVEC_DELIVERY_RATE", "must be 1-10000 sends per second, got %d", c.DeliveryRate)
+	}
+	if c.PushCap < 0 {
+		bad("FIVEC_PUSH_CAP", "must not be negative")
+	}
+	if c.QuietHours != "" && !quietPattern.MatchString(c.QuietHours) {
+		bad("FIVEC_QUIET_HOURS", "want a range such as 22:00-08:00, got %q", c.QuietHours)
 	}
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil {
@@ -284,6 +305,9 @@ func fields() []field {
 		durationField("FIVEC_REFERRAL_HOLD", func(c *Config) *time.Duration { return &c.ReferralHold }),
 		intField("FIVEC_REFERRAL_DAILY_CAP", func(c *Config) *int { return &c.ReferralDailyCap }),
 		durationField("FIVEC_POINTS_LIFE", func(c *Config) *time.Duration { return &c.PointsLife }),
+		intField("FIVEC_DELIVERY_RATE", func(c *Config) *int { return &c.DeliveryRate }),
+		intField("FIVEC_PUSH_CAP", func(c *Config) *int { return &c.PushCap }),
+		mk("FIVEC_QUIET_HOURS", false, func(c *Config) *string { return &c.QuietHours }),
 	}
 }
 

@@ -56,6 +56,9 @@ var migrations = []migration{
 	{10, "welcome gifts per channel", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Channel{})
 	}},
+	{11, "delivery engine: pushes and recipients", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Push{}, &Recipient{})
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting

@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/silenceper/wechat/v2/cache"
+	"golang.org/x/time/rate"
 
 	"github.com/fivec/fivec/config"
 	"github.com/fivec/fivec/handlers"
@@ -123,6 +125,21 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	fmt.Fprintf(stdout, "fivec is running in %s\nconsole: %s/console/\n", mode, a.baseURL)
 	ok = true
 	return a, nil
+}
+
+// newDelivery builds the delivery engine every push goes through.
+func newDelivery(store *models.Store, sender *wechat.Sender, cfg config.Config, log *slog.Logger) *jobs.Delivery {
+	host, _ := os.Hostname()
+	d := &jobs.Delivery{
+		Store: store, Sender: sender, Log: log, Worker: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), models.RandomToken(3)),
+		Limiter: rate.NewLimiter(rate.Limit(cfg.DeliveryRate), cfg.DeliveryRate), Batch: 100, Lease: 2 * time.Minute,
+		FrequencyCap: cfg.PushCap, CapWindow: 7 * 24 * time.Hour, Loc: cfg.Location,
+		Window: models.DefaultWindowRules, MaxAttempts: 5, Now: time.Now,
+	}
+	if from, to, ok := strings.Cut(cfg.QuietHours, "-"); ok {
+		d.QuietFrom, d.QuietTo = from, to
+	}
+	return d
 }
 
 // serve runs HTTP until ctx ends, then shuts down: HTTP, background sends,
