@@ -4,6 +4,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -134,7 +135,17 @@ func (s *Store) Close() error {
 // DATETIME(3), so a time compared after a round trip must not carry more.
 func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
 
-// tx runs fn in a transaction bound to ctx.
+// tx runs fn in a transaction bound to ctx. A transaction MySQL chose as
+// a deadlock victim (1213) or that timed out waiting for a lock (1205) has
+// been rolled back whole, so it is safe to run again; it is, up to 3 times.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.db.WithContext(ctx).Transaction(fn)
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = s.db.WithContext(ctx).Transaction(fn)
+		var me *mysqldrv.MySQLError
+		if !errors.As(err, &me) || (me.Number != 1213 && me.Number != 1205) {
+			return err
+		}
+	}
+	return err
 }

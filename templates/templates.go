@@ -160,6 +160,24 @@ func funcs(cat Catalog, loc *time.Location) template.FuncMap {
 		},
 		// clock is the short time of day shown in chat bubbles.
 		"clock": func(t time.Time) string { return t.In(loc).Format("01-02 15:04") },
+		// in reports whether list holds s (checked boxes, selected options).
+		"in": func(list []string, s string) bool {
+			for _, x := range list {
+				if x == s {
+					return true
+				}
+			}
+			return false
+		},
+		// pct is part as a whole percentage of whole ("—" when whole is 0).
+		"pct": func(part, whole int64) string {
+			if whole <= 0 {
+				return "—"
+			}
+			return fmt.Sprintf("%d%%", (part*200+whole)/(2*whole)) // rounded
+		},
+		// add is for ranks and 1-based numbering.
+		"add": func(a, b int) int { return a + b },
 	}
 }
 

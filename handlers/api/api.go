@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -31,14 +32,32 @@ type Handler struct {
 	Consulting *callback.Consulting
 	// Service is Close Service (conversations).
 	Service *callback.Service
-	// WX talks to WeChat (menu publishing).
+	// WX talks to WeChat (menu publishing, channel QR codes).
 	WX *wechat.Client
+	// MaxPermanentQR caps permanent channel codes (models.MaxPermanentQR,
+	// the platform's limit, when 0).
+	MaxPermanentQR int64
+	// Loc is the account time zone, where leaderboard weeks and months
+	// begin (Asia/Shanghai when nil).
+	Loc *time.Location
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 }
 
 // Register adds the API routes to g (mounted at /api/v1).
 func (h *Handler) Register(g *gin.RouterGroup) {
 	if h.Log == nil {
 		h.Log = slog.Default()
+	}
+	if h.Now == nil {
+		h.Now = time.Now
+	}
+	if h.Loc == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			loc = time.FixedZone("CST", 8*3600)
+		}
+		h.Loc = loc
 	}
 	g.Use(noStore, web.Errors(h.Log, nil), web.BearerAuth(h.Store),
 		web.RequireRole(models.RoleAdmin, models.RoleAgent, models.RoleMarketer))
@@ -51,6 +70,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	g.DELETE("/tokens/:id", h.deleteToken)
 	h.registerConversations(g)
 	h.registerRules(g)
+	h.registerCRM(g)
 
 	admin := g.Group("", web.RequireRole(models.RoleAdmin))
 	admin.GET("/staff", h.staffList)

@@ -17,23 +17,33 @@ func (h *Handler) me(c *gin.Context) {
 }
 
 // members searches members: ?q= (openid/unionid substring),
-// ?subscribed=true|false, ?limit=, ?offset=.
+// ?subscribed=true|false, ?stage=, ?level=, ?channel= (QR scene),
+// ?limit=, ?offset=.
 func (h *Handler) members(c *gin.Context) {
 	limit, offset, err := paging(c)
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
-	f := models.MemberFilter{Query: strings.TrimSpace(c.Query("q")), Limit: limit, Offset: offset}
+	q := models.MemberSearch{Query: strings.TrimSpace(c.Query("q")), Limit: limit, Offset: offset}
 	if v := c.Query("subscribed"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			web.Errorf(c, models.EINVALID, "subscribed must be true or false")
 			return
 		}
-		f.Subscribed = &b
+		q.Filter.Subscribed = &b
 	}
-	list, total, err := h.Store.ListMembers(c.Request.Context(), f)
+	if v := c.Query("stage"); v != "" {
+		q.Filter.Stages = []string{v}
+	}
+	if v := c.Query("level"); v != "" {
+		q.Filter.Levels = []string{v}
+	}
+	if v := c.Query("channel"); v != "" {
+		q.Filter.Channels = []string{v}
+	}
+	list, total, err := h.Store.SearchMembers(c.Request.Context(), q)
 	if err != nil {
 		web.Error(c, err)
 		return

@@ -51,13 +51,23 @@ type Member struct {
 	LastSubscribedAt  *time.Time `json:"last_subscribed_at,omitempty"`
 	UnsubscribedAt    *time.Time `json:"unsubscribed_at,omitempty"`
 	LastInteractionAt *time.Time `json:"last_interaction_at,omitempty"`
+	Stage             string     `json:"stage"`
+	Level             string     `json:"level"`
+	Points            int64      `json:"points"`
+	ReferralCode      string     `json:"referral_code,omitempty"`
+	ReferredAt        *time.Time `json:"referred_at,omitempty"`
 	CreatedAt         time.Time  `json:"created_at"`
 }
 
 func memberOut(m *models.Member) Member {
-	return Member{OpenID: m.OpenID, UnionID: m.UnionID, Subscribed: m.Subscribed, SubscribeScene: m.SubscribeScene,
+	out := Member{OpenID: m.OpenID, UnionID: m.UnionID, Subscribed: m.Subscribed, SubscribeScene: m.SubscribeScene,
 		FirstSubscribedAt: m.FirstSubscribedAt, LastSubscribedAt: m.LastSubscribedAt,
-		UnsubscribedAt: m.UnsubscribedAt, LastInteractionAt: m.LastInteractionAt, CreatedAt: m.CreatedAt}
+		UnsubscribedAt: m.UnsubscribedAt, LastInteractionAt: m.LastInteractionAt,
+		Stage: m.Stage, Level: m.Level, Points: m.Points, ReferredAt: m.ReferredAt, CreatedAt: m.CreatedAt}
+	if m.ReferralCode != nil {
+		out.ReferralCode = *m.ReferralCode
+	}
+	return out
 }
 
 // Message is one entry of a member's conversation.

@@ -77,8 +77,11 @@ type Handler struct {
 	Consulting *callback.Consulting
 	// Service is Close Service (the staff inbox).
 	Service *callback.Service
-	// WX talks to WeChat (menu publishing).
+	// WX talks to WeChat (menu publishing, channel QR codes).
 	WX *wechat.Client
+	// MaxPermanentQR caps permanent channel codes (models.MaxPermanentQR,
+	// the platform's limit, when 0).
+	MaxPermanentQR int64
 }
 
 // Register adds the console routes to g (mounted at Base).
@@ -101,6 +104,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	a.POST("/tokens/:id/delete", h.deleteToken)
 	h.registerInbox(a)
 	h.registerRules(a)
+	h.registerCRM(a)
 	if h.Sim != nil {
 		h.registerSimulator(a)
 	}

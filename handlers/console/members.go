@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,33 +51,64 @@ func pageParam(c *gin.Context) int {
 }
 
 type membersData struct {
-	Q, Subscribed string
-	Members       []models.Member
-	Total         int64
-	Pager         pager
+	Q, Subscribed  string
+	Stage, Level   string
+	Channel        string
+	Stages, Levels []string
+	Members        []models.Member
+	Total          int64
+	Pager          pager
+	Completeness   models.ProfileCompleteness
+	Sync           syncData
 }
 
-// members lists members with search (openid/unionid substring), a
-// following filter and paging.
+// members lists members with search (openid/unionid substring), filters
+// (following, stage, level, channel) and paging, under the profile
+// completeness and the follower sync.
 func (h *Handler) members(c *gin.Context) {
-	d := membersData{Q: strings.TrimSpace(c.Query("q")), Subscribed: c.Query("subscribed")}
+	ctx := c.Request.Context()
 	page := pageParam(c)
-	f := models.MemberFilter{Query: d.Q, Limit: pageSize, Offset: (page - 1) * pageSize}
-	switch d.Subscribed {
-	case "yes", "no":
-		yes := d.Subscribed == "yes"
-		f.Subscribed = &yes
-	default:
-		d.Subscribed = ""
-	}
+	d, q := memberSearch(c, page)
 	var err error
-	d.Members, d.Total, err = h.Store.ListMembers(c.Request.Context(), f)
+	if d.Members, d.Total, err = h.Store.SearchMembers(ctx, q); err == nil {
+		d.Completeness, err = h.Store.Completeness(ctx)
+	}
+	if err == nil {
+		d.Sync, err = h.syncData(c)
+	}
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
 	d.Pager = newPager(c.Request.URL, page, d.Total)
-	h.render(c, http.StatusOK, "members", h.page(c, "members", "members.title", d))
+	h.render(c, http.StatusOK, "members", h.crmPage(c, "members", "members.title", d))
+}
+
+// memberSearch reads the list's filters from the query. Unknown values in
+// a hand-edited URL filter nothing rather than fail.
+func memberSearch(c *gin.Context, page int) (membersData, models.MemberSearch) {
+	d := membersData{Q: strings.TrimSpace(c.Query("q")), Subscribed: c.Query("subscribed"), Stage: c.Query("stage"),
+		Level: c.Query("level"), Channel: strings.TrimSpace(c.Query("channel")), Stages: models.Stages, Levels: models.Levels}
+	q := models.MemberSearch{Query: d.Q, Limit: pageSize, Offset: (page - 1) * pageSize}
+	if d.Subscribed == "yes" || d.Subscribed == "no" {
+		q.Filter.Subscribed = yesNo(d.Subscribed)
+	} else {
+		d.Subscribed = ""
+	}
+	if slices.Contains(models.Stages, d.Stage) {
+		q.Filter.Stages = []string{d.Stage}
+	} else {
+		d.Stage = ""
+	}
+	if slices.Contains(models.Levels, d.Level) {
+		q.Filter.Levels = []string{d.Level}
+	} else {
+		d.Level = ""
+	}
+	if d.Channel != "" {
+		q.Filter.Channels = []string{d.Channel}
+	}
+	return d, q
 }
 
 // convItem is one bubble of a conversation.
@@ -93,10 +125,16 @@ type convItem struct {
 type memberData struct {
 	Member *models.Member
 	Items  []convItem
+	CRM    *memberCRM
 }
 
-// member shows one member and their whole conversation.
-func (h *Handler) member(c *gin.Context) {
+// member shows one member: profile, stage and level, tags, points,
+// referrals, redemptions and the whole conversation.
+func (h *Handler) member(c *gin.Context) { h.memberPage(c, http.StatusOK, memberForm{}) }
+
+// memberPage renders the member page; f carries what staff typed into one
+// of its forms and why it was refused.
+func (h *Handler) memberPage(c *gin.Context, status int, f memberForm) {
 	m, err := h.Store.FindMemberByOpenID(c.Request.Context(), c.Param("openid"))
 	if err != nil {
 		web.Error(c, err)
@@ -107,8 +145,13 @@ func (h *Handler) member(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	d := memberData{Member: m, Items: conversation(msgs)}
-	h.render(c, http.StatusOK, "member", h.page(c, "members", "members.title", d))
+	crm, err := h.memberCRM(c, m, f)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	d := memberData{Member: m, Items: conversation(msgs), CRM: crm}
+	h.render(c, status, "member", h.crmPage(c, "members", "members.title", d))
 }
 
 // conversation turns the message log into bubbles. An inbound row carries

@@ -1,0 +1,235 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/fivec/fivec/handlers/web"
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/wechat"
+)
+
+// maxWinners bounds one draw (each winner may get a message).
+const maxWinners = 1000
+
+// drawForm is the run-a-draw form as typed.
+type drawForm struct {
+	Name, Segment, Winners string
+	Error                  string
+}
+
+type drawsData struct {
+	Draws    []models.DrawSummary
+	Segments []models.Segment
+	Staff    map[uint64]string
+	Form     drawForm
+	CanEdit  bool
+}
+
+// drawsList shows past draws and the form (?segment= preselects one).
+func (h *Handler) drawsList(c *gin.Context) {
+	h.renderDraws(c, http.StatusOK, drawForm{Segment: c.Query("segment"), Winners: "1"})
+}
+
+func (h *Handler) renderDraws(c *gin.Context, status int, f drawForm) {
+	ctx := c.Request.Context()
+	d := drawsData{Form: f, CanEdit: canEditCRM(c)}
+	var err error
+	if d.Draws, err = h.Store.ListDraws(ctx, 100); err == nil {
+		d.Segments, err = h.Store.ListSegments(ctx)
+	}
+	if err == nil {
+		d.Staff, err = h.staffNames(c)
+	}
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	h.render(c, status, "draws", h.crmPage(c, "campaigns", "crm.draws.title", d))
+}
+
+// drawRun draws winners from a saved segment (audited) and shows them.
+func (h *Handler) drawRun(c *gin.Context) {
+	f := drawForm{Name: strings.TrimSpace(c.PostForm("name")), Segment: c.PostForm("segment"), Winners: strings.TrimSpace(c.PostForm("winners"))}
+	d, err := h.runDraw(c.Request.Context(), f, web.CurrentStaff(c).ID)
+	if models.ErrorCode(err) == models.EINVALID || models.ErrorCode(err) == models.ENOTFOUND {
+		f.Error = models.ErrorMessage(err)
+		h.renderDraws(c, http.StatusBadRequest, f)
+		return
+	} else if err != nil {
+		web.Error(c, err)
+		return
+	}
+	web.Audit(c, h.Store, "draw.run", d.Name, "id="+strconv.FormatUint(d.ID, 10)+" winners="+f.Winners+" seed="+d.Seed)
+	redirect(c, drawPath(d.ID), "crm.flash.draw")
+}
+
+func (h *Handler) runDraw(ctx context.Context, f drawForm, staffID uint64) (*models.Draw, error) {
+	n, err := strconv.Atoi(f.Winners)
+	if err != nil || n < 1 || n > maxWinners {
+		return nil, models.Errorf(models.EINVALID, "the number of winners must be 1 to %d", maxWinners)
+	}
+	id, err := strconv.ParseUint(f.Segment, 10, 64)
+	if err != nil {
+		return nil, models.Errorf(models.EINVALID, "choose a segment")
+	}
+	sg, err := h.Store.FindSegment(ctx, id)
+	if err != nil {
+		return nil, models.Errorf(models.EINVALID, "choose a segment")
+	}
+	filter, err := sg.Decode()
+	if err != nil {
+		return nil, err
+	}
+	d, _, err := h.Store.RunDraw(ctx, f.Name, filter, n, staffID)
+	return d, err
+}
+
+func drawPath(id uint64) string { return Base + "/draws/" + strconv.FormatUint(id, 10) }
+
+// winnerRow is a winner with the latest notification outcome (nil before
+// the first notification).
+type winnerRow struct {
+	models.Member
+	Notice *models.DrawNotice
+}
+
+// drawData is a draw's page.
+type drawData struct {
+	Draw     *models.Draw
+	Entrants int
+	Winners  []winnerRow
+	Staff    string
+	Verified bool            // the verify button was pressed
+	Replay   []models.Member // the winners the re-run picked
+	Same     bool            // and whether they are the recorded ones
+	Notices  []models.DrawNotice
+	Text     string // the notification as typed
+	Error    string
+	CanEdit  bool
+	CanSend  bool
+}
+
+// drawPage shows a draw: winners, seed, entrant count, notification
+// outcomes; ?verify=1 re-runs the pick from the recorded seed.
+func (h *Handler) drawPage(c *gin.Context) {
+	d, ok := h.drawData(c)
+	if !ok {
+		return
+	}
+	if c.Query("verify") == "1" {
+		again, same, err := d.Draw.Replay()
+		if err == nil {
+			d.Replay, err = h.Store.MembersByIDs(c.Request.Context(), again)
+		}
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		d.Verified, d.Same = true, same
+	}
+	h.render(c, http.StatusOK, "draw", h.crmPage(c, "campaigns", "crm.draws.title", d))
+}
+
+func (h *Handler) drawData(c *gin.Context) (drawData, bool) {
+	ctx := c.Request.Context()
+	id, err := idParam(c, "id")
+	d := drawData{CanEdit: canEditCRM(c), CanSend: h.Service != nil && h.Service.Sender != nil}
+	if err == nil {
+		d.Draw, err = h.Store.FindDraw(ctx, id)
+	}
+	var entrants, winners []uint64
+	if err == nil {
+		entrants, err = d.Draw.EntrantIDs()
+	}
+	if err == nil {
+		winners, err = d.Draw.WinnerIDs()
+	}
+	var members []models.Member
+	if err == nil {
+		members, err = h.Store.MembersByIDs(ctx, winners)
+	}
+	if err == nil {
+		d.Notices, err = h.Store.DrawNotices(ctx, id)
+	}
+	for _, m := range members {
+		d.Winners = append(d.Winners, winnerRow{Member: m})
+	}
+	d.attach()
+	var names map[uint64]string
+	if err == nil {
+		names, err = h.staffNames(c)
+	}
+	if err != nil {
+		web.Error(c, err)
+		return d, false
+	}
+	d.Entrants, d.Staff = len(entrants), names[d.Draw.StaffID]
+	d.Text = h.Pages.T(h.lang(c), "crm.draws.default_text", d.Draw.Name)
+	return d, true
+}
+
+// drawNotify sends each winner not yet told a customer-service message
+// and shows every winner's outcome, failures with WeChat's errcode
+// (45015: the fan has not written within 48 hours). Audited.
+func (h *Handler) drawNotify(c *gin.Context) {
+	d, ok := h.drawData(c)
+	if !ok {
+		return
+	}
+	d.Text = strings.TrimSpace(c.PostForm("text"))
+	status := http.StatusOK
+	switch {
+	case !d.CanSend:
+		web.Error(c, fmt.Errorf("draw notify: no sender configured"))
+		return
+	case d.Text == "":
+		status, d.Error = http.StatusBadRequest, h.Pages.T(h.lang(c), "crm.draws.text_required")
+	default:
+		notices, err := h.Store.NotifyDrawWinners(c.Request.Context(), d.Draw.ID, h.winnerSender(d.Text))
+		if notices != nil {
+			d.Notices = notices
+			d.attach()
+		}
+		if models.ErrorCode(err) == models.ECONFLICT {
+			status, d.Error = http.StatusConflict, models.ErrorMessage(err)
+			break
+		} else if err != nil {
+			web.Error(c, err)
+			return
+		}
+		sent := 0
+		for _, n := range d.Notices {
+			if n.Sent {
+				sent++
+			}
+		}
+		web.Audit(c, h.Store, "draw.notify", d.Draw.Name, fmt.Sprintf("id=%d sent=%d of %d", d.Draw.ID, sent, len(d.Winners)))
+	}
+	h.render(c, status, "draw", h.crmPage(c, "campaigns", "crm.draws.title", d))
+}
+
+// attach puts each winner's latest notification outcome on its row.
+func (d *drawData) attach() {
+	for i := range d.Winners {
+		d.Winners[i].Notice = nil
+		for j := range d.Notices {
+			if d.Notices[j].MemberID == d.Winners[i].ID {
+				d.Winners[i].Notice = &d.Notices[j]
+			}
+		}
+	}
+}
+
+// winnerSender sends text as a customer-service message through Close
+// Service's sender, which logs every attempt in the fan's conversation.
+func (h *Handler) winnerSender(text string) models.WinnerSender {
+	return func(ctx context.Context, openID string) (int, string) {
+		return wechat.Describe(h.Service.Sender.SendCustom(ctx, openID, models.TextReply(text)))
+	}
+}

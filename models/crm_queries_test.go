@@ -1,0 +1,192 @@
+package models_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/models/modelstest"
+)
+
+func TestSearchMembersCombinesQueryAndFilter(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		seedCRM(t, s)
+		cases := []struct {
+			q     models.MemberSearch
+			total int64
+		}{
+			{models.MemberSearch{}, 12},
+			{models.MemberSearch{Query: "crm1"}, 2},
+			{models.MemberSearch{Filter: models.SegmentFilter{Stages: []string{"new"}}}, 4},
+			{models.MemberSearch{Query: "crm1", Filter: models.SegmentFilter{Stages: []string{"new"}}}, 2},
+			{models.MemberSearch{Filter: models.SegmentFilter{Channels: []string{"shop"}, Levels: []string{"spreader"}}}, 1},
+			{models.MemberSearch{Query: "%"}, 0},
+			{models.MemberSearch{Limit: 5, Offset: 10}, 12},
+		}
+		for _, c := range cases {
+			list, total, err := s.SearchMembers(ctx, c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := int(min(c.total-int64(c.q.Offset), 50))
+			if c.q.Limit > 0 {
+				want = min(want, c.q.Limit)
+			}
+			if total != c.total || len(list) != want {
+				t.Errorf("%+v: %d rows of %d, want %d of %d", c.q, len(list), total, want, c.total)
+			}
+		}
+		if _, _, err := s.SearchMembers(ctx, models.MemberSearch{Filter: models.SegmentFilter{Stages: []string{"vip"}}}); models.ErrorCode(err) != models.EINVALID {
+			t.Fatalf("bad stage: %v", err)
+		}
+	})
+}
+
+func TestDrawsListReplayAndNotify(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		seedCRM(t, s)
+		d, winners, err := s.RunDraw(ctx, "周年抽奖", models.SegmentFilter{}, 3, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.ListDraws(ctx, 10)
+		if err != nil || len(list) != 1 || list[0].Entrants != 12 || list[0].Winners != 3 || list[0].Name != "周年抽奖" || list[0].StaffID != 7 {
+			t.Fatalf("draws: %+v %v", list, err)
+		}
+		got, err := s.FindDraw(ctx, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, same, err := got.Replay()
+		if err != nil || !same || len(again) != 3 || again[0] != winners[0] {
+			t.Fatalf("replay: %v %v %v (winners %v)", again, same, err, winners)
+		}
+		byID, err := s.MembersByIDs(ctx, append([]uint64{999999}, winners...))
+		if err != nil || len(byID) != 3 || byID[0].ID != winners[0] {
+			t.Fatalf("members by id: %v %v", byID, err)
+		}
+
+		// The first winner's send fails; a second run retries only it.
+		var calls atomic.Int32
+		fail := byID[0].OpenID
+		send := func(_ context.Context, openID string) (int, string) {
+			calls.Add(1)
+			if openID == fail {
+				return 45015, "no open window"
+			}
+			return 0, ""
+		}
+		notices, err := s.NotifyDrawWinners(ctx, d.ID, send)
+		if err != nil || len(notices) != 3 || notices[0].Sent || notices[0].ErrCode != 45015 || !notices[1].Sent || !notices[2].Sent {
+			t.Fatalf("notices: %+v %v", notices, err)
+		}
+		fail = ""
+		notices, err = s.NotifyDrawWinners(ctx, d.ID, send)
+		if err != nil || calls.Load() != 4 || !notices[0].Sent || notices[0].ErrCode != 0 {
+			t.Fatalf("retry: %d calls, %+v %v", calls.Load(), notices, err)
+		}
+		stored, _ := s.DrawNotices(ctx, d.ID)
+		if len(stored) != 3 {
+			t.Fatalf("stored notices %+v", stored)
+		}
+		// A run in progress holds the draw.
+		block := make(chan struct{})
+		started := make(chan struct{})
+		s2, _, _ := s.RunDraw(ctx, "again", models.SegmentFilter{}, 1, 7)
+		finished := make(chan struct{})
+		go func() {
+			defer close(finished)
+			s.NotifyDrawWinners(ctx, s2.ID, func(context.Context, string) (int, string) {
+				close(started)
+				<-block
+				return 0, ""
+			})
+		}()
+		<-started
+		if _, err := s.NotifyDrawWinners(ctx, s2.ID, send); models.ErrorCode(err) != models.ECONFLICT {
+			t.Fatalf("concurrent run: %v", err)
+		}
+		close(block)
+		<-finished
+		if _, err := s.NotifyDrawWinners(ctx, 424242, send); models.ErrorCode(err) != models.ENOTFOUND {
+			t.Fatalf("unknown draw: %v", err)
+		}
+	})
+}
+
+func TestIssueChannel(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		var issued []time.Duration
+		issue := func(_ context.Context, scene string, expire time.Duration) (string, string, int64, error) {
+			issued = append(issued, expire)
+			if scene == "broken" {
+				return "", "", 0, errors.New("wechat down")
+			}
+			return "T-" + scene, "http://weixin.qq.com/q/" + scene, int64(expire / time.Second), nil
+		}
+		c, err := s.IssueChannel(ctx, models.NewChannel{Name: "海报", Scene: "poster", ExpireSeconds: 86400, WelcomePoints: 5}, 1, issue)
+		if err != nil || c.Ticket != "T-poster" || c.ExpireSeconds != 86400 || c.ExpiresAt == nil {
+			t.Fatalf("temporary: %+v %v", c, err)
+		}
+		if _, err := s.IssueChannel(ctx, models.NewChannel{Name: "门店", Scene: "shop", Permanent: true}, 1, issue); err != nil {
+			t.Fatal(err)
+		}
+		refused := []struct {
+			n    models.NewChannel
+			code string
+		}{
+			{models.NewChannel{Name: "再来", Scene: "shop2", Permanent: true}, models.ECONFLICT}, // over the limit of 1
+			{models.NewChannel{Name: "重复", Scene: "poster", ExpireSeconds: 600}, models.ECONFLICT},
+			{models.NewChannel{Name: "", Scene: "x", ExpireSeconds: 600}, models.EINVALID},
+			{models.NewChannel{Name: "短", Scene: "x", ExpireSeconds: 5}, models.EINVALID},
+			{models.NewChannel{Name: "礼", Scene: "gift", ExpireSeconds: 600, WelcomeGiftID: 999}, models.EINVALID},
+		}
+		for _, r := range refused {
+			if _, err := s.IssueChannel(ctx, r.n, 1, issue); models.ErrorCode(err) != r.code {
+				t.Errorf("%+v: %v, want %s", r.n, err, r.code)
+			}
+		}
+		if len(issued) != 2 || issued[1] != 0 {
+			t.Fatalf("WeChat asked %v; refused forms must not reach it", issued)
+		}
+		if _, err := s.IssueChannel(ctx, models.NewChannel{Name: "坏", Scene: "broken", ExpireSeconds: 600}, 1, issue); err == nil {
+			t.Fatal("a WeChat failure was ignored")
+		}
+		if c, _ := s.ChannelByScene(ctx, "broken"); c != nil {
+			t.Fatal("channel stored without a code")
+		}
+	})
+}
+
+func TestFindTopicEntryChecksTheTopic(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		m := seedCRM(t, s)[0]
+		now := time.Now()
+		a, _ := s.SaveTopic(ctx, models.Topic{Keyword: "美食", Title: "美食", StartsAt: now.Add(-time.Hour), EndsAt: now.Add(time.Hour)})
+		b, _ := s.SaveTopic(ctx, models.Topic{Keyword: "旅行", Title: "旅行", StartsAt: now.Add(-time.Hour), EndsAt: now.Add(time.Hour)})
+		e, _, err := s.AddTopicEntry(ctx, a, m, "美食 面馆")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.FindTopicEntry(ctx, a.ID, e.ID); err != nil || got.Text != "美食 面馆" {
+			t.Fatalf("entry: %+v %v", got, err)
+		}
+		if _, err := s.FindTopicEntry(ctx, b.ID, e.ID); models.ErrorCode(err) != models.ENOTFOUND {
+			t.Fatalf("entry of another topic: %v", err)
+		}
+		if got, err := s.FindTopic(ctx, b.ID); err != nil || got.Keyword != "旅行" {
+			t.Fatalf("topic: %+v %v", got, err)
+		}
+		g, _ := s.SaveGift(ctx, models.Gift{Name: "杯子", Kind: models.GiftItem, Cost: 10, Stock: 1})
+		if got, err := s.FindGift(ctx, g.ID); err != nil || got.Name != "杯子" {
+			t.Fatalf("gift: %+v %v", got, err)
+		}
+	})
+}
