@@ -58,6 +58,9 @@ type Config struct {
 	ReferralHold     time.Duration
 	ReferralDailyCap int
 	PointsLife       time.Duration
+	LoyalAfterPoints int
+	LoyalAfterDays   int
+	KeyPersonAfter   int
 
 	// Delivery engine (every push: broadcasts, care, draw notices).
 	DeliveryRate int    // sends per second per process
@@ -97,6 +100,9 @@ func Defaults() Config {
 		ReferralHold:     7 * 24 * time.Hour,
 		ReferralDailyCap: 10,
 		PointsLife:       365 * 24 * time.Hour,
+		LoyalAfterPoints: 1000,
+		LoyalAfterDays:   180,
+		KeyPersonAfter:   10,
 
 		DeliveryRate: 20,
 		PushCap:      5,
@@ -200,6 +206,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ServiceWaitLimit < time.Minute {
 		bad("FIVEC_SERVICE_WAIT_LIMIT", "must be at least 1m, got %s", c.ServiceWaitLimit)
+	}
+	if c.LoyalAfterPoints < 0 || c.LoyalAfterDays < 0 || c.KeyPersonAfter < 0 {
+		bad("FIVEC_LOYAL_AFTER_POINTS", "stage and level thresholds must not be negative (0 turns one off)")
 	}
 	if c.SignInPoints < 0 || c.ReferralPoints < 0 || c.ReferralDailyCap < 0 {
 		bad("FIVEC_SIGNIN_POINTS", "points and caps must not be negative")
@@ -305,6 +314,9 @@ func fields() []field {
 		durationField("FIVEC_REFERRAL_HOLD", func(c *Config) *time.Duration { return &c.ReferralHold }),
 		intField("FIVEC_REFERRAL_DAILY_CAP", func(c *Config) *int { return &c.ReferralDailyCap }),
 		durationField("FIVEC_POINTS_LIFE", func(c *Config) *time.Duration { return &c.PointsLife }),
+		intField("FIVEC_LOYAL_AFTER_POINTS", func(c *Config) *int { return &c.LoyalAfterPoints }),
+		intField("FIVEC_LOYAL_AFTER_DAYS", func(c *Config) *int { return &c.LoyalAfterDays }),
+		intField("FIVEC_KEY_PERSON_AFTER", func(c *Config) *int { return &c.KeyPersonAfter }),
 		intField("FIVEC_DELIVERY_RATE", func(c *Config) *int { return &c.DeliveryRate }),
 		intField("FIVEC_PUSH_CAP", func(c *Config) *int { return &c.PushCap }),
 		mk("FIVEC_QUIET_HOURS", false, func(c *Config) *string { return &c.QuietHours }),

@@ -114,3 +114,15 @@ func (s *Store) Leaderboard(ctx context.Context, since time.Time, limit int) ([]
 	}
 	return out, translate("leaderboard", err)
 }
+
+// Streak returns the member's current sign-in streak as of day (0 when the
+// last sign-in was before yesterday).
+func (s *Store) Streak(ctx context.Context, memberID uint64, day time.Time) (int, error) {
+	var last SignIn
+	err := s.db.WithContext(ctx).Where("member_id = ? AND day IN ?", memberID,
+		[]string{day.Format(time.DateOnly), day.AddDate(0, 0, -1).Format(time.DateOnly)}).Order("day DESC").Take(&last).Error
+	if isNotFound(err) {
+		return 0, nil
+	}
+	return last.Streak, translate("streak", err)
+}

@@ -213,8 +213,15 @@ func (c *Client) points(ctx context.Context, m *models.Member) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	streak, err := c.Store.Streak(ctx, m.ID, c.Now().In(c.Loc))
+	if err != nil {
+		return "", err
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "您当前有 %d 积分。", bal)
+	if streak > 0 {
+		fmt.Fprintf(&b, "已连续签到 %d 天。", streak)
+	}
 	if len(hist) > 0 {
 		b.WriteString("\n最近记录：")
 		for _, e := range hist {

@@ -54,6 +54,9 @@ func NewRoles(d Deps, cfg config.Config) *Roles {
 	rules.ReferralHold = cfg.ReferralHold
 	rules.ReferralDailyCap = cfg.ReferralDailyCap
 	rules.PointsLife = cfg.PointsLife
+	rules.LoyalAfterPoints = int64(cfg.LoyalAfterPoints)
+	rules.LoyalAfterDays = cfg.LoyalAfterDays
+	rules.KeyPersonReferrals = int64(cfg.KeyPersonAfter)
 	client := &Client{Store: d.Store, Log: d.Log, Loc: cfg.Location, Now: time.Now, Rules: rules, PublicURL: d.PublicURL}
 	if d.WX != nil {
 		client.Referrals = d.WX
