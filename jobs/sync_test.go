@@ -5,30 +5,20 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/fivec/fivec/jobs"
-	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
+	"github.com/fivec/fivec/wechat/fake/faketest"
 )
 
 var platform *fake.Server
 
-func TestMain(m *testing.M) {
-	platform = fake.New(fake.Options{PageSize: 100})
-	srv := httptest.NewServer(platform)
-	wechat.Install(srv.URL, metrics.New())
-	code := m.Run()
-	srv.Close()
-	platform.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { faketest.Main(m, fake.Options{PageSize: 100}, &platform) }
 
 func TestFollowerSyncResumesAndIsIdempotent(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {

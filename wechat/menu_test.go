@@ -2,28 +2,18 @@ package wechat_test
 
 import (
 	"context"
-	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
+	"github.com/fivec/fivec/wechat/fake/faketest"
 )
 
 var platform *fake.Server
 
-func TestMain(m *testing.M) {
-	platform = fake.New(fake.Options{})
-	srv := httptest.NewServer(platform)
-	wechat.Install(srv.URL, metrics.New())
-	code := m.Run()
-	srv.Close()
-	platform.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { faketest.Main(m, fake.Options{}, &platform) }
 
 func client(appID string) *wechat.Client {
 	platform.AddAccount(fake.Account{AppID: appID, AppSecret: "s", Token: "t"})

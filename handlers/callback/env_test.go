@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -21,6 +20,7 @@ import (
 	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
+	"github.com/fivec/fivec/wechat/fake/faketest"
 )
 
 // platform is the fake WeChat shared by every test in this package: the
@@ -28,15 +28,7 @@ import (
 // tests keep apart by using their own AppIDs.
 var platform *fake.Server
 
-func TestMain(m *testing.M) {
-	platform = fake.New(fake.Options{DisableJobEvents: true})
-	api := httptest.NewServer(platform)
-	wechat.Install(api.URL, metrics.New())
-	code := m.Run()
-	api.Close()
-	platform.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { faketest.Main(m, fake.Options{DisableJobEvents: true}, &platform) }
 
 var appSeq atomic.Int64
 

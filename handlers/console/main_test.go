@@ -1,34 +1,17 @@
 package console_test
 
 import (
-	"net/http/httptest"
-	"os"
 	"testing"
 
-	"github.com/fivec/fivec/metrics"
-	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
+	"github.com/fivec/fivec/wechat/fake/faketest"
 )
 
-// platform is the fake WeChat API every test in this package talks to. The
-// SDK's API base is process-global, so it is installed once, here.
+// platform is the fake WeChat API every test in this package talks to.
 var platform *fake.Server
 
-func TestMain(m *testing.M) {
-	platform = fake.New(fake.Options{})
-	srv := httptest.NewServer(platform)
-	wechat.Install(srv.URL, metrics.New())
-	code := m.Run()
-	srv.Close()
-	platform.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { faketest.Main(m, fake.Options{}, &platform) }
 
-// wxClient registers a fresh account on the fake platform and returns a
-// client for it, so tests do not share a menu.
-func wxClient() *wechat.Client {
-	acct := wechat.Account{AppID: "wx" + models.RandomToken(8), AppSecret: "secret", Token: "token"}
-	platform.AddAccount(fake.Account{AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token})
-	return wechat.NewClient(acct, wechat.NewMemoryCache(nil))
-}
+// wxClient returns a client for a fresh account on the fake platform.
+func wxClient() *wechat.Client { return faketest.Client(platform) }
