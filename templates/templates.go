@@ -17,7 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-//go:embed console/*.html i18n/*.yaml static fan/*.html
+//go:embed console/*.html console/partials/*.html i18n/*.yaml static fan/*.html
 var files embed.FS
 
 // Supported languages. DefaultLang is used when a staff member or browser
@@ -81,7 +81,7 @@ func New(loc *time.Location) (*Renderer, error) {
 			if name == "layout" {
 				continue
 			}
-			t, err := template.New(name).Funcs(funcs(cat, loc)).ParseFS(files, "console/layout.html", p)
+			t, err := template.New(name).Funcs(funcs(cat, loc)).ParseFS(files, "console/layout.html", "console/partials/*.html", p)
 			if err != nil {
 				return nil, fmt.Errorf("templates: %s: %w", p, err)
 			}
