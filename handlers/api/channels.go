@@ -64,33 +64,12 @@ func (h *Handler) channelOut(c *gin.Context, ch *models.Channel) (Channel, error
 // and how many of those followers left within 1, 7 and 30 days.
 func (h *Handler) channelsList(c *gin.Context) {
 	list, err := h.Store.ListChannels(c.Request.Context())
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	out := List[Channel]{Items: make([]Channel, 0, len(list))}
-	for i := range list {
-		ch, err := h.channelOut(c, &list[i])
-		if err != nil {
-			web.Error(c, err)
-			return
-		}
-		out.Items = append(out.Items, ch)
-	}
-	c.JSON(http.StatusOK, out)
+	respondListErr(c, list, err, func(m *models.Channel) (Channel, error) { return h.channelOut(c, m) })
 }
 
+// findChannel resolves :id, answering the error itself.
 func (h *Handler) findChannel(c *gin.Context) (*models.Channel, bool) {
-	id, err := idParam(c)
-	var ch *models.Channel
-	if err == nil {
-		ch, err = h.Store.FindChannel(c.Request.Context(), id)
-	}
-	if err != nil {
-		web.Error(c, err)
-		return nil, false
-	}
-	return ch, true
+	return findByID(c, h.Store.FindChannel)
 }
 
 func (h *Handler) channelGet(c *gin.Context) {

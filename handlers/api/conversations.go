@@ -67,15 +67,7 @@ func (h *Handler) conversations(c *gin.Context) {
 		limit = n
 	}
 	list, err := h.Store.ListConversations(c.Request.Context(), state, agent, limit)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	out := List[Conversation]{Items: make([]Conversation, 0, len(list))}
-	for i := range list {
-		out.Items = append(out.Items, conversationOut(&list[i]))
-	}
-	c.JSON(http.StatusOK, out)
+	respondList(c, list, err, conversationOut)
 }
 
 // conversation returns one conversation with its member, window, notes
@@ -268,15 +260,7 @@ func (h *Handler) notes(c *gin.Context) {
 		return
 	}
 	list, err := h.Store.Notes(c.Request.Context(), conv.ID)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	out := List[Note]{Items: make([]Note, 0, len(list))}
-	for i := range list {
-		out.Items = append(out.Items, noteOut(&list[i]))
-	}
-	c.JSON(http.StatusOK, out)
+	respondList(c, list, err, noteOut)
 }
 
 // addNote stores an internal note: 201 with it.

@@ -79,17 +79,9 @@ func (h *Handler) drawsList(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// findDraw resolves :id, answering the error itself.
 func (h *Handler) findDraw(c *gin.Context) (*models.Draw, bool) {
-	id, err := idParam(c)
-	var d *models.Draw
-	if err == nil {
-		d, err = h.Store.FindDraw(c.Request.Context(), id)
-	}
-	if err != nil {
-		web.Error(c, err)
-		return nil, false
-	}
-	return d, true
+	return findByID(c, h.Store.FindDraw)
 }
 
 // drawOut loads the winners' members and the notification outcomes.

@@ -83,13 +83,5 @@ func (h *Handler) messages(c *gin.Context) {
 		return
 	}
 	msgs, err := h.Store.Conversation(c.Request.Context(), m.OpenID, limit)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	out := List[Message]{Items: make([]Message, 0, len(msgs))}
-	for i := range msgs {
-		out.Items = append(out.Items, messageOut(&msgs[i]))
-	}
-	c.JSON(http.StatusOK, out)
+	respondList(c, msgs, err, messageOut)
 }

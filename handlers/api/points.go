@@ -71,15 +71,7 @@ func (h *Handler) registerPoints(g, ed *gin.RouterGroup) {
 func (h *Handler) giftsList(c *gin.Context) {
 	activeOnly, _ := strconv.ParseBool(c.Query("active"))
 	list, err := h.Store.ListGifts(c.Request.Context(), activeOnly)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	out := List[Gift]{Items: make([]Gift, 0, len(list))}
-	for i := range list {
-		out.Items = append(out.Items, giftOut(&list[i]))
-	}
-	c.JSON(http.StatusOK, out)
+	respondList(c, list, err, giftOut)
 }
 
 func (h *Handler) giftGet(c *gin.Context) {

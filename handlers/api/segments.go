@@ -61,34 +61,12 @@ func (h *Handler) segmentOut(c *gin.Context, sg *models.Segment) (Segment, error
 // segmentsList returns every segment by name, with counts.
 func (h *Handler) segmentsList(c *gin.Context) {
 	list, err := h.Store.ListSegments(c.Request.Context())
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	out := List[Segment]{Items: make([]Segment, 0, len(list))}
-	for i := range list {
-		sg, err := h.segmentOut(c, &list[i])
-		if err != nil {
-			web.Error(c, err)
-			return
-		}
-		out.Items = append(out.Items, sg)
-	}
-	c.JSON(http.StatusOK, out)
+	respondListErr(c, list, err, func(m *models.Segment) (Segment, error) { return h.segmentOut(c, m) })
 }
 
 // findSegment resolves :id, answering the error itself.
 func (h *Handler) findSegment(c *gin.Context) (*models.Segment, bool) {
-	id, err := idParam(c)
-	var sg *models.Segment
-	if err == nil {
-		sg, err = h.Store.FindSegment(c.Request.Context(), id)
-	}
-	if err != nil {
-		web.Error(c, err)
-		return nil, false
-	}
-	return sg, true
+	return findByID(c, h.Store.FindSegment)
 }
 
 func (h *Handler) segmentGet(c *gin.Context) {

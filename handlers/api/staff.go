@@ -14,15 +14,7 @@ import (
 // staffList returns every staff account (admin only).
 func (h *Handler) staffList(c *gin.Context) {
 	list, err := h.Store.ListStaff(c.Request.Context())
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	out := List[Staff]{Items: make([]Staff, 0, len(list))}
-	for i := range list {
-		out.Items = append(out.Items, staffOut(&list[i]))
-	}
-	c.JSON(http.StatusOK, out)
+	respondList(c, list, err, staffOut)
 }
 
 // createStaff adds an account (admin only, audited).

@@ -66,28 +66,12 @@ func (h *Handler) registerTopics(g, ed *gin.RouterGroup) {
 
 func (h *Handler) topicsList(c *gin.Context) {
 	list, err := h.Store.ListTopics(c.Request.Context())
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	out := List[Topic]{Items: make([]Topic, 0, len(list))}
-	for i := range list {
-		out.Items = append(out.Items, topicOut(&list[i]))
-	}
-	c.JSON(http.StatusOK, out)
+	respondList(c, list, err, topicOut)
 }
 
+// findTopic resolves :id, answering the error itself.
 func (h *Handler) findTopic(c *gin.Context) (*models.Topic, bool) {
-	id, err := idParam(c)
-	var t *models.Topic
-	if err == nil {
-		t, err = h.Store.FindTopic(c.Request.Context(), id)
-	}
-	if err != nil {
-		web.Error(c, err)
-		return nil, false
-	}
-	return t, true
+	return findByID(c, h.Store.FindTopic)
 }
 
 func (h *Handler) topicGet(c *gin.Context) {
