@@ -18,7 +18,9 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
 	ERATELIMIT    = "rate_limited"
-	EINTERNAL     = "internal"
+	// EUPSTREAM is WeChat refusing a call (the message names the errcode).
+	EUPSTREAM = "wechat"
+	EINTERNAL = "internal"
 )
 
 // Error is a known, user-facing failure.

@@ -100,7 +100,7 @@ func (h *Handler) channelCreate(c *gin.Context) {
 		WelcomePoints: req.WelcomePoints, WelcomeTags: req.WelcomeTags, WelcomeGiftID: req.WelcomeGiftID}
 	ch, err := h.Store.IssueChannel(c.Request.Context(), n, h.MaxPermanentQR, h.WX.IssueQR)
 	if err != nil {
-		wechatError(c, err) // a WeChat refusal is 502 "wechat" with the errcode
+		web.Error(c, err) // a WeChat refusal is 502 "wechat" with the errcode
 		return
 	}
 	out, err := h.channelOut(c, ch)

@@ -3,8 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -12,7 +10,6 @@ import (
 
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
-	"github.com/fivec/fivec/wechat"
 )
 
 // menuGet returns the menu draft and its publishing state.
@@ -50,7 +47,7 @@ func (h *Handler) menuPublish(c *gin.Context) {
 		err = h.publish(ctx, draft)
 	}
 	if err != nil {
-		wechatError(c, err)
+		web.Error(c, err)
 		return
 	}
 	web.Audit(c, h.Store, "menu.publish", "", strconv.Itoa(len(draft.Buttons))+" buttons via API")
@@ -75,7 +72,7 @@ func (h *Handler) menuLive(c *gin.Context) {
 	}
 	m, err := h.WX.LiveMenu(c.Request.Context())
 	if err != nil {
-		wechatError(c, err)
+		web.Error(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, menuOut(m))
@@ -96,20 +93,4 @@ func (h *Handler) menuAnswer(c *gin.Context, m models.Menu) {
 	b, _ := json.Marshal(m)
 	out.UnpublishedChanges = len(m.Buttons) > 0 && string(a) != string(b)
 	c.JSON(http.StatusOK, out)
-}
-
-// wechatError answers a WeChat refusal (an errcode) with 502 and code
-// "wechat", naming the errcode; other errors go through web.Error.
-func wechatError(c *gin.Context, err error) {
-	code := wechat.ErrCode(err)
-	if code == 0 || models.ErrorCode(err) != models.EINTERNAL {
-		web.Error(c, err)
-		return
-	}
-	msg := fmt.Sprintf("WeChat refused: errcode %d", code)
-	if ae := (*wechat.APIError)(nil); errors.As(err, &ae) && ae.Msg != "" {
-		msg += " " + ae.Msg
-	}
-	web.Logger(c).Warn("wechat refused", "route", c.FullPath(), "errcode", code)
-	c.AbortWithStatusJSON(http.StatusBadGateway, web.ErrorBody{Error: web.ErrorDetail{Code: "wechat", Message: msg}})
 }

@@ -94,7 +94,7 @@ func (h *Handler) channelCreate(c *gin.Context) {
 		ch, err = h.issueChannel(c, n)
 	}
 	// Refusals, WeChat's too (502 with the errcode), show on the form.
-	if status, msg := menuWeChatFailure(err); status == http.StatusInternalServerError {
+	if status, msg := formFailure(err); status == http.StatusInternalServerError {
 		web.Error(c, err)
 		return
 	} else if err != nil {

@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
-	"github.com/fivec/fivec/wechat"
 )
 
 // The menu editor has fixed slots: WeChat's 3 buttons, each with room for
@@ -121,7 +119,7 @@ func (h *Handler) menuView(c *gin.Context, live bool) {
 	status, d := http.StatusOK, menuData{}
 	if live {
 		m, err := h.liveMenu(ctx)
-		if status, d.Error = menuWeChatFailure(err); status == http.StatusInternalServerError {
+		if status, d.Error = formFailure(err); status == http.StatusInternalServerError {
 			web.Error(c, err)
 			return
 		}
@@ -178,31 +176,12 @@ func (h *Handler) liveMenu(ctx context.Context) (models.Menu, error) {
 
 // menuFailed shows the editor again with what was typed and why it failed.
 func (h *Handler) menuFailed(c *gin.Context, m models.Menu, err error) {
-	status, msg := menuWeChatFailure(err)
+	status, msg := formFailure(err)
 	if status == http.StatusInternalServerError {
 		web.Error(c, err)
 		return
 	}
 	h.menuEditor(c, status, m, menuData{Error: msg})
-}
-
-// menuWeChatFailure turns err into a status and a message to show: known
-// errors as usual, and WeChat's refusals (errcode) as 502 with the code.
-// Anything else is 500, for web.Error to log.
-func menuWeChatFailure(err error) (int, string) {
-	switch {
-	case err == nil:
-		return http.StatusOK, ""
-	case models.ErrorCode(err) != models.EINTERNAL:
-		return web.Status(models.ErrorCode(err)), models.ErrorMessage(err)
-	case wechat.ErrCode(err) != 0:
-		var msg string
-		if ae := (*wechat.APIError)(nil); errors.As(err, &ae) {
-			msg = ae.Msg
-		}
-		return http.StatusBadGateway, "WeChat refused: errcode " + strconv.Itoa(wechat.ErrCode(err)) + " " + msg
-	}
-	return http.StatusInternalServerError, ""
 }
 
 // menuEditor renders the editor for m; d carries the rest.
@@ -217,4 +196,15 @@ func (h *Handler) menuEditor(c *gin.Context, status int, m models.Menu, d menuDa
 	b, _ := json.Marshal(m)
 	d.Unpublished = len(m.Buttons) > 0 && string(a) != string(b)
 	h.render(c, status, "menu", h.rulesPage(c, "menu", "menu.title", d))
+}
+
+// formFailure is the status and message a form shows for err: known
+// errors and WeChat's refusals (502 naming the errcode) as web.Describe
+// says, "" for none. A 500 is left to web.Error to log.
+func formFailure(err error) (int, string) {
+	if err == nil {
+		return http.StatusOK, ""
+	}
+	status, _, msg := web.Describe(err)
+	return status, msg
 }

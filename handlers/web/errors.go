@@ -4,12 +4,15 @@
 package web
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/wechat"
 )
 
 // Status maps a models error code to its HTTP status. Unknown codes are
@@ -28,6 +31,8 @@ func Status(code string) int {
 		return http.StatusConflict
 	case models.ERATELIMIT:
 		return http.StatusTooManyRequests
+	case models.EUPSTREAM:
+		return http.StatusBadGateway
 	default:
 		return http.StatusInternalServerError
 	}
@@ -86,11 +91,12 @@ func Logger(c *gin.Context) *slog.Logger { return reporterOf(c).log }
 // logged and shown as "internal error", so raw error text never reaches users.
 func Error(c *gin.Context, err error) {
 	r := reporterOf(c)
-	code, msg := models.ErrorCode(err), models.ErrorMessage(err)
-	status := Status(code)
-	if status == http.StatusInternalServerError {
+	status, code, msg := Describe(err)
+	switch status {
+	case http.StatusInternalServerError:
 		r.log.Error("internal error", "method", c.Request.Method, "route", c.FullPath(), "err", err)
-		code, msg = models.EINTERNAL, "internal error"
+	case http.StatusBadGateway:
+		r.log.Warn("wechat refused", "method", c.Request.Method, "route", c.FullPath(), "errcode", wechat.ErrCode(err))
 	}
 	if r.page != nil {
 		r.page(c, status, code, msg)
@@ -98,6 +104,25 @@ func Error(c *gin.Context, err error) {
 		c.JSON(status, ErrorBody{Error: ErrorDetail{Code: code, Message: msg}})
 	}
 	c.Abort()
+}
+
+// Describe is what users are told about err: its HTTP status, a stable
+// code and a message that is safe to show. Known errors keep their own;
+// WeChat's refusals are 502 "wechat" naming the errcode (and WeChat's
+// errmsg); anything else is 500 "internal error".
+func Describe(err error) (status int, code, msg string) {
+	code = models.ErrorCode(err)
+	if status = Status(code); status != http.StatusInternalServerError {
+		return status, code, models.ErrorMessage(err)
+	}
+	if n := wechat.ErrCode(err); n != 0 && code == models.EINTERNAL {
+		msg = fmt.Sprintf("WeChat refused: errcode %d", n)
+		if ae := (*wechat.APIError)(nil); errors.As(err, &ae) && ae.Msg != "" {
+			msg += " " + ae.Msg
+		}
+		return http.StatusBadGateway, models.EUPSTREAM, msg
+	}
+	return http.StatusInternalServerError, models.EINTERNAL, "internal error"
 }
 
 // Errorf is shorthand for Error(c, models.Errorf(code, format, args...)).

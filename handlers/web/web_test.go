@@ -16,6 +16,7 @@ import (
 
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/wechat"
 )
 
 func TestErrorMapping(t *testing.T) {
@@ -34,6 +35,8 @@ func TestErrorMapping(t *testing.T) {
 		{models.Errorf(models.ERATELIMIT, "slow down"), 429, "rate_limited", "slow down"},
 		{errors.New("dial tcp 10.0.0.5:3306: secret"), 500, "internal", "internal error"},
 		{models.Errorf("weird", "odd"), 500, "internal", "internal error"},
+		{fmt.Errorf("publish menu: %w", &wechat.APIError{Code: 45009, Msg: "reach max api daily quota limit"}), 502, "wechat",
+			"WeChat refused: errcode 45009 reach max api daily quota limit"},
 	}
 	for _, tt := range tests {
 		var logs bytes.Buffer
