@@ -188,5 +188,12 @@ func TestFindTopicEntryChecksTheTopic(t *testing.T) {
 		if got, err := s.FindGift(ctx, g.ID); err != nil || got.Name != "杯子" {
 			t.Fatalf("gift: %+v %v", got, err)
 		}
+		// Created as given: inactive and with no validity, not the column defaults.
+		if got, err := s.FindGift(ctx, g.ID); err != nil || got.Active || got.ValidDays != 0 {
+			t.Fatalf("a gift created inactive: %+v %v", got, err)
+		}
+		if active, err := s.ListGifts(ctx, true); err != nil || len(active) != 0 {
+			t.Fatalf("active gifts: %+v %v", active, err)
+		}
 	})
 }

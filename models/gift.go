@@ -17,13 +17,15 @@ const (
 
 // Gift is something members redeem points for.
 type Gift struct {
-	ID        uint64 `gorm:"primaryKey"`
-	Name      string `gorm:"size:100;not null"`
-	Kind      string `gorm:"size:16;not null"`
-	Cost      int64  `gorm:"not null"`
-	Stock     int64  `gorm:"not null"`
-	ValidDays int    `gorm:"not null;default:30"` // coupons: days the code is valid
-	Active    bool   `gorm:"not null;default:true"`
+	ID    uint64 `gorm:"primaryKey"`
+	Name  string `gorm:"size:100;not null"`
+	Kind  string `gorm:"size:16;not null"`
+	Cost  int64  `gorm:"not null"`
+	Stock int64  `gorm:"not null"`
+	// No column defaults: gorm replaces a zero value by the default on
+	// insert, so an inactive gift would be created active.
+	ValidDays int  `gorm:"not null"` // coupons: days the code is valid
+	Active    bool `gorm:"not null"`
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

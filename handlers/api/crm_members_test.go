@@ -33,7 +33,7 @@ func TestMemberCRMAPI(t *testing.T) {
 		if ok, err := s.LinkReferral(ctx, mid.ID, top.ID, 100, time.Hour); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
-		gift, _ := s.SaveGift(ctx, models.Gift{Name: "杯子", Kind: models.GiftItem, Cost: 10, Stock: 3})
+		gift, _ := s.SaveGift(ctx, models.Gift{Name: "杯子", Kind: models.GiftItem, Cost: 10, Stock: 3, Active: true})
 		s.Earn(ctx, mid.ID, 15, models.SourceSignIn, "签到", "seed", nil)
 		s.Redeem(ctx, mid.ID, gift.ID, "r1")
 

@@ -114,7 +114,7 @@ func (h *Handler) giftSave(c *gin.Context, id uint64) {
 	if req.Active != nil {
 		g.Active = *req.Active
 	}
-	saved, err := saveGift(c, h.Store, g)
+	saved, err := h.Store.SaveGift(c.Request.Context(), g)
 	if err == nil {
 		saved, err = h.Store.FindGift(c.Request.Context(), saved.ID)
 	}
@@ -200,17 +200,4 @@ func (h *Handler) leaderboard(c *gin.Context) {
 		out.Items = append(out.Items, LeaderboardRow{Rank: i + 1, OpenID: r.OpenID, Points: r.Points})
 	}
 	c.JSON(http.StatusOK, out)
-}
-
-// saveGift is Store.SaveGift, plus a second write for a new inactive gift:
-// gorm skips a false bool on insert, so the column default (true) would
-// win.
-// TODO(lead): drop this once models.SaveGift creates with Select("*").
-func saveGift(c *gin.Context, s *models.Store, g models.Gift) (*models.Gift, error) {
-	saved, err := s.SaveGift(c.Request.Context(), g)
-	if err == nil && g.ID == 0 && !g.Active {
-		g.ID = saved.ID
-		saved, err = s.SaveGift(c.Request.Context(), g)
-	}
-	return saved, err
 }

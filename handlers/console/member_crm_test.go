@@ -46,7 +46,7 @@ func TestMemberPageCRM(t *testing.T) {
 		if _, err := s.SaveProfile(ctx, mid.ID, models.ProfileInput{Name: "小美", Region: "深圳", Consent: true}); err != nil {
 			t.Fatal(err)
 		}
-		gift, _ := s.SaveGift(ctx, models.Gift{Name: "咖啡券", Kind: models.GiftCoupon, Cost: 30, Stock: 5, ValidDays: 10})
+		gift, _ := s.SaveGift(ctx, models.Gift{Name: "咖啡券", Kind: models.GiftCoupon, Cost: 30, Stock: 5, ValidDays: 10, Active: true})
 		s.Earn(ctx, mid.ID, 40, models.SourceSignIn, "签到", "seed-mid", nil)
 		red, err := s.Redeem(ctx, mid.ID, gift.ID, "r1")
 		if err != nil {

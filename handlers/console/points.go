@@ -127,12 +127,6 @@ func (h *Handler) giftCreate(c *gin.Context) {
 	if err == nil {
 		saved, err = h.Store.SaveGift(c.Request.Context(), g)
 	}
-	if err == nil && !g.Active {
-		// gorm skips a false bool on insert, so the column default (true)
-		// would win. TODO(lead): drop once models.SaveGift creates with Select("*").
-		g.ID = saved.ID
-		saved, err = h.Store.SaveGift(c.Request.Context(), g)
-	}
 	if models.ErrorCode(err) == models.EINVALID {
 		f.Error = models.ErrorMessage(err)
 		h.renderPoints(c, http.StatusBadRequest, pointsData{Gift: f})
