@@ -59,6 +59,13 @@ var migrations = []migration{
 	{11, "delivery engine: pushes and recipients", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Push{}, &Recipient{})
 	}},
+	{18, "reports: messages by event and time (follows, unfollows, fan texts per period)", func(tx *gorm.DB) error {
+		// A fresh database has it from step 1's AutoMigrate already.
+		if tx.Migrator().HasIndex(&Message{}, "idx_messages_event_created") {
+			return nil
+		}
+		return tx.Migrator().CreateIndex(&Message{}, "idx_messages_event_created")
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting
