@@ -2,6 +2,9 @@ package models
 
 import "time"
 
+// DurationColumns are the columns holding times (seconds in CSV and JSON).
+var DurationColumns = map[string]bool{"avg_wait": true, "median_first_response": true, "avg_first_response": true, "avg_resolution": true}
+
 // Tables returns the service report as service_agents and service_days;
 // names maps staff ids to the names shown (id 0: never assigned).
 func (r *ServiceReport) Tables(names map[uint64]string) []Table {
