@@ -45,9 +45,10 @@ type ContentReport struct {
 	Period Period
 	Rows   []ContentRow // by kind, then name
 	Hours  []SendHour   // 0-23
-	// BestHour is the hour with the highest response rate among hours with
-	// at least MinSendsForBest messages (-1 when none qualifies).
-	BestHour int
+	// BestHours are the best send times: the hours with the highest
+	// response rate among those with at least MinSendsForBest messages,
+	// at most 5, best first.
+	BestHours []SendHour
 }
 
 // MinSendsForBest is how many messages an hour needs before it can be the
@@ -59,7 +60,7 @@ const MinSendsForBest = 20
 // send hours. It reads pushes and recipients only, so every kind of push
 // (broadcasts, care journeys, draws) appears without code of its own.
 func (s *Store) Content(ctx context.Context, p Period) (*ContentReport, error) {
-	r := &ContentReport{Period: p, BestHour: -1}
+	r := &ContentReport{Period: p}
 	state := func(name string, states ...string) string {
 		return fmt.Sprintf(", SUM(CASE WHEN r.state IN ('%s') THEN 1 ELSE 0 END) AS %s", strings.Join(states, "', '"), name)
 	}
@@ -113,19 +114,23 @@ func (s *Store) Content(ctx context.Context, p Period) (*ContentReport, error) {
 		}
 		r.Hours[h] = SendHour{Hour: h, Sent: row.Sent, Responded: row.Responded, Unfollows: row.Unfollows}
 	}
-	best := -1.0
 	for _, h := range r.Hours {
-		if h.Sent < MinSendsForBest {
-			continue
-		}
-		if rate := float64(h.Responded) / float64(h.Sent); rate > best {
-			best, r.BestHour = rate, h.Hour
+		if h.Sent >= MinSendsForBest {
+			r.BestHours = append(r.BestHours, h)
 		}
 	}
+	sort.SliceStable(r.BestHours, func(i, j int) bool {
+		a, b := r.BestHours[i], r.BestHours[j]
+		if ra, rb := a.Responded*b.Sent, b.Responded*a.Sent; ra != rb { // compare rates without floats
+			return ra > rb
+		}
+		return a.Sent > b.Sent
+	})
+	r.BestHours = r.BestHours[:min(len(r.BestHours), 5)]
 	return r, nil
 }
 
-// Tables returns content_pushes and content_hours.
+// Tables returns content_pushes, content_best_hours and content_hours.
 func (r *ContentReport) Tables() []Table {
 	rows := Table{Name: "content_pushes", Columns: []string{"kind", "name", "pushes", "recipients", "sent", "failed", "skipped",
 		"pending", "unknown", "delivery_rate", "unfollows_24h", "responded_24h", "response_rate"}}
@@ -137,5 +142,9 @@ func (r *ContentReport) Tables() []Table {
 	for _, h := range r.Hours {
 		hours.Rows = append(hours.Rows, []any{fmt.Sprintf("%02d:00", h.Hour), h.Sent, h.Responded, Ratio{h.Responded, h.Sent}, h.Unfollows})
 	}
-	return []Table{rows, hours}
+	best := Table{Name: "content_best_hours", Columns: hours.Columns}
+	for _, h := range r.BestHours {
+		best.Rows = append(best.Rows, hours.Rows[h.Hour])
+	}
+	return []Table{rows, best, hours}
 }

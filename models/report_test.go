@@ -299,10 +299,10 @@ func TestReports(t *testing.T) {
 		same(t, "content", rows(tabs[0]), []string{
 			"broadcast 双十一预热 1 4 2 1 1 0 0 2/3 1 1 1/2",
 			"care 欢迎旅程 第2步 1 1 1 0 0 0 0 1/1 0 1 1/1"})
-		hours := rows(tabs[1])
+		hours := rows(tabs[2])
 		same(t, "send hours", []string{hours[10], hours[21], hours[9]}, []string{"10:00 2 1 1/2 1", "21:00 1 1 1/1 0", "09:00 0 0 0/0 0"})
-		if c.BestHour != -1 {
-			t.Fatalf("best hour %d with fewer than %d sends", c.BestHour, models.MinSendsForBest)
+		if len(c.BestHours) != 0 || len(tabs[1].Rows) != 0 {
+			t.Fatalf("best hours %+v with fewer than %d sends", c.BestHours, models.MinSendsForBest)
 		}
 
 		pts, err := s.Points(ctx, p, 10)
@@ -375,5 +375,39 @@ func TestGrowthAcrossDaylightSaving(t *testing.T) {
 		g, err := s.Growth(w.ctx, p, models.AllChannels)
 		w.must(err)
 		same(t, "days", rows(g.Tables()[0]), []string{"2030-03-09 1 0 1", "2030-03-10 1 0 1", "2030-03-11 1 0 1"})
+	})
+}
+
+// The best send times rank hours by response rate once they have enough
+// messages to mean something.
+func TestBestSendHours(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		loc := time.FixedZone("CST", 8*3600)
+		w := &reportWorld{t: t, s: s, ctx: context.Background(), loc: loc, ids: map[string]uint64{}}
+		s.Now = func() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.now }
+		var fans []string
+		w.at("2030-05-01", "08:00")
+		for i := 0; i < models.MinSendsForBest; i++ {
+			fans = append(fans, fmt.Sprintf("f%02d", i))
+			w.follow(fans[i], "")
+		}
+		// 20 sends at 09:00 with 5 replies, 20 at 20:00 with 10, 19 at 12:00 with 19.
+		for _, slot := range []struct {
+			day, clock, reply string
+			n, resp           int
+		}{{"2030-05-02", "09:00", "09:01", 20, 5}, {"2030-05-05", "20:00", "20:01", 20, 10}, {"2030-05-08", "12:00", "12:01", 19, 19}} {
+			w.at(slot.day, slot.clock)
+			w.push("broadcast", "早安 "+slot.clock, fans[:slot.n]...)
+			w.send()
+			w.at(slot.day, slot.reply)
+			for i := 0; i < slot.resp; i++ {
+				w.in(fans[i], models.Inbound{MsgType: "text", Content: "好"})
+			}
+		}
+		p, err := models.ReportPeriod(s.Now(), loc, models.RangeCustom, "2030-05-01", "2030-05-10")
+		w.must(err)
+		c, err := s.Content(w.ctx, p)
+		w.must(err)
+		same(t, "best", rows(c.Tables()[1]), []string{"20:00 20 10 10/20 0", "09:00 20 5 5/20 0"})
 	})
 }

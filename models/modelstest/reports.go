@@ -18,6 +18,7 @@ var ReportNow = time.Date(2030, 5, 10, 4, 0, 0, 0, time.UTC)
 //	channel "shop", named `=HYPERLINK("x"),门店` (a name a spreadsheet must not run)
 //	fan a follows via shop 05-08 09:00 (Beijing), earns 30 points, asks 价格多少 on 05-09
 //	fan b follows by search 05-09 10:00 and leaves at 12:00
+//	a gives a profile (上海, born 1995-01-01, 美食，旅行) and is sent the broadcast 五月上新 at 12:00
 func SeedReports(tb testing.TB, s *models.Store) {
 	tb.Helper()
 	ctx := context.Background()
@@ -52,5 +53,16 @@ func SeedReports(tb testing.TB, s *models.Store) {
 	in(time.Date(2030, 5, 9, 9, 0, 0, 0, cst), "a", models.Inbound{MsgType: "text", Content: "价格多少"})
 	in(time.Date(2030, 5, 9, 10, 0, 0, 0, cst), "b", models.Inbound{MsgType: "event", Event: "subscribe", Subscribe: true})
 	in(time.Date(2030, 5, 9, 12, 0, 0, 0, cst), "b", models.Inbound{MsgType: "event", Event: "unsubscribe", Unsubscribe: true})
+	_, err = s.SaveProfile(ctx, a, models.ProfileInput{Region: "上海", Birthday: "1995-01-01", Interests: "美食，旅行", Consent: true})
+	must(err)
+	_, err = s.CreatePush(ctx, models.NewPush{Kind: "broadcast", Name: "五月上新", Reply: models.TextReply("上新啦")}, []uint64{a})
+	must(err)
+	rs, err := s.ClaimRecipients(ctx, "seed", 10, time.Minute)
+	must(err)
+	for _, r := range rs {
+		_, err := s.MarkSending(ctx, &r, "seed")
+		must(err)
+		must(s.FinishRecipient(ctx, &r, "seed", models.Outcome{State: models.RcptSent, Channel: "custom"}))
+	}
 	at(ReportNow)
 }

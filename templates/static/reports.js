@@ -13,7 +13,7 @@
       var color = palette[i % palette.length];
       var ds = { label: s.label, data: s.data, borderColor: color, backgroundColor: color, borderWidth: 2 };
       if (doughnut) { ds.backgroundColor = s.data.map(function (_, k) { return palette[k % palette.length]; }); ds.borderColor = '#fff'; }
-      if (spec.type === 'line' || s.type === 'line') { ds.type = 'line'; ds.fill = false; ds.tension = 0.2; ds.pointRadius = 2; ds.backgroundColor = color; }
+      if (spec.type === 'line' || s.type === 'line') { ds.type = 'line'; ds.fill = false; ds.tension = 0; ds.pointRadius = 2; ds.backgroundColor = color; }
       if (s.axis === 'right') { ds.yAxisID = 'y1'; ds.order = -1; }
       return ds;
     });
