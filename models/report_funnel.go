@@ -132,8 +132,8 @@ func (s *Store) funnelSteps(ctx context.Context, col string, ladder []string) ([
 
 // Tables returns funnel_levels, funnel_stages, funnel_moves and funnel_days.
 func (r *FunnelReport) Tables() []Table {
-	steps := func(name string, list []FunnelStep) Table {
-		t := Table{Name: name, Columns: []string{"key", "members", "subscribed", "at_least", "share_of_top"}}
+	steps := func(name, col string, list []FunnelStep) Table {
+		t := Table{Name: name, Columns: []string{col, "members", "subscribed", "at_least", "share_of_top"}}
 		var top int64
 		if len(list) > 0 {
 			top = list[0].AtLeast
@@ -151,5 +151,5 @@ func (r *FunnelReport) Tables() []Table {
 	for _, d := range r.Days {
 		days.Rows = append(days.Rows, []any{d.Day, d.Field, d.To, d.Moves})
 	}
-	return []Table{steps("funnel_levels", r.Levels), steps("funnel_stages", r.Stages), moves, days}
+	return []Table{steps("funnel_levels", "level", r.Levels), steps("funnel_stages", "stage", r.Stages), moves, days}
 }

@@ -129,6 +129,17 @@ var stopWords = map[string]bool{
 	"the": true, "and": true, "for": true, "you": true, "are": true, "can": true, "how": true, "what": true, "is": true, "of": true, "to": true, "in": true, "my": true, "me": true, "it": true, "do": true,
 }
 
+// functionChars are Chinese characters that mostly glue words together
+// (particles, pronouns, question words): a pair with one of them is rarely a
+// keyword (么查, 问会, 是几), so such pairs are not counted.
+var functionChars = func() map[rune]bool {
+	m := map[rune]bool{}
+	for _, r := range "的了么吗呢吧啊呀嘛是在我你您他她它们这那怎什请问几和就都也还又把被让给对从与及或能哪谁为" {
+		m[r] = true
+	}
+	return m
+}()
+
 // Words splits a text into the set of its keywords: Latin words and
 // numbers of two or more characters, lower-cased, and every pair of
 // neighbouring Chinese characters (a cheap, dictionary-free stand-in for
@@ -147,7 +158,7 @@ func Words(text string) map[string]bool {
 		switch {
 		case unicode.Is(unicode.Han, r):
 			flush()
-			if prev != 0 {
+			if prev != 0 && !functionChars[prev] && !functionChars[r] {
 				if w := string([]rune{prev, r}); !stopWords[w] {
 					out[w] = true
 				}
@@ -254,9 +265,11 @@ func (r *KeywordReport) Tables() []Table {
 	for _, k := range r.Keywords {
 		words.Rows = append(words.Rows, []any{k.Word, k.Messages, k.Fans})
 	}
-	un := Table{Name: "keyword_unanswered", Columns: []string{"question", "example", "times", "fans", "last_at"}}
+	// One fan's wording stands for its group (grouped ignoring case,
+	// spaces and punctuation).
+	un := Table{Name: "keyword_unanswered", Columns: []string{"question", "times", "fans", "last_at"}}
 	for _, u := range r.Unanswered {
-		un.Rows = append(un.Rows, []any{u.Text, u.Example, int64(u.Count), int64(u.Fans), u.LastAt.In(r.Period.Loc).Format("2006-01-02 15:04")})
+		un.Rows = append(un.Rows, []any{u.Example, int64(u.Count), int64(u.Fans), u.LastAt.In(r.Period.Loc).Format("2006-01-02 15:04")})
 	}
 	in := Table{Name: "keyword_interests", Columns: []string{"segment", "interest", "members", "share"}}
 	for _, i := range r.Interests {

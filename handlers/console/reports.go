@@ -160,7 +160,7 @@ func (h *Handler) reportCSV(c *gin.Context) {
 }
 
 // codeColumns hold codes (levels, kinds, sources…) shown translated.
-var codeColumns = map[string]bool{"key": true, "field": true, "from": true, "to": true, "kind": true, "source": true,
+var codeColumns = map[string]bool{"level": true, "stage": true, "field": true, "from": true, "to": true, "kind": true, "source": true,
 	"age_band": true, "scene": true, "segment": true, "agent": true, "region": true}
 
 // codeLabel translates a code of column col; other values show as they are.
@@ -178,7 +178,7 @@ func (h *Handler) codeLabel(lang, col, v string) string {
 	case v == models.RegionOther && col == "region":
 		key = "other"
 	case col == "segment" && strings.HasPrefix(v, "stage:"):
-		return h.Pages.T(lang, "reports.v.stage") + ": " + h.codeLabel(lang, "key", strings.TrimPrefix(v, "stage:"))
+		return h.Pages.T(lang, "reports.v.stage") + ": " + h.codeLabel(lang, "stage", strings.TrimPrefix(v, "stage:"))
 	case col == "scene" || col == "region" || col == "agent" || col == "segment":
 		return v // a channel's scene, a region, a name: free text
 	default:

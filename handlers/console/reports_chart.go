@@ -44,8 +44,8 @@ var reportCharts = map[string][]chartSpec{
 		{table: "growth_channels", typ: "bar", x: "channel", y: []string{"follows", "unfollows"}},
 	},
 	models.AreaFunnel: {
-		{table: "funnel_levels", typ: "bar", x: "key", y: []string{"at_least", "members"}, horizontal: true},
-		{table: "funnel_stages", typ: "bar", x: "key", y: []string{"members", "subscribed"}},
+		{table: "funnel_levels", typ: "bar", x: "level", y: []string{"at_least", "members"}, horizontal: true},
+		{table: "funnel_stages", typ: "bar", x: "stage", y: []string{"members", "subscribed"}},
 	},
 	models.AreaKeywords: {
 		{table: "keyword_topics", typ: "bar", x: "rule", y: []string{"hits", "fans"}, horizontal: true},

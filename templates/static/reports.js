@@ -28,7 +28,8 @@
       }
       if (spec.horizontal) { options.indexAxis = 'y'; }
     }
-    canvas.parentNode.classList.toggle('tall', spec.horizontal && spec.labels.length > 8);
+    // A horizontal bar chart grows with its labels, so none is skipped.
+    if (spec.horizontal) { canvas.parentNode.style.height = Math.max(260, 60 + spec.labels.length * 24) + 'px'; }
     new window.Chart(canvas, { type: doughnut ? 'doughnut' : (spec.type === 'line' ? 'line' : 'bar'),
       data: { labels: spec.labels, datasets: datasets }, options: options });
     canvas.dataset.drawn = 'true';
