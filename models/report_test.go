@@ -411,3 +411,74 @@ func TestBestSendHours(t *testing.T) {
 		same(t, "best", rows(c.Tables()[1]), []string{"20:00 20 10 10/20 0", "09:00 20 5 5/20 0"})
 	})
 }
+
+// The report queries read the big tables (messages, the points ledger,
+// level and stage history, recipients, conversations) through indexes, never a full scan:
+// SQLite's plan searches them by index; MySQL has an index it can use.
+func TestReportQueriesUseIndexes(t *testing.T) {
+	big := map[string]bool{"messages": true, "m": true, "f": true, "u": true, "a": true,
+		"points_entries": true, "member_changes": true, "recipients": true, "r": true, "conversations": true}
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		w, p := seedReports(t, s)
+		stmts := models.CaptureSQL(s, func() {
+			for _, area := range models.ReportAreas {
+				if _, err := s.ReportTables(w.ctx, area, p, models.ReportOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		checked := 0
+		for _, stmt := range stmts {
+			if !strings.HasPrefix(stmt, "SELECT") {
+				continue
+			}
+			plan, err := models.Explain(s, stmt)
+			w.must(err)
+			for _, step := range plan {
+				f := strings.Fields(step)
+				if len(f) < 2 {
+					continue
+				}
+				if s.Driver() == "mysql" {
+					if big[f[0]] && strings.HasSuffix(f[2], "=") {
+						t.Errorf("no usable index on %s:\n%s\n%s", f[0], stmt, strings.Join(plan, "\n"))
+					}
+				} else if f[0] == "SCAN" && big[f[1]] {
+					t.Errorf("full scan of %s:\n%s\n%s", f[1], stmt, strings.Join(plan, "\n"))
+				}
+			}
+			checked++
+		}
+		if checked < 15 {
+			t.Fatalf("only %d report queries seen", checked)
+		}
+	})
+}
+
+// Migration 18 adds the report indexes to a database created before it.
+func TestReportIndexesMigration(t *testing.T) {
+	for _, d := range modelstest.Drivers() {
+		t.Run(d, func(t *testing.T) {
+			driver, dsn := modelstest.DSN(t, d)
+			s, err := models.Open(context.Background(), driver, dsn, 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !models.HasReportIndexes(s) {
+				t.Fatal("a fresh database lacks the report indexes")
+			}
+			if err := models.UndoReportIndexes(s); err != nil || models.HasReportIndexes(s) {
+				t.Fatalf("undo: %v", err)
+			}
+			s.Close()
+			s, err = models.Open(context.Background(), driver, dsn, 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if !models.HasReportIndexes(s) {
+				t.Fatal("migration 18 did not add the indexes")
+			}
+		})
+	}
+}
