@@ -146,26 +146,28 @@ func (s *Store) Growth(ctx context.Context, p Period, channel string) (*GrowthRe
 // retention fills each channel's Retained: of the period's follows at
 // least N days old (at p.Now), those with no unfollow within N days.
 func (s *Store) retention(ctx context.Context, p Period, byCh map[string]*ChannelGrowth) error {
-	sel := "SELECT f.ch"
+	// One probe per follow: the fan's first unfollow after it, if any.
+	sel := "SELECT g.ch"
 	var args []any
 	for _, n := range RetentionDays {
 		age := time.Duration(n) * 24 * time.Hour
 		cut := p.Now.Add(-age)
-		gone := "EXISTS (SELECT 1 FROM messages u WHERE u.open_id = f.open_id AND u.event = 'unsubscribe' AND u.direction = 'in' AND " +
-			s.within("u.created_at", "f.created_at", age) + ")"
-		sel += fmt.Sprintf(", SUM(CASE WHEN f.created_at <= ? THEN 1 ELSE 0 END) AS of%d", n) +
-			fmt.Sprintf(", SUM(CASE WHEN f.created_at <= ? AND NOT %s THEN 1 ELSE 0 END) AS kept%d", gone, n)
+		sel += fmt.Sprintf(", SUM(CASE WHEN g.created_at <= ? THEN 1 ELSE 0 END) AS of%d", n) +
+			fmt.Sprintf(", SUM(CASE WHEN g.created_at <= ? AND (g.gone IS NULL OR NOT %s) THEN 1 ELSE 0 END) AS kept%d",
+				s.within("g.gone", "g.created_at", age), n)
 		args = append(args, cut, cut)
 	}
 	args = append(args, p.From.UTC(), p.To.UTC())
+	follows := "SELECT f.ch, f.created_at, (SELECT MIN(u.created_at) FROM messages u WHERE u.open_id = f.open_id" +
+		" AND u.event = 'unsubscribe' AND u.direction = 'in' AND u.created_at > f.created_at) AS gone" +
+		" FROM (SELECT open_id, created_at, " + channelOf("event_key") + " AS ch FROM messages" +
+		" WHERE event = 'subscribe' AND direction = 'in' AND created_at >= ? AND created_at < ?) f"
 	var rows []struct {
 		Ch                     string
 		Of1, Kept1, Of7, Kept7 int64
 		Of30, Kept30           int64
 	}
-	err := s.db.WithContext(ctx).Raw(sel+" FROM (SELECT open_id, created_at, "+channelOf("event_key")+" AS ch FROM messages"+
-		" WHERE event = 'subscribe' AND direction = 'in' AND created_at >= ? AND created_at < ?) f GROUP BY f.ch", args...).
-		Scan(&rows).Error
+	err := s.db.WithContext(ctx).Raw(sel+" FROM ("+follows+") g GROUP BY g.ch", args...).Scan(&rows).Error
 	if err != nil {
 		return translate("retention", err)
 	}
