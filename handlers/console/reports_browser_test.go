@@ -44,12 +44,14 @@ func TestBrowserReports(t *testing.T) {
 	})()`)
 	br.Shot(ctx, "reports-growth")
 
-	// Custom dates show only for a custom range.
-	br.Do(ctx, "pick 30 days", chromedp.SetValue(css("#report-range"), "30"))
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#report-range').dispatchEvent(new Event('change'))`)); err != nil {
+	// Typing a day of the period picks the custom range.
+	br.Do(ctx, "pick 30 days", chromedp.SetValue(css("#report-range"), "30"), chromedp.SetValue(css(`input[name="from"]`), "2030-05-09"))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('input[name="from"]').dispatchEvent(new Event('change'))`)); err != nil {
 		t.Fatal(err)
 	}
-	br.Until(ctx, "custom days hidden", `document.querySelector('.custom-day').hidden === true`)
+	br.Until(ctx, "custom range", `document.querySelector('#report-range').value === 'custom'`)
+	br.Do(ctx, "show", chromedp.Click(css(`#report-period button`)), chromedp.Sleep(time.Second), chromedp.WaitVisible(css("#table-growth_days")))
+	br.Until(ctx, "two days", `document.querySelectorAll('#table-growth_days tbody tr').length === 2`)
 
 	for _, area := range []string{"funnel", "keywords", "content", "service", "points", "profile"} {
 		br.Do(ctx, area, chromedp.Navigate(srv.URL+"/console/reports/"+area+"?"+seedPeriod), chromedp.WaitVisible(css("#report-period")))

@@ -1,6 +1,6 @@
 // Reports: draws each table's chart with Chart.js (templates/static/
 // chart.umd.min.js, embedded in the binary) from the JSON the page carries
-// in #report-charts, and shows the custom dates only for a custom range.
+// in #report-charts; changing a day of the period picks the custom range.
 (function () {
   'use strict';
   var palette = ['#07c160', '#e5484d', '#3b82f6', '#f59e0b', '#8b5cf6', '#14b8a6', '#ec4899', '#64748b'];
@@ -35,14 +35,13 @@
     canvas.dataset.drawn = 'true';
   }
 
+  // The day fields always show the period; typing a day picks "custom".
   function customDays() {
     var range = document.getElementById('report-range');
     if (!range) { return; }
-    var show = function () {
-      document.querySelectorAll('.custom-day').forEach(function (el) { el.hidden = range.value !== 'custom'; });
-    };
-    range.addEventListener('change', show);
-    show();
+    document.querySelectorAll('.custom-day input').forEach(function (el) {
+      el.addEventListener('change', function () { range.value = 'custom'; });
+    });
   }
 
   document.addEventListener('DOMContentLoaded', function () {
