@@ -27,13 +27,13 @@ const (
 // Conversation is one stretch of a fan talking to people rather than the
 // bot, from escalation to resolution.
 type Conversation struct {
-	ID              uint64  `gorm:"primaryKey"`
-	MemberID        uint64  `gorm:"index;not null"`
-	OpenID          string  `gorm:"size:64;not null;index"`
-	State           string  `gorm:"size:16;not null;index"`
-	AgentID         *uint64 `gorm:"index"`
-	Reason          string  `gorm:"size:16"`
-	QueuedAt        time.Time
+	ID              uint64    `gorm:"primaryKey"`
+	MemberID        uint64    `gorm:"index;not null"`
+	OpenID          string    `gorm:"size:64;not null;index"`
+	State           string    `gorm:"size:16;not null;index"`
+	AgentID         *uint64   `gorm:"index"`
+	Reason          string    `gorm:"size:16"`
+	QueuedAt        time.Time `gorm:"index"`
 	AssignedAt      *time.Time
 	FirstResponseAt *time.Time
 	ResolvedAt      *time.Time `gorm:"index"`

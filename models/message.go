@@ -45,7 +45,7 @@ type Message struct {
 	Direction string  `gorm:"size:8;not null"`
 	DedupeKey *string `gorm:"size:100;uniqueIndex"`
 	MsgType   string  `gorm:"size:32"`
-	Event     string  `gorm:"size:64"`
+	Event     string  `gorm:"size:64;index:idx_messages_event_created,priority:1"`
 	EventKey  string  `gorm:"size:191"`
 	Content   string  `gorm:"type:text"`
 	Raw       string  `gorm:"type:mediumtext"`
@@ -61,7 +61,7 @@ type Message struct {
 	Unanswered bool `gorm:"not null;default:false;index"`
 	ErrCode    int
 	Error      string    `gorm:"size:255"`
-	CreatedAt  time.Time `gorm:"index:idx_messages_openid_created,priority:2;index:idx_messages_rule_created,priority:2"`
+	CreatedAt  time.Time `gorm:"index:idx_messages_openid_created,priority:2;index:idx_messages_rule_created,priority:2;index:idx_messages_event_created,priority:2"`
 	UpdatedAt  time.Time
 }
 

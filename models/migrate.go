@@ -59,6 +59,21 @@ var migrations = []migration{
 	{11, "delivery engine: pushes and recipients", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Push{}, &Recipient{})
 	}},
+	{18, "reports: messages by event and time (follows, unfollows, fan texts per period), conversations by queue time", func(tx *gorm.DB) error {
+		// A fresh database has them from the earlier steps' AutoMigrate.
+		for _, ix := range []struct {
+			model any
+			name  string
+		}{{&Message{}, "idx_messages_event_created"}, {&Conversation{}, "idx_conversations_queued_at"}} {
+			if tx.Migrator().HasIndex(ix.model, ix.name) {
+				continue
+			}
+			if err := tx.Migrator().CreateIndex(ix.model, ix.name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting

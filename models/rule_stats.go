@@ -49,9 +49,15 @@ const unansweredScan = 20000
 // UnansweredQuestions groups recent unmatched texts by normalized text,
 // most frequent first.
 func (s *Store) UnansweredQuestions(ctx context.Context, since time.Time, limit int) ([]UnansweredGroup, error) {
+	return s.UnansweredBetween(ctx, since, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), limit)
+}
+
+// UnansweredBetween is UnansweredQuestions for texts sent in [from, to)
+// (a report's period).
+func (s *Store) UnansweredBetween(ctx context.Context, from, to time.Time, limit int) ([]UnansweredGroup, error) {
 	var rows []Message
 	err := s.db.WithContext(ctx).Select("open_id, content, created_at").
-		Where("unanswered = ? AND created_at >= ?", true, since.UTC()).
+		Where("unanswered = ? AND created_at >= ? AND created_at < ?", true, from.UTC(), to.UTC()).
 		Order("id DESC").Limit(unansweredScan).Find(&rows).Error
 	if err != nil {
 		return nil, translate("unanswered questions", err)

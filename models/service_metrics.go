@@ -15,6 +15,10 @@ type AgentMetrics struct {
 	AgentID uint64 // 0: never assigned (resolved while waiting)
 	// Conversations queued that day.
 	Conversations int
+	// Assigned is how many an agent took; AvgWait is their average time
+	// from queueing to being taken.
+	Assigned int
+	AvgWait  time.Duration
 	// Responded is how many got an agent reply; first-response times are
 	// measured from queueing to that reply: what the fan waited.
 	Responded           int
@@ -46,7 +50,7 @@ func (s *Store) ServiceMetrics(ctx context.Context, from, to time.Time, loc *tim
 	}
 	var convs []Conversation
 	err := s.db.WithContext(ctx).
-		Select("id, agent_id, state, queued_at, first_response_at, resolved_at, satisfaction").
+		Select("id, agent_id, state, queued_at, assigned_at, first_response_at, resolved_at, satisfaction").
 		Where("queued_at >= ? AND queued_at < ?", from.UTC(), to.UTC()).
 		Order("id").Limit(maxReportRows).Find(&convs).Error
 	if err != nil {
@@ -95,6 +99,8 @@ func (s *Store) ServiceMetrics(ctx context.Context, from, to time.Time, loc *tim
 // acc accumulates one row of the report.
 type acc struct {
 	n           int
+	assigned    int
+	waitSum     time.Duration
 	first       []time.Duration
 	resolved    int
 	resolveSum  time.Duration
@@ -103,6 +109,10 @@ type acc struct {
 
 func (a *acc) add(c *Conversation) {
 	a.n++
+	if c.AssignedAt != nil {
+		a.assigned++
+		a.waitSum += max(0, c.AssignedAt.Sub(c.QueuedAt))
+	}
 	if c.FirstResponseAt != nil {
 		a.first = append(a.first, max(0, c.FirstResponseAt.Sub(c.QueuedAt)))
 	}
@@ -118,7 +128,10 @@ func (a *acc) add(c *Conversation) {
 
 func (a *acc) metrics(day string, agent uint64) AgentMetrics {
 	m := AgentMetrics{Day: day, AgentID: agent, Conversations: a.n, Responded: len(a.first),
-		Resolved: a.resolved, Rated: a.rated}
+		Resolved: a.resolved, Rated: a.rated, Assigned: a.assigned}
+	if a.assigned > 0 {
+		m.AvgWait = a.waitSum / time.Duration(a.assigned)
+	}
 	if len(a.first) > 0 {
 		sorted := slices.Clone(a.first)
 		slices.Sort(sorted)

@@ -71,6 +71,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	h.registerConversations(g)
 	h.registerRules(g)
 	h.registerCRM(g)
+	h.registerReports(g)
 
 	admin := g.Group("", web.RequireRole(models.RoleAdmin))
 	admin.GET("/staff", h.staffList)

@@ -1,0 +1,99 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// sqlCapture is a gorm logger that keeps every statement (values inlined).
+type sqlCapture struct {
+	mu    sync.Mutex
+	stmts []string
+}
+
+func (c *sqlCapture) LogMode(logger.LogLevel) logger.Interface { return c }
+func (c *sqlCapture) Info(context.Context, string, ...any)     {}
+func (c *sqlCapture) Warn(context.Context, string, ...any)     {}
+func (c *sqlCapture) Error(context.Context, string, ...any)    {}
+func (c *sqlCapture) Trace(_ context.Context, _ time.Time, fc func() (string, int64), _ error) {
+	sql, _ := fc()
+	c.mu.Lock()
+	c.stmts = append(c.stmts, sql)
+	c.mu.Unlock()
+}
+
+// CaptureSQL runs fn with s recording the statements it runs, and returns
+// them (tests check the report queries' plans).
+func CaptureSQL(s *Store, fn func()) []string {
+	c := &sqlCapture{}
+	old := s.db
+	s.db = s.db.Session(&gorm.Session{Logger: c})
+	defer func() { s.db = old }()
+	fn()
+	return c.stmts
+}
+
+// Explain returns stmt's query plan, one line per step: SQLite's EXPLAIN
+// QUERY PLAN details, or MySQL's "table type possible_keys key" per row.
+func Explain(s *Store, stmt string) ([]string, error) {
+	var out []string
+	if s.driver == "mysql" {
+		rows, err := s.db.Raw("EXPLAIN " + stmt).Rows()
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return nil, err
+			}
+			m := map[string]string{}
+			for i, col := range cols {
+				if b, ok := vals[i].([]byte); ok {
+					m[col] = string(b)
+				} else if vals[i] != nil {
+					m[col] = fmt.Sprint(vals[i])
+				}
+			}
+			out = append(out, strings.Join([]string{m["table"], m["type"], "possible_keys=" + m["possible_keys"], "key=" + m["key"]}, " "))
+		}
+		return out, rows.Err()
+	}
+	var plan []struct{ Detail string }
+	err := s.db.Raw("EXPLAIN QUERY PLAN " + stmt).Scan(&plan).Error
+	for _, p := range plan {
+		out = append(out, p.Detail)
+	}
+	return out, err
+}
+
+// UndoReportIndexes makes s look like a database from before migration 18:
+// its indexes dropped and the step not recorded.
+func UndoReportIndexes(s *Store) error {
+	m := s.db.Migrator()
+	if err := m.DropIndex(&Message{}, "idx_messages_event_created"); err != nil {
+		return err
+	}
+	if err := m.DropIndex(&Conversation{}, "idx_conversations_queued_at"); err != nil {
+		return err
+	}
+	return s.db.Where("version = ?", 18).Delete(&schemaMigration{}).Error
+}
+
+// HasReportIndexes reports whether migration 18's indexes exist.
+func HasReportIndexes(s *Store) bool {
+	m := s.db.Migrator()
+	return m.HasIndex(&Message{}, "idx_messages_event_created") && m.HasIndex(&Conversation{}, "idx_conversations_queued_at")
+}
