@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"html"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/wechat/fake"
 )
 
 // TestHostileTextIsStoredVerbatimAndShownEscaped: a fan's text with
@@ -79,5 +81,58 @@ func TestHostileTextIsStoredVerbatimAndShownEscaped(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWeChatFaultShowsInConsole: when WeChat refuses a send (errcode
+// 45009, the daily quota), the agent is told at once and the member's page
+// and the conversation show the failed message with its errcode; nothing
+// is lost, and the next reply goes out once the fault clears.
+func TestWeChatFaultShowsInConsole(t *testing.T) {
+	c := newCrawler(t, "sqlite")
+	ctx := context.Background()
+	f := c.a.sandbox.fake
+	if _, err := f.Follow(ctx, sandboxAppID, "o_fault", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.SendText(ctx, sandboxAppID, "o_fault", "人工"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.a.store.FindMemberByOpenID(ctx, "o_fault")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := c.a.store.OpenConversation(ctx, m.ID)
+	if err != nil {
+		t.Fatalf("no conversation after 人工: %v", err)
+	}
+	cookie, csrf := c.session(models.RoleAdmin)
+	admin := who{role: models.RoleAdmin, cookie: cookie, csrf: csrf}
+	id := itoa(conv.ID)
+	if rec := c.do("POST", "/console/inbox/"+id+"/claim", admin); rec.Code >= 400 {
+		t.Fatalf("claim: %d %s", rec.Code, rec.Body.String())
+	}
+	f.InjectFault("/cgi-bin/message/custom/send", fake.Fault{ErrCode: 45009, ErrMsg: "reach max api daily quota limit"})
+	rec := c.doForm("POST", "/console/inbox/"+id+"/reply", admin, url.Values{"text": {"马上为您处理"}})
+	if rec.Code != 409 || !strings.Contains(rec.Body.String(), "errcode 45009") {
+		t.Fatalf("reply under the fault: %d, want 409 saying errcode 45009: %s", rec.Code, rec.Body.String())
+	}
+	for _, path := range []string{"/console/members/o_fault", "/console/inbox/" + id} {
+		body := c.do("GET", path, admin).Body.String()
+		if !strings.Contains(body, "马上为您处理") || !strings.Contains(body, "errcode 45009") {
+			t.Errorf("%s does not show the failed reply with its errcode", path)
+		}
+	}
+	if rec := c.doForm("POST", "/console/inbox/"+id+"/reply", admin, url.Values{"text": {"已处理好了"}}); rec.Code >= 400 {
+		t.Fatalf("reply after the fault: %d %s", rec.Code, rec.Body.String())
+	}
+	got := 0
+	for _, d := range f.Inbox(sandboxAppID, "o_fault") {
+		if d.Text == "已处理好了" {
+			got++
+		}
+	}
+	if got != 1 {
+		t.Fatalf("the fan received the reply after the fault %d times, want 1", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -296,13 +297,18 @@ func concrete(pattern string) string {
 }
 
 func (c *crawler) do(method, pattern string, w who) *httptest.ResponseRecorder {
+	return c.doForm(method, pattern, w, nil)
+}
+
+// doForm is do with a form body.
+func (c *crawler) doForm(method, pattern string, w who, form url.Values) *httptest.ResponseRecorder {
 	timeout := 10 * time.Second
 	if streaming.MatchString(pattern) {
 		timeout = 300 * time.Millisecond
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	req := httptest.NewRequestWithContext(ctx, method, concrete(pattern), strings.NewReader(""))
+	req := httptest.NewRequestWithContext(ctx, method, concrete(pattern), strings.NewReader(form.Encode()))
 	req.RemoteAddr = "192.0.2.77:40000"
 	if method != http.MethodGet {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
