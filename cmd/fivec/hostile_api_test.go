@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -23,18 +22,7 @@ func (c *crawler) raw(method, path, contentType string, body string, w who) *htt
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	if w.cookie != "" {
-		req.AddCookie(&http.Cookie{Name: "fivec_session", Value: w.cookie})
-	}
-	if w.csrf != "" {
-		req.Header.Set("X-CSRF-Token", w.csrf)
-	}
-	if w.bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+w.bearer)
-	}
-	rec := httptest.NewRecorder()
-	c.router.ServeHTTP(rec, req)
-	return rec
+	return c.serve(req, w)
 }
 
 // TestHostileAPIAndConsoleInput: malformed, oversized and injected input

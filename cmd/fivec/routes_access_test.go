@@ -313,6 +313,11 @@ func (c *crawler) doForm(method, pattern string, w who, form url.Values) *httpte
 	if method != http.MethodGet {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	return c.serve(req, w)
+}
+
+// serve authenticates req as w and runs it through the router.
+func (c *crawler) serve(req *http.Request, w who) *httptest.ResponseRecorder {
 	if w.cookie != "" {
 		req.AddCookie(&http.Cookie{Name: "fivec_session", Value: w.cookie})
 	}
