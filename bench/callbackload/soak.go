@@ -316,17 +316,12 @@ func quarterGrowth(samples []memSample, f func(memSample) float64) (first, last,
 func writeSoakReport(w io.Writer, o soakOptions, samples []memSample, c *soakCounters, elapsed time.Duration) bool {
 	lat := slices.Clone(c.latencies)
 	slices.Sort(lat)
-	pct := func(p float64) string {
-		if len(lat) == 0 {
-			return "–"
-		}
-		return FormatLatency(lat[min(int(p*float64(len(lat))), len(lat)-1)])
-	}
+	pct := func(p float64) string { return FormatLatency(Percentile(lat, p)) }
 	requests, errs, late := c.requests.Load(), c.errors.Load(), c.late.Load()
 	pass := errs == 0 && late == 0 && len(samples) >= 4
 	fmt.Fprintf(w, "\n| requests | rate achieved | errors | behind schedule | p50 | p99 | max |\n|---|---|---|---|---|---|---|\n")
 	fmt.Fprintf(w, "| %d | %.1f/s (target %g/s) | %d | %d | %s | %s | %s |\n\n", requests,
-		float64(requests)/elapsed.Seconds(), o.rate, errs, late, pct(0.5), pct(0.99), pct(1))
+		float64(requests)/elapsed.Seconds(), o.rate, errs, late, pct(50), pct(99), pct(100))
 	if len(samples) >= 4 {
 		fmt.Fprintf(w, "| gauge (%d samples every %s) | first quarter | last quarter | growth |\n|---|---|---|---|\n", len(samples), o.sample)
 		for _, g := range []struct {
