@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -156,6 +157,12 @@ func (d *Delivery) outcome(r *models.Recipient, channel string, err error, now t
 	o := models.Outcome{State: models.RcptFailed, Channel: channel, ErrCode: code, Reason: err.Error()}
 	if err == wechat.ErrUnsubscribed {
 		o.State, o.Reason = models.RcptSkipped, "unfollowed"
+		return o
+	}
+	if errors.Is(err, wechat.ErrTimeout) {
+		// WeChat may have delivered it and answered late: resending could
+		// give the fan two copies, so it is recorded like a send cut short.
+		o.State, o.Reason = models.RcptUnknown, "no answer from WeChat in time: it may have been delivered, so it is not resent"
 		return o
 	}
 	transient := code == 0 || code == -1 || code == 45009 || code == 45011

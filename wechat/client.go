@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/silenceper/wechat/v2/cache"
 	"github.com/silenceper/wechat/v2/credential"
@@ -118,9 +120,29 @@ func (c *Client) DropToken() {
 	c.cache.Delete(fmt.Sprintf("%s_stable_access_token_%s", prefix, c.Account.AppID))
 }
 
+// ErrTimeout marks a call WeChat did not answer in time. The request may
+// still have been carried out (a message delivered), so a caller must not
+// simply repeat a call that is not idempotent; errors.Is finds it.
+var ErrTimeout = errors.New("wechat: no answer in time")
+
+// isTimeout reports whether err is the HTTP client giving up waiting. The
+// SDK does not always keep the error's type, so its text counts too.
+func isTimeout(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "Client.Timeout exceeded") || strings.Contains(msg, "i/o timeout") ||
+		strings.Contains(msg, "context deadline exceeded")
+}
+
 func normalize(err error) error {
 	if err == nil {
 		return nil
+	}
+	if isTimeout(err) {
+		return fmt.Errorf("%w: %s", ErrTimeout, Scrub(err.Error()))
 	}
 	if code := ErrCode(err); code != 0 {
 		msg := ""

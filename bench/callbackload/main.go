@@ -16,6 +16,8 @@
 //
 // BENCHMARKS.md (section P1) has the results and how to read them.
 //
+//	go run ./bench/callbackload soak -rate 100 -d 10m   # steady rate, memory watched (soak.go, P5)
+//
 // Only loopback traffic: nothing reaches the real WeChat.
 package main
 
@@ -133,6 +135,9 @@ func splitList(s string) []string {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 1 && args[1] == "soak" { // steady-rate soak, soak.go
+		return runSoak(ctx, args[2:], stdout, stderr)
+	}
 	o, err := parseFlags(args[1:], stderr)
 	if err != nil {
 		return err

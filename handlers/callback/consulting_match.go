@@ -3,9 +3,11 @@ package callback
 import (
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
@@ -226,11 +228,28 @@ func requiredLiterals(expr string) []string {
 func literalsOf(re *syntax.Regexp) []string {
 	switch re.Op {
 	case syntax.OpLiteral:
-		s := string(re.Rune)
-		if re.Flags&syntax.FoldCase != 0 && strings.ToLower(s) != strings.ToUpper(s) && !isASCII(s) {
+		if re.Flags&syntax.FoldCase == 0 {
+			return []string{string(re.Rune)}
+		}
+		// Case-insensitive: (?i)s also matches ſ and (?i)k the Kelvin sign,
+		// which normalize does not fold to s and k. Only runs of runes whose
+		// case variants are all ASCII (or that have none) are sure to show
+		// up in the normalized text; the longest such run gates the regex.
+		var best, run []rune
+		for _, r := range append(slices.Clone(re.Rune), -1) {
+			if r >= 0 && foldsSafely(r) {
+				run = append(run, r)
+				continue
+			}
+			if len(run) > len(best) {
+				best = run
+			}
+			run = nil
+		}
+		if len(best) == 0 {
 			return nil
 		}
-		return []string{s}
+		return []string{string(best)}
 	case syntax.OpCapture, syntax.OpPlus:
 		return literalsOf(re.Sub[0])
 	case syntax.OpRepeat:
@@ -270,9 +289,11 @@ func literalsOf(re *syntax.Regexp) []string {
 	return nil
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
+// foldsSafely reports whether every case variant of r is ASCII, or r has
+// none (Chinese, digits, punctuation).
+func foldsSafely(r rune) bool {
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f >= utf8.RuneSelf || r >= utf8.RuneSelf {
 			return false
 		}
 	}

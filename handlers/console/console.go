@@ -87,10 +87,10 @@ type Handler struct {
 // Register adds the console routes to g (mounted at Base).
 func (h *Handler) Register(g *gin.RouterGroup) {
 	h.defaults()
-	g.Use(web.SecurityHeaders(), web.Errors(h.Log, h.errorPage))
+	g.Use(web.SecurityHeaders(), web.Errors(h.Log, h.errorPage), web.LimitBody(MaxRequest))
 	g.GET("/static/*filepath", h.static)
 	g.GET("/login", h.loginForm)
-	g.POST("/login", h.login)
+	g.POST("/login", web.LimitBody(MaxLoginRequest), h.login)
 
 	a := g.Group("", web.SessionAuth(h.Store, Base+"/login"), web.CSRF(),
 		web.RequireRole(models.RoleAdmin, models.RoleAgent, models.RoleMarketer))

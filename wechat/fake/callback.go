@@ -148,12 +148,20 @@ func BuildCallback(acct Account, msg CallbackMessage, timestamp, nonce string) (
 	if err != nil {
 		return nil, nil, fmt.Errorf("fake: marshal callback: %w", err)
 	}
+	return BuildRawCallback(acct, plain, msg.ToUserName, msg.FromUserName, timestamp, nonce)
+}
+
+// BuildRawCallback signs (and in safe mode encrypts) plain, the message XML
+// as given, byte for byte: tests use it to send hostile or broken XML that
+// is correctly signed. to and from fill the envelope's ToUserName and the
+// openid query parameter when not empty.
+func BuildRawCallback(acct Account, plain []byte, to, from, timestamp, nonce string) (url.Values, []byte, error) {
 	q := url.Values{}
 	q.Set("signature", util.Signature(acct.Token, timestamp, nonce))
 	q.Set("timestamp", timestamp)
 	q.Set("nonce", nonce)
-	if msg.FromUserName != "" {
-		q.Set("openid", msg.FromUserName)
+	if from != "" {
+		q.Set("openid", from)
 	}
 	if acct.EncodingAESKey == "" {
 		return q, plain, nil
@@ -168,7 +176,7 @@ func BuildCallback(acct Account, msg CallbackMessage, timestamp, nonce string) (
 		XMLName    xml.Name `xml:"xml"`
 		ToUserName string   `xml:"ToUserName"`
 		Encrypt    string   `xml:"Encrypt"`
-	}{ToUserName: msg.ToUserName, Encrypt: string(enc)}
+	}{ToUserName: to, Encrypt: string(enc)}
 	body, err := xml.Marshal(env)
 	if err != nil {
 		return nil, nil, err

@@ -339,6 +339,13 @@ func (s *Server) InjectFault(path string, f Fault) {
 	s.faults[path] = append(s.faults[path], &f)
 }
 
+// ClearFaults drops every fault still queued for path.
+func (s *Server) ClearFaults(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.faults, path)
+}
+
 // takeFault consumes one use of the first fault queued for path.
 func (s *Server) takeFault(path string) *Fault {
 	q := s.faults[path]
