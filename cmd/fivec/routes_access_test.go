@@ -87,6 +87,11 @@ var routeAccess = map[string][]string{
 	"GET /console/draws/:id":                  anyStaff,
 	"POST /console/draws":                     editors,
 	"POST /console/draws/:id/notify":          editors,
+	// console: reports.go (every staff role; agents see only the service
+	// area, which the handler checks per area)
+	"GET /console/reports":              anyStaff,
+	"GET /console/reports/:area":        anyStaff,
+	"GET /console/reports/:area/:table": anyStaff,
 	// console: inbox.go
 	"GET /console/inbox":               service,
 	"GET /console/inbox/list":          service,
@@ -142,6 +147,9 @@ var routeAccess = map[string][]string{
 	"POST /api/v1/staff":                   adminOnly,
 	"PATCH /api/v1/staff/:id":              adminOnly,
 	"GET /api/v1/audit":                    adminOnly,
+	// api: reports.go (as the console)
+	"GET /api/v1/reports/:area":        anyStaff,
+	"GET /api/v1/reports/:area/:table": anyStaff,
 	// api: channels.go
 	"GET /api/v1/channels":        anyStaff,
 	"GET /api/v1/channels/:id":    anyStaff,
@@ -289,6 +297,8 @@ func concrete(pattern string) string {
 			parts[i] = "cgi-bin/token"
 		case p == ":openid":
 			parts[i] = "o_crawler_nobody"
+		case p == ":area":
+			parts[i] = "service" // the report area every staff role may see
 		case strings.HasPrefix(p, ":"):
 			parts[i] = "999999"
 		}
