@@ -1,5 +1,5 @@
 // Package reports benchmarks the report queries on an account of a given
-// size (FIVEC_BENCH_MEMBERS, default 100,000; BENCHMARKS.md P4 has the
+// size (FIVEC_BENCH_MEMBERS, default 100,000; BENCHMARKS.md P6 has the
 // 1,000,000 run): every area over the last 30 days, and the Growth report
 // once more without migration 18's index, as the baseline the index is
 // measured against.
