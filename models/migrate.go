@@ -59,6 +59,9 @@ var migrations = []migration{
 	{11, "delivery engine: pushes and recipients", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Push{}, &Recipient{})
 	}},
+	{13, "broadcasts: schedules, runs, mass-send jobs", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Broadcast{}, &BroadcastRun{}, &MassJob{})
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting
