@@ -363,6 +363,10 @@ func (s *Store) ScheduleBroadcast(ctx context.Context, id uint64, sc BroadcastSc
 		return nil, Errorf(ECONFLICT, "only a draft or a paused broadcast can be scheduled (this one is %s)", b.State)
 	}
 	sc.Cron = strings.TrimSpace(sc.Cron)
+	if sc.At != nil {
+		at := sc.At.UTC().Truncate(time.Millisecond) // the precision stored
+		sc.At = &at
+	}
 	if sc.Cron != "" {
 		sc.At = nil
 	} else if sc.At == nil {
@@ -378,10 +382,6 @@ func (s *Store) ScheduleBroadcast(ctx context.Context, id uint64, sc BroadcastSc
 		return nil, Errorf(EINVALID, "the schedule never runs within a year")
 	}
 	b.SendAt, b.Cron = sc.At, sc.Cron
-	if sc.At != nil {
-		at := sc.At.UTC()
-		b.SendAt = &at
-	}
 	if err := s.checkMassQuota(ctx, b, policy, now); err != nil {
 		return nil, err
 	}

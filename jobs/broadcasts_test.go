@@ -1,0 +1,178 @@
+package jobs_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/fivec/fivec/jobs"
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/wechat"
+	"github.com/fivec/fivec/wechat/fake"
+)
+
+func newBroadcasts(s *models.Store, appID string, pol models.BroadcastPolicy) *jobs.Broadcasts {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	wx := wechat.NewClient(wechat.Account{AppID: appID, AppSecret: "s", Token: "t"}, wechat.NewMemoryCache(nil))
+	return &jobs.Broadcasts{Store: s, Mass: wechat.NewMass(wx, 6000), Log: log, Policy: pol, Delivery: newDelivery(s, appID, "w"),
+		Lease: time.Minute, Now: func() time.Time { return s.Now() }}
+}
+
+func massInbox(appID, openID string) []fake.Delivery {
+	var out []fake.Delivery
+	for _, d := range platform.Inbox(appID, openID) {
+		if d.Source == fake.SourceMass {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func scheduleNow(t *testing.T, s *models.Store, in models.BroadcastInput, pol models.BroadcastPolicy) *models.Broadcast {
+	t.Helper()
+	ctx := context.Background()
+	b, err := s.SaveBroadcast(ctx, 0, in, 1, pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := s.Now()
+	if b, err = s.ScheduleBroadcast(ctx, b.ID, models.BroadcastSchedule{At: &at}, &models.Staff{ID: 1, Role: models.RoleAdmin}, pol); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestMassBroadcastToListAndToAll(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		appID := "wxbc" + models.RandomToken(4)
+		platform.AddAccount(fake.Account{AppID: appID, AppSecret: "s", Token: "t", Verified: true})
+		ids := fans(t, s, appID, "m", 3, 0)
+		members, _ := s.MembersByIDs(ctx, ids)
+		pol := models.BroadcastPolicy{Loc: time.UTC}
+		bj := newBroadcasts(s, appID, pol)
+		list := scheduleNow(t, s, models.BroadcastInput{Name: "名单群发", Kind: "text", Text: "名单专享", Audience: "openids",
+			OpenIDs: []string{members[0].OpenID, members[1].OpenID}}, pol)
+		if err := bj.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := massInbox(appID, members[0].OpenID); len(got) != 1 || got[0].Text != "名单专享" {
+			t.Fatalf("m000's mass inbox: %+v", got)
+		}
+		if got := massInbox(appID, members[2].OpenID); len(got) != 0 {
+			t.Fatalf("m002 was not on the list: %+v", got)
+		}
+		runs, _ := s.BroadcastRuns(ctx, list.ID)
+		rep, _ := s.RunReport(ctx, &runs[0])
+		if runs[0].State != models.RunDone || rep.Sent != 2 || rep.ByChannel[models.ChannelMass] != 2 || rep.Mass[0].MsgID == 0 {
+			t.Fatalf("run %+v report %+v", runs[0], rep)
+		}
+		// One fan on a list is refused by WeChat (40130): recorded, not lost.
+		solo := scheduleNow(t, s, models.BroadcastInput{Name: "单人", Kind: "text", Text: "x", Audience: "openids", OpenIDs: []string{members[2].OpenID}}, pol)
+		if err := bj.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		runs, _ = s.BroadcastRuns(ctx, solo.ID)
+		rep, _ = s.RunReport(ctx, &runs[0])
+		if rep.Failed != 1 || rep.ByErrCode[40130] != 1 {
+			t.Fatalf("single openid: %+v", rep)
+		}
+		// Everyone: sendall is_to_all.
+		all := scheduleNow(t, s, models.BroadcastInput{Name: "全员", Kind: "text", Text: "全员通知", Audience: "all"}, pol)
+		bj.RunOnce(ctx)
+		for _, m := range members {
+			if got := massInbox(appID, m.OpenID); len(got) == 0 || got[len(got)-1].Text != "全员通知" {
+				t.Fatalf("%s: %+v", m.OpenID, got)
+			}
+		}
+		runs, _ = s.BroadcastRuns(ctx, all.ID)
+		if rep, _ = s.RunReport(ctx, &runs[0]); rep.Sent != 3 {
+			t.Fatalf("to all: %+v", rep)
+		}
+	})
+}
+
+func TestMassBroadcastResumesWith45065(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		appID := "wxbcr" + models.RandomToken(4)
+		platform.AddAccount(fake.Account{AppID: appID, AppSecret: "s", Token: "t", Verified: true})
+		ids := fans(t, s, appID, "r", 2, 0)
+		members, _ := s.MembersByIDs(ctx, ids)
+		pol := models.BroadcastPolicy{Loc: time.UTC}
+		bj := newBroadcasts(s, appID, pol)
+		b := scheduleNow(t, s, models.BroadcastInput{Name: "续传", Kind: "text", Text: "只发一次", Audience: "openids",
+			OpenIDs: []string{members[0].OpenID, members[1].OpenID}}, pol)
+		// A worker starts the run, submits the job to WeChat and dies before
+		// recording the answer.
+		if _, err := s.StartDueBroadcasts(ctx, pol); err != nil {
+			t.Fatal(err)
+		}
+		s.PlanMassRuns(ctx, models.MassRules{Policy: pol})
+		j, _ := s.ClaimMassJob(ctx, time.Second)
+		openIDs, _ := s.MassJobOpenIDs(ctx, j)
+		if _, err := bj.Mass.Send(ctx, wechat.MassTarget{OpenIDs: openIDs}, models.TextReply("只发一次"), j.ClientMsgID); err != nil {
+			t.Fatal(err)
+		}
+		// Within the lease nobody touches it; after it, the job is sent again
+		// with the same clientmsgid, WeChat answers 45065, mass/get confirms.
+		bj.RunOnce(ctx)
+		if got := massInbox(appID, members[0].OpenID); len(got) != 1 {
+			t.Fatalf("during the lease: %d", len(got))
+		}
+		real := s.Now
+		s.Now = func() time.Time { return real().Add(2 * time.Second) }
+		if err := bj.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range members {
+			if got := massInbox(appID, m.OpenID); len(got) != 1 {
+				t.Fatalf("%s received %d copies, want 1", m.OpenID, len(got))
+			}
+		}
+		runs, _ := s.BroadcastRuns(ctx, b.ID)
+		rep, _ := s.RunReport(ctx, &runs[0])
+		if rep.Sent != 2 || rep.Mass[0].ErrCode != 45065 || rep.Mass[0].Status != "SEND_SUCCESS" || rep.Mass[0].State != models.MassSubmitted {
+			t.Fatalf("after resume: %+v %+v", rep, rep.Mass)
+		}
+	})
+}
+
+func TestDirectBroadcastGoesThroughTheEngine(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		appID := "wxbcd" + models.RandomToken(4)
+		platform.AddAccount(fake.Account{AppID: appID, AppSecret: "s", Token: "t", Verified: true})
+		fans(t, s, appID, "e", 3, 1) // e000 wrote; e001, e002 did not
+		pol := models.BroadcastPolicy{Loc: time.UTC}
+		bj := newBroadcasts(s, appID, pol)
+		b := scheduleNow(t, s, models.BroadcastInput{Name: "新客", Kind: "template", TemplateID: "TPL", TemplateData: map[string]string{"thing1": "新品到店"},
+			Audience: "stage", AudienceRef: models.StageNew}, pol)
+		if b.Channel != models.BroadcastDirect {
+			t.Fatalf("channel %s", b.Channel)
+		}
+		// Everyone is a prospect: nobody in the stage, the run closes empty.
+		bj.RunOnce(ctx)
+		runs, _ := s.BroadcastRuns(ctx, b.ID)
+		if len(runs) != 1 || runs[0].State != models.RunDone {
+			t.Fatalf("empty run: %+v", runs)
+		}
+		// Two minutes on, the one-minute window after following has closed.
+		real := s.Now
+		s.Now = func() time.Time { return real().Add(2 * time.Minute) }
+		bj.Delivery.Now = s.Now
+		all := scheduleNow(t, s, models.BroadcastInput{Name: "直发", Kind: "template", TemplateID: "TPL", TemplateData: map[string]string{"thing1": "新品到店"},
+			Audience: "all"}, pol)
+		bj.RunOnce(ctx)
+		bj.Delivery.RunOnce(ctx)
+		bj.RunOnce(ctx)
+		runs, _ = s.BroadcastRuns(ctx, all.ID)
+		rep, _ := s.RunReport(ctx, &runs[0])
+		if runs[0].State != models.RunDone || rep.ByChannel[models.ChannelCustom] != 1 || rep.ByChannel[models.ChannelTemplate] != 2 {
+			t.Fatalf("direct run %+v: %+v", runs[0], rep)
+		}
+	})
+}
