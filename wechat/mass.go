@@ -154,3 +154,18 @@ func (m *Mass) Preview(ctx context.Context, openID string, r models.Reply) error
 	_, err = m.post(ctx, "preview", body)
 	return err
 }
+
+// PreviewBroadcast shows b to one test fan as it will arrive: a mass
+// preview of the message, or the template message itself for a template
+// broadcast (templates have no preview call).
+func (m *Mass) PreviewBroadcast(ctx context.Context, openID string, b *models.Broadcast) error {
+	if b.Kind == models.BroadcastTemplate {
+		_, err := m.WX.SendTemplate(ctx, openID, b.TemplateID, b.TemplateFields())
+		return err
+	}
+	r, err := b.Reply()
+	if err != nil {
+		return err
+	}
+	return m.Preview(ctx, openID, r)
+}

@@ -18,5 +18,6 @@ func wireConsole(a *app, m *metrics.Metrics) {
 	}
 	a.server.Console = con
 	a.server.Fan = &fan.Handler{Store: a.store, Log: a.log}
-	a.server.API = &api.Handler{Store: a.store, Log: a.log, Loc: a.cfg.Location, Consulting: a.consulting, Service: a.service, WX: a.wx}
+	a.server.API = &api.Handler{Store: a.store, Log: a.log, Loc: a.cfg.Location, Consulting: a.consulting, Service: a.service, WX: a.wx,
+		Policy: broadcastPolicy(a.cfg), Mass: a.mass}
 }
