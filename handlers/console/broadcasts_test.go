@@ -44,7 +44,9 @@ func TestBroadcastComposePreviewApproveSend(t *testing.T) {
 			t.Fatalf("agent compose page: %d", r.Code)
 		}
 		mia := a.browser().login("mia")
-		save := func(form url.Values) resp { return mia.submit("/console/broadcasts/new", "/console/broadcasts/new", form) }
+		save := func(form url.Values) resp {
+			return mia.submit("/console/broadcasts/new", "/console/broadcasts/new", form)
+		}
 		expect(t, save(url.Values{"name": {"双十二"}, "kind": {"text"}, "text": {""}, "audience": {"all"}}), 400, "text reply is empty", `value="双十二"`)
 		expect(t, save(url.Values{"name": {"双十二"}, "kind": {"text"}, "text": {"x"}, "audience": {"stage"}, "stage": {"vip"}}), 400, "choose a stage")
 		r := save(url.Values{"name": {"双十二"}, "kind": {"text"}, "text": {"双十二全场八折"}, "audience": {"all"}})
