@@ -248,7 +248,8 @@ type MassOutcome struct {
 // The push is done once every job has an answer.
 func (s *Store) FinishMassJob(ctx context.Context, j *MassJob, o MassOutcome) error {
 	now := s.now()
-	return translate("finish mass job", s.tx(ctx, func(tx *gorm.DB) error {
+	early := int64(0) // the msg_id, once recorded: WeChat's event may have come first
+	err := s.tx(ctx, func(tx *gorm.DB) error {
 		rcpts := tx.Model(&Recipient{}).Where("push_id = ? AND state = ?", j.PushID, RcptQueued)
 		if j.Target == MassToOpenIDs {
 			rcpts = rcpts.Where("id BETWEEN ? AND ?", j.FirstRcpt, j.LastRcpt)
@@ -262,6 +263,7 @@ func (s *Store) FinishMassJob(ctx context.Context, j *MassJob, o MassOutcome) er
 			if err := rcpts.Updates(map[string]any{"state": RcptSent, "channel": ChannelMass, "sent_at": now, "attempts": gorm.Expr("attempts + 1")}).Error; err != nil {
 				return err
 			}
+			early = o.MsgID
 		default:
 			updates["state"], updates["msg_id"] = MassFailed, o.MsgID
 			if err := rcpts.Updates(map[string]any{"state": RcptFailed, "channel": ChannelMass, "err_code": o.ErrCode,
@@ -280,7 +282,19 @@ func (s *Store) FinishMassJob(ctx context.Context, j *MassJob, o MassOutcome) er
 			return nil
 		}
 		return tx.Model(&Push{}).Where("id = ? AND state = ?", j.PushID, PushMass).Updates(map[string]any{"state": PushDone, "updated_at": now}).Error
-	}))
+	})
+	if err != nil || early == 0 {
+		return translate("finish mass job", err)
+	}
+	var ev MassFinishEvent
+	if err := s.db.WithContext(ctx).Take(&ev, early).Error; isNotFound(err) {
+		return nil
+	} else if err != nil {
+		return translate("finish mass job", err)
+	}
+	_, err = s.RecordMassFinish(ctx, MassFinish{MsgID: ev.MsgID, Status: ev.Status, TotalCount: ev.TotalCount,
+		FilterCount: ev.FilterCount, SentCount: ev.SentCount, ErrorCount: ev.ErrorCount})
+	return err
 }
 
 // MassFinish is a MASSSENDJOBFINISH event.
@@ -290,37 +304,56 @@ type MassFinish struct {
 	TotalCount, FilterCount, SentCount, ErrorCount int64
 }
 
+// MassFinishEvent keeps a MASSSENDJOBFINISH whose msg_id no job has yet:
+// WeChat may call back before fivec has stored the answer to its send.
+// The job picks it up when it records the msg_id.
+type MassFinishEvent struct {
+	MsgID       int64  `gorm:"primaryKey;autoIncrement:false"`
+	Status      string `gorm:"size:64"`
+	TotalCount  int64
+	FilterCount int64
+	SentCount   int64
+	ErrorCount  int64
+	CreatedAt   time.Time
+}
+
 // RecordMassFinish stores WeChat's final counts for a mass job. A failed
 // job turns its recipients from sent to failed, with the errcode of
-// "err(n)". It returns false for a msg_id fivec did not send (e.g. a send
-// from the WeChat admin page); a repeat of the event changes nothing.
+// "err(n)". An event for a msg_id no job has (yet) is kept: it is applied
+// when the job records that msg_id, and otherwise belongs to a send made
+// elsewhere (the WeChat admin page); the result is false then. A repeat of
+// the event changes nothing.
 func (s *Store) RecordMassFinish(ctx context.Context, f MassFinish) (bool, error) {
 	var j MassJob
 	err := s.db.WithContext(ctx).Where("msg_id = ?", f.MsgID).Take(&j).Error
 	if isNotFound(err) {
-		return false, nil
+		ev := MassFinishEvent{MsgID: f.MsgID, Status: truncateUTF8(f.Status, 64), TotalCount: f.TotalCount,
+			FilterCount: f.FilterCount, SentCount: f.SentCount, ErrorCount: f.ErrorCount, CreatedAt: s.now()}
+		return false, translate("mass finish", s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&ev).Error)
 	}
 	if err != nil {
 		return false, translate("mass finish", err)
 	}
-	now := s.now()
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Model(&MassJob{}).Where("id = ?", j.ID).Updates(map[string]any{"status": truncateUTF8(f.Status, 64),
-			"total_count": f.TotalCount, "filter_count": f.FilterCount, "sent_count": f.SentCount, "error_count": f.ErrorCount, "finished_at": now}).Error; err != nil {
-			return err
-		}
-		if f.Status == "send success" || f.Status == "" {
-			return nil
-		}
-		code := 0
-		fmt.Sscanf(strings.TrimPrefix(f.Status, "err("), "%d", &code)
-		q := tx.Model(&Recipient{}).Where("push_id = ? AND state = ? AND channel = ?", j.PushID, RcptSent, ChannelMass)
-		if j.Target == MassToOpenIDs {
-			q = q.Where("id BETWEEN ? AND ?", j.FirstRcpt, j.LastRcpt)
-		}
-		return q.Updates(map[string]any{"state": RcptFailed, "err_code": code, "reason": "WeChat: " + truncateUTF8(f.Status, 100)}).Error
-	})
-	return true, translate("mass finish", err)
+	return true, translate("mass finish", s.tx(ctx, func(tx *gorm.DB) error { return applyMassFinish(tx, &j, f, s.now()) }))
+}
+
+// applyMassFinish writes the event's counts on j and fails its recipients
+// when WeChat reports the job failed.
+func applyMassFinish(tx *gorm.DB, j *MassJob, f MassFinish, now time.Time) error {
+	if err := tx.Model(&MassJob{}).Where("id = ?", j.ID).Updates(map[string]any{"status": truncateUTF8(f.Status, 64),
+		"total_count": f.TotalCount, "filter_count": f.FilterCount, "sent_count": f.SentCount, "error_count": f.ErrorCount, "finished_at": now}).Error; err != nil {
+		return err
+	}
+	if f.Status == "send success" || f.Status == "" {
+		return nil
+	}
+	code := 0
+	fmt.Sscanf(strings.TrimPrefix(f.Status, "err("), "%d", &code)
+	q := tx.Model(&Recipient{}).Where("push_id = ? AND state = ? AND channel = ?", j.PushID, RcptSent, ChannelMass)
+	if j.Target == MassToOpenIDs {
+		q = q.Where("id BETWEEN ? AND ?", j.FirstRcpt, j.LastRcpt)
+	}
+	return q.Updates(map[string]any{"state": RcptFailed, "err_code": code, "reason": "WeChat: " + truncateUTF8(f.Status, 100)}).Error
 }
 
 // MassJobs returns a push's mass jobs.

@@ -60,7 +60,7 @@ var migrations = []migration{
 		return tx.AutoMigrate(&Push{}, &Recipient{})
 	}},
 	{13, "broadcasts: schedules, runs, mass-send jobs", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Broadcast{}, &BroadcastRun{}, &MassJob{})
+		return tx.AutoMigrate(&Broadcast{}, &BroadcastRun{}, &MassJob{}, &MassFinishEvent{})
 	}},
 }
 
