@@ -204,6 +204,10 @@ type bcData struct {
 	Error               string
 	CanEdit, CanApprove bool
 	Zone                string
+	// Audience names the tag, segment or stage; Live keeps the runs block
+	// refreshing while a run may start or is under way.
+	Audience string
+	Live     bool
 }
 
 type previewRow struct {
@@ -227,6 +231,20 @@ func (h *Handler) broadcastData(c *gin.Context, b *models.Broadcast) (bcData, er
 		}
 	}
 	d.At = h.Now().In(h.Loc).Add(5 * time.Minute).Format("2006-01-02T15:04")
+	d.Audience = b.AudienceRef
+	if b.Audience == models.AudienceSegment {
+		if id, perr := strconv.ParseUint(b.AudienceRef, 10, 64); perr == nil {
+			if sg, ferr := h.Store.FindSegment(ctx, id); ferr == nil {
+				d.Audience = sg.Name
+			}
+		}
+	}
+	d.Live = b.State == models.BroadcastScheduled
+	for _, r := range d.Runs {
+		if r.State != models.RunDone {
+			d.Live = true
+		}
+	}
 	return d, err
 }
 
