@@ -2,8 +2,10 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -173,6 +175,94 @@ func TestDirectBroadcastGoesThroughTheEngine(t *testing.T) {
 		rep, _ := s.RunReport(ctx, &runs[0])
 		if runs[0].State != models.RunDone || rep.ByChannel[models.ChannelCustom] != 1 || rep.ByChannel[models.ChannelTemplate] != 2 {
 			t.Fatalf("direct run %+v: %+v", runs[0], rep)
+		}
+	})
+}
+
+func TestTwoWorkersSendEachMassJobOnce(t *testing.T) {
+	for _, driver := range modelstest.Drivers() {
+		t.Run(driver, func(t *testing.T) {
+			s1, s2 := modelstest.MustOpenShared(t, driver)
+			ctx := context.Background()
+			appID := "wxbc2w" + models.RandomToken(4)
+			platform.AddAccount(fake.Account{AppID: appID, AppSecret: "s", Token: "t", Verified: true})
+			ids := fans(t, s1, appID, "w", 8, 0)
+			members, _ := s1.MembersByIDs(ctx, ids)
+			pol := models.BroadcastPolicy{Loc: time.UTC}
+			var bs []*models.Broadcast
+			for i := 0; i < 4; i++ {
+				bs = append(bs, scheduleNow(t, s1, models.BroadcastInput{Name: fmt.Sprint("list ", i), Kind: "text", Text: fmt.Sprint("第", i, "批"),
+					Audience: "openids", OpenIDs: []string{members[2*i].OpenID, members[2*i+1].OpenID}}, pol))
+			}
+			var wg sync.WaitGroup
+			for _, s := range []*models.Store{s1, s2} {
+				wg.Add(1)
+				go func(s *models.Store) {
+					defer wg.Done()
+					for i := 0; i < 3; i++ {
+						if err := newBroadcasts(s, appID, pol).RunOnce(ctx); err != nil {
+							t.Error(err)
+						}
+					}
+				}(s)
+			}
+			wg.Wait()
+			for _, m := range members {
+				if got := massInbox(appID, m.OpenID); len(got) != 1 {
+					t.Fatalf("%s received %d mass messages, want 1", m.OpenID, len(got))
+				}
+			}
+			for _, b := range bs {
+				runs, _ := s1.BroadcastRuns(ctx, b.ID)
+				if len(runs) != 1 {
+					t.Fatalf("broadcast %d: %d runs", b.ID, len(runs))
+				}
+				if rep, _ := s1.RunReport(ctx, &runs[0]); rep.Sent != 2 || len(rep.Mass) != 1 {
+					t.Fatalf("broadcast %d: %+v", b.ID, rep)
+				}
+			}
+		})
+	}
+}
+
+// TestMassRefusalsAreRecorded: WeChat's refusals land on the recipients
+// with their errcode: 48001 (mass/send needs a verified service account),
+// 45028 (a subscription account's second mass send of the day).
+func TestMassRefusalsAreRecorded(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		appID := "wxbcref" + models.RandomToken(4)
+		platform.AddAccount(fake.Account{AppID: appID, AppSecret: "s", Token: "t"}) // not verified
+		ids := fans(t, s, appID, "z", 2, 0)
+		members, _ := s.MembersByIDs(ctx, ids)
+		// A subscription account: one sendall a day. fivec's calendar says
+		// the second is tomorrow, WeChat's (Beijing) day says today.
+		sub := models.BroadcastPolicy{Loc: time.UTC, AccountType: models.AccountSubscription}
+		first := scheduleNow(t, s, models.BroadcastInput{Name: "早报", Kind: "text", Text: "早", Audience: "all"}, sub)
+		bj := newBroadcasts(s, appID, sub)
+		bj.RunOnce(ctx)
+		real := s.Now
+		s.Now = func() time.Time { return real().Add(24 * time.Hour) }
+		second := scheduleNow(t, s, models.BroadcastInput{Name: "晚报", Kind: "text", Text: "晚", Audience: "all"}, sub)
+		s.Now = func() time.Time { return real().Add(24*time.Hour + time.Second) }
+		bj.RunOnce(ctx)
+		r1, _ := s.BroadcastRuns(ctx, first.ID)
+		r2, _ := s.BroadcastRuns(ctx, second.ID)
+		rep1, _ := s.RunReport(ctx, &r1[0])
+		rep2, _ := s.RunReport(ctx, &r2[0])
+		if rep1.Sent != 2 || rep2.ByErrCode[45028] != 2 {
+			t.Fatalf("first %+v, second %+v", rep1, rep2)
+		}
+		// Configured as a service account, but WeChat knows better.
+		svc := models.BroadcastPolicy{Loc: time.UTC, AccountType: models.AccountService}
+		list := scheduleNow(t, s, models.BroadcastInput{Name: "名单", Kind: "text", Text: "x", Audience: "openids",
+			OpenIDs: []string{members[0].OpenID, members[1].OpenID}}, svc)
+		if err := newBroadcasts(s, appID, svc).RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		runs, _ := s.BroadcastRuns(ctx, list.ID)
+		if rep, _ := s.RunReport(ctx, &runs[0]); rep.ByErrCode[48001] != 2 || runs[0].State != models.RunDone {
+			t.Fatalf("48001: %+v %+v", runs[0], rep)
 		}
 	})
 }
