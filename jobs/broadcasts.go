@@ -69,6 +69,9 @@ func (b *Broadcasts) RunOnce(ctx context.Context) error {
 			}
 		}
 	}
+	if err := b.Store.PurgeMassFinishEvents(ctx); err != nil {
+		return err
+	}
 	return b.Store.FinishRuns(ctx)
 }
 

@@ -266,3 +266,54 @@ func TestMassRefusalsAreRecorded(t *testing.T) {
 		}
 	})
 }
+
+func TestPauseResumeCancelAMassRun(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		appID := "wxbcpa" + models.RandomToken(4)
+		platform.AddAccount(fake.Account{AppID: appID, AppSecret: "s", Token: "t", Verified: true})
+		ids := fans(t, s, appID, "p", 4, 0)
+		members, _ := s.MembersByIDs(ctx, ids)
+		pol := models.BroadcastPolicy{Loc: time.UTC}
+		bj := newBroadcasts(s, appID, pol)
+		to := func(i int) []string { return []string{members[2*i].OpenID, members[2*i+1].OpenID} }
+		held := scheduleNow(t, s, models.BroadcastInput{Name: "暂停", Kind: "text", Text: "稍后", Audience: "openids", OpenIDs: to(0)}, pol)
+		dropped := scheduleNow(t, s, models.BroadcastInput{Name: "取消", Kind: "text", Text: "不发", Audience: "openids", OpenIDs: to(1)}, pol)
+		// The runs start and are planned, but nothing is submitted yet.
+		if _, err := s.StartDueBroadcasts(ctx, pol); err != nil {
+			t.Fatal(err)
+		}
+		s.PlanMassRuns(ctx, models.MassRules{Policy: pol})
+		if b, err := s.ChangeBroadcast(ctx, held.ID, models.ActionPause, pol); err != nil || b.State != models.BroadcastPaused {
+			t.Fatalf("pause a started one-off: %+v %v", b, err)
+		}
+		if _, err := s.ChangeBroadcast(ctx, dropped.ID, models.ActionCancel, pol); err != nil {
+			t.Fatalf("cancel a started one-off: %v", err)
+		}
+		bj.RunOnce(ctx)
+		for _, m := range members {
+			if got := massInbox(appID, m.OpenID); len(got) != 0 {
+				t.Fatalf("%s received %+v while paused or cancelled", m.OpenID, got)
+			}
+		}
+		// The engine never takes over a paused mass run either.
+		if got, _ := s.ClaimRecipients(ctx, "engine", 10, time.Minute); len(got) != 0 {
+			t.Fatalf("the engine claimed %d", len(got))
+		}
+		if b, err := s.ChangeBroadcast(ctx, held.ID, models.ActionResume, pol); err != nil || b.State != models.BroadcastSent {
+			t.Fatalf("resume: %+v %v", b, err)
+		}
+		bj.RunOnce(ctx)
+		if got := massInbox(appID, members[0].OpenID); len(got) != 1 || got[0].Text != "稍后" {
+			t.Fatalf("after resume: %+v", got)
+		}
+		runs, _ := s.BroadcastRuns(ctx, dropped.ID)
+		rep, _ := s.RunReport(ctx, &runs[0])
+		if runs[0].State != models.RunDone || rep.ByReason["cancelled"] != 2 || len(massInbox(appID, members[2].OpenID)) != 0 {
+			t.Fatalf("cancelled run %+v: %+v", runs[0], rep)
+		}
+		if _, err := s.ChangeBroadcast(ctx, held.ID, models.ActionPause, pol); models.ErrorCode(err) != models.ECONFLICT {
+			t.Fatalf("pause a finished one-off: %v", err)
+		}
+	})
+}

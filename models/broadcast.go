@@ -449,31 +449,50 @@ func (s *Store) ChangeBroadcast(ctx context.Context, id uint64, action string, p
 	if err != nil {
 		return nil, err
 	}
+	runs, err := s.BroadcastRuns(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	// A one-off that has started is "sent" yet may still be delivering:
+	// it can be paused or cancelled until its run is done.
+	active := false
+	for _, r := range runs {
+		active = active || r.State != RunDone
+	}
 	now := s.now()
 	updates := map[string]any{"updated_at": now}
-	var from []string
+	from := []string{}
 	pushState := ""
 	switch action {
 	case ActionPause:
 		from, updates["state"], pushState = []string{BroadcastScheduled}, BroadcastPaused, PushPaused
+		if active {
+			from = append(from, BroadcastSent)
+		}
 	case ActionResume:
 		from, updates["state"], pushState = []string{BroadcastPaused}, BroadcastScheduled, PushScheduled
-		if b.ApprovedAt == nil && policy.Approval {
+		switch {
+		case b.Cron == "" && b.Runs > 0:
+			updates["state"] = BroadcastSent // its one run goes on
+		case b.ApprovedAt == nil && policy.Approval:
 			updates["state"] = BroadcastPending
 		}
 		// A recurring broadcast skips the runs it missed while paused.
 		if b.Cron != "" {
-			runs, err := BroadcastSchedule{Cron: b.Cron}.nextRuns(policy.Loc, now, now.AddDate(1, 0, 0), 1)
+			next, err := BroadcastSchedule{Cron: b.Cron}.nextRuns(policy.Loc, now, now.AddDate(1, 0, 0), 1)
 			if err != nil {
 				return nil, err
 			}
-			if len(runs) == 0 {
+			if len(next) == 0 {
 				return nil, Errorf(EINVALID, "the schedule never runs within a year")
 			}
-			updates["next_run_at"] = runs[0]
+			updates["next_run_at"] = next[0]
 		}
 	case ActionCancel:
 		from, updates["state"], pushState = []string{BroadcastDraft, BroadcastPending, BroadcastScheduled, BroadcastPaused}, BroadcastCancelled, PushCancelled
+		if active {
+			from = append(from, BroadcastSent)
+		}
 		updates["next_run_at"] = nil
 	default:
 		return nil, Errorf(EINVALID, "unknown action %q", action)
@@ -485,12 +504,14 @@ func (s *Store) ChangeBroadcast(ctx context.Context, id uint64, action string, p
 	if res.RowsAffected == 0 {
 		return nil, Errorf(ECONFLICT, "a %s broadcast cannot be %s", b.State, map[string]string{ActionPause: "paused", ActionResume: "resumed", ActionCancel: "cancelled"}[action])
 	}
-	runs, err := s.BroadcastRuns(ctx, id)
-	if err != nil {
-		return nil, err
-	}
 	for _, r := range runs {
-		if r.PushID == 0 || r.Channel == BroadcastMass {
+		if r.PushID == 0 || r.State == RunDone {
+			continue
+		}
+		if r.Channel == BroadcastMass {
+			if err := s.changeMassPush(ctx, r.PushID, pushState); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		if err := s.SetPushState(ctx, r.PushID, pushState); err != nil && ErrorCode(err) != ECONFLICT {

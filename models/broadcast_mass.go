@@ -196,13 +196,47 @@ func (s *Store) wechatTagID(tx *gorm.DB, name string) *int32 {
 	return t.WeChatID
 }
 
+// changeMassPush pauses, resumes or cancels the mass jobs of a run not yet
+// submitted (a job WeChat accepted cannot be recalled). A mass push is
+// never set to "scheduled": the delivery engine would claim it.
+func (s *Store) changeMassPush(ctx context.Context, pushID uint64, state string) error {
+	now := s.now()
+	return translate("change mass push", s.tx(ctx, func(tx *gorm.DB) error {
+		switch state {
+		case PushPaused:
+			return tx.Model(&Push{}).Where("id = ? AND state = ?", pushID, PushMass).Updates(map[string]any{"state": PushPaused, "updated_at": now}).Error
+		case PushScheduled:
+			return tx.Model(&Push{}).Where("id = ? AND state = ?", pushID, PushPaused).Updates(map[string]any{"state": PushMass, "updated_at": now}).Error
+		}
+		if err := tx.Model(&MassJob{}).Where("push_id = ? AND state = ?", pushID, MassPending).
+			Updates(map[string]any{"state": MassFailed, "reason": "cancelled"}).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&Recipient{}).Where("push_id = ? AND state = ?", pushID, RcptQueued).
+			Updates(map[string]any{"state": RcptSkipped, "reason": "cancelled"}).Error; err != nil {
+			return err
+		}
+		return tx.Model(&Push{}).Where("id = ? AND state IN ?", pushID, []string{PushMass, PushPaused}).
+			Updates(map[string]any{"state": PushCancelled, "updated_at": now}).Error
+	}))
+}
+
+// PurgeMassFinishEvents forgets MASSSENDJOBFINISH events no job claimed
+// within a day (sends made elsewhere, e.g. on the WeChat admin page).
+func (s *Store) PurgeMassFinishEvents(ctx context.Context) error {
+	return translate("purge mass events", s.db.WithContext(ctx).Where("created_at < ?", s.now().Add(-24*time.Hour)).Delete(&MassFinishEvent{}).Error)
+}
+
 // ClaimMassJob leases the next due mass job (a pending one, or one whose
 // submitter died mid-call) and marks it submitting; nil when none is due.
 func (s *Store) ClaimMassJob(ctx context.Context, lease time.Duration) (*MassJob, error) {
 	now := s.now()
 	var out *MassJob
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		q := tx.Where("(state = ? AND next_at <= ?) OR (state = ? AND claimed_until < ?)", MassPending, now, MassSubmitting, now).Order("id").Limit(1)
+		// Jobs of a paused or cancelled run wait (or stay) unsent.
+		running := tx.Session(&gorm.Session{NewDB: true}).Model(&Push{}).Select("id").Where("state = ?", PushMass)
+		q := tx.Where("((state = ? AND next_at <= ?) OR (state = ? AND claimed_until < ?)) AND push_id IN (?)",
+			MassPending, now, MassSubmitting, now, running).Order("id").Limit(1)
 		if tx.Dialector.Name() == "mysql" {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
 		}

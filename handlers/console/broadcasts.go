@@ -208,6 +208,8 @@ type bcData struct {
 	// refreshing while a run may start or is under way.
 	Audience string
 	Live     bool
+	// Active: a run is under way (a started one-off may still be paused).
+	Active bool
 }
 
 type previewRow struct {
@@ -242,7 +244,7 @@ func (h *Handler) broadcastData(c *gin.Context, b *models.Broadcast) (bcData, er
 	d.Live = b.State == models.BroadcastScheduled
 	for _, r := range d.Runs {
 		if r.State != models.RunDone {
-			d.Live = true
+			d.Live, d.Active = true, true
 		}
 	}
 	return d, err
