@@ -139,25 +139,15 @@ func (h *Handler) broadcastSave(c *gin.Context) {
 		}
 		f.ID = id
 	}
-	if file, err := c.FormFile("openid_file"); err == nil && file.Size > 0 {
-		if file.Size > 8<<20 {
-			f.Error = h.Pages.T(h.lang(c), "bc.file_too_big")
-			h.renderBroadcastForm(c, http.StatusBadRequest, f)
-			return
-		}
-		fh, err := file.Open()
-		if err != nil {
-			web.Error(c, err)
-			return
-		}
-		raw, rerr := io.ReadAll(io.LimitReader(fh, 8<<20))
-		fh.Close()
-		if rerr != nil {
-			web.Error(c, rerr)
-			return
-		}
-		f.OpenIDs = string(raw)
-		f.Audience = models.AudienceOpenIDs
+	if list, ok, err := uploadedList(c); models.ErrorCode(err) == models.EINVALID {
+		f.Error = h.Pages.T(h.lang(c), "bc.file_too_big")
+		h.renderBroadcastForm(c, http.StatusBadRequest, f)
+		return
+	} else if err != nil {
+		web.Error(c, err)
+		return
+	} else if ok {
+		f.OpenIDs, f.Audience = list, models.AudienceOpenIDs
 	}
 	in := models.BroadcastInput{Name: f.Name, Kind: f.Kind, Text: f.Text, MediaID: f.MediaID, TemplateID: f.TemplateID,
 		TemplateData: parseFields(f.TemplateData), Audience: f.Audience, OpenIDs: models.ParseOpenIDs(f.OpenIDs), Channel: f.Channel}
@@ -180,6 +170,29 @@ func (h *Handler) broadcastSave(c *gin.Context) {
 	}
 	web.Audit(c, h.Store, "broadcast.save", b.Name, "id="+strconv.FormatUint(b.ID, 10))
 	redirect(c, bcPath(b.ID), "bc.flash.saved")
+}
+
+// maxUpload bounds an uploaded openid list (a million openids is ~30 MB;
+// larger lists go through the API).
+const maxUpload = 8 << 20
+
+// uploadedList reads the uploaded openid file, if one was sent; a file over
+// maxUpload is refused.
+func uploadedList(c *gin.Context) (string, bool, error) {
+	file, err := c.FormFile("openid_file")
+	if err != nil || file.Size == 0 {
+		return "", false, nil
+	}
+	if file.Size > maxUpload {
+		return "", false, models.Errorf(models.EINVALID, "the openid list is larger than 8 MB")
+	}
+	fh, err := file.Open()
+	if err != nil {
+		return "", false, err
+	}
+	defer fh.Close()
+	raw, err := io.ReadAll(io.LimitReader(fh, maxUpload))
+	return string(raw), err == nil, err
 }
 
 // parseFields reads "key=value" lines.

@@ -1,11 +1,16 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,6 +112,49 @@ func TestBroadcastComposePreviewApproveSend(t *testing.T) {
 		runs, _ := s.BroadcastRuns(ctx, mustID(t, page))
 		expect(t, mia.get(page+"/runs/"+itoa(runs[0].ID)), 200, `id="rep-sent">2<`, "unfollowed", `id="rep-unfollows">0<`)
 		expect(t, mia.submit(page, page+"/pause", nil), 409, "cannot be paused")
+	})
+}
+
+// uploadList posts the compose form with an openid file (multipart).
+func (b *browser) uploadList(csrf string, fields map[string]string, file string) resp {
+	b.a.t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for k, v := range fields {
+		w.WriteField(k, v)
+	}
+	w.WriteField("csrf_token", csrf)
+	fw, _ := w.CreateFormFile("openid_file", "list.txt")
+	io.WriteString(fw, file)
+	w.Close()
+	req := httptest.NewRequest("POST", "/console/broadcasts/new", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return b.send(req)
+}
+
+func TestBroadcastUploadedOpenIDList(t *testing.T) {
+	t.Parallel()
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		a := newApp(t, s, false, func(_ *app, h *console.Handler) { h.Policy = models.BroadcastPolicy{Loc: time.UTC} })
+		a.staff("mia", models.RoleMarketer)
+		follow(t, s, "uA", "")
+		follow(t, s, "uB", "")
+		mia := a.browser().login("mia")
+		r := mia.uploadList(mia.csrf("/console/broadcasts/new"),
+			map[string]string{"name": "名单", "kind": "text", "text": "名单专享", "audience": "all"}, "uA\r\nuB, uB\nstranger\n")
+		if r.Code != 303 {
+			t.Fatalf("upload: %d %s", r.Code, r.body())
+		}
+		list, _ := s.ListBroadcasts(ctx, 1)
+		b, _ := s.FindBroadcast(ctx, list[0].ID)
+		if b.Audience != models.AudienceOpenIDs || len(b.OpenIDList()) != 3 || b.Channel != models.BroadcastMass {
+			t.Fatalf("uploaded list: %+v %v", b, b.OpenIDList())
+		}
+		expect(t, mia.get(fmt.Sprintf("/console/broadcasts/%d", b.ID)), 200, `id="plan-total">2<`, "不是会员的 openid")
+		big := strings.Repeat("o1234567890123456789012345678\n", 300000)
+		expect(t, mia.uploadList(mia.csrf("/console/broadcasts/new"),
+			map[string]string{"name": "大", "kind": "text", "text": "x", "audience": "all"}, big), 400, "名单超过 8 MB")
 	})
 }
 
