@@ -100,12 +100,16 @@ type BroadcastProgress struct {
 	PerMinute int64      `json:"per_minute"` // sent in the last minute
 	StartedAt time.Time  `json:"started_at"`
 	EndedAt   *time.Time `json:"finished_at,omitempty"`
+	Error     string     `json:"error,omitempty"` // why the run could not start
 }
 
 // RunProgress counts a run's recipients by outcome.
 func (s *Store) RunProgress(ctx context.Context, run *BroadcastRun) (BroadcastProgress, error) {
-	p := BroadcastProgress{RunID: run.ID, State: run.State, StartedAt: run.StartedAt, EndedAt: run.FinishedAt}
+	p := BroadcastProgress{RunID: run.ID, State: run.State, StartedAt: run.StartedAt, EndedAt: run.FinishedAt, Error: run.Error}
 	if run.PushID == 0 {
+		if run.State == RunDone {
+			p.Percent = 100 // ended before it had recipients (see Error)
+		}
 		return p, nil
 	}
 	counts, err := s.PushProgress(ctx, run.PushID)

@@ -40,6 +40,8 @@ type BroadcastRun struct {
 	State       string    `gorm:"size:16;not null;index"`
 	StartedAt   time.Time
 	FinishedAt  *time.Time
+	// Error says why a run could not start (its segment was deleted).
+	Error string `gorm:"size:191"`
 }
 
 // BroadcastRuns returns a broadcast's runs, newest first.
@@ -91,8 +93,15 @@ func (s *Store) StartDueBroadcasts(ctx context.Context, policy BroadcastPolicy) 
 		}
 	}
 	for i := range started {
-		if err := s.planRun(ctx, &started[i], policy); err != nil {
-			return started, err
+		err := s.planRun(ctx, &started[i], policy)
+		if ErrorCode(err) == EINVALID {
+			// Nothing to send (the audience is gone): the run ends, saying why.
+			started[i].State, started[i].Error = RunDone, ErrorMessage(err)
+			err = s.db.WithContext(ctx).Model(&BroadcastRun{}).Where("id = ?", started[i].ID).
+				Updates(map[string]any{"state": RunDone, "finished_at": s.now(), "error": truncateUTF8(ErrorMessage(err), 191)}).Error
+		}
+		if err != nil {
+			return started, translate("plan run", err)
 		}
 	}
 	return started, nil

@@ -320,3 +320,39 @@ func TestMassRunJobsAndFinishEvent(t *testing.T) {
 		}
 	})
 }
+
+func TestBroadcastRunWithoutItsSegmentEndsSayingWhy(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		now := clock(s, time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC))
+		bcMembers(t, s, "sg", 2)
+		pol := models.BroadcastPolicy{Loc: shanghai}
+		sg, _ := s.SaveSegment(ctx, 0, "临时", models.SegmentFilter{})
+		b, err := s.SaveBroadcast(ctx, 0, models.BroadcastInput{Name: "分群", Kind: "text", Text: "x", Audience: "segment", AudienceRef: fmt.Sprint(sg.ID)}, 1, pol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _ := s.SaveBroadcast(ctx, 0, models.BroadcastInput{Name: "全员", Kind: "text", Text: "y", Audience: "all", Channel: "direct"}, 1, pol)
+		at := now.Add(time.Minute)
+		admin := &models.Staff{ID: 1, Role: models.RoleAdmin}
+		s.ScheduleBroadcast(ctx, b.ID, models.BroadcastSchedule{At: &at}, admin, pol)
+		s.ScheduleBroadcast(ctx, other.ID, models.BroadcastSchedule{At: &at}, admin, pol)
+		if err := s.DeleteSegment(ctx, sg.ID); err != nil {
+			t.Fatal(err)
+		}
+		*now = now.Add(2 * time.Minute)
+		if _, err := s.StartDueBroadcasts(ctx, pol); err != nil {
+			t.Fatalf("one broken broadcast stops the others: %v", err)
+		}
+		runs, _ := s.BroadcastRuns(ctx, b.ID)
+		if len(runs) != 1 || runs[0].State != models.RunDone || runs[0].Error == "" {
+			t.Fatalf("runs: %+v", runs)
+		}
+		if p, _ := s.RunProgress(ctx, &runs[0]); p.Error == "" || p.Percent != 100 {
+			t.Fatalf("progress: %+v", p)
+		}
+		if runs, _ := s.BroadcastRuns(ctx, other.ID); len(runs) != 1 || runs[0].PushID == 0 {
+			t.Fatalf("the other broadcast: %+v", runs)
+		}
+	})
+}
