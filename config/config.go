@@ -67,6 +67,10 @@ type Config struct {
 	PushCap      int    // pushes per fan per week (0: no cap)
 	QuietHours   string // "22:00-08:00" in the account's zone ("" : none)
 
+	// Broadcasts (Center).
+	AccountType       string // service (服务号) or subscription (订阅号): the mass-send quotas
+	BroadcastApproval bool   // broadcasts scheduled by non-admins wait for an admin
+
 	// Location is TimeZone, parsed by Validate.
 	Location *time.Location
 }
@@ -107,6 +111,8 @@ func Defaults() Config {
 		DeliveryRate: 20,
 		PushCap:      5,
 		QuietHours:   "22:00-08:00",
+
+		AccountType: "service",
 	}
 }
 
@@ -225,6 +231,9 @@ func (c *Config) Validate() error {
 	if c.QuietHours != "" && !quietPattern.MatchString(c.QuietHours) {
 		bad("FIVEC_QUIET_HOURS", "want a range such as 22:00-08:00, got %q", c.QuietHours)
 	}
+	if c.AccountType != "service" && c.AccountType != "subscription" {
+		bad("FIVEC_ACCOUNT_TYPE", "must be service (服务号) or subscription (订阅号), got %q", c.AccountType)
+	}
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil {
 		bad("FIVEC_TIMEZONE", "unknown time zone %q", c.TimeZone)
@@ -320,6 +329,8 @@ func fields() []field {
 		intField("FIVEC_DELIVERY_RATE", func(c *Config) *int { return &c.DeliveryRate }),
 		intField("FIVEC_PUSH_CAP", func(c *Config) *int { return &c.PushCap }),
 		mk("FIVEC_QUIET_HOURS", false, func(c *Config) *string { return &c.QuietHours }),
+		mk("FIVEC_ACCOUNT_TYPE", false, func(c *Config) *string { return &c.AccountType }),
+		boolField("FIVEC_BROADCAST_APPROVAL", func(c *Config) *bool { return &c.BroadcastApproval }),
 	}
 }
 

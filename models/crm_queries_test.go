@@ -3,7 +3,6 @@ package models_test
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,49 +70,51 @@ func TestDrawsListReplayAndNotify(t *testing.T) {
 			t.Fatalf("members by id: %v %v", byID, err)
 		}
 
-		// The first winner's send fails; a second run retries only it.
-		var calls atomic.Int32
-		fail := byID[0].OpenID
-		send := func(_ context.Context, openID string) (int, string) {
-			calls.Add(1)
-			if openID == fail {
-				return 45015, "no open window"
-			}
-			return 0, ""
-		}
-		notices, err := s.NotifyDrawWinners(ctx, d.ID, send)
-		if err != nil || len(notices) != 3 || notices[0].Sent || notices[0].ErrCode != 45015 || !notices[1].Sent || !notices[2].Sent {
+		// Notices are queued as a push for the delivery engine. Here the
+		// engine is played by hand: the first winner's send fails.
+		notices, err := s.NotifyDrawWinners(ctx, d.ID, "恭喜中奖", 7)
+		if err != nil || len(notices) != 3 || notices[0].State != models.RcptQueued || notices[0].MemberID != winners[0] {
 			t.Fatalf("notices: %+v %v", notices, err)
 		}
-		fail = ""
-		notices, err = s.NotifyDrawWinners(ctx, d.ID, send)
-		if err != nil || calls.Load() != 4 || !notices[0].Sent || notices[0].ErrCode != 0 {
-			t.Fatalf("retry: %d calls, %+v %v", calls.Load(), notices, err)
+		deliver := func(failFirst bool) {
+			claimed, err := s.ClaimRecipients(ctx, "w", 10, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range claimed {
+				o := models.Outcome{State: models.RcptSent, Channel: models.ChannelCustom}
+				if failFirst && claimed[i].MemberID == winners[0] {
+					o = models.Outcome{State: models.RcptFailed, Channel: models.ChannelCustom, ErrCode: 45015, Reason: "no open window"}
+				}
+				s.FinishRecipient(ctx, &claimed[i], "w", o)
+			}
 		}
-		stored, _ := s.DrawNotices(ctx, d.ID)
-		if len(stored) != 3 {
+		// Pressing again while the notices are on their way queues nothing.
+		if again, _ := s.NotifyDrawWinners(ctx, d.ID, "恭喜中奖", 7); len(again) != 3 {
+			t.Fatalf("again: %+v", again)
+		}
+		deliver(true)
+		notices, _ = s.DrawNotices(ctx, d.ID)
+		if notices[0].Sent || notices[0].ErrCode != 45015 || notices[0].Error != "no open window" || !notices[1].Sent || !notices[2].Sent {
+			t.Fatalf("after delivery: %+v", notices)
+		}
+		// A second run queues only the failed winner.
+		notices, err = s.NotifyDrawWinners(ctx, d.ID, "恭喜中奖", 7)
+		if err != nil || notices[0].State != models.RcptQueued || !notices[1].Sent {
+			t.Fatalf("retry: %+v %v", notices, err)
+		}
+		claimed, _ := s.ClaimRecipients(ctx, "w", 10, time.Minute)
+		if len(claimed) != 1 || claimed[0].MemberID != winners[0] {
+			t.Fatalf("the retry queued %+v", claimed)
+		}
+		s.FinishRecipient(ctx, &claimed[0], "w", models.Outcome{State: models.RcptSent, Channel: models.ChannelCustom})
+		if stored, _ := s.DrawNotices(ctx, d.ID); len(stored) != 3 || !stored[0].Sent {
 			t.Fatalf("stored notices %+v", stored)
 		}
-		// A run in progress holds the draw.
-		block := make(chan struct{})
-		started := make(chan struct{})
-		s2, _, _ := s.RunDraw(ctx, "again", models.SegmentFilter{}, 1, 7)
-		finished := make(chan struct{})
-		go func() {
-			defer close(finished)
-			s.NotifyDrawWinners(ctx, s2.ID, func(context.Context, string) (int, string) {
-				close(started)
-				<-block
-				return 0, ""
-			})
-		}()
-		<-started
-		if _, err := s.NotifyDrawWinners(ctx, s2.ID, send); models.ErrorCode(err) != models.ECONFLICT {
-			t.Fatalf("concurrent run: %v", err)
+		if _, err := s.NotifyDrawWinners(ctx, d.ID, "", 7); models.ErrorCode(err) != models.EINVALID {
+			t.Fatalf("empty text: %v", err)
 		}
-		close(block)
-		<-finished
-		if _, err := s.NotifyDrawWinners(ctx, 424242, send); models.ErrorCode(err) != models.ENOTFOUND {
+		if _, err := s.NotifyDrawWinners(ctx, 424242, "x", 7); models.ErrorCode(err) != models.ENOTFOUND {
 			t.Fatalf("unknown draw: %v", err)
 		}
 	})

@@ -81,6 +81,10 @@ type Inbound struct {
 	Subscribe   bool
 	Unsubscribe bool
 	Scene       string
+	// Platform marks an event WeChat itself sends (MASSSENDJOBFINISH comes
+	// from "mphelper", the mass-send assistant): it is logged, but its
+	// sender is not a fan and becomes no member.
+	Platform bool
 }
 
 // RecordInbound stores an inbound message under its dedupe key and upserts
@@ -112,6 +116,9 @@ func (s *Store) RecordInbound(ctx context.Context, in Inbound) (msg *Message, me
 			return nil, nil, false, translate("record inbound", err)
 		}
 		return msg, nil, true, nil
+	}
+	if in.Platform {
+		return msg, nil, false, nil
 	}
 	member, err = touchMember(db, memberChange{
 		openID: in.OpenID, unionID: in.UnionID, subscribe: in.Subscribe,

@@ -59,6 +59,9 @@ var migrations = []migration{
 	{11, "delivery engine: pushes and recipients", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Push{}, &Recipient{})
 	}},
+	{13, "broadcasts: schedules, runs, mass-send jobs", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Broadcast{}, &BroadcastRun{}, &MassJob{}, &MassFinishEvent{})
+	}},
 	{18, "reports: messages by event and time (follows, unfollows, fan texts per period), conversations by queue time", func(tx *gorm.DB) error {
 		// A fresh database has them from the earlier steps' AutoMigrate.
 		for _, ix := range []struct {

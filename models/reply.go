@@ -7,12 +7,15 @@ import (
 
 // Reply kinds: what fivec can answer a fan with.
 const (
-	ReplyText     = "text"
-	ReplyImage    = "image"
-	ReplyVoice    = "voice"
-	ReplyVideo    = "video"
-	ReplyMusic    = "music"
-	ReplyNews     = "news"
+	ReplyText  = "text"
+	ReplyImage = "image"
+	ReplyVoice = "voice"
+	ReplyVideo = "video"
+	ReplyMusic = "music"
+	ReplyNews  = "news"
+	// ReplyMpNews is a news article from the media library, by media_id
+	// (customer-service and mass messages only, never a passive reply).
+	ReplyMpNews   = "mpnews"
 	ReplyTransfer = "transfer_customer_service"
 )
 

@@ -220,7 +220,7 @@ func (r Reply) Validate() error {
 		if len(r.Text) > 2048 {
 			return Errorf(EINVALID, "text reply is %d bytes; WeChat shows at most 2048", len(r.Text))
 		}
-	case ReplyImage, ReplyVoice:
+	case ReplyImage, ReplyVoice, ReplyMpNews:
 		if r.MediaID == "" {
 			return Errorf(EINVALID, "%s reply needs a media_id", r.Kind)
 		}

@@ -176,6 +176,8 @@ func customerMessage(to string, r models.Reply) (*message.CustomerMessage, error
 		m.Image = &message.MediaResource{MediaID: r.MediaID}
 	case models.ReplyVoice:
 		m.Voice = &message.MediaResource{MediaID: r.MediaID}
+	case models.ReplyMpNews:
+		m.Mpnews = &message.MediaResource{MediaID: r.MediaID}
 	case models.ReplyVideo:
 		m.Video = &message.MediaVideo{MediaID: r.MediaID, Title: r.Title, Description: r.Description}
 	case models.ReplyMusic:

@@ -41,6 +41,9 @@ type app struct {
 	wx         *wechat.Client
 	consulting *callback.Consulting
 	service    *callback.Service
+	delivery   *jobs.Delivery
+	broadcasts *jobs.Broadcasts
+	mass       *wechat.Mass
 }
 
 func newApp(ctx context.Context, configPath string, getenv func(string) string, stdout io.Writer, log *slog.Logger) (*app, error) {
@@ -104,6 +107,10 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	}
 	a.server = &handlers.Server{Store: store, Callback: a.callback, Metrics: m, Log: log}
 	a.wx, a.consulting, a.service = wx, consulting, service
+	a.delivery = newDelivery(store, sender, cfg, log)
+	a.mass = wechat.NewMass(wx, 60) // the platform's 60 mass calls a minute, previews included
+	a.broadcasts = &jobs.Broadcasts{Store: store, Mass: a.mass, Log: log, Policy: broadcastPolicy(cfg),
+		Delivery: a.delivery, Now: time.Now}
 	wireConsole(a, m)
 	if a.sandbox != nil {
 		a.server.FakeWeChat = a.sandbox.fake
@@ -111,7 +118,8 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	a.runner = &jobs.Runner{Store: store, Log: log}
 	if err := a.runner.Start(a.runner.PurgeSessions(),
 		a.runner.ServiceTimeouts(service, cfg.ServiceIdle, cfg.ServiceWaitLimit, time.Now),
-		a.runner.SettleReferrals(cfg.ReferralDailyCap), a.runner.ExpirePoints(), jobs.Job{
+		a.runner.SettleReferrals(cfg.ReferralDailyCap), a.runner.ExpirePoints(),
+		a.runner.Deliver(a.delivery), a.runner.Broadcasts(a.broadcasts), jobs.Job{
 			// Every process recompiles within seconds of a rule change anywhere.
 			Name: "reload-rules", Spec: "@every 2s", Run: consulting.ReloadIfChanged,
 		}); err != nil {
@@ -140,6 +148,11 @@ func newDelivery(store *models.Store, sender *wechat.Sender, cfg config.Config, 
 		d.QuietFrom, d.QuietTo = from, to
 	}
 	return d
+}
+
+// broadcastPolicy is the account's broadcast configuration.
+func broadcastPolicy(cfg config.Config) models.BroadcastPolicy {
+	return models.BroadcastPolicy{Loc: cfg.Location, AccountType: cfg.AccountType, Approval: cfg.BroadcastApproval}
 }
 
 // serve runs HTTP until ctx ends, then shuts down: HTTP, background sends,

@@ -42,6 +42,10 @@ type Handler struct {
 	Loc *time.Location
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Policy is the account's broadcast configuration; Mass sends previews
+	// (nil: previews are refused).
+	Policy models.BroadcastPolicy
+	Mass   *wechat.Mass
 }
 
 // Register adds the API routes to g (mounted at /api/v1).
@@ -72,6 +76,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	h.registerRules(g)
 	h.registerCRM(g)
 	h.registerReports(g)
+	h.registerBroadcasts(g, g.Group("", web.RequireRole(models.RoleAdmin, models.RoleMarketer)))
 
 	admin := g.Group("", web.RequireRole(models.RoleAdmin))
 	admin.GET("/staff", h.staffList)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
-	"github.com/fivec/fivec/wechat"
 )
 
 // DrawSummary is a draw in the list.
@@ -179,9 +178,10 @@ func (h *Handler) drawVerify(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// drawNotify sends each winner not yet told a customer-service message
-// and answers every winner's outcome (audited). Failures, such as 45015
-// for fans outside the 48-hour window, are in the list, never dropped.
+// drawNotify queues the message for each winner not yet told (the
+// delivery engine sends it) and answers every winner's latest notice
+// (audited): queued ones show "state":"queued"; failures, such as 45015
+// for fans outside the 48-hour window, stay in the list, never dropped.
 func (h *Handler) drawNotify(c *gin.Context) {
 	var req NotifyRequest
 	if !bindJSON(c, &req) {
@@ -196,23 +196,19 @@ func (h *Handler) drawNotify(c *gin.Context) {
 		web.Errorf(c, models.EINVALID, "text is required")
 		return
 	}
-	if h.Service == nil || h.Service.Sender == nil {
-		web.Error(c, fmt.Errorf("draw notify: no sender configured"))
-		return
-	}
-	notices, err := h.Store.NotifyDrawWinners(c.Request.Context(), d.ID, func(ctx context.Context, openID string) (int, string) {
-		return wechat.Describe(h.Service.Sender.SendCustom(ctx, openID, models.TextReply(text)))
-	})
+	notices, err := h.Store.NotifyDrawWinners(c.Request.Context(), d.ID, text, web.CurrentStaff(c).ID)
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
-	sent := 0
+	sent, queued := 0, 0
 	for _, n := range notices {
 		if n.Sent {
 			sent++
+		} else if n.Pending() {
+			queued++
 		}
 	}
-	web.Audit(c, h.Store, "draw.notify", d.Name, fmt.Sprintf("id=%d sent=%d of %d via API", d.ID, sent, len(notices)))
+	web.Audit(c, h.Store, "draw.notify", d.Name, fmt.Sprintf("id=%d sent=%d queued=%d of %d via API", d.ID, sent, queued, len(notices)))
 	c.JSON(http.StatusOK, List[models.DrawNotice]{Items: append([]models.DrawNotice{}, notices...)})
 }

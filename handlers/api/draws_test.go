@@ -7,9 +7,13 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/fivec/fivec/handlers/api"
 	"github.com/fivec/fivec/handlers/callback"
+	"github.com/fivec/fivec/jobs"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/wechat"
@@ -47,6 +51,21 @@ func TestDrawsAPI(t *testing.T) {
 		r := e.call(mia, "POST", "/api/v1/draws/1/notify", `{"text":"恭喜中奖"}`)
 		var notices api.List[models.DrawNotice]
 		r.decode(t, &notices)
+		if r.status != 200 || len(notices.Items) != 2 || notices.Items[0].State != models.RcptQueued {
+			t.Fatalf("notify: %d %s", r.status, r.body)
+		}
+		// The delivery engine sends them, as the server's job does.
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		engine := &jobs.Delivery{Store: s, Sender: &wechat.Sender{Store: s, WX: h.WX, Log: log}, Log: log, Worker: "t",
+			Limiter: rate.NewLimiter(rate.Inf, 1), Batch: 10, Lease: time.Minute, Loc: time.UTC,
+			Window: models.DefaultWindowRules, MaxAttempts: 1, Now: time.Now}
+		if _, err := engine.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var d0 api.Draw
+		r = e.call(alex, "GET", "/api/v1/draws/1", "")
+		r.decode(t, &d0)
+		notices.Items = d0.Notices
 		byID := map[string]models.DrawNotice{}
 		for _, n := range notices.Items {
 			byID[n.OpenID] = n

@@ -353,6 +353,8 @@ func inboundOf(m *message.MixMessage, raw []byte) models.Inbound {
 			in.Content = m.Latitude + "," + m.Longitude
 		case message.EventMassSendJobFinish, message.EventTemplateSendJobFinish:
 			in.Content = fmt.Sprintf("%s msgid=%d total=%d sent=%d errors=%d", m.Status, m.TemplateMsgID, m.TotalCount, m.SentCount, m.ErrorCount)
+			// A mass job's report comes from mphelper, not from a fan.
+			in.Platform = m.Event == message.EventMassSendJobFinish
 		}
 	}
 	return in

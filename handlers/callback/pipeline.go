@@ -17,7 +17,8 @@ import (
 type Turn struct {
 	// Msg is the parsed message or event.
 	Msg *message.MixMessage
-	// Inbound is its row in the message log; Member its (upserted) sender.
+	// Inbound is its row in the message log; Member its (upserted) sender,
+	// nil for events the platform sends (MASSSENDJOBFINISH).
 	Inbound *models.Message
 	Member  *models.Member
 	// Replies collects the answers: the first goes back as the passive

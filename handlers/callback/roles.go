@@ -16,6 +16,7 @@ type Roles struct {
 	Service    *Service
 	Consulting *Consulting
 	Client     *Client
+	Center     *Diffusion
 }
 
 // Deps are what the roles need besides the configuration.
@@ -61,9 +62,12 @@ func NewRoles(d Deps, cfg config.Config) *Roles {
 	if d.WX != nil {
 		client.Referrals = d.WX
 	}
-	return &Roles{Service: service, Consulting: consulting, Client: client}
+	center := &Diffusion{Store: d.Store, Log: d.Log}
+	return &Roles{Service: service, Consulting: consulting, Client: client, Center: center}
 }
 
 // Chain returns the roles in pipeline order: Close Service → Consulting →
 // Client → Care → Center.
-func (r *Roles) Chain() []Role { return []Role{r.Service, r.Consulting, r.Client} }
+func (r *Roles) Chain() []Role {
+	return []Role{r.Service, r.Consulting, r.Client /* Care goes here */, r.Center}
+}

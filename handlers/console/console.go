@@ -82,6 +82,10 @@ type Handler struct {
 	// MaxPermanentQR caps permanent channel codes (models.MaxPermanentQR,
 	// the platform's limit, when 0).
 	MaxPermanentQR int64
+	// Policy is the account's broadcast configuration; Mass sends
+	// broadcast previews (nil: previews are refused).
+	Policy models.BroadcastPolicy
+	Mass   *wechat.Mass
 }
 
 // Register adds the console routes to g (mounted at Base).
@@ -106,6 +110,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	h.registerRules(a)
 	h.registerCRM(a)
 	h.registerReports(a)
+	h.registerBroadcasts(a)
 	if h.Sim != nil {
 		h.registerSimulator(a)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
-	"github.com/fivec/fivec/wechat"
 )
 
 // maxWinners bounds one draw (each winner may get a message).
@@ -139,7 +138,8 @@ func (h *Handler) drawPage(c *gin.Context) {
 func (h *Handler) drawData(c *gin.Context) (drawData, bool) {
 	ctx := c.Request.Context()
 	id, err := idParam(c, "id")
-	d := drawData{CanEdit: canEditCRM(c), CanSend: h.Service != nil && h.Service.Sender != nil}
+	// Notices go through the delivery engine, which every server runs.
+	d := drawData{CanEdit: canEditCRM(c), CanSend: true}
 	if err == nil {
 		d.Draw, err = h.Store.FindDraw(ctx, id)
 	}
@@ -174,9 +174,10 @@ func (h *Handler) drawData(c *gin.Context) (drawData, bool) {
 	return d, true
 }
 
-// drawNotify sends each winner not yet told a customer-service message
-// and shows every winner's outcome, failures with WeChat's errcode
-// (45015: the fan has not written within 48 hours). Audited.
+// drawNotify queues the message for each winner not yet told (the
+// delivery engine sends it: customer-service message inside the fan's
+// window) and shows every winner's notice; the page fills in the outcomes,
+// failures with WeChat's errcode, as the engine delivers. Audited.
 func (h *Handler) drawNotify(c *gin.Context) {
 	d, ok := h.drawData(c)
 	if !ok {
@@ -185,17 +186,10 @@ func (h *Handler) drawNotify(c *gin.Context) {
 	d.Text = strings.TrimSpace(c.PostForm("text"))
 	status := http.StatusOK
 	switch {
-	case !d.CanSend:
-		web.Error(c, fmt.Errorf("draw notify: no sender configured"))
-		return
 	case d.Text == "":
 		status, d.Error = http.StatusBadRequest, h.Pages.T(h.lang(c), "crm.draws.text_required")
 	default:
-		notices, err := h.Store.NotifyDrawWinners(c.Request.Context(), d.Draw.ID, h.winnerSender(d.Text))
-		if notices != nil {
-			d.Notices = notices
-			d.attach()
-		}
+		notices, err := h.Store.NotifyDrawWinners(c.Request.Context(), d.Draw.ID, d.Text, web.CurrentStaff(c).ID)
 		if models.ErrorCode(err) == models.ECONFLICT {
 			status, d.Error = http.StatusConflict, models.ErrorMessage(err)
 			break
@@ -203,13 +197,9 @@ func (h *Handler) drawNotify(c *gin.Context) {
 			web.Error(c, err)
 			return
 		}
-		sent := 0
-		for _, n := range d.Notices {
-			if n.Sent {
-				sent++
-			}
-		}
-		web.Audit(c, h.Store, "draw.notify", d.Draw.Name, fmt.Sprintf("id=%d sent=%d of %d", d.Draw.ID, sent, len(d.Winners)))
+		d.Notices = notices
+		d.attach()
+		web.Audit(c, h.Store, "draw.notify", d.Draw.Name, fmt.Sprintf("id=%d %s", d.Draw.ID, noticeCounts(d.Notices, len(d.Winners))))
 	}
 	h.render(c, status, "draw", h.crmPage(c, "campaigns", "crm.draws.title", d))
 }
@@ -226,10 +216,15 @@ func (d *drawData) attach() {
 	}
 }
 
-// winnerSender sends text as a customer-service message through Close
-// Service's sender, which logs every attempt in the fan's conversation.
-func (h *Handler) winnerSender(text string) models.WinnerSender {
-	return func(ctx context.Context, openID string) (int, string) {
-		return wechat.Describe(h.Service.Sender.SendCustom(ctx, openID, models.TextReply(text)))
+// noticeCounts summarises notices for the audit log.
+func noticeCounts(ns []models.DrawNotice, winners int) string {
+	sent, queued := 0, 0
+	for _, n := range ns {
+		if n.Sent {
+			sent++
+		} else if n.Pending() {
+			queued++
+		}
 	}
+	return fmt.Sprintf("sent=%d queued=%d of %d", sent, queued, winners)
 }

@@ -8,9 +8,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/handlers/console"
+	"github.com/fivec/fivec/jobs"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/wechat"
@@ -67,6 +71,10 @@ func TestDrawsRunVerifyNotify(t *testing.T) {
 		notify := func(text string) resp { return b.submit(page, page+"/notify", url.Values{"text": {text}}) }
 		expect(t, notify("  "), 400, "请填写消息内容")
 		r = notify("恭喜中奖！")
+		// Queued for the delivery engine; the unfollowed winner is skipped at once.
+		expect(t, r, 200, "排队发送中", "unfollowed")
+		deliverPushes(t, s, wx)
+		r = b.get(page)
 		expect(t, r, 200, "✓ 已发送", "errcode 45015", "unfollowed")
 		if n := strings.Count(r.body(), "outcome-fail"); n != 2 {
 			t.Fatalf("%d failures shown, want 2", n)
@@ -85,13 +93,12 @@ func TestDrawsRunVerifyNotify(t *testing.T) {
 		}
 		// The quiet fan writes; pressing again tells only those not yet told.
 		platform.SendText(ctx, wx.Account.AppID, "oQuiet", "我在")
-		r = notify("恭喜中奖！")
-		expect(t, r, 200)
+		expect(t, notify("恭喜中奖！"), 200)
+		deliverPushes(t, s, wx)
+		r = b.get(page)
 		if n := strings.Count(r.body(), "✓ 已发送"); n != 2 || got("oWrote") != 1 || got("oQuiet") != 1 {
 			t.Fatalf("retry: %d sent, wrote %d, quiet %d", n, got("oWrote"), got("oQuiet"))
 		}
-		// Every attempt is in the fan's conversation, refusals too.
-		expect(t, b.get("/console/members/oGone"), 200, "恭喜中奖！", "发送失败")
 
 		ag := a.browser().login("alex")
 		r = ag.get(page)
@@ -110,9 +117,21 @@ func TestDrawsRunVerifyNotify(t *testing.T) {
 				acts = append(acts, entries[i].Action+" "+entries[i].Detail)
 			}
 		}
-		want := "draw.run id=1 winners=3 seed=" + seed[1] + "|draw.notify id=1 sent=1 of 3|draw.notify id=1 sent=2 of 3"
+		want := "draw.run id=1 winners=3 seed=" + seed[1] + "|draw.notify id=1 sent=0 queued=2 of 3|draw.notify id=1 sent=1 queued=1 of 3"
 		if strings.Join(acts, "|") != want {
 			t.Fatalf("audited\n%s\nwant\n%s", strings.Join(acts, "|"), want)
 		}
 	})
+}
+
+// deliverPushes runs the delivery engine once, as the server's job does.
+func deliverPushes(t *testing.T, s *models.Store, wx *wechat.Client) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d := &jobs.Delivery{Store: s, Sender: &wechat.Sender{Store: s, WX: wx, Log: log}, Log: log, Worker: "test",
+		Limiter: rate.NewLimiter(rate.Inf, 1), Batch: 50, Lease: time.Minute, Loc: time.UTC,
+		Window: models.DefaultWindowRules, MaxAttempts: 1, Now: s.Now}
+	if _, err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }

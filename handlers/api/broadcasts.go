@@ -1,0 +1,283 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/fivec/fivec/handlers/web"
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/wechat"
+)
+
+// Broadcast is a broadcast as the API shows it.
+type Broadcast struct {
+	ID           uint64            `json:"id"`
+	Name         string            `json:"name"`
+	Kind         string            `json:"kind"`
+	Text         string            `json:"text,omitempty"`
+	MediaID      string            `json:"media_id,omitempty"`
+	TemplateID   string            `json:"template_id,omitempty"`
+	TemplateData map[string]string `json:"template_data,omitempty"`
+	Audience     string            `json:"audience"`
+	AudienceRef  string            `json:"audience_ref,omitempty"`
+	OpenIDs      int               `json:"openids,omitempty"` // how many were uploaded
+	Channel      string            `json:"channel"`
+	State        string            `json:"state"`
+	SendAt       *time.Time        `json:"send_at,omitempty"`
+	Cron         string            `json:"cron,omitempty"`
+	NextRunAt    *time.Time        `json:"next_run_at,omitempty"`
+	ApprovedBy   uint64            `json:"approved_by,omitempty"`
+	Runs         int               `json:"runs"`
+	UpdatedAt    time.Time         `json:"updated_at"`
+}
+
+// BroadcastDetail adds the audience plan and the runs' progress.
+type BroadcastDetail struct {
+	Broadcast
+	Plan models.AudiencePlan        `json:"plan"`
+	Last []models.BroadcastProgress `json:"runs"`
+}
+
+// BroadcastRequest is the body of POST /broadcasts and PUT /broadcasts/:id.
+type BroadcastRequest struct {
+	Name         string            `json:"name"`
+	Kind         string            `json:"kind"` // text, image, mpnews, template
+	Text         string            `json:"text"`
+	MediaID      string            `json:"media_id"`
+	TemplateID   string            `json:"template_id"`
+	TemplateData map[string]string `json:"template_data"`
+	Audience     string            `json:"audience"` // all, tag, segment, stage, openids
+	AudienceRef  string            `json:"audience_ref"`
+	OpenIDs      []string          `json:"openids"`
+	Channel      string            `json:"channel"` // mass, direct; "" picks
+}
+
+// ScheduleRequest is the body of POST /broadcasts/:id/schedule: a time
+// (RFC 3339) or a 5-field cron expression in the account's zone.
+type ScheduleRequest struct {
+	At   *time.Time `json:"at"`
+	Cron string     `json:"cron"`
+}
+
+// PreviewRequest is the body of POST /broadcasts/:id/preview.
+type PreviewRequest struct {
+	OpenIDs []string `json:"openids"`
+}
+
+// PreviewResult is one test fan's preview outcome.
+type PreviewResult struct {
+	OpenID  string `json:"openid"`
+	Sent    bool   `json:"sent"`
+	ErrCode int    `json:"errcode,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+func (h *Handler) registerBroadcasts(g, ed *gin.RouterGroup) {
+	g.GET("/broadcasts", h.broadcastsList)
+	g.GET("/broadcasts/:id", h.broadcastGet)
+	g.GET("/broadcasts/:id/runs/:run", h.broadcastRun)
+	ed.POST("/broadcasts", h.broadcastSave)
+	ed.PUT("/broadcasts/:id", h.broadcastSave)
+	ed.POST("/broadcasts/:id/preview", h.broadcastPreview)
+	ed.POST("/broadcasts/:id/schedule", h.broadcastSchedule)
+	ed.POST("/broadcasts/:id/pause", h.broadcastChange(models.ActionPause))
+	ed.POST("/broadcasts/:id/resume", h.broadcastChange(models.ActionResume))
+	ed.POST("/broadcasts/:id/cancel", h.broadcastChange(models.ActionCancel))
+	g.POST("/broadcasts/:id/approve", web.RequireRole(models.RoleAdmin), h.broadcastApprove)
+}
+
+func broadcastOut(b *models.Broadcast) Broadcast {
+	r, _ := b.Reply()
+	out := Broadcast{ID: b.ID, Name: b.Name, Kind: b.Kind, MediaID: r.MediaID, TemplateID: b.TemplateID,
+		Audience: b.Audience, AudienceRef: b.AudienceRef, OpenIDs: len(b.OpenIDList()), Channel: b.Channel, State: b.State,
+		SendAt: b.SendAt, Cron: b.Cron, NextRunAt: b.NextRunAt, ApprovedBy: b.ApprovedBy, Runs: b.Runs, UpdatedAt: b.UpdatedAt}
+	if r.Kind == models.ReplyText {
+		out.Text = r.Text
+	}
+	if fields := b.TemplateFields(); len(fields) > 0 {
+		out.TemplateData = fields
+	}
+	return out
+}
+
+func (h *Handler) broadcastsList(c *gin.Context) {
+	list, err := h.Store.ListBroadcasts(c.Request.Context(), 200)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	out := make([]Broadcast, 0, len(list))
+	for i := range list {
+		out = append(out, broadcastOut(&list[i]))
+	}
+	c.JSON(http.StatusOK, gin.H{"broadcasts": out})
+}
+
+func (h *Handler) broadcastGet(c *gin.Context) {
+	ctx := c.Request.Context()
+	b, err := h.broadcast(c)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	d := BroadcastDetail{Broadcast: broadcastOut(b), Last: []models.BroadcastProgress{}}
+	if d.Plan, err = h.Store.PlanAudience(ctx, b, h.Policy, models.DefaultWindowRules); err != nil {
+		web.Error(c, err)
+		return
+	}
+	runs, err := h.Store.BroadcastRuns(ctx, b.ID)
+	for i := 0; err == nil && i < len(runs) && i < 20; i++ {
+		var p models.BroadcastProgress
+		if p, err = h.Store.RunProgress(ctx, &runs[i]); err == nil {
+			d.Last = append(d.Last, p)
+		}
+	}
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+func (h *Handler) broadcast(c *gin.Context) (*models.Broadcast, error) {
+	id, err := idParam(c)
+	if err != nil {
+		return nil, err
+	}
+	return h.Store.FindBroadcast(c.Request.Context(), id)
+}
+
+// broadcastSave creates (POST) or updates (PUT) a draft.
+func (h *Handler) broadcastSave(c *gin.Context) {
+	var req BroadcastRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	var id uint64
+	if c.Param("id") != "" {
+		var err error
+		if id, err = idParam(c); err != nil {
+			web.Error(c, err)
+			return
+		}
+	}
+	in := models.BroadcastInput{Name: req.Name, Kind: req.Kind, Text: req.Text, MediaID: req.MediaID, TemplateID: req.TemplateID,
+		TemplateData: req.TemplateData, Audience: req.Audience, AudienceRef: req.AudienceRef, OpenIDs: req.OpenIDs, Channel: req.Channel}
+	b, err := h.Store.SaveBroadcast(c.Request.Context(), id, in, web.CurrentStaff(c).ID, h.Policy)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	web.Audit(c, h.Store, "broadcast.save", b.Name, "id="+strconv.FormatUint(b.ID, 10))
+	status := http.StatusOK
+	if id == 0 {
+		status = http.StatusCreated
+	}
+	c.JSON(status, broadcastOut(b))
+}
+
+// broadcastPreview sends the broadcast to 1-10 test fans now.
+func (h *Handler) broadcastPreview(c *gin.Context) {
+	var req PreviewRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	b, err := h.broadcast(c)
+	if err == nil && (len(req.OpenIDs) == 0 || len(req.OpenIDs) > 10) {
+		err = models.Errorf(models.EINVALID, "preview to 1-10 test fans")
+	}
+	if err == nil && h.Mass == nil {
+		err = models.Errorf(models.ECONFLICT, "previews need a WeChat connection")
+	}
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	out := make([]PreviewResult, 0, len(req.OpenIDs))
+	for _, id := range req.OpenIDs {
+		code, msg := wechat.Describe(h.Mass.PreviewBroadcast(c.Request.Context(), id, b))
+		out = append(out, PreviewResult{OpenID: id, Sent: msg == "", ErrCode: code, Error: msg})
+	}
+	web.Audit(c, h.Store, "broadcast.preview", b.Name, "id="+strconv.FormatUint(b.ID, 10))
+	c.JSON(http.StatusOK, gin.H{"previews": out})
+}
+
+func (h *Handler) broadcastSchedule(c *gin.Context) {
+	var req ScheduleRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	id, err := idParam(c)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	b, err := h.Store.ScheduleBroadcast(c.Request.Context(), id, models.BroadcastSchedule{At: req.At, Cron: req.Cron}, web.CurrentStaff(c), h.Policy)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	web.Audit(c, h.Store, "broadcast.schedule", b.Name, "id="+strconv.FormatUint(b.ID, 10)+" state="+b.State)
+	c.JSON(http.StatusOK, broadcastOut(b))
+}
+
+func (h *Handler) broadcastApprove(c *gin.Context) {
+	id, err := idParam(c)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	b, err := h.Store.ApproveBroadcast(c.Request.Context(), id, web.CurrentStaff(c), h.Policy)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	web.Audit(c, h.Store, "broadcast.approve", b.Name, "id="+strconv.FormatUint(b.ID, 10))
+	c.JSON(http.StatusOK, broadcastOut(b))
+}
+
+func (h *Handler) broadcastChange(action string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, err := idParam(c)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		b, err := h.Store.ChangeBroadcast(c.Request.Context(), id, action, h.Policy)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		web.Audit(c, h.Store, "broadcast."+action, b.Name, "id="+strconv.FormatUint(b.ID, 10))
+		c.JSON(http.StatusOK, broadcastOut(b))
+	}
+}
+
+// broadcastRun is a run's report: progress, reached by channel, failures
+// by errcode, skips by reason, unfollows within 24 h, WeChat's mass counts.
+func (h *Handler) broadcastRun(c *gin.Context) {
+	ctx := c.Request.Context()
+	b, err := h.broadcast(c)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	rid, err := strconv.ParseUint(c.Param("run"), 10, 64)
+	var run *models.BroadcastRun
+	if err == nil {
+		run, err = h.Store.FindBroadcastRun(ctx, rid)
+	}
+	if err != nil || run.BroadcastID != b.ID {
+		web.Error(c, models.Errorf(models.ENOTFOUND, "no such run"))
+		return
+	}
+	rep, err := h.Store.RunReport(ctx, run)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, rep)
+}

@@ -1,0 +1,37 @@
+package callback
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+
+	"github.com/fivec/fivec/models"
+)
+
+// Diffusion is the Center role (信息发布): broadcasts. On the callback it
+// only listens for MASSSENDJOBFINISH, WeChat's final counts of a mass send,
+// and stores them on the broadcast run they belong to (a failed job turns
+// its recipients from sent to failed). The sending itself is jobs/broadcasts.go.
+type Diffusion struct {
+	Store *models.Store
+	Log   *slog.Logger
+}
+
+// Name implements Role.
+func (d *Diffusion) Name() string { return "center" }
+
+// Handle implements Role. It never replies: the event comes from the
+// platform, not from a fan.
+func (d *Diffusion) Handle(ctx context.Context, t *Turn) error {
+	m := t.Msg
+	if m.MsgType != message.MsgTypeEvent || m.Event != message.EventMassSendJobFinish {
+		return nil
+	}
+	ours, err := d.Store.RecordMassFinish(ctx, models.MassFinish{MsgID: m.TemplateMsgID, Status: m.Status,
+		TotalCount: m.TotalCount, FilterCount: m.FilterCount, SentCount: m.SentCount, ErrorCount: m.ErrorCount})
+	if err == nil && !ours {
+		d.Log.Info("MASSSENDJOBFINISH for a send fivec did not make", "msg_id", m.TemplateMsgID, "status", m.Status)
+	}
+	return err
+}

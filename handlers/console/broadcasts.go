@@ -1,0 +1,417 @@
+package console
+
+import (
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/fivec/fivec/handlers/web"
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/templates"
+	"github.com/fivec/fivec/wechat"
+)
+
+// registerBroadcasts adds the Center role's pages (信息发布): every role
+// may look; marketers and admins compose, preview, schedule and stop;
+// admins approve.
+func (h *Handler) registerBroadcasts(a *gin.RouterGroup) {
+	ed := a.Group("", web.RequireRole(models.RoleAdmin, models.RoleMarketer))
+	a.GET("/broadcasts", h.broadcastsList)
+	a.GET("/broadcasts/new", h.broadcastNew)
+	a.GET("/broadcasts/:id", h.broadcastPage)
+	a.GET("/broadcasts/:id/edit", h.broadcastEdit)
+	a.GET("/broadcasts/:id/runs/:run", h.broadcastReport)
+	ed.POST("/broadcasts/new", h.broadcastSave)
+	ed.POST("/broadcasts/:id/edit", h.broadcastSave)
+	ed.POST("/broadcasts/:id/preview", h.broadcastPreview)
+	ed.POST("/broadcasts/:id/schedule", h.broadcastSchedule)
+	ed.POST("/broadcasts/:id/pause", h.broadcastChange(models.ActionPause))
+	ed.POST("/broadcasts/:id/resume", h.broadcastChange(models.ActionResume))
+	ed.POST("/broadcasts/:id/cancel", h.broadcastChange(models.ActionCancel))
+	a.POST("/broadcasts/:id/approve", web.RequireRole(models.RoleAdmin), h.broadcastApprove)
+}
+
+var bcFlashes = []string{"bc.flash.saved", "bc.flash.scheduled", "bc.flash.pending", "bc.flash.approved",
+	"bc.flash.pause", "bc.flash.resume", "bc.flash.cancel"}
+
+func (h *Handler) bcPage(c *gin.Context, title string, data any) templates.Page {
+	p := h.page(c, "broadcasts", title, data)
+	if k := c.Query("ok"); slices.Contains(bcFlashes, k) {
+		p.Flash = k
+	}
+	return p
+}
+
+func bcPath(id uint64) string { return Base + "/broadcasts/" + strconv.FormatUint(id, 10) }
+
+func (h *Handler) broadcastsList(c *gin.Context) {
+	list, err := h.Store.ListBroadcasts(c.Request.Context(), 200)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, "broadcasts", h.bcPage(c, "bc.title", gin.H{"Rows": list, "CanEdit": canEditCRM(c)}))
+}
+
+// bcForm is the compose form as typed.
+type bcForm struct {
+	ID                                     uint64
+	Name, Kind, Text, MediaID, TemplateID  string
+	TemplateData                           string // key=value lines
+	Audience, Tag, Segment, Stage, OpenIDs string
+	Channel                                string
+	Error                                  string
+	Segments                               []models.Segment
+	Stages                                 []string
+}
+
+func (h *Handler) renderBroadcastForm(c *gin.Context, status int, f bcForm) {
+	var err error
+	if f.Segments, err = h.Store.ListSegments(c.Request.Context()); err != nil {
+		web.Error(c, err)
+		return
+	}
+	f.Stages = models.Stages
+	h.render(c, status, "broadcast_edit", h.bcPage(c, "bc.compose", f))
+}
+
+func (h *Handler) broadcastNew(c *gin.Context) {
+	h.renderBroadcastForm(c, http.StatusOK, bcForm{Kind: models.BroadcastText, Audience: models.AudienceAll, Segment: c.Query("segment")})
+}
+
+func (h *Handler) broadcastEdit(c *gin.Context) {
+	b, ok := h.loadBroadcast(c)
+	if !ok {
+		return
+	}
+	r, _ := b.Reply()
+	f := bcForm{ID: b.ID, Name: b.Name, Kind: b.Kind, MediaID: r.MediaID, TemplateID: b.TemplateID, Audience: b.Audience,
+		OpenIDs: b.OpenIDs, Channel: b.Channel}
+	if b.Kind == models.BroadcastText {
+		f.Text = r.Text
+	}
+	var lines []string
+	for k, v := range b.TemplateFields() {
+		lines = append(lines, k+"="+v)
+	}
+	slices.Sort(lines)
+	f.TemplateData = strings.Join(lines, "\n")
+	switch b.Audience {
+	case models.AudienceTag:
+		f.Tag = b.AudienceRef
+	case models.AudienceSegment:
+		f.Segment = b.AudienceRef
+	case models.AudienceStage:
+		f.Stage = b.AudienceRef
+	}
+	h.renderBroadcastForm(c, http.StatusOK, f)
+}
+
+func (h *Handler) loadBroadcast(c *gin.Context) (*models.Broadcast, bool) {
+	id, err := idParam(c, "id")
+	var b *models.Broadcast
+	if err == nil {
+		b, err = h.Store.FindBroadcast(c.Request.Context(), id)
+	}
+	if err != nil {
+		web.Error(c, err)
+		return nil, false
+	}
+	return b, true
+}
+
+// broadcastSave stores the compose form (a new draft or an edit).
+func (h *Handler) broadcastSave(c *gin.Context) {
+	f := bcForm{Name: c.PostForm("name"), Kind: c.PostForm("kind"), Text: c.PostForm("text"), MediaID: c.PostForm("media_id"),
+		TemplateID: c.PostForm("template_id"), TemplateData: c.PostForm("template_data"), Audience: c.PostForm("audience"),
+		Tag: c.PostForm("tag"), Segment: c.PostForm("segment"), Stage: c.PostForm("stage"), OpenIDs: c.PostForm("openids"),
+		Channel: c.PostForm("channel")}
+	if c.Param("id") != "" {
+		id, err := idParam(c, "id")
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		f.ID = id
+	}
+	if list, ok, err := uploadedList(c); models.ErrorCode(err) == models.EINVALID {
+		f.Error = h.Pages.T(h.lang(c), "bc.file_too_big")
+		h.renderBroadcastForm(c, http.StatusBadRequest, f)
+		return
+	} else if err != nil {
+		web.Error(c, err)
+		return
+	} else if ok {
+		f.OpenIDs, f.Audience = list, models.AudienceOpenIDs
+	}
+	in := models.BroadcastInput{Name: f.Name, Kind: f.Kind, Text: f.Text, MediaID: f.MediaID, TemplateID: f.TemplateID,
+		TemplateData: parseFields(f.TemplateData), Audience: f.Audience, OpenIDs: models.ParseOpenIDs(f.OpenIDs), Channel: f.Channel}
+	switch f.Audience {
+	case models.AudienceTag:
+		in.AudienceRef = f.Tag
+	case models.AudienceSegment:
+		in.AudienceRef = f.Segment
+	case models.AudienceStage:
+		in.AudienceRef = f.Stage
+	}
+	b, err := h.Store.SaveBroadcast(c.Request.Context(), f.ID, in, web.CurrentStaff(c).ID, h.Policy)
+	if code := models.ErrorCode(err); code == models.EINVALID || code == models.ECONFLICT {
+		f.Error = models.ErrorMessage(err)
+		h.renderBroadcastForm(c, http.StatusBadRequest, f)
+		return
+	} else if err != nil {
+		web.Error(c, err)
+		return
+	}
+	web.Audit(c, h.Store, "broadcast.save", b.Name, "id="+strconv.FormatUint(b.ID, 10))
+	redirect(c, bcPath(b.ID), "bc.flash.saved")
+}
+
+// maxUpload bounds an uploaded openid list (a million openids is ~30 MB;
+// larger lists go through the API).
+const maxUpload = 8 << 20
+
+// uploadedList reads the uploaded openid file, if one was sent; a file over
+// maxUpload is refused.
+func uploadedList(c *gin.Context) (string, bool, error) {
+	file, err := c.FormFile("openid_file")
+	if err != nil || file.Size == 0 {
+		return "", false, nil
+	}
+	if file.Size > maxUpload {
+		return "", false, models.Errorf(models.EINVALID, "the openid list is larger than 8 MB")
+	}
+	fh, err := file.Open()
+	if err != nil {
+		return "", false, err
+	}
+	defer fh.Close()
+	raw, err := io.ReadAll(io.LimitReader(fh, maxUpload))
+	return string(raw), err == nil, err
+}
+
+// parseFields reads "key=value" lines.
+func parseFields(s string) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(s, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && strings.TrimSpace(k) != "" {
+			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return out
+}
+
+// bcData is a broadcast's page.
+type bcData struct {
+	B                   *models.Broadcast
+	Reply               models.Reply
+	Plan                models.AudiencePlan
+	Runs                []models.BroadcastProgress
+	Previews            []previewRow
+	PreviewTo, At, Cron string
+	Error               string
+	CanEdit, CanApprove bool
+	Zone                string
+	// Audience names the tag, segment or stage; Live keeps the runs block
+	// refreshing while a run may start or is under way.
+	Audience string
+	Live     bool
+	// Active: a run is under way (a started one-off may still be paused).
+	Active bool
+}
+
+type previewRow struct {
+	OpenID, Error string
+	ErrCode       int
+}
+
+func (h *Handler) broadcastData(c *gin.Context, b *models.Broadcast) (bcData, error) {
+	ctx := c.Request.Context()
+	d := bcData{B: b, CanEdit: canEditCRM(c), CanApprove: web.HasRole(web.CurrentStaff(c), models.RoleAdmin), Zone: h.Loc.String()}
+	d.Reply, _ = b.Reply()
+	var err error
+	if d.Plan, err = h.Store.PlanAudience(ctx, b, h.Policy, models.DefaultWindowRules); err != nil {
+		return d, err
+	}
+	runs, err := h.Store.BroadcastRuns(ctx, b.ID)
+	for i := 0; err == nil && i < len(runs) && i < 20; i++ {
+		var p models.BroadcastProgress
+		if p, err = h.Store.RunProgress(ctx, &runs[i]); err == nil {
+			d.Runs = append(d.Runs, p)
+		}
+	}
+	d.At = h.Now().In(h.Loc).Add(5 * time.Minute).Format("2006-01-02T15:04")
+	d.Audience = b.AudienceRef
+	if b.Audience == models.AudienceSegment {
+		if id, perr := strconv.ParseUint(b.AudienceRef, 10, 64); perr == nil {
+			if sg, ferr := h.Store.FindSegment(ctx, id); ferr == nil {
+				d.Audience = sg.Name
+			}
+		}
+	}
+	d.Live = b.State == models.BroadcastScheduled
+	for _, r := range d.Runs {
+		if r.State != models.RunDone {
+			d.Live, d.Active = true, true
+		}
+	}
+	return d, err
+}
+
+// broadcastPage shows a broadcast: content, audience by channel, preview,
+// schedule and approval, the runs with live progress (htmx polls the page
+// and swaps the #runs block while a run is going).
+func (h *Handler) broadcastPage(c *gin.Context) {
+	b, ok := h.loadBroadcast(c)
+	if !ok {
+		return
+	}
+	d, err := h.broadcastData(c, b)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, "broadcast", h.bcPage(c, "bc.title", d))
+}
+
+func (h *Handler) broadcastPreview(c *gin.Context) {
+	b, ok := h.loadBroadcast(c)
+	if !ok {
+		return
+	}
+	d, err := h.broadcastData(c, b)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	d.PreviewTo = c.PostForm("openids")
+	ids := models.ParseOpenIDs(d.PreviewTo)
+	status := http.StatusOK
+	switch {
+	case h.Mass == nil:
+		status, d.Error = http.StatusConflict, h.Pages.T(h.lang(c), "bc.no_wechat")
+	case len(ids) == 0 || len(ids) > 10:
+		status, d.Error = http.StatusBadRequest, h.Pages.T(h.lang(c), "bc.preview_count")
+	default:
+		for _, id := range ids {
+			code, msg := wechat.Describe(h.Mass.PreviewBroadcast(c.Request.Context(), id, b))
+			d.Previews = append(d.Previews, previewRow{OpenID: id, ErrCode: code, Error: msg})
+		}
+		web.Audit(c, h.Store, "broadcast.preview", b.Name, "id="+strconv.FormatUint(b.ID, 10)+" to="+strings.Join(ids, ","))
+	}
+	h.render(c, status, "broadcast", h.bcPage(c, "bc.title", d))
+}
+
+func (h *Handler) broadcastSchedule(c *gin.Context) {
+	b, ok := h.loadBroadcast(c)
+	if !ok {
+		return
+	}
+	sc := models.BroadcastSchedule{Cron: strings.TrimSpace(c.PostForm("cron"))}
+	var err error
+	if sc.Cron == "" {
+		at, perr := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(c.PostForm("at")), h.Loc)
+		if perr != nil {
+			err = models.Errorf(models.EINVALID, "choose a time or a cron expression")
+		}
+		sc.At = &at
+	}
+	var out *models.Broadcast
+	if err == nil {
+		out, err = h.Store.ScheduleBroadcast(c.Request.Context(), b.ID, sc, web.CurrentStaff(c), h.Policy)
+	}
+	if code := models.ErrorCode(err); code == models.EINVALID || code == models.ECONFLICT {
+		d, derr := h.broadcastData(c, b)
+		if derr != nil {
+			web.Error(c, derr)
+			return
+		}
+		d.Error, d.At, d.Cron = models.ErrorMessage(err), c.PostForm("at"), sc.Cron
+		h.render(c, http.StatusBadRequest, "broadcast", h.bcPage(c, "bc.title", d))
+		return
+	} else if err != nil {
+		web.Error(c, err)
+		return
+	}
+	web.Audit(c, h.Store, "broadcast.schedule", out.Name, "id="+strconv.FormatUint(out.ID, 10)+" state="+out.State)
+	flash := "bc.flash.scheduled"
+	if out.State == models.BroadcastPending {
+		flash = "bc.flash.pending"
+	}
+	redirect(c, bcPath(out.ID), flash)
+}
+
+func (h *Handler) broadcastApprove(c *gin.Context) {
+	b, ok := h.loadBroadcast(c)
+	if !ok {
+		return
+	}
+	if _, err := h.Store.ApproveBroadcast(c.Request.Context(), b.ID, web.CurrentStaff(c), h.Policy); err != nil {
+		h.broadcastActionError(c, b, err)
+		return
+	}
+	web.Audit(c, h.Store, "broadcast.approve", b.Name, "id="+strconv.FormatUint(b.ID, 10))
+	redirect(c, bcPath(b.ID), "bc.flash.approved")
+}
+
+func (h *Handler) broadcastChange(action string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		b, ok := h.loadBroadcast(c)
+		if !ok {
+			return
+		}
+		if _, err := h.Store.ChangeBroadcast(c.Request.Context(), b.ID, action, h.Policy); err != nil {
+			h.broadcastActionError(c, b, err)
+			return
+		}
+		web.Audit(c, h.Store, "broadcast."+action, b.Name, "id="+strconv.FormatUint(b.ID, 10))
+		redirect(c, bcPath(b.ID), "bc.flash."+action)
+	}
+}
+
+// broadcastActionError shows a refused action on the broadcast's page.
+func (h *Handler) broadcastActionError(c *gin.Context, b *models.Broadcast, err error) {
+	code := models.ErrorCode(err)
+	if code != models.EINVALID && code != models.ECONFLICT {
+		web.Error(c, err)
+		return
+	}
+	d, derr := h.broadcastData(c, b)
+	if derr != nil {
+		web.Error(c, derr)
+		return
+	}
+	d.Error = models.ErrorMessage(err)
+	h.render(c, http.StatusConflict, "broadcast", h.bcPage(c, "bc.title", d))
+}
+
+// broadcastReport is a run's final report.
+func (h *Handler) broadcastReport(c *gin.Context) {
+	b, ok := h.loadBroadcast(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	rid, err := idParam(c, "run")
+	var run *models.BroadcastRun
+	if err == nil {
+		run, err = h.Store.FindBroadcastRun(ctx, rid)
+	}
+	if err == nil && run.BroadcastID != b.ID {
+		err = models.Errorf(models.ENOTFOUND, "no such run")
+	}
+	var rep models.BroadcastReport
+	if err == nil {
+		rep, err = h.Store.RunReport(ctx, run)
+	}
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, "broadcast_report", h.bcPage(c, "bc.report", gin.H{"B": b, "R": rep}))
+}

@@ -1,0 +1,148 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/fivec/fivec/handlers"
+	"github.com/fivec/fivec/handlers/api"
+	"github.com/fivec/fivec/handlers/browsertest"
+	"github.com/fivec/fivec/handlers/callback"
+	"github.com/fivec/fivec/handlers/console"
+	"github.com/fivec/fivec/jobs"
+	"github.com/fivec/fivec/metrics"
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/wechat"
+	"github.com/fivec/fivec/wechat/fake"
+)
+
+// TestBrowserBroadcastScheduledToProgress: a marketer builds a segment,
+// composes a broadcast to it, previews it to a test fan (whose sandbox
+// phone shows it), schedules it a couple of minutes ahead and watches the
+// progress bar reach 100% once the scheduler job, whose clock the test
+// moves forward, picks it up.
+func TestBrowserBroadcastScheduledToProgress(t *testing.T) {
+	br := browsertest.New(t, 120*time.Second)
+	s := modelstest.MustOpen(t, "sqlite")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var mu sync.Mutex
+	offset := time.Duration(0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) }
+	s.Now = clock
+	appID := "wxbcast" + models.RandomToken(6)
+	acct := fake.Account{AppID: appID, AppSecret: "secret-" + appID, Token: "tok" + appID, Verified: true}
+	wx := wechat.NewClient(wechat.Account{AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token}, wechat.NewMemoryCache(nil))
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	mass := wechat.NewMass(wx, 6000)
+	pol := models.BroadcastPolicy{Loc: loc, AccountType: models.AccountService}
+	center := &callback.Diffusion{Store: s, Log: log}
+	cb := &callback.Handler{Store: s, WX: wx, Sender: &wechat.Sender{Store: s, WX: wx, Log: log}, Deadline: 3 * time.Second, Log: log,
+		Metrics: metrics.New(), Pipeline: &callback.Pipeline{Roles: []callback.Role{center}, Log: log}}
+	con := &console.Handler{Store: s, Log: log, Loc: loc, Now: clock, Sim: platformSim{appID}, WX: wx, Mass: mass, Policy: pol}
+	srv := &handlers.Server{Store: s, Callback: cb, Console: con, API: &api.Handler{Store: s, Log: log}, Metrics: metrics.New(), Log: log}
+	web := httptest.NewServer(srv.Router())
+	t.Cleanup(func() { cb.Wait(); web.Close() })
+	acct.CallbackURL = web.URL + "/wechat"
+	platform.AddAccount(acct)
+	ctx0 := context.Background()
+	for i := 0; i < 3; i++ {
+		if _, err := platform.Follow(ctx0, appID, fmt.Sprintf("oPoster%d", i), "poster"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := platform.Follow(ctx0, appID, "oTester", "staff"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateStaff(ctx0, models.NewStaff{Username: "mia", Password: password, Role: models.RoleMarketer}); err != nil {
+		t.Fatal(err)
+	}
+	// The scheduler job, as the server runs it (every 5 s there; faster here).
+	bj := &jobs.Broadcasts{Store: s, Mass: mass, Log: log, Policy: pol, Now: clock}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(300 * time.Millisecond):
+				if err := bj.RunOnce(ctx0); err != nil {
+					t.Errorf("broadcast job: %v", err)
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
+
+	ctx := br.Tab()
+	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		br.Do(ctx, step, actions...)
+	}
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	do("log in", chromedp.Navigate(web.URL+"/console/segments/new"), chromedp.WaitVisible(css("#username")),
+		chromedp.SendKeys(css("#username"), "mia"), chromedp.SendKeys(css("#password"), password),
+		chromedp.Click(css("#login")), chromedp.WaitVisible(css("#segment-form")))
+	do("segment of poster fans", chromedp.SendKeys(css("#f-channels"), "poster"))
+	br.Until(ctx, "segment count", `document.querySelector('#segment-total').innerText === '3'`)
+	do("save segment", chromedp.SendKeys(css("#segment-name"), "海报粉丝"), chromedp.Click(css("#segment-save")),
+		chromedp.WaitVisible(css("#segment-delete")))
+	segs, _ := s.ListSegments(ctx0)
+	if len(segs) != 1 {
+		t.Fatalf("segments: %+v", segs)
+	}
+
+	do("compose", chromedp.Navigate(web.URL+"/console/broadcasts/new"), chromedp.WaitVisible(css("#bc-form")),
+		chromedp.SendKeys(css("#bc-name"), "海报专享"), chromedp.SendKeys(css("#bc-text"), "凭海报到店立减20元"),
+		chromedp.SetValue(css("#bc-audience"), "segment"), chromedp.SetValue(css("#bc-segment"), fmt.Sprint(segs[0].ID)),
+		chromedp.SetValue(css("#bc-channel"), "mass"), chromedp.Click(css("#bc-save")), chromedp.WaitVisible(css("#bc-plan")))
+	br.Until(ctx, "audience by channel", `document.querySelector('#plan-total').innerText === '3' && document.querySelector('#plan-mass').innerText === '3'`)
+	do("preview", chromedp.SendKeys(css("#preview-to"), "oTester"), chromedp.Click(css("#preview-send")),
+		chromedp.WaitVisible(css("#preview-results")))
+	br.Until(ctx, "preview sent", `document.querySelector('#preview-results').innerText.includes('预览已发送')`)
+	br.Shot(ctx, "broadcast-preview")
+	do("the test fan's phone", chromedp.Navigate(web.URL+"/console/simulator?openid=oTester"), chromedp.WaitVisible(css("#inbox")))
+	br.Until(ctx, "preview on the phone", `document.querySelector('#inbox').innerText.includes('凭海报到店立减20元')`)
+	br.Shot(ctx, "broadcast-preview-phone")
+
+	list, _ := s.ListBroadcasts(ctx0, 10)
+	page := web.URL + fmt.Sprintf("/console/broadcasts/%d", list[0].ID)
+	at := clock().Add(2 * time.Minute).In(loc).Format("2006-01-02T15:04")
+	do("schedule", chromedp.Navigate(page), chromedp.WaitVisible(css("#schedule-form")),
+		chromedp.SetValue(css("#schedule-at"), at), chromedp.Click(css("#schedule-send")), chromedp.WaitVisible(css("#bc-pause")))
+	br.Until(ctx, "scheduled", `document.querySelector('#bc-state').innerText.includes('已定时') && document.querySelector('#runs').innerText.includes('尚未发送')`)
+	// Time passes: the scheduler sees the broadcast due and sends it.
+	mu.Lock()
+	offset = 3 * time.Minute
+	mu.Unlock()
+	br.Until(ctx, "progress bar at 100%", `(() => { const p = document.querySelector('.bc-progress'); return !!p && p.value === 100 })()`)
+	br.Until(ctx, "counts", `document.querySelector('#runs').innerText.includes('已发送 3')`)
+	br.Shot(ctx, "broadcast-progress")
+	for i := 0; i < 3; i++ {
+		got := 0
+		for _, d := range platform.Inbox(appID, fmt.Sprintf("oPoster%d", i)) {
+			if d.Source == fake.SourceMass && d.Text == "凭海报到店立减20元" {
+				got++
+			}
+		}
+		if got != 1 {
+			t.Fatalf("oPoster%d received %d mass messages", i, got)
+		}
+	}
+	if got := platform.Inbox(appID, "oTester"); len(got) == 0 || got[len(got)-1].Source != fake.SourcePreview {
+		t.Fatalf("the test fan got more than the preview: %+v", got)
+	}
+}
