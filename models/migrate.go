@@ -59,6 +59,9 @@ var migrations = []migration{
 	{11, "delivery engine: pushes and recipients", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Push{}, &Recipient{})
 	}},
+	{15, "care journeys: journeys, steps, enrolments, sends; keyword interests", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Journey{}, &JourneyStep{}, &JourneyEnrollment{}, &JourneySend{}, &Interest{})
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting
