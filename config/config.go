@@ -67,6 +67,9 @@ type Config struct {
 	PushCap      int    // pushes per fan per week (0: no cap)
 	QuietHours   string // "22:00-08:00" in the account's zone ("" : none)
 
+	// Care (客户关怀): how often journeys are scanned for triggers and due steps.
+	CareInterval time.Duration
+
 	// Location is TimeZone, parsed by Validate.
 	Location *time.Location
 }
@@ -107,6 +110,8 @@ func Defaults() Config {
 		DeliveryRate: 20,
 		PushCap:      5,
 		QuietHours:   "22:00-08:00",
+
+		CareInterval: 10 * time.Second,
 	}
 }
 
@@ -225,6 +230,9 @@ func (c *Config) Validate() error {
 	if c.QuietHours != "" && !quietPattern.MatchString(c.QuietHours) {
 		bad("FIVEC_QUIET_HOURS", "want a range such as 22:00-08:00, got %q", c.QuietHours)
 	}
+	if c.CareInterval < time.Second || c.CareInterval > time.Hour {
+		bad("FIVEC_CARE_INTERVAL", "must be 1s-1h, got %s", c.CareInterval)
+	}
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil {
 		bad("FIVEC_TIMEZONE", "unknown time zone %q", c.TimeZone)
@@ -320,6 +328,7 @@ func fields() []field {
 		intField("FIVEC_DELIVERY_RATE", func(c *Config) *int { return &c.DeliveryRate }),
 		intField("FIVEC_PUSH_CAP", func(c *Config) *int { return &c.PushCap }),
 		mk("FIVEC_QUIET_HOURS", false, func(c *Config) *string { return &c.QuietHours }),
+		durationField("FIVEC_CARE_INTERVAL", func(c *Config) *time.Duration { return &c.CareInterval }),
 	}
 }
 

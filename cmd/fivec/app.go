@@ -98,6 +98,9 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	if err := consulting.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
+	if err := roles.Care.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("load keyword interests: %w", err)
+	}
 	a.callback = &callback.Handler{
 		Store: store, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
 		Pipeline: &callback.Pipeline{Log: log, Roles: roles.Chain()},
@@ -114,7 +117,10 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		a.runner.SettleReferrals(cfg.ReferralDailyCap), a.runner.ExpirePoints(), jobs.Job{
 			// Every process recompiles within seconds of a rule change anywhere.
 			Name: "reload-rules", Spec: "@every 2s", Run: consulting.ReloadIfChanged,
-		}); err != nil {
+		}, jobs.Job{Name: "reload-interests", Spec: "@every 2s", Run: roles.Care.ReloadIfChanged},
+		a.runner.Care(&jobs.Care{Store: store, Log: log, Loc: cfg.Location}, cfg.CareInterval),
+		// Care messages go out through the delivery engine.
+		a.runner.Deliver(newDelivery(store, sender, cfg, log))); err != nil {
 		return nil, err
 	}
 

@@ -16,6 +16,7 @@ type Roles struct {
 	Service    *Service
 	Consulting *Consulting
 	Client     *Client
+	Care       *Care
 }
 
 // Deps are what the roles need besides the configuration.
@@ -61,9 +62,10 @@ func NewRoles(d Deps, cfg config.Config) *Roles {
 	if d.WX != nil {
 		client.Referrals = d.WX
 	}
-	return &Roles{Service: service, Consulting: consulting, Client: client}
+	care := &Care{Store: d.Store, Log: d.Log}
+	return &Roles{Service: service, Consulting: consulting, Client: client, Care: care}
 }
 
 // Chain returns the roles in pipeline order: Close Service → Consulting →
 // Client → Care → Center.
-func (r *Roles) Chain() []Role { return []Role{r.Service, r.Consulting, r.Client} }
+func (r *Roles) Chain() []Role { return []Role{r.Service, r.Consulting, r.Client, r.Care} }
