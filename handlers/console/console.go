@@ -105,6 +105,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	h.registerInbox(a)
 	h.registerRules(a)
 	h.registerCRM(a)
+	h.registerCare(a)
 	if h.Sim != nil {
 		h.registerSimulator(a)
 	}
