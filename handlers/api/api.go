@@ -71,6 +71,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	h.registerConversations(g)
 	h.registerRules(g)
 	h.registerCRM(g)
+	h.registerCare(g, g.Group("", web.RequireRole(models.RoleAdmin, models.RoleMarketer)))
 
 	admin := g.Group("", web.RequireRole(models.RoleAdmin))
 	admin.GET("/staff", h.staffList)
