@@ -281,13 +281,15 @@ func TestCareEventTriggerAndReEntry(t *testing.T) {
 		s.Now = clk.Now
 		care := newCare(s)
 		steps := []models.NewStep{{After: "0", Reply: models.TextReply("点首歌送祝福吧")}}
+		// A click from before the journeys existed does not count.
+		follow(t, s, "", "ring", "")
+		record(t, s, models.Inbound{OpenID: "ring", MsgType: "event", Event: "CLICK", EventKey: "RINGTONE"})
 		again, _ := s.SaveJourney(ctx, 0, models.NewJourney{Name: "点歌-可重复", Trigger: models.TriggerEvent, TriggerVal: "CLICK:RINGTONE",
 			ReEntry: models.ReEntryAfterExit, Steps: steps})
 		once, err := s.SaveJourney(ctx, 0, models.NewJourney{Name: "点歌-一次", Trigger: models.TriggerEvent, TriggerVal: "click:RINGTONE", Steps: steps})
 		if err != nil {
 			t.Fatal(err)
 		}
-		follow(t, s, "", "ring", "")
 		click := func() {
 			record(t, s, models.Inbound{OpenID: "ring", MsgType: "event", Event: "CLICK", EventKey: "RINGTONE"})
 		}
@@ -352,6 +354,59 @@ func TestCareStepsObeyCapAndQuietHours(t *testing.T) {
 		}
 		if got := sentTo(appID); got["night"] != 1 {
 			t.Fatalf("sends: %v", got)
+		}
+	})
+}
+
+// Stage and level history, redemptions and resolved conversations start
+// journeys too, each narrowed by its value.
+func TestCareTriggersFromRecordedEvents(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		clk := &clock{now: time.Now().UTC()}
+		s.Now = clk.Now
+		gift, _ := s.SaveGift(ctx, models.Gift{Name: "彩铃", Kind: models.GiftItem, Cost: 1, Stock: 5, Active: true})
+		other, _ := s.SaveGift(ctx, models.Gift{Name: "其他", Kind: models.GiftItem, Cost: 1, Stock: 5, Active: true})
+		step := []models.NewStep{{After: "0", Reply: models.TextReply("hi")}}
+		ids := map[string]uint64{}
+		for name, n := range map[string]models.NewJourney{
+			"stage":    {Trigger: models.TriggerStage, TriggerVal: models.StageNew},
+			"level":    {Trigger: models.TriggerLevel, TriggerVal: models.LevelResponder},
+			"redeemed": {Trigger: models.TriggerRedeemed, TriggerVal: fmt.Sprint(gift.ID)},
+			"resolved": {Trigger: models.TriggerResolved},
+		} {
+			n.Name, n.Steps = name, step
+			j, err := s.SaveJourney(ctx, 0, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[name] = j.ID
+		}
+		a, b := follow(t, s, "", "ev1", ""), follow(t, s, "", "ev2", "")
+		clk.add(time.Second)
+		s.AdvanceStage(ctx, a.ID, models.StageNew, "test")
+		s.AdvanceStage(ctx, b.ID, models.StageLoyal, "test") // not the stage asked for
+		s.RaiseLevel(ctx, a.ID, models.LevelCurious, "test") // not the level asked for
+		s.RaiseLevel(ctx, b.ID, models.LevelResponder, "test")
+		s.GrantGift(ctx, a.ID, gift.ID, "g1")
+		s.GrantGift(ctx, b.ID, other.ID, "g2")
+		conv, _, err := s.Escalate(ctx, b.ID, "ev2", "keyword")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Resolve(ctx, conv.ID, "agent"); err != nil {
+			t.Fatal(err)
+		}
+		clk.add(time.Second)
+		if run := runCare(t, newCare(s)); run.Entered != 4 {
+			t.Fatalf("entered %+v, want one member in each journey", run)
+		}
+		for name, id := range ids {
+			rows, err := s.RecentEnrollments(ctx, id, 10)
+			want := map[string]string{"stage": "ev1", "level": "ev2", "redeemed": "ev1", "resolved": "ev2"}[name]
+			if err != nil || len(rows) != 1 || rows[0].OpenID != want {
+				t.Fatalf("%s journey: %+v %v, want %s", name, rows, err, want)
+			}
 		}
 	})
 }
