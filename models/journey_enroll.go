@@ -440,7 +440,7 @@ func (s *Store) sendStep(ctx context.Context, j *Journey, p int, id uint64, out 
 		if send.Outcome == SendPushed {
 			// The push is created inside this transaction (CreatePush nests
 			// as a savepoint), so a crash leaves neither or both.
-			in := &Store{db: tx, driver: s.driver, Now: s.Now, PasswordCost: s.PasswordCost}
+			in := s.inTx(tx)
 			name := truncateUTF8(fmt.Sprintf("关怀：%s 第%d步", j.Name, p+1), 191)
 			push, err := in.CreatePush(ctx, NewPush{Kind: "care", Name: name, Reply: st.Reply(), TemplateID: st.TemplateID,
 				TemplateData: st.TemplateFields(), StaffID: j.StaffID}, []uint64{e.MemberID})
