@@ -20,6 +20,16 @@ type Care struct {
 	Loc *time.Location
 	// Batch bounds the members handled per step and run.
 	Batch int
+	// SweepEvery spaces out the exit sweep (goal met, unfollowed,
+	// completed: time.Minute when 0). Due steps check the member's goal
+	// and follow anyway before anything is sent, so the sweep only keeps
+	// the console's counts current, and a rarer sweep keeps long
+	// statements away from the callback's database.
+	SweepEvery time.Duration
+	// Now is the clock (the store's when nil).
+	Now func() time.Time
+
+	lastSweep time.Time
 }
 
 // CareRun is what one run did.
@@ -51,10 +61,22 @@ func (c *Care) RunOnce(ctx context.Context) (CareRun, error) {
 	if batch <= 0 {
 		batch = 500
 	}
+	now := c.Store.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	every := c.SweepEvery
+	if every <= 0 {
+		every = time.Minute
+	}
+	sweep := now().Sub(c.lastSweep) >= every
+	if sweep {
+		c.lastSweep = now()
+	}
 	var first error
 	for i := range journeys {
 		j := &journeys[i]
-		if err := c.runJourney(ctx, j, batch, &run); err != nil {
+		if err := c.runJourney(ctx, j, batch, sweep, &run); err != nil {
 			c.Log.Error("care journey", "journey", j.Name, "err", err)
 			if first == nil {
 				first = err
@@ -64,18 +86,20 @@ func (c *Care) RunOnce(ctx context.Context) (CareRun, error) {
 	return run, first
 }
 
-func (c *Care) runJourney(ctx context.Context, j *models.Journey, batch int, run *CareRun) error {
+func (c *Care) runJourney(ctx context.Context, j *models.Journey, batch int, sweep bool, run *CareRun) error {
 	n, err := c.Store.EnrolFromTriggers(ctx, j, c.Loc)
 	run.Entered += n
 	if err != nil {
 		return err
 	}
-	exits, err := c.Store.ExitJourneyMembers(ctx, j)
-	for k, v := range exits {
-		run.Exits[k] += v
-	}
-	if err != nil {
-		return err
+	if sweep {
+		exits, err := c.Store.ExitJourneyMembers(ctx, j)
+		for k, v := range exits {
+			run.Exits[k] += v
+		}
+		if err != nil {
+			return err
+		}
 	}
 	adv, err := c.Store.AdvanceJourney(ctx, j, batch)
 	run.Pushed += adv.Pushed
