@@ -356,6 +356,21 @@ func (s *Store) SaveJourney(ctx context.Context, id uint64, n NewJourney) (*Jour
 	j := &Journey{ID: id, Name: n.Name, State: state, Trigger: n.Trigger, TriggerValue: n.TriggerVal,
 		Goal: n.Goal, GoalValue: n.GoalVal, ReEntry: n.ReEntry, StaffID: n.StaffID}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
+		for _, g := range []struct {
+			gift  bool
+			value string
+		}{{j.Trigger == TriggerRedeemed, j.TriggerValue}, {j.Goal == GoalRedeemed, j.GoalValue}} {
+			if !g.gift || g.value == "" {
+				continue
+			}
+			var n int64
+			if err := tx.Model(&Gift{}).Where("id = ?", g.value).Count(&n).Error; err != nil {
+				return err
+			}
+			if n == 0 {
+				return Errorf(EINVALID, "there is no gift number %s", g.value)
+			}
+		}
 		var old Journey
 		if id != 0 {
 			if err := tx.Clauses(lockForUpdate(tx)...).Take(&old, id).Error; err != nil {

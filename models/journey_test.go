@@ -41,6 +41,7 @@ func TestJourneyValidationAndSave(t *testing.T) {
 			"birthday":      {Name: "x", Trigger: models.TriggerBirthday, TriggerVal: "x", Steps: step},
 			"goal":          {Name: "x", Trigger: models.TriggerFollowed, Goal: "fame", Steps: step},
 			"gift":          {Name: "x", Trigger: models.TriggerFollowed, Goal: models.GoalRedeemed, GoalVal: "abc", Steps: step},
+			"no such gift":  {Name: "x", Trigger: models.TriggerRedeemed, TriggerVal: "42", Steps: step},
 			"re-entry":      {Name: "x", Trigger: models.TriggerFollowed, ReEntry: "always", Steps: step},
 			"no steps":      {Name: "x", Trigger: models.TriggerFollowed},
 			"empty text":    {Name: "x", Trigger: models.TriggerFollowed, Steps: []models.NewStep{{After: "0", Reply: models.TextReply(" ")}}},
