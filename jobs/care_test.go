@@ -402,7 +402,8 @@ func TestCareTriggersFromRecordedEvents(t *testing.T) {
 			t.Fatalf("entered %+v, want one member in each journey", run)
 		}
 		for name, id := range ids {
-			rows, err := s.RecentEnrollments(ctx, id, 10)
+			j, _ := s.FindJourney(ctx, id)
+			rows, err := s.RecentEnrollments(ctx, j, 10)
 			want := map[string]string{"stage": "ev1", "level": "ev2", "redeemed": "ev1", "resolved": "ev2"}[name]
 			if err != nil || len(rows) != 1 || rows[0].OpenID != want {
 				t.Fatalf("%s journey: %+v %v, want %s", name, rows, err, want)

@@ -119,17 +119,25 @@ type EnrollmentRow struct {
 	LastStepAt *time.Time `json:"last_step_at,omitempty"`
 	ExitedAt   *time.Time `json:"exited_at,omitempty"`
 	ExitReason string     `json:"exit_reason,omitempty"`
+	// NextAt is when the next step is due (active members with a step left).
+	NextAt *time.Time `json:"next_at,omitempty" gorm:"-"`
 }
 
 // RecentEnrollments returns j's latest enrolments, newest first.
-func (s *Store) RecentEnrollments(ctx context.Context, journeyID uint64, limit int) ([]EnrollmentRow, error) {
+func (s *Store) RecentEnrollments(ctx context.Context, j *Journey, limit int) ([]EnrollmentRow, error) {
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
 	var out []EnrollmentRow
 	err := s.db.WithContext(ctx).Table("journey_enrollments").
 		Select("journey_enrollments.id, members.open_id, journey_enrollments.state, journey_enrollments.step, journey_enrollments.entered_at, journey_enrollments.last_step_at, journey_enrollments.exited_at, journey_enrollments.exit_reason").
-		Joins("JOIN members ON members.id = journey_enrollments.member_id").Where("journey_enrollments.journey_id = ?", journeyID).
+		Joins("JOIN members ON members.id = journey_enrollments.member_id").Where("journey_enrollments.journey_id = ?", j.ID).
 		Order("journey_enrollments.id DESC").Limit(limit).Scan(&out).Error
+	for i := range out {
+		if r := &out[i]; r.State == EnrollActive && r.Step < len(j.Steps) {
+			at := r.EnteredAt.Add(time.Duration(j.Steps[r.Step].AfterMinutes) * time.Minute)
+			r.NextAt = &at
+		}
+	}
 	return out, translate("journey members", err)
 }

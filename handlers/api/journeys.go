@@ -145,7 +145,7 @@ func (h *Handler) journeyMembers(c *gin.Context) {
 	if !ok {
 		return
 	}
-	rows, err := h.Store.RecentEnrollments(c.Request.Context(), j.ID, limit)
+	rows, err := h.Store.RecentEnrollments(c.Request.Context(), j, limit)
 	if err != nil {
 		web.Error(c, err)
 		return

@@ -97,7 +97,7 @@ func (h *Handler) journeyFlow(c *gin.Context) {
 	f, err := h.Store.Flow(ctx, j)
 	var members []models.EnrollmentRow
 	if err == nil {
-		members, err = h.Store.RecentEnrollments(ctx, j.ID, 50)
+		members, err = h.Store.RecentEnrollments(ctx, j, 50)
 	}
 	if err != nil {
 		web.Error(c, err)

@@ -70,7 +70,7 @@ func TestJourneyEditorAndFlow(t *testing.T) {
 		}
 		path := fmt.Sprintf("/console/journeys/%d", j.ID)
 		expect(t, b.get(r.Header().Get("Location")), 200, `id="flow"`, `<span class="big" id="flow-entered">2</span>`, "欢迎！这里是使用小贴士",
-			"第 2 步", "进入后 3d", "排除有这些标签", "oJ1", "等待第 2 步", "旅程已保存")
+			"第 2 步", "进入后 3d", "排除有这些标签", "oJ1", "等待第 2 步", "下一步时间", "旅程已保存")
 		expect(t, b.get("/console/journeys"), 200, "新人关怀", "关注（可限渠道）", "<code>poster</code>")
 		// The editor shows the stored journey.
 		expect(t, b.get(path+"/edit"), 200, `value="新人关怀"`, `thing1=会员卡`, `name="step.1.tags_none" value="vip"`)
