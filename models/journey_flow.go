@@ -3,6 +3,8 @@ package models
 import (
 	"context"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // JourneyFlow is a journey as the console draws it: how many members
@@ -140,4 +142,28 @@ func (s *Store) RecentEnrollments(ctx context.Context, j *Journey, limit int) ([
 		}
 	}
 	return out, translate("journey members", err)
+}
+
+// MemberJourney is one of a member's enrolments, for the member page.
+type MemberJourney struct {
+	JourneyID  uint64     `json:"journey_id"`
+	Name       string     `json:"name"`
+	Steps      int        `json:"steps"` // the journey's step count
+	State      string     `json:"state"`
+	Step       int        `json:"step"`
+	EnteredAt  time.Time  `json:"entered_at"`
+	ExitedAt   *time.Time `json:"exited_at,omitempty"`
+	ExitReason string     `json:"exit_reason,omitempty"`
+}
+
+// MemberJourneys returns the journeys a member is or was in, newest first.
+func (s *Store) MemberJourneys(ctx context.Context, memberID uint64) ([]MemberJourney, error) {
+	var out []MemberJourney
+	db := s.db.WithContext(ctx)
+	steps := db.Session(&gorm.Session{NewDB: true}).Model(&JourneyStep{}).Select("COUNT(*)").Where("journey_steps.journey_id = journeys.id")
+	err := db.Table("journey_enrollments").
+		Select("journeys.id AS journey_id, journeys.name, (?) AS steps, journey_enrollments.state, journey_enrollments.step, journey_enrollments.entered_at, journey_enrollments.exited_at, journey_enrollments.exit_reason", steps).
+		Joins("JOIN journeys ON journeys.id = journey_enrollments.journey_id").Where("journey_enrollments.member_id = ?", memberID).
+		Order("journey_enrollments.id DESC").Limit(50).Scan(&out).Error
+	return out, translate("member journeys", err)
 }

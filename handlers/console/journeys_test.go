@@ -78,6 +78,7 @@ func TestJourneyEditorAndFlow(t *testing.T) {
 		// Agents look but do not change.
 		ag := a.browser().login("alex")
 		expect(t, ag.get(path), 200, "新人关怀")
+		expect(t, b.get("/console/members/oJ1"), 200, `id="member-journeys"`, "新人关怀", "等待第 2 步")
 		if r := ag.submit(path, path, form); r.Code != 403 {
 			t.Fatalf("agent saved a journey: %d", r.Code)
 		}
