@@ -411,3 +411,42 @@ func TestCareTriggersFromRecordedEvents(t *testing.T) {
 		}
 	})
 }
+
+// A paused journey neither enrols nor sends; its members wait where they
+// are, and on resume only new events count.
+func TestCarePausedJourneyWaits(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		clk := &clock{now: time.Now().UTC()}
+		s.Now = clk.Now
+		care := newCare(s)
+		n := models.NewJourney{Name: "暂停", Trigger: models.TriggerFollowed, Steps: []models.NewStep{
+			{After: "0", Reply: models.TextReply("one")}, {After: "1h", Reply: models.TextReply("two")}}}
+		j, _ := s.SaveJourney(ctx, 0, n)
+		follow(t, s, "", "p1", "")
+		if run := runCare(t, care); run.Entered != 1 || run.Pushed != 1 {
+			t.Fatalf("running: %+v", run)
+		}
+		n.Paused = true
+		if _, err := s.SaveJourney(ctx, j.ID, n); err != nil {
+			t.Fatal(err)
+		}
+		follow(t, s, "", "p2", "")
+		clk.add(2 * time.Hour)
+		if run := runCare(t, care); run.Entered != 0 || run.Pushed != 0 {
+			t.Fatalf("paused: %+v", run)
+		}
+		n.Paused = false
+		if _, err := s.SaveJourney(ctx, j.ID, n); err != nil {
+			t.Fatal(err)
+		}
+		follow(t, s, "", "p3", "")
+		clk.add(time.Second)
+		if run := runCare(t, care); run.Entered != 1 || run.Pushed != 2 {
+			t.Fatalf("resumed: %+v, want p3 in and p1's second step", run)
+		}
+		if f := flowOf(t, s, j.ID); f.Entered != 2 || f.Steps[1].Reached != 1 {
+			t.Fatalf("flow: %+v", f)
+		}
+	})
+}

@@ -279,6 +279,10 @@ func (s *Store) enrolAll(ctx context.Context, j *Journey, events []triggerEvent)
 func (s *Store) Enrol(ctx context.Context, j *Journey, memberID uint64, key string, at time.Time) (bool, error) {
 	entered := false
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var live int64 // paused or deleted since the caller loaded it: nobody enters
+		if err := tx.Model(&Journey{}).Where("id = ? AND state = ?", j.ID, JourneyActive).Count(&live).Error; err != nil || live == 0 {
+			return err
+		}
 		var prev []JourneyEnrollment
 		if err := tx.Select("id, state, exited_at, trigger_key").Where("journey_id = ? AND member_id = ?", j.ID, memberID).
 			Find(&prev).Error; err != nil {
@@ -413,7 +417,9 @@ func (s *Store) sendStep(ctx context.Context, j *Journey, p int, id uint64, out 
 		result = nil
 		now := s.now()
 		var e JourneyEnrollment
-		if err := tx.Clauses(lockForUpdate(tx)...).Take(&e, id).Error; err != nil {
+		if err := tx.Clauses(lockForUpdate(tx)...).Take(&e, id).Error; isNotFound(err) {
+			return nil // the journey was deleted meanwhile
+		} else if err != nil {
 			return err
 		}
 		if e.State != EnrollActive || e.Step != p {
