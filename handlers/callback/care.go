@@ -4,10 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
+	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
 	"github.com/fivec/fivec/models"
@@ -27,13 +27,13 @@ type Care struct {
 	reloadMu sync.Mutex
 }
 
-// interestSet is the compiled keyword interests.
+// interestSet is the compiled keyword interests: one Aho-Corasick pass
+// over a text finds every keyword in it, however many there are.
 type interestSet struct {
 	version string
-	words   []interestWord
+	words   ahocorasick.AhoCorasick
+	tagOf   []string // by pattern index
 }
-
-type interestWord struct{ word, tag string }
 
 // Name implements Role.
 func (*Care) Name() string { return "care" }
@@ -70,12 +70,18 @@ func (c *Care) reload(ctx context.Context) error {
 		return err
 	}
 	set := &interestSet{version: v}
+	var patterns []string
 	for _, in := range list {
 		for _, w := range in.Words() {
 			if w = normalize(w); w != "" {
-				set.words = append(set.words, interestWord{word: w, tag: in.Tag})
+				patterns = append(patterns, w)
+				set.tagOf = append(set.tagOf, in.Tag)
 			}
 		}
+	}
+	if len(patterns) > 0 {
+		b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{MatchKind: ahocorasick.StandardMatch})
+		set.words = b.Build(patterns)
 	}
 	c.set.Store(set)
 	return nil
@@ -107,11 +113,14 @@ func (c *Care) Interests(ctx context.Context, text string) []string {
 		}
 		set = c.set.Load()
 	}
-	text = normalize(text)
+	if len(set.tagOf) == 0 {
+		return nil
+	}
 	var tags []string
-	for _, w := range set.words {
-		if strings.Contains(text, w.word) && !slices.Contains(tags, w.tag) {
-			tags = append(tags, w.tag)
+	it := set.words.IterOverlapping(normalize(text))
+	for m := it.Next(); m != nil; m = it.Next() {
+		if tag := set.tagOf[m.Pattern()]; !slices.Contains(tags, tag) {
+			tags = append(tags, tag)
 		}
 	}
 	return tags
