@@ -70,6 +70,8 @@ type Config struct {
 	// Broadcasts (Center).
 	AccountType       string // service (服务号) or subscription (订阅号): the mass-send quotas
 	BroadcastApproval bool   // broadcasts scheduled by non-admins wait for an admin
+	// Care (客户关怀): how often journeys are scanned for triggers and due steps.
+	CareInterval time.Duration
 
 	// Location is TimeZone, parsed by Validate.
 	Location *time.Location
@@ -112,7 +114,8 @@ func Defaults() Config {
 		PushCap:      5,
 		QuietHours:   "22:00-08:00",
 
-		AccountType: "service",
+		AccountType:  "service",
+		CareInterval: 10 * time.Second,
 	}
 }
 
@@ -234,6 +237,9 @@ func (c *Config) Validate() error {
 	if c.AccountType != "service" && c.AccountType != "subscription" {
 		bad("FIVEC_ACCOUNT_TYPE", "must be service (服务号) or subscription (订阅号), got %q", c.AccountType)
 	}
+	if c.CareInterval < time.Second || c.CareInterval > time.Hour {
+		bad("FIVEC_CARE_INTERVAL", "must be 1s-1h, got %s", c.CareInterval)
+	}
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil {
 		bad("FIVEC_TIMEZONE", "unknown time zone %q", c.TimeZone)
@@ -331,6 +337,7 @@ func fields() []field {
 		mk("FIVEC_QUIET_HOURS", false, func(c *Config) *string { return &c.QuietHours }),
 		mk("FIVEC_ACCOUNT_TYPE", false, func(c *Config) *string { return &c.AccountType }),
 		boolField("FIVEC_BROADCAST_APPROVAL", func(c *Config) *bool { return &c.BroadcastApproval }),
+		durationField("FIVEC_CARE_INTERVAL", func(c *Config) *time.Duration { return &c.CareInterval }),
 	}
 }
 

@@ -62,6 +62,9 @@ var migrations = []migration{
 	{13, "broadcasts: schedules, runs, mass-send jobs", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Broadcast{}, &BroadcastRun{}, &MassJob{}, &MassFinishEvent{})
 	}},
+	{15, "care journeys: journeys, steps, enrolments, sends; keyword interests", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Journey{}, &JourneyStep{}, &JourneyEnrollment{}, &JourneySend{}, &Interest{})
+	}},
 	{18, "reports: messages by event and time (follows, unfollows, fan texts per period), conversations by queue time", func(tx *gorm.DB) error {
 		// A fresh database has them from the earlier steps' AutoMigrate.
 		for _, ix := range []struct {

@@ -368,24 +368,32 @@ const rulesVersionKey = "rules_version"
 
 // bumpRulesVersion changes the rules version inside tx; every process polls
 // it and recompiles its matcher when it moves.
-func bumpRulesVersion(tx *gorm.DB) error {
+func bumpRulesVersion(tx *gorm.DB) error { return bumpVersion(tx, rulesVersionKey) }
+
+// bumpVersion changes the version token under key inside tx.
+func bumpVersion(tx *gorm.DB, key string) error {
 	v := fmt.Sprintf("%d", time.Now().UnixNano())
-	res := tx.Model(&setting{}).Where("name = ?", rulesVersionKey).Updates(map[string]any{"value": v, "updated_at": time.Now().UTC()})
+	res := tx.Model(&setting{}).Where("name = ?", key).Updates(map[string]any{"value": v, "updated_at": time.Now().UTC()})
 	if res.Error != nil {
 		return res.Error
 	}
 	if res.RowsAffected == 0 {
-		return tx.Create(&setting{Key: rulesVersionKey, Value: v, UpdatedAt: time.Now().UTC()}).Error
+		return tx.Create(&setting{Key: key, Value: v, UpdatedAt: time.Now().UTC()}).Error
 	}
 	return nil
 }
 
 // RulesVersion returns a token that changes whenever any rule changes.
 func (s *Store) RulesVersion(ctx context.Context) (string, error) {
+	return s.version(ctx, rulesVersionKey)
+}
+
+// version reads the version token under key ("" before the first change).
+func (s *Store) version(ctx context.Context, key string) (string, error) {
 	var st setting
-	err := s.db.WithContext(ctx).Where("name = ?", rulesVersionKey).Take(&st).Error
+	err := s.db.WithContext(ctx).Where("name = ?", key).Take(&st).Error
 	if isNotFound(err) {
 		return "", nil
 	}
-	return st.Value, translate("rules version", err)
+	return st.Value, translate(key, err)
 }

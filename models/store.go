@@ -25,6 +25,8 @@ type Store struct {
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost for staff passwords (tests lower it).
 	PasswordCost int
+	// nested: db is a transaction another operation opened (see inTx).
+	nested bool
 }
 
 // Open connects to the database, waits up to connectTimeout for it to answer,
@@ -110,6 +112,12 @@ func sqliteDSN(dsn string) string {
 	return dsn + sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
+// inTx is the store seen from inside tx: its public methods run as part
+// of that transaction (savepoints), so one operation can compose another's.
+func (s *Store) inTx(tx *gorm.DB) *Store {
+	return &Store{db: tx, driver: s.driver, Now: s.Now, PasswordCost: s.PasswordCost, nested: true}
+}
+
 // Driver names the database in use ("sqlite" or "mysql").
 func (s *Store) Driver() string { return s.driver }
 
@@ -139,6 +147,12 @@ func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond
 // a deadlock victim (1213) or that timed out waiting for a lock (1205) has
 // been rolled back whole, so it is safe to run again; it is, up to 3 times.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.nested {
+		// A savepoint inside the caller's transaction: after a deadlock
+		// MySQL has rolled back the whole of it, so only the caller may
+		// run it again.
+		return s.db.WithContext(ctx).Transaction(fn)
+	}
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		err = s.db.WithContext(ctx).Transaction(fn)

@@ -56,7 +56,8 @@ func (s *Store) TagMember(ctx context.Context, memberID uint64, name string) err
 		if err != nil {
 			return err
 		}
-		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&MemberTag{MemberID: memberID, TagID: t.ID}).Error
+		// The store's clock: tag triggers of care journeys scan by this time.
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&MemberTag{MemberID: memberID, TagID: t.ID, CreatedAt: s.now()}).Error
 	})
 	return translate("tag member", err)
 }

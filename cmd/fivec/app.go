@@ -101,6 +101,9 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	if err := consulting.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
+	if err := roles.Care.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("load keyword interests: %w", err)
+	}
 	a.callback = &callback.Handler{
 		Store: store, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
 		Pipeline: &callback.Pipeline{Log: log, Roles: roles.Chain()},
@@ -122,7 +125,9 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		a.runner.Deliver(a.delivery), a.runner.Broadcasts(a.broadcasts), jobs.Job{
 			// Every process recompiles within seconds of a rule change anywhere.
 			Name: "reload-rules", Spec: "@every 2s", Run: consulting.ReloadIfChanged,
-		}); err != nil {
+		}, jobs.Job{Name: "reload-interests", Spec: "@every 2s", Run: roles.Care.ReloadIfChanged},
+		// Care messages go out through the delivery engine too.
+		a.runner.Care(&jobs.Care{Store: store, Log: log, Loc: cfg.Location}, cfg.CareInterval)); err != nil {
 		return nil, err
 	}
 

@@ -77,6 +77,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	h.registerCRM(g)
 	h.registerReports(g)
 	h.registerBroadcasts(g, g.Group("", web.RequireRole(models.RoleAdmin, models.RoleMarketer)))
+	h.registerCare(g, g.Group("", web.RequireRole(models.RoleAdmin, models.RoleMarketer)))
 
 	admin := g.Group("", web.RequireRole(models.RoleAdmin))
 	admin.GET("/staff", h.staffList)

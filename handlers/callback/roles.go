@@ -16,6 +16,7 @@ type Roles struct {
 	Service    *Service
 	Consulting *Consulting
 	Client     *Client
+	Care       *Care
 	Center     *Diffusion
 }
 
@@ -62,12 +63,13 @@ func NewRoles(d Deps, cfg config.Config) *Roles {
 	if d.WX != nil {
 		client.Referrals = d.WX
 	}
+	care := &Care{Store: d.Store, Log: d.Log}
 	center := &Diffusion{Store: d.Store, Log: d.Log}
-	return &Roles{Service: service, Consulting: consulting, Client: client, Center: center}
+	return &Roles{Service: service, Consulting: consulting, Client: client, Care: care, Center: center}
 }
 
 // Chain returns the roles in pipeline order: Close Service → Consulting →
 // Client → Care → Center.
 func (r *Roles) Chain() []Role {
-	return []Role{r.Service, r.Consulting, r.Client /* Care goes here */, r.Center}
+	return []Role{r.Service, r.Consulting, r.Client, r.Care, r.Center}
 }

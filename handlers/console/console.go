@@ -111,6 +111,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	h.registerCRM(a)
 	h.registerReports(a)
 	h.registerBroadcasts(a)
+	h.registerCare(a)
 	if h.Sim != nil {
 		h.registerSimulator(a)
 	}

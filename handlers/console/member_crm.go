@@ -22,6 +22,7 @@ type memberCRM struct {
 	Downline    []models.ReferralNode
 	Direct      int // of the downline, brought directly
 	Redemptions []models.Redemption
+	Journeys    []models.MemberJourney
 	Stages      []string
 	Levels      []string
 	CanEdit     bool
@@ -97,7 +98,10 @@ func (h *Handler) memberCRM(c *gin.Context, m *models.Member, f memberForm) (*me
 			d.Direct++
 		}
 	}
-	d.Redemptions, err = h.Store.Redemptions(ctx, m.ID)
+	if d.Redemptions, err = h.Store.Redemptions(ctx, m.ID); err != nil {
+		return nil, err
+	}
+	d.Journeys, err = h.Store.MemberJourneys(ctx, m.ID)
 	return d, err
 }
 

@@ -1,0 +1,470 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Enrolment states and exit reasons.
+const (
+	EnrollActive = "active"
+	EnrollExited = "exited"
+
+	ExitGoal       = "goal"
+	ExitUnfollowed = "unfollowed"
+	ExitCompleted  = "completed"
+)
+
+// GoalGrace is how long a member stays in a journey with a goal after its
+// last step, so a coupon sent on day 7 and used on day 9 still counts.
+const GoalGrace = 7 * 24 * time.Hour
+
+// JourneyEnrollment is one member's way through a journey. The unique key
+// (journey, member, trigger event) makes enrolment idempotent; ActiveMemberID
+// is the member's id while active (NULL after), so a member is never in one
+// journey twice at once.
+type JourneyEnrollment struct {
+	ID             uint64  `gorm:"primaryKey"`
+	JourneyID      uint64  `gorm:"not null;uniqueIndex:idx_jenr_event,priority:1;uniqueIndex:idx_jenr_active,priority:1;index:idx_jenr_due,priority:1"`
+	MemberID       uint64  `gorm:"not null;uniqueIndex:idx_jenr_event,priority:2;index"`
+	TriggerKey     string  `gorm:"size:64;not null;uniqueIndex:idx_jenr_event,priority:3"`
+	ActiveMemberID *uint64 `gorm:"uniqueIndex:idx_jenr_active,priority:2"`
+	State          string  `gorm:"size:16;not null;index:idx_jenr_due,priority:2"`
+	// Step is the position of the next step to send (len(steps): all sent).
+	Step       int       `gorm:"not null;default:0;index:idx_jenr_due,priority:3"`
+	EnteredAt  time.Time `gorm:"index:idx_jenr_due,priority:4"`
+	LastStepAt *time.Time
+	ExitedAt   *time.Time
+	ExitReason string `gorm:"size:16"`
+}
+
+// Step outcomes recorded in JourneySend.
+const (
+	SendPushed    = "pushed"    // handed to the delivery engine (its recipient row says what happened)
+	SendCondition = "condition" // the member did not match the step's condition
+)
+
+// JourneySend records that a step was handled for an enrolment: unique per
+// (enrolment, step), written in the transaction that advances the
+// enrolment and creates the push, so a step is never sent twice.
+type JourneySend struct {
+	ID           uint64 `gorm:"primaryKey"`
+	JourneyID    uint64 `gorm:"not null;index"`
+	EnrollmentID uint64 `gorm:"not null;uniqueIndex:idx_jsend_step,priority:1"`
+	Step         int    `gorm:"not null;uniqueIndex:idx_jsend_step,priority:2"`
+	MemberID     uint64 `gorm:"not null"`
+	Outcome      string `gorm:"size:16;not null"`
+	PushID       *uint64
+	CreatedAt    time.Time
+}
+
+// triggerEvent is one recorded event that may enrol a member.
+type triggerEvent struct {
+	ID       uint64 // source row (id-scanned triggers)
+	MemberID uint64
+	EventAt  time.Time
+	Key      string
+}
+
+// Scanning: id-scanned triggers look again at the last idLookback rows
+// (a transaction may commit a lower id after a higher one) and time-scanned
+// ones at the last timeLookback; enrolment is idempotent, so overlaps are
+// harmless.
+const (
+	scanBatch    = 500
+	scanBatches  = 20
+	idLookback   = 200
+	timeLookback = 2 * time.Minute
+)
+
+// EnrolFromTriggers enrols the members whose events, recorded since the
+// journey's cursor, match its trigger, and moves the cursor on. loc is the
+// account time zone (birthdays). It returns how many members entered.
+func (s *Store) EnrolFromTriggers(ctx context.Context, j *Journey, loc *time.Location) (int, error) {
+	if j.State != JourneyActive {
+		return 0, nil
+	}
+	db := s.db.WithContext(ctx)
+	now := s.now()
+	var events []triggerEvent
+	var err error
+	switch j.Trigger {
+	case TriggerFollowed, TriggerEvent, TriggerStage, TriggerLevel, TriggerRedeemed:
+		return s.enrolByID(ctx, j)
+	case TriggerTagged:
+		from := s.timeFrom(j)
+		err = db.Table("member_tags").Select("member_tags.member_id AS member_id, member_tags.created_at AS event_at").
+			Joins("JOIN tags ON tags.id = member_tags.tag_id").Joins("JOIN members ON members.id = member_tags.member_id").
+			Where("tags.name = ? AND members.subscribed = ? AND member_tags.created_at > ? AND member_tags.created_at <= ?", j.TriggerValue, true, from, now).
+			Scan(&events).Error
+		for i := range events {
+			events[i].Key = "t" + strconv.FormatInt(events[i].EventAt.UnixMilli(), 10)
+		}
+	case TriggerResolved:
+		from := s.timeFrom(j)
+		err = db.Table("conversations").Select("conversations.id AS id, conversations.member_id AS member_id, conversations.resolved_at AS event_at").
+			Joins("JOIN members ON members.id = conversations.member_id").
+			Where("conversations.state = ? AND members.subscribed = ? AND conversations.resolved_at > ? AND conversations.resolved_at <= ?", ConvResolved, true, from, now).
+			Scan(&events).Error
+		for i := range events {
+			events[i].Key = "v" + itoa(events[i].ID)
+		}
+	case TriggerInactive:
+		days, _ := strconv.Atoi(j.TriggerValue)
+		idle := time.Duration(days) * 24 * time.Hour
+		err = db.Model(&Member{}).Select("id AS member_id, last_interaction_at AS event_at").
+			Where("subscribed = ? AND last_interaction_at > ? AND last_interaction_at <= ?", true, s.timeFrom(j).Add(-idle), now.Add(-idle)).
+			Scan(&events).Error
+		for i := range events {
+			events[i].Key = "i" + strconv.FormatInt(events[i].EventAt.UnixMilli(), 10)
+		}
+	case TriggerBirthday:
+		var scanned bool
+		if events, scanned, err = s.birthdays(db, j, now, loc); !scanned && err == nil {
+			return 0, nil // scanned this hour already
+		}
+	default:
+		return 0, Errorf(EINVALID, "unknown trigger %q", j.Trigger)
+	}
+	if err != nil {
+		return 0, translate("scan "+j.Trigger, err)
+	}
+	n, err := s.enrolAll(ctx, j, events)
+	if err != nil {
+		return n, err
+	}
+	j.ScannedAt = now
+	return n, translate("journey cursor", db.Model(&Journey{}).Where("id = ? AND scanned_at < ?", j.ID, now).Update("scanned_at", now).Error)
+}
+
+// timeFrom is where a time-scanned trigger looks from.
+func (s *Store) timeFrom(j *Journey) time.Time {
+	from := j.ScannedAt.Add(-timeLookback)
+	if from.Before(j.StartAt) {
+		from = j.StartAt
+	}
+	return from
+}
+
+// birthdays finds the members whose birthday is today in loc (29 February
+// counts on the 28th in other years). It scans at most hourly (scanned
+// says whether it did).
+func (s *Store) birthdays(db *gorm.DB, j *Journey, now time.Time, loc *time.Location) (events []triggerEvent, scanned bool, err error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	today, last := now.In(loc), j.ScannedAt.In(loc)
+	if !j.ScannedAt.Equal(j.StartAt) && today.Format(time.DateOnly) == last.Format(time.DateOnly) && now.Sub(j.ScannedAt) < time.Hour {
+		return nil, false, nil
+	}
+	days := []string{"%-" + today.Format("01-02")}
+	if today.Month() == time.February && today.Day() == 28 && time.Date(today.Year(), 2, 29, 0, 0, 0, 0, loc).Day() != 29 {
+		days = append(days, "%-02-29")
+	}
+	q := db.Table("members").Select("members.id AS member_id").Joins("JOIN member_profiles ON member_profiles.member_id = members.id").
+		Where("members.subscribed = ?", true)
+	or := db.Session(&gorm.Session{NewDB: true})
+	for _, d := range days {
+		or = or.Or("member_profiles.birthday LIKE ?", d)
+	}
+	err = q.Where(or).Scan(&events).Error
+	for i := range events {
+		events[i].EventAt, events[i].Key = now, "b"+strconv.Itoa(today.Year())
+	}
+	return events, true, err
+}
+
+// enrolByID scans the table behind an id-scanned trigger in batches.
+func (s *Store) enrolByID(ctx context.Context, j *Journey) (int, error) {
+	db := s.db.WithContext(ctx)
+	top, err := s.triggerStart(db, j.Trigger) // the newest row now: the cursor ends here
+	if err != nil {
+		return 0, translate("scan "+j.Trigger, err)
+	}
+	total := 0
+	from := j.StartID
+	if j.ScanID > j.StartID+idLookback {
+		from = j.ScanID - idLookback
+	}
+	for b := 0; b < scanBatches; b++ {
+		q, prefix := s.triggerQuery(db, j)
+		var events []triggerEvent
+		if err := q.Where(prefix+".id > ? AND "+prefix+".id <= ?", from, top).Order(prefix + ".id").Limit(scanBatch).Scan(&events).Error; err != nil {
+			return total, translate("scan "+j.Trigger, err)
+		}
+		for i := range events {
+			events[i].Key = prefix[:1] + itoa(events[i].ID)
+		}
+		n, err := s.enrolAll(ctx, j, events)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		cursor := top
+		if len(events) == scanBatch {
+			cursor = events[len(events)-1].ID
+		}
+		if err := db.Model(&Journey{}).Where("id = ? AND scan_id < ?", j.ID, cursor).Update("scan_id", cursor).Error; err != nil {
+			return total, translate("journey cursor", err)
+		}
+		j.ScanID, from = max(j.ScanID, cursor), cursor
+		if len(events) < scanBatch {
+			break
+		}
+	}
+	return total, nil
+}
+
+// triggerQuery selects id, member_id and at of the rows that match an
+// id-scanned trigger, for subscribed members; prefix names the table.
+func (s *Store) triggerQuery(db *gorm.DB, j *Journey) (*gorm.DB, string) {
+	switch j.Trigger {
+	case TriggerFollowed, TriggerEvent:
+		q := db.Table("messages").Select("messages.id AS id, members.id AS member_id, messages.created_at AS event_at").
+			Joins("JOIN members ON members.open_id = messages.open_id").
+			Where("messages.direction = ? AND messages.msg_type = ? AND members.subscribed = ?", DirectionIn, "event", true)
+		if j.Trigger == TriggerFollowed {
+			q = q.Where("messages.event = ?", "subscribe")
+			if j.TriggerValue != "" {
+				q = q.Where("messages.event_key = ?", "qrscene_"+j.TriggerValue)
+			}
+			return q, "messages"
+		}
+		ev, key, _ := strings.Cut(j.TriggerValue, ":")
+		q = q.Where("LOWER(messages.event) = ?", strings.ToLower(ev))
+		if key != "" {
+			q = q.Where("messages.event_key = ?", key)
+		}
+		return q, "messages"
+	case TriggerRedeemed:
+		q := db.Table("redemptions").Select("redemptions.id AS id, redemptions.member_id AS member_id, redemptions.created_at AS event_at").
+			Joins("JOIN members ON members.id = redemptions.member_id").Where("members.subscribed = ?", true)
+		if j.TriggerValue != "" {
+			q = q.Where("redemptions.gift_id = ?", j.TriggerValue)
+		}
+		return q, "redemptions"
+	default: // stage, level
+		return db.Table("member_changes").Select("member_changes.id AS id, member_changes.member_id AS member_id, member_changes.created_at AS event_at").
+			Joins("JOIN members ON members.id = member_changes.member_id").
+			Where("members.subscribed = ?", true).
+			Where(map[string]any{"member_changes.field": j.Trigger, "member_changes.to": j.TriggerValue}), "member_changes"
+	}
+}
+
+// enrolAll enrols each event's member; it returns how many entered.
+func (s *Store) enrolAll(ctx context.Context, j *Journey, events []triggerEvent) (int, error) {
+	n := 0
+	for _, ev := range events {
+		ok, err := s.Enrol(ctx, j, ev.MemberID, ev.Key, ev.EventAt)
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Enrol puts a member into a journey for the trigger event key (which
+// happened at at), following the journey's re-entry policy. It reports
+// whether the member entered; the same event never enrols twice.
+func (s *Store) Enrol(ctx context.Context, j *Journey, memberID uint64, key string, at time.Time) (bool, error) {
+	entered := false
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var live int64 // paused or deleted since the caller loaded it: nobody enters
+		if err := tx.Model(&Journey{}).Where("id = ? AND state = ?", j.ID, JourneyActive).Count(&live).Error; err != nil || live == 0 {
+			return err
+		}
+		var prev []JourneyEnrollment
+		if err := tx.Select("id, state, exited_at, trigger_key").Where("journey_id = ? AND member_id = ?", j.ID, memberID).
+			Find(&prev).Error; err != nil {
+			return err
+		}
+		for _, p := range prev {
+			// Already in; went through once; this event; or the event
+			// happened while they were in the journey.
+			if p.State == EnrollActive || j.ReEntry != ReEntryAfterExit || p.TriggerKey == key || (p.ExitedAt != nil && !p.ExitedAt.Before(at)) {
+				return nil
+			}
+		}
+		mid := memberID
+		e := JourneyEnrollment{JourneyID: j.ID, MemberID: memberID, TriggerKey: key, ActiveMemberID: &mid,
+			State: EnrollActive, EnteredAt: s.now()}
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&e)
+		entered = res.Error == nil && res.RowsAffected == 1
+		return res.Error
+	})
+	return entered, translate("enrol", err)
+}
+
+// exitCond is a condition under which an active enrolment leaves.
+type exitCond struct {
+	reason string
+	where  string
+	args   []any
+}
+
+// exitConds lists j's exit conditions, in order: unfollow, then the goal
+// (completion is handled apart).
+func exitConds(j *Journey) []exitCond {
+	const member = "journey_enrollments.member_id"
+	out := []exitCond{{ExitUnfollowed, "EXISTS (SELECT 1 FROM members WHERE members.id = " + member + " AND members.subscribed = ?)", []any{false}}}
+	goal := exitCond{reason: ExitGoal}
+	switch j.Goal {
+	case GoalRedeemed:
+		goal.where = "EXISTS (SELECT 1 FROM redemptions WHERE redemptions.member_id = " + member + " AND redemptions.created_at >= journey_enrollments.entered_at"
+		if j.GoalValue != "" {
+			goal.where += " AND redemptions.gift_id = ?"
+			goal.args = []any{j.GoalValue}
+		}
+		goal.where += ")"
+	case GoalTagged:
+		goal.where = "EXISTS (SELECT 1 FROM member_tags JOIN tags ON tags.id = member_tags.tag_id WHERE member_tags.member_id = " + member + " AND tags.name = ?)"
+		goal.args = []any{j.GoalValue}
+	case GoalStage:
+		goal.where = "EXISTS (SELECT 1 FROM members WHERE members.id = " + member + " AND members.stage IN ?)"
+		goal.args = []any{Stages[max(0, slices.Index(Stages, j.GoalValue)):]}
+	case GoalInteracted:
+		goal.where = "EXISTS (SELECT 1 FROM members WHERE members.id = " + member + " AND members.last_interaction_at > journey_enrollments.entered_at)"
+	default:
+		return out
+	}
+	return append(out, goal)
+}
+
+func (s *Store) exitUpdates(reason string) map[string]any {
+	return map[string]any{"state": EnrollExited, "exit_reason": reason, "exited_at": s.now(), "active_member_id": nil}
+}
+
+// ExitJourneyMembers takes out of j the members who unfollowed, met the
+// goal, or finished (all steps done, and the goal's grace period over). It
+// returns how many left, by reason.
+func (s *Store) ExitJourneyMembers(ctx context.Context, j *Journey) (map[string]int64, error) {
+	db := s.db.WithContext(ctx)
+	out := map[string]int64{}
+	active := func() *gorm.DB {
+		return db.Model(&JourneyEnrollment{}).Where("journey_id = ? AND state = ?", j.ID, EnrollActive)
+	}
+	for _, c := range exitConds(j) {
+		res := active().Where(c.where, c.args...).Updates(s.exitUpdates(c.reason))
+		if res.Error != nil {
+			return out, translate("exit journey", res.Error)
+		}
+		out[c.reason] += res.RowsAffected
+	}
+	done := active().Where("step >= ?", len(j.Steps))
+	if j.Goal != GoalNone {
+		done = done.Where("last_step_at <= ?", s.now().Add(-GoalGrace))
+	}
+	res := done.Updates(s.exitUpdates(ExitCompleted))
+	out[ExitCompleted] += res.RowsAffected
+	return out, translate("exit journey", res.Error)
+}
+
+// ExitAllJourneys takes a member out of every journey (they unfollowed).
+func (s *Store) ExitAllJourneys(ctx context.Context, memberID uint64, reason string) (int64, error) {
+	res := s.db.WithContext(ctx).Model(&JourneyEnrollment{}).Where("member_id = ? AND state = ?", memberID, EnrollActive).
+		Updates(s.exitUpdates(reason))
+	return res.RowsAffected, translate("exit journeys", res.Error)
+}
+
+// Advance is what one AdvanceJourney run did.
+type Advance struct {
+	Pushed, Skipped, Exited int
+}
+
+// AdvanceJourney handles j's due steps (at most limit members per step):
+// each due step becomes a push for that member (kind "care", delivered by
+// the delivery engine), or is skipped when the member does not match its
+// condition, and the enrolment moves on, all in one transaction. A member
+// who unfollowed or met the goal leaves instead.
+func (s *Store) AdvanceJourney(ctx context.Context, j *Journey, limit int) (Advance, error) {
+	var out Advance
+	if j.State != JourneyActive {
+		return out, nil
+	}
+	now := s.now()
+	for p := range j.Steps {
+		var ids []uint64
+		err := s.db.WithContext(ctx).Model(&JourneyEnrollment{}).
+			Where("journey_id = ? AND state = ? AND step = ? AND entered_at <= ?", j.ID, EnrollActive, p, now.Add(-time.Duration(j.Steps[p].AfterMinutes)*time.Minute)).
+			Order("id").Limit(limit).Pluck("id", &ids).Error
+		if err != nil {
+			return out, translate("due steps", err)
+		}
+		for _, id := range ids {
+			if err := s.sendStep(ctx, j, p, id, &out); err != nil {
+				return out, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// sendStep handles step p for one enrolment.
+func (s *Store) sendStep(ctx context.Context, j *Journey, p int, id uint64, out *Advance) error {
+	st := &j.Steps[p]
+	var result *int
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		result = nil
+		now := s.now()
+		var e JourneyEnrollment
+		if err := tx.Clauses(lockForUpdate(tx)...).Take(&e, id).Error; isNotFound(err) {
+			return nil // the journey was deleted meanwhile
+		} else if err != nil {
+			return err
+		}
+		if e.State != EnrollActive || e.Step != p {
+			return nil // another worker handled it
+		}
+		for _, c := range exitConds(j) {
+			res := tx.Model(&JourneyEnrollment{}).Where("id = ?", id).Where(c.where, c.args...).Updates(s.exitUpdates(c.reason))
+			if res.Error != nil || res.RowsAffected == 1 {
+				result = &out.Exited
+				return res.Error
+			}
+		}
+		send := JourneySend{JourneyID: j.ID, EnrollmentID: id, Step: p, MemberID: e.MemberID, Outcome: SendPushed, CreatedAt: now}
+		if f := st.Filter(); f != nil {
+			var n int64
+			if err := f.apply(tx, now).Where("members.id = ?", e.MemberID).Count(&n).Error; err != nil {
+				return err
+			}
+			if n == 0 {
+				send.Outcome = SendCondition
+			}
+		}
+		result = &out.Skipped
+		if send.Outcome == SendPushed {
+			// The push is created inside this transaction (CreatePush nests
+			// as a savepoint), so a crash leaves neither or both.
+			in := s.inTx(tx)
+			name := truncateUTF8(fmt.Sprintf("关怀：%s 第%d步", j.Name, p+1), 191)
+			push, err := in.CreatePush(ctx, NewPush{Kind: "care", Name: name, Reply: st.Reply(), TemplateID: st.TemplateID,
+				TemplateData: st.TemplateFields(), StaffID: j.StaffID}, []uint64{e.MemberID})
+			if err != nil {
+				return err
+			}
+			send.PushID, result = &push.ID, &out.Pushed
+		}
+		if err := tx.Create(&send).Error; err != nil {
+			return err
+		}
+		return tx.Model(&JourneyEnrollment{}).Where("id = ?", id).Updates(map[string]any{"step": p + 1, "last_step_at": now}).Error
+	})
+	if err != nil {
+		return translate("send step", err)
+	}
+	if result != nil {
+		*result++
+	}
+	return nil
+}
