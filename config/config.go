@@ -65,7 +65,7 @@ type Config struct {
 	// Delivery engine (every push: broadcasts, care, draw notices).
 	DeliveryRate int    // sends per second per process
 	PushCap      int    // pushes per fan per week (0: no cap)
-	QuietHours   string // "22:00-08:00" in the account's zone ("" : none)
+	QuietHours   string // "22:00-08:00" in the account's zone; "off" (or ""): none
 
 	// Broadcasts (Center).
 	AccountType       string // service (服务号) or subscription (订阅号): the mass-send quotas
@@ -231,8 +231,13 @@ func (c *Config) Validate() error {
 	if c.PushCap < 0 {
 		bad("FIVEC_PUSH_CAP", "must not be negative")
 	}
+	if strings.EqualFold(c.QuietHours, "off") {
+		// An empty variable reads as unset (the default applies), so
+		// "off" is how an operator switches quiet hours off.
+		c.QuietHours = ""
+	}
 	if c.QuietHours != "" && !quietPattern.MatchString(c.QuietHours) {
-		bad("FIVEC_QUIET_HOURS", "want a range such as 22:00-08:00, got %q", c.QuietHours)
+		bad("FIVEC_QUIET_HOURS", "want a range such as 22:00-08:00, or off, got %q", c.QuietHours)
 	}
 	if c.AccountType != "service" && c.AccountType != "subscription" {
 		bad("FIVEC_ACCOUNT_TYPE", "must be service (服务号) or subscription (订阅号), got %q", c.AccountType)

@@ -39,6 +39,7 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		{map[string]string{"FIVEC_REDIS_URL": "localhost:6379"}, "FIVEC_REDIS_URL"},
 		{map[string]string{"FIVEC_TIMEZONE": "Mars/Base"}, "FIVEC_TIMEZONE"},
 		{map[string]string{"FIVEC_ADMIN_PASSWORD": "123"}, "FIVEC_ADMIN_PASSWORD"},
+		{map[string]string{"FIVEC_QUIET_HOURS": "night"}, `FIVEC_QUIET_HOURS: want a range such as 22:00-08:00, or off, got "night"`},
 	}
 	for _, c := range cases {
 		cfg, err := Load("", env(c.env))
@@ -51,6 +52,12 @@ func TestValidationNamesTheVariable(t *testing.T) {
 	}
 	if _, err := Load("", env(map[string]string{"FIVEC_REPLY_DEADLINE": "soon"})); err == nil || !strings.HasPrefix(err.Error(), "FIVEC_REPLY_DEADLINE") {
 		t.Errorf("bad duration: %v", err)
+	}
+	for v, want := range map[string]string{"off": "", "OFF": "", "23:00-07:00": "23:00-07:00"} {
+		cfg, _ := Load("", env(map[string]string{"FIVEC_QUIET_HOURS": v}))
+		if err := cfg.Validate(); err != nil || cfg.QuietHours != want {
+			t.Errorf("FIVEC_QUIET_HOURS=%s: %q %v, want %q", v, cfg.QuietHours, err, want)
+		}
 	}
 	cfg, _ := Load("", env(map[string]string{"FIVEC_REPLY_DEADLINE": "6s"}))
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "FIVEC_REPLY_DEADLINE") {
