@@ -30,7 +30,7 @@ type Broadcast struct {
 	Cron         string            `json:"cron,omitempty"`
 	NextRunAt    *time.Time        `json:"next_run_at,omitempty"`
 	ApprovedBy   uint64            `json:"approved_by,omitempty"`
-	Runs         int               `json:"runs"`
+	Runs         int               `json:"run_count"`
 	UpdatedAt    time.Time         `json:"updated_at"`
 }
 

@@ -108,7 +108,9 @@ func TestBrowserBroadcastScheduledToProgress(t *testing.T) {
 	do("compose", chromedp.Navigate(web.URL+"/console/broadcasts/new"), chromedp.WaitVisible(css("#bc-form")),
 		chromedp.SendKeys(css("#bc-name"), "海报专享"), chromedp.SendKeys(css("#bc-text"), "凭海报到店立减20元"),
 		chromedp.SetValue(css("#bc-audience"), "segment"), chromedp.SetValue(css("#bc-segment"), fmt.Sprint(segs[0].ID)),
-		chromedp.SetValue(css("#bc-channel"), "mass"), chromedp.Click(css("#bc-save")), chromedp.WaitVisible(css("#bc-plan")))
+		chromedp.SetValue(css("#bc-channel"), "mass"))
+	br.Shot(ctx, "broadcast-compose")
+	do("save draft", chromedp.Click(css("#bc-save")), chromedp.WaitVisible(css("#bc-plan")))
 	br.Until(ctx, "audience by channel", `document.querySelector('#plan-total').innerText === '3' && document.querySelector('#plan-mass').innerText === '3'`)
 	do("preview", chromedp.SendKeys(css("#preview-to"), "oTester"), chromedp.Click(css("#preview-send")),
 		chromedp.WaitVisible(css("#preview-results")))
@@ -131,6 +133,9 @@ func TestBrowserBroadcastScheduledToProgress(t *testing.T) {
 	br.Until(ctx, "progress bar at 100%", `(() => { const p = document.querySelector('.bc-progress'); return !!p && p.value === 100 })()`)
 	br.Until(ctx, "counts", `document.querySelector('#runs').innerText.includes('已发送 3')`)
 	br.Shot(ctx, "broadcast-progress")
+	do("report", chromedp.Click(css("#runs a")), chromedp.WaitVisible(css("#report")))
+	br.Until(ctx, "reached", `document.querySelector('#rep-sent').innerText === '3'`)
+	br.Shot(ctx, "broadcast-report")
 	for i := 0; i < 3; i++ {
 		got := 0
 		for _, d := range platform.Inbox(appID, fmt.Sprintf("oPoster%d", i)) {
