@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/silenceper/wechat/v2/cache"
 	"golang.org/x/time/rate"
 
@@ -34,6 +35,7 @@ type app struct {
 	listener net.Listener
 	baseURL  string
 	server   *handlers.Server
+	router   *gin.Engine // server.Router(), built once in newApp (tests drive it in-process)
 	callback *callback.Handler
 	runner   *jobs.Runner
 	sandbox  *sandbox // nil with real credentials
@@ -131,6 +133,8 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		return nil, err
 	}
 
+	a.router = a.server.Router()
+
 	mode := "WeChat account " + cfg.AppID
 	if a.sandbox != nil {
 		mode = "sandbox mode (no WeChat credentials: fake WeChat API and fan simulator built in)"
@@ -164,7 +168,7 @@ func broadcastPolicy(cfg config.Config) models.BroadcastPolicy {
 // jobs, database.
 func (a *app) serve(ctx context.Context) error {
 	srv := &http.Server{
-		Handler:           a.server.Router(),
+		Handler:           a.router,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

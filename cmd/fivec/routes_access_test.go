@@ -296,7 +296,7 @@ type crawler struct {
 func newCrawler(t *testing.T, driver string) *crawler {
 	_, dsn := modelstest.DSN(t, driver)
 	a, _ := startApp(t, map[string]string{"FIVEC_DB_DRIVER": driver, "FIVEC_DB_DSN": dsn})
-	c := &crawler{t: t, a: a, router: a.server.Router(), staff: map[string]*models.Staff{}, tokens: map[string]string{}}
+	c := &crawler{t: t, a: a, router: a.router, staff: map[string]*models.Staff{}, tokens: map[string]string{}}
 	ctx := context.Background()
 	for _, role := range anyStaff {
 		st, err := a.store.CreateStaff(ctx, models.NewStaff{Username: "crawl-" + role, Password: "crawl-pass-123", Role: role})
@@ -420,7 +420,7 @@ func TestEveryRouteRefusesWhoItShould(t *testing.T) {
 		t.Run(driver, func(t *testing.T) {
 			c := newCrawler(t, driver)
 			var routes []string
-			for _, ri := range c.a.server.Router().Routes() {
+			for _, ri := range c.a.router.Routes() {
 				key := ri.Method + " " + ri.Path
 				if _, ok := routeAccess[key]; !ok && !strings.HasPrefix(ri.Path, handlers.SandboxAPIPrefix+"/") {
 					t.Errorf("route %s has no entry in routeAccess (cmd/fivec/routes_access_test.go): add it with the roles its group allows", key)
