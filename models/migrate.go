@@ -59,6 +59,9 @@ var migrations = []migration{
 	{11, "delivery engine: pushes and recipients", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Push{}, &Recipient{})
 	}},
+	{19, "replicas: job leases, the shared access token", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&JobLease{}, &WeChatToken{})
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting
