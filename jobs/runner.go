@@ -80,8 +80,7 @@ func (r *Runner) Start(jobs ...Job) error {
 func (r *Runner) defaults() {
 	r.once.Do(func() {
 		if r.Holder == "" {
-			host, _ := os.Hostname()
-			r.Holder = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), models.RandomToken(3))
+			r.Holder = ProcessName()
 		}
 		if r.LeaseTTL <= 0 {
 			r.LeaseTTL = 30 * time.Second
@@ -93,6 +92,13 @@ func (r *Runner) defaults() {
 			r.Timeout = 10 * time.Minute
 		}
 	})
+}
+
+// ProcessName names this process in leases and locks: host, pid and a
+// random suffix (pids repeat across containers).
+func ProcessName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), models.RandomToken(3))
 }
 
 // Fire runs tick of j: at once for an EveryProcess job, otherwise only if

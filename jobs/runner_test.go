@@ -20,7 +20,7 @@ import (
 // holder name, and they alternate between two stores (two connection pools).
 func runners(t *testing.T, driver string, n int, clk *modelstest.Clock) []*jobs.Runner {
 	s1, s2 := modelstest.MustOpenShared(t, driver)
-	s1.Now, s2.Now = clk.Now, clk.Now
+	s1.Now, s2.Now = clk.Now, clk.Now // the runners share the caller's clock
 	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	var out []*jobs.Runner
 	for i := range n {

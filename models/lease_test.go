@@ -15,9 +15,7 @@ import (
 func TestJobLeaseOneHolderPerTickAcrossProcesses(t *testing.T) {
 	for _, driver := range modelstest.Drivers() {
 		t.Run(driver, func(t *testing.T) {
-			s1, s2 := modelstest.MustOpenShared(t, driver)
-			clk := modelstest.NewClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
-			s1.Now, s2.Now = clk.Now, clk.Now
+			s1, s2, clk := modelstest.MustOpenSharedWithClock(t, driver, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 			ctx := context.Background()
 			tick := clk.Now()
 			var won atomic.Int32
@@ -63,9 +61,7 @@ func TestJobLeaseOneHolderPerTickAcrossProcesses(t *testing.T) {
 func TestJobLeaseSkipsWhileEarlierRunsAndTakesOverFromTheDead(t *testing.T) {
 	for _, driver := range modelstest.Drivers() {
 		t.Run(driver, func(t *testing.T) {
-			s1, s2 := modelstest.MustOpenShared(t, driver)
-			clk := modelstest.NewClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
-			s1.Now, s2.Now = clk.Now, clk.Now
+			s1, s2, clk := modelstest.MustOpenSharedWithClock(t, driver, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 			ctx := context.Background()
 			t0 := clk.Now()
 			held, err := s1.TakeJobLease(ctx, "sync", t0, "a", 30*time.Second)

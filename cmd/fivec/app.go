@@ -91,6 +91,11 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		return nil, err
 	}
 	wx := wechat.NewClient(acct, tokenCache)
+	holder := jobs.ProcessName()
+	if cfg.RedisURL == "" && a.sandbox == nil {
+		// Replicas share one token through the database: one refreshes it.
+		wx.ShareToken(&wechat.SharedToken{Store: store, Holder: holder})
+	}
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
 
 	roles := callback.NewRoles(callback.Deps{Store: store, Sender: sender, WX: wx, Log: log, PublicURL: a.baseURL}, cfg)
@@ -108,7 +113,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	if a.sandbox != nil {
 		a.server.FakeWeChat = a.sandbox.fake
 	}
-	a.runner = &jobs.Runner{Store: store, Log: log, Metrics: m}
+	a.runner = &jobs.Runner{Store: store, Log: log, Metrics: m, Holder: holder}
 	if err := a.runner.Start(a.runner.PurgeSessions(),
 		a.runner.ServiceTimeouts(service, cfg.ServiceIdle, cfg.ServiceWaitLimit, time.Now),
 		a.runner.SettleReferrals(cfg.ReferralDailyCap), a.runner.ExpirePoints(), jobs.Job{

@@ -2,7 +2,10 @@ package modelstest
 
 import (
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/fivec/fivec/models"
 )
 
 // Clock is a settable clock for tests, safe to share between the stores
@@ -27,4 +30,14 @@ func (c *Clock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// MustOpenSharedWithClock is MustOpenShared with both stores on one Clock
+// standing at start.
+func MustOpenSharedWithClock(tb testing.TB, driver string, start time.Time) (*models.Store, *models.Store, *Clock) {
+	tb.Helper()
+	s1, s2 := MustOpenShared(tb, driver)
+	clk := NewClock(start)
+	s1.Now, s2.Now = clk.Now, clk.Now
+	return s1, s2, clk
 }
