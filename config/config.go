@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
 
@@ -66,6 +67,11 @@ type Config struct {
 	DeliveryRate int    // sends per second per process
 	PushCap      int    // pushes per fan per week (0: no cap)
 	QuietHours   string // "22:00-08:00" in the account's zone ("" : none)
+
+	// JobSchedules overrides job schedules: "name=spec;name=spec" (e.g.
+	// "service-timeouts=@every 30s"); Schedules holds it parsed by Validate.
+	JobSchedules string
+	Schedules    map[string]string
 
 	// Location is TimeZone, parsed by Validate.
 	Location *time.Location
@@ -225,6 +231,23 @@ func (c *Config) Validate() error {
 	if c.QuietHours != "" && !quietPattern.MatchString(c.QuietHours) {
 		bad("FIVEC_QUIET_HOURS", "want a range such as 22:00-08:00, got %q", c.QuietHours)
 	}
+	c.Schedules = map[string]string{}
+	for _, pair := range strings.Split(c.JobSchedules, ";") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		name, spec, ok := strings.Cut(pair, "=")
+		name, spec = strings.TrimSpace(name), strings.TrimSpace(spec)
+		if !ok || name == "" || spec == "" {
+			bad("FIVEC_JOB_SCHEDULES", "want name=spec pairs separated by ';', got %q", pair)
+			continue
+		}
+		if _, err := cron.ParseStandard(spec); err != nil {
+			bad("FIVEC_JOB_SCHEDULES", "%s: not a cron spec (%q): %v", name, spec, err)
+			continue
+		}
+		c.Schedules[name] = spec
+	}
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil {
 		bad("FIVEC_TIMEZONE", "unknown time zone %q", c.TimeZone)
@@ -320,6 +343,7 @@ func fields() []field {
 		intField("FIVEC_DELIVERY_RATE", func(c *Config) *int { return &c.DeliveryRate }),
 		intField("FIVEC_PUSH_CAP", func(c *Config) *int { return &c.PushCap }),
 		mk("FIVEC_QUIET_HOURS", false, func(c *Config) *string { return &c.QuietHours }),
+		mk("FIVEC_JOB_SCHEDULES", false, func(c *Config) *string { return &c.JobSchedules }),
 	}
 }
 

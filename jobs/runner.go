@@ -6,8 +6,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +38,8 @@ type Runner struct {
 	Now func() time.Time
 	// Metrics, when set, counts runs by job and outcome.
 	Metrics *metrics.Metrics
+	// Schedules overrides the Spec of jobs by name (FIVEC_JOB_SCHEDULES).
+	Schedules map[string]string
 
 	cron *cron.Cron
 	once sync.Once
@@ -66,12 +71,23 @@ func (r *Runner) Start(jobs ...Job) error {
 	r.defaults()
 	l := cronLogger{r.Log}
 	r.cron = cron.New(cron.WithChain(cron.Recover(l), cron.SkipIfStillRunning(l)))
+	known := map[string]bool{}
 	for _, j := range jobs {
+		known[j.Name] = true
+		if spec, ok := r.Schedules[j.Name]; ok {
+			j.Spec = spec
+		}
 		sched, err := parseSchedule(j.Spec)
 		if err != nil {
 			return fmt.Errorf("job %s: %w", j.Name, err)
 		}
 		r.cron.Schedule(sched, cron.FuncJob(func() { r.Fire(j, sched.tick(time.Now())) }))
+	}
+	for name := range r.Schedules {
+		if !known[name] {
+			names := slices.Sorted(maps.Keys(known))
+			return fmt.Errorf("FIVEC_JOB_SCHEDULES: no job is called %q (jobs: %s)", name, strings.Join(names, ", "))
+		}
 	}
 	r.cron.Start()
 	return nil

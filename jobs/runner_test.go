@@ -174,9 +174,10 @@ func TestRunnerStartRunsTicksOnAlignedSchedule(t *testing.T) {
 	rs := runners(t, "sqlite", 2, clk)
 	for _, r := range rs {
 		r.Now = time.Now
+		r.Schedules = map[string]string{"tick": "@every 1s"} // FIVEC_JOB_SCHEDULES
 	}
 	var runs atomic.Int32
-	job := jobs.Job{Name: "tick", Spec: "@every 1s", Run: func(context.Context) error { runs.Add(1); return nil }}
+	job := jobs.Job{Name: "tick", Spec: "@every 1h", Run: func(context.Context) error { runs.Add(1); return nil }}
 	start := time.Now()
 	for _, r := range rs {
 		if err := r.Start(job); err != nil {
@@ -198,6 +199,10 @@ func TestRunnerStartRunsTicksOnAlignedSchedule(t *testing.T) {
 	}
 	if err := (&jobs.Runner{Store: rs[0].Store, Log: rs[0].Log}).Start(jobs.Job{Name: "bad", Spec: "every day"}); err == nil || !strings.Contains(err.Error(), "job bad") {
 		t.Fatalf("bad spec: %v", err)
+	}
+	typo := &jobs.Runner{Store: rs[0].Store, Log: rs[0].Log, Schedules: map[string]string{"tik": "@every 1s"}}
+	if err := typo.Start(job); err == nil || !strings.Contains(err.Error(), `FIVEC_JOB_SCHEDULES: no job is called "tik" (jobs: tick)`) {
+		t.Fatalf("unknown job in schedules: %v", err)
 	}
 }
 

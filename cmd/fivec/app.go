@@ -113,13 +113,13 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	if a.sandbox != nil {
 		a.server.FakeWeChat = a.sandbox.fake
 	}
-	a.runner = &jobs.Runner{Store: store, Log: log, Metrics: m, Holder: holder}
+	a.runner = &jobs.Runner{Store: store, Log: log, Metrics: m, Holder: holder, Schedules: cfg.Schedules}
 	if err := a.runner.Start(a.runner.PurgeSessions(),
 		a.runner.ServiceTimeouts(service, cfg.ServiceIdle, cfg.ServiceWaitLimit, time.Now),
 		a.runner.SettleReferrals(cfg.ReferralDailyCap), a.runner.ExpirePoints(), jobs.Job{
 			// Every process recompiles within seconds of a rule change anywhere.
 			Name: "reload-rules", Spec: "@every 2s", Run: consulting.ReloadIfChanged, EveryProcess: true,
-		}, a.runner.PurgeLeases()); err != nil {
+		}, a.runner.PurgeLeases(), a.runner.Deliver(newDelivery(store, sender, cfg, log))); err != nil {
 		return nil, err
 	}
 
