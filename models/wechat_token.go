@@ -25,6 +25,9 @@ type WeChatToken struct {
 	UpdatedAt    time.Time
 }
 
+// TableName keeps gorm from splitting "WeChat" into "we_chat".
+func (WeChatToken) TableName() string { return "wechat_tokens" }
+
 // SharedToken returns the stored token of appID (an empty one when none was
 // fetched yet).
 func (s *Store) SharedToken(ctx context.Context, appID string) (*WeChatToken, error) {
