@@ -166,9 +166,11 @@ func (r *Runner) keepAlive(lease *models.JobLease) (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				if ok, err := r.Store.RenewJobLease(context.Background(), lease, r.LeaseTTL); err != nil || !ok {
+				ctx, cancel := context.WithTimeout(context.Background(), r.LeaseTTL/3)
+				if ok, err := r.Store.RenewJobLease(ctx, lease, r.LeaseTTL); err != nil || !ok {
 					r.Log.Warn("job lease not renewed", "job", lease.Job, "err", err)
 				}
+				cancel()
 			}
 		}
 	}()
