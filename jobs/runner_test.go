@@ -236,3 +236,25 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+func TestPurgeLeasesJobDropsDayOldLeases(t *testing.T) {
+	for _, driver := range modelstest.Drivers() {
+		t.Run(driver, func(t *testing.T) {
+			clk := modelstest.NewClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+			r := runners(t, driver, 1, clk)[0]
+			job := jobs.Job{Name: "hourly", Spec: "@every 1h", Run: func(context.Context) error { return nil }}
+			for range 3 {
+				r.Fire(job, clk.Now())
+				clk.Add(time.Hour)
+			}
+			clk.Add(22*time.Hour + time.Minute) // the first two ticks are now over a day old
+			if err := r.PurgeLeases().Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			left, _ := r.Store.JobLeases(context.Background(), "hourly", time.Time{})
+			if len(left) != 1 || !left[0].Tick.Equal(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)) {
+				t.Fatalf("left after purge: %+v", left)
+			}
+		})
+	}
+}
