@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/silenceper/wechat/v2/credential"
-
-	"github.com/fivec/fivec/models"
 )
 
 // SharedToken is the access-token source for several fivec processes on one
@@ -22,7 +20,7 @@ import (
 // once still leads to one fetch. It implements the SDK's
 // credential.AccessTokenContextHandle.
 type SharedToken struct {
-	Store   *models.Store
+	Store   TokenStore
 	Account Account
 	// Holder names this process in the refresh lock.
 	Holder string

@@ -3,6 +3,7 @@ package wechat_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,13 +15,41 @@ import (
 	"github.com/fivec/fivec/wechat/fake"
 )
 
-// sharedClients plays two fivec processes of one account on one database,
-// each with its own SharedToken.
-func sharedClients(t *testing.T, driver, appID string, stable bool) [2]*wechat.Client {
+// redisEnv names the Redis the Redis halves of the token tests use.
+const redisEnv = "FIVEC_TEST_REDIS_URL"
+
+// tokenStores returns two token stores on one backend, as two processes
+// have: "sqlite" and "mysql" (databases) or "redis".
+func tokenStores(t *testing.T, backend string) [2]wechat.TokenStore {
+	if backend != "redis" {
+		s1, s2 := modelstest.MustOpenShared(t, backend)
+		return [2]wechat.TokenStore{s1, s2}
+	}
+	url := os.Getenv(redisEnv)
+	if url == "" {
+		t.Skip("Redis tests skipped: set " + redisEnv + "=redis://127.0.0.1:6379/15 to run them")
+	}
+	var out [2]wechat.TokenStore
+	for i := range out {
+		r, err := wechat.NewRedisTokens(context.Background(), url)
+		if err != nil {
+			t.Fatalf("%s: %v", redisEnv, err)
+		}
+		t.Cleanup(func() { r.Close() })
+		out[i] = r
+	}
+	return out
+}
+
+// tokenBackends are the stores every token test runs on.
+var tokenBackends = append(modelstest.Drivers(), "redis")
+
+// sharedClients plays two fivec processes of one account, each with its
+// own SharedToken on its own connection to one backend.
+func sharedClients(t *testing.T, backend, appID string, stable bool) [2]*wechat.Client {
 	platform.AddAccount(fake.Account{AppID: appID, AppSecret: "s3cret-" + appID, Token: "t"})
-	s1, s2 := modelstest.MustOpenShared(t, driver)
 	var out [2]*wechat.Client
-	for i, s := range []*models.Store{s1, s2} {
+	for i, s := range tokenStores(t, backend) {
 		c := wechat.NewClient(wechat.Account{AppID: appID, AppSecret: "s3cret-" + appID, Token: "t", StableToken: stable}, wechat.NewMemoryCache(nil))
 		c.ShareToken(&wechat.SharedToken{Store: s, Holder: fmt.Sprintf("proc-%d", i)})
 		out[i] = c
@@ -64,7 +93,7 @@ func tokenFetches(appID, path string) int {
 func TestSharedTokenOneFetchForTwoProcesses(t *testing.T) {
 	for _, stable := range []bool{false, true} {
 		path := map[bool]string{false: "/cgi-bin/token", true: "/cgi-bin/stable_token"}[stable]
-		for _, driver := range modelstest.Drivers() {
+		for _, driver := range tokenBackends {
 			t.Run(fmt.Sprintf("%s/stable=%v", driver, stable), func(t *testing.T) {
 				appID := "wxshared" + models.RandomToken(6)
 				clients := sharedClients(t, driver, appID, stable)
@@ -95,7 +124,13 @@ func TestSharedTokenOneFetchForTwoProcesses(t *testing.T) {
 }
 
 func TestSharedTokenFetchErrorIsClearAndReleasesTheLock(t *testing.T) {
-	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+	for _, backend := range tokenBackends {
+		t.Run(backend, func(t *testing.T) { testFetchError(t, tokenStores(t, backend)[0]) })
+	}
+}
+
+func testFetchError(t *testing.T, s wechat.TokenStore) {
+	{
 		appID := "wxbad" + models.RandomToken(6)
 		platform.AddAccount(fake.Account{AppID: appID, AppSecret: "right", Token: "t"})
 		c := wechat.NewClient(wechat.Account{AppID: appID, AppSecret: "wrong-secret", Token: "t"}, wechat.NewMemoryCache(nil))
@@ -109,7 +144,7 @@ func TestSharedTokenFetchErrorIsClearAndReleasesTheLock(t *testing.T) {
 		if n := tokenFetches(appID, "/cgi-bin/token"); n != 2 {
 			t.Fatalf("%d fetches, want 2", n)
 		}
-	})
+	}
 }
 
 func TestSharedTokenRefreshedBeforeExpiryByOneProcess(t *testing.T) {
@@ -130,5 +165,63 @@ func TestSharedTokenRefreshedBeforeExpiryByOneProcess(t *testing.T) {
 	callAll(t, clients, 4)
 	if n := tokenFetches(appID, "/cgi-bin/token"); n != 2 {
 		t.Fatalf("%d fetches, want 2", n)
+	}
+}
+
+// TestTokenStoresKeepTheSameRules runs the refresh-lock rules on every
+// backend: one holder at a time, a dead holder's lock lapses, a late
+// holder cannot overwrite, and expiring a token touches only that token.
+func TestTokenStoresKeepTheSameRules(t *testing.T) {
+	const ttl = 300 * time.Millisecond
+	for _, backend := range tokenBackends {
+		t.Run(backend, func(t *testing.T) {
+			st := tokenStores(t, backend)
+			a, b := st[0], st[1]
+			ctx := context.Background()
+			app := "wxrules" + models.RandomToken(6)
+			if tok, err := a.SharedToken(ctx, app); err != nil || tok.Token != "" {
+				t.Fatalf("before any fetch: %+v %v", tok, err)
+			}
+			if ok, err := a.TakeTokenRefresh(ctx, app, "", "a", ttl); !ok || err != nil {
+				t.Fatalf("a: %v %v", ok, err)
+			}
+			if ok, _ := b.TakeTokenRefresh(ctx, app, "", "b", ttl); ok {
+				t.Fatal("b took a held lock")
+			}
+			time.Sleep(ttl + 100*time.Millisecond) // a died
+			if ok, _ := b.TakeTokenRefresh(ctx, app, "", "b", ttl); !ok {
+				t.Fatal("b could not take a lapsed lock")
+			}
+			if ok, _ := a.StoreSharedToken(ctx, app, "a", "LATE", time.Now().Add(time.Hour)); ok {
+				t.Fatal("a stored after losing the lock")
+			}
+			if ok, err := b.StoreSharedToken(ctx, app, "b", "T1", time.Now().Add(time.Hour)); !ok || err != nil {
+				t.Fatalf("b store: %v %v", ok, err)
+			}
+			if ok, _ := a.TakeTokenRefresh(ctx, app, "", "a", ttl); ok {
+				t.Fatal("a took the lock to replace a token it never saw")
+			}
+			if err := a.ExpireSharedToken(ctx, app, "T0"); err != nil {
+				t.Fatal(err)
+			}
+			if tok, _ := a.SharedToken(ctx, app); tok.Token != "T1" || !tok.ExpiresAt.After(time.Now()) {
+				t.Fatalf("expiring another token changed T1: %+v", tok)
+			}
+			if err := b.ExpireSharedToken(ctx, app, "T1"); err != nil {
+				t.Fatal(err)
+			}
+			if tok, _ := a.SharedToken(ctx, app); tok.ExpiresAt.After(time.Now()) {
+				t.Fatalf("T1 still usable: %+v", tok)
+			}
+			if ok, _ := a.TakeTokenRefresh(ctx, app, "T1", "a", ttl); !ok {
+				t.Fatal("no lock to replace the refused token")
+			}
+			if err := a.ReleaseTokenRefresh(ctx, app, "a"); err != nil {
+				t.Fatal(err)
+			}
+			if ok, _ := b.TakeTokenRefresh(ctx, app, "T1", "b", ttl); !ok {
+				t.Fatal("lock not released after a failed fetch")
+			}
+		})
 	}
 }

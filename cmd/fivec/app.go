@@ -8,13 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/silenceper/wechat/v2/cache"
 	"golang.org/x/time/rate"
 
 	"github.com/fivec/fivec/config"
@@ -38,6 +35,7 @@ type app struct {
 	runner   *jobs.Runner
 	sandbox  *sandbox // nil with real credentials
 
+	redis      *wechat.RedisTokens // nil without FIVEC_REDIS_URL
 	wx         *wechat.Client
 	consulting *callback.Consulting
 	service    *callback.Service
@@ -86,15 +84,15 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		apiBase = localURL(a.listener.Addr()) + handlers.SandboxAPIPrefix
 	}
 	wechat.Install(apiBase, m)
-	tokenCache, err := newTokenCache(ctx, cfg.RedisURL)
-	if err != nil {
-		return nil, err
-	}
-	wx := wechat.NewClient(acct, tokenCache)
+	wx := wechat.NewClient(acct, wechat.NewMemoryCache(nil))
 	holder := jobs.ProcessName()
-	if cfg.RedisURL == "" && a.sandbox == nil {
-		// Replicas share one token through the database: one refreshes it.
-		wx.ShareToken(&wechat.SharedToken{Store: store, Holder: holder})
+	if a.sandbox == nil {
+		// Replicas share one token (database or Redis): one refreshes it.
+		tokens, err := a.tokenStore(ctx, cfg.RedisURL)
+		if err != nil {
+			return nil, err
+		}
+		wx.ShareToken(&wechat.SharedToken{Store: tokens, Holder: holder})
 	}
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
 
@@ -185,6 +183,9 @@ func (a *app) close() {
 	if a.listener != nil {
 		a.listener.Close()
 	}
+	if a.redis != nil {
+		a.redis.Close()
+	}
 	a.store.Close()
 }
 
@@ -213,27 +214,17 @@ func seedAdmin(ctx context.Context, store *models.Store, password string, stdout
 	return nil
 }
 
-// newTokenCache shares the access token through Redis when configured, so
-// several replicas use one token; otherwise a race-free in-process cache.
-func newTokenCache(ctx context.Context, redisURL string) (cache.Cache, error) {
+// tokenStore is where the processes share the access token: Redis when
+// FIVEC_REDIS_URL is set, otherwise the database.
+func (a *app) tokenStore(ctx context.Context, redisURL string) (wechat.TokenStore, error) {
 	if redisURL == "" {
-		return wechat.NewMemoryCache(nil), nil
+		return a.store, nil
 	}
-	u, err := url.Parse(redisURL)
+	r, err := wechat.NewRedisTokens(ctx, redisURL)
 	if err != nil {
 		return nil, fmt.Errorf("FIVEC_REDIS_URL: %v", err)
 	}
-	db := 0
-	if p := strings.Trim(u.Path, "/"); p != "" {
-		if db, err = strconv.Atoi(p); err != nil {
-			return nil, fmt.Errorf("FIVEC_REDIS_URL: database %q is not a number", p)
-		}
-	}
-	pw, _ := u.User.Password()
-	r := cache.NewRedis(ctx, &cache.RedisOpts{Host: u.Host, Username: u.User.Username(), Password: pw, Database: db, UseTLS: u.Scheme == "rediss"})
-	if err := r.Set("fivec:ping", "1", time.Second); err != nil {
-		return nil, fmt.Errorf("FIVEC_REDIS_URL: redis does not answer: %v", err)
-	}
+	a.redis = r
 	return r, nil
 }
 

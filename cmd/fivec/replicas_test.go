@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -35,8 +36,16 @@ func TestTwoProcessesOnOneDatabase(t *testing.T) {
 	}
 	bin := buildOnce(t)
 	for _, driver := range modelstest.Drivers() {
-		t.Run(driver, func(t *testing.T) { testReplicas(t, bin, driver) })
+		t.Run(driver, func(t *testing.T) { testReplicas(t, bin, driver, "") })
 	}
+	// The same with the token in Redis (FIVEC_REDIS_URL).
+	t.Run("mysql+redis", func(t *testing.T) {
+		url := os.Getenv("FIVEC_TEST_REDIS_URL")
+		if url == "" {
+			t.Skip("Redis run skipped: set FIVEC_TEST_REDIS_URL=redis://127.0.0.1:6379/15 to run it")
+		}
+		testReplicas(t, bin, "mysql", url)
+	})
 }
 
 var (
@@ -76,12 +85,13 @@ type replicas struct {
 	store    *models.Store
 }
 
-func testReplicas(t *testing.T, bin, driver string) {
+func testReplicas(t *testing.T, bin, driver, redisURL string) {
 	driverName, dsn := modelstest.DSN(t, driver) // skips without MariaDB
 	platform := fake.New(fake.Options{DisableJobEvents: true})
 	api := httptest.NewServer(platform)
 	t.Cleanup(func() { api.Close(); platform.Close() })
-	acct := fake.Account{AppID: "wxreplicas", AppSecret: "replica-secret", Token: "replica-token"}
+	// A fresh AppID each run: a token kept in Redis outlives the run.
+	acct := fake.Account{AppID: "wxreplicas" + models.RandomToken(6), AppSecret: "replica-secret", Token: "replica-token"}
 	platform.AddAccount(acct)
 	acct, _ = platform.Account(acct.AppID)
 
@@ -92,6 +102,9 @@ func testReplicas(t *testing.T, bin, driver string) {
 		"FIVEC_JOB_SCHEDULES=service-timeouts=@every 1s",
 		"FIVEC_SERVICE_UNANSWERED=0", // the rule test asks until the rule answers
 	}}
+	if redisURL != "" {
+		o.Env = append(o.Env, "FIVEC_REDIS_URL="+redisURL)
+	}
 	if driver == "mysql" {
 		o.MySQLDSN = dsn
 	} else {
