@@ -27,7 +27,12 @@ type SharedToken struct {
 	// ReadEvery is how long a process uses the token it read (default 1 min;
 	// an ordinary token stays valid for 5 minutes after a newer one is issued).
 	ReadEvery time.Duration
-	// Wait bounds how long a process waits for another's refresh (default 10 s).
+	// LockFor is how long a refresher holds the lock (default 15 s, more
+	// than the HTTP client's 10 s timeout); a process that dies mid-fetch
+	// blocks the others for at most this long.
+	LockFor time.Duration
+	// Wait bounds how long a process waits for another's refresh (default
+	// LockFor + 5 s, so that a dead refresher is taken over meanwhile).
 	Wait time.Duration
 	// Now is the clock of expiry (default time.Now).
 	Now func() time.Time
@@ -36,10 +41,6 @@ type SharedToken struct {
 	cached string
 	until  time.Time
 }
-
-// refreshLock is how long a refresher holds the lock; a process that dies
-// mid-fetch blocks the others for at most this long.
-const refreshLock = 15 * time.Second
 
 // GetAccessToken implements credential.AccessTokenHandle.
 func (s *SharedToken) GetAccessToken() (string, error) {
@@ -54,9 +55,13 @@ func (s *SharedToken) GetAccessTokenContext(ctx context.Context) (string, error)
 	if s.cached != "" && s.now().Before(s.until) {
 		return s.cached, nil
 	}
+	lockFor := s.LockFor
+	if lockFor <= 0 {
+		lockFor = 15 * time.Second
+	}
 	wait := s.Wait
 	if wait <= 0 {
-		wait = 10 * time.Second
+		wait = lockFor + 5*time.Second
 	}
 	started := time.Now()
 	for {
@@ -69,7 +74,7 @@ func (s *SharedToken) GetAccessTokenContext(ctx context.Context) (string, error)
 			s.keep(row.Token, row.ExpiresAt, now)
 			return row.Token, nil
 		}
-		ok, err := s.Store.TakeTokenRefresh(ctx, s.Account.AppID, row.Token, s.Holder, refreshLock)
+		ok, err := s.Store.TakeTokenRefresh(ctx, s.Account.AppID, row.Token, s.Holder, lockFor)
 		if err != nil {
 			return "", err
 		}

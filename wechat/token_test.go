@@ -225,3 +225,29 @@ func TestTokenStoresKeepTheSameRules(t *testing.T) {
 		})
 	}
 }
+
+func TestSharedTokenTakesOverFromADeadRefresher(t *testing.T) {
+	for _, backend := range tokenBackends {
+		t.Run(backend, func(t *testing.T) {
+			st := tokenStores(t, backend)
+			appID := "wxdead" + models.RandomToken(6)
+			platform.AddAccount(fake.Account{AppID: appID, AppSecret: "s", Token: "t"})
+			// Another process took the lock and died before storing a token.
+			if ok, err := st[0].TakeTokenRefresh(context.Background(), appID, "", "dead", 400*time.Millisecond); !ok || err != nil {
+				t.Fatalf("dead holder's lock: %v %v", ok, err)
+			}
+			c := wechat.NewClient(wechat.Account{AppID: appID, AppSecret: "s", Token: "t"}, wechat.NewMemoryCache(nil))
+			c.ShareToken(&wechat.SharedToken{Store: st[1], Holder: "alive", LockFor: 400 * time.Millisecond})
+			start := time.Now()
+			if _, err := c.LiveMenu(context.Background()); err != nil {
+				t.Fatalf("call after the refresher died: %v", err)
+			}
+			if waited := time.Since(start); waited < 300*time.Millisecond {
+				t.Fatalf("took the lock after %s, while the dead holder's lock was live", waited)
+			}
+			if n := tokenFetches(appID, "/cgi-bin/token"); n != 1 {
+				t.Fatalf("%d fetches, want 1", n)
+			}
+		})
+	}
+}
