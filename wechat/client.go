@@ -58,7 +58,8 @@ func NewClient(acct Account, c cache.Cache) *Client {
 }
 
 // ShareToken makes the client take its access token from st (shared with
-// the other processes through the database) instead of the SDK's handle.
+// the other processes through the database or Redis) instead of the SDK's
+// own handle.
 func (c *Client) ShareToken(st *SharedToken) {
 	if st.Account.AppID == "" {
 		st.Account = c.Account

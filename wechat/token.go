@@ -162,15 +162,19 @@ func (s *SharedToken) peek() string {
 // Invalidate records that WeChat refused bad (the token a call used; ""
 // means the one this process holds): this process forgets it and the
 // database marks it expired, unless another process already replaced it.
+//
+// It holds the lock until the store has the token marked: otherwise another
+// call of this process could read the refused token back as valid in
+// between, keep it for a minute, and fail its retry with it.
 func (s *SharedToken) Invalidate(ctx context.Context, bad string) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if bad == "" {
 		bad = s.cached
 	}
 	if s.cached == bad {
 		s.cached = ""
 	}
-	s.mu.Unlock()
 	if bad == "" {
 		return nil
 	}
