@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
 
@@ -72,6 +73,11 @@ type Config struct {
 	BroadcastApproval bool   // broadcasts scheduled by non-admins wait for an admin
 	// Care (客户关怀): how often journeys are scanned for triggers and due steps.
 	CareInterval time.Duration
+
+	// JobSchedules overrides job schedules: "name=spec;name=spec" (e.g.
+	// "service-timeouts=@every 30s"); Schedules holds it parsed by Validate.
+	JobSchedules string
+	Schedules    map[string]string
 
 	// Location is TimeZone, parsed by Validate.
 	Location *time.Location
@@ -245,6 +251,23 @@ func (c *Config) Validate() error {
 	if c.CareInterval < time.Second || c.CareInterval > time.Hour {
 		bad("FIVEC_CARE_INTERVAL", "must be 1s-1h, got %s", c.CareInterval)
 	}
+	c.Schedules = map[string]string{}
+	for _, pair := range strings.Split(c.JobSchedules, ";") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		name, spec, ok := strings.Cut(pair, "=")
+		name, spec = strings.TrimSpace(name), strings.TrimSpace(spec)
+		if !ok || name == "" || spec == "" {
+			bad("FIVEC_JOB_SCHEDULES", "want name=spec pairs separated by ';', got %q", pair)
+			continue
+		}
+		if _, err := cron.ParseStandard(spec); err != nil {
+			bad("FIVEC_JOB_SCHEDULES", "%s: not a cron spec (%q): %v", name, spec, err)
+			continue
+		}
+		c.Schedules[name] = spec
+	}
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil {
 		bad("FIVEC_TIMEZONE", "unknown time zone %q", c.TimeZone)
@@ -343,6 +366,7 @@ func fields() []field {
 		mk("FIVEC_ACCOUNT_TYPE", false, func(c *Config) *string { return &c.AccountType }),
 		boolField("FIVEC_BROADCAST_APPROVAL", func(c *Config) *bool { return &c.BroadcastApproval }),
 		durationField("FIVEC_CARE_INTERVAL", func(c *Config) *time.Duration { return &c.CareInterval }),
+		mk("FIVEC_JOB_SCHEDULES", false, func(c *Config) *string { return &c.JobSchedules }),
 	}
 }
 

@@ -40,6 +40,8 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		{map[string]string{"FIVEC_TIMEZONE": "Mars/Base"}, "FIVEC_TIMEZONE"},
 		{map[string]string{"FIVEC_ADMIN_PASSWORD": "123"}, "FIVEC_ADMIN_PASSWORD"},
 		{map[string]string{"FIVEC_QUIET_HOURS": "night"}, `FIVEC_QUIET_HOURS: want a range such as 22:00-08:00, or off, got "night"`},
+		{map[string]string{"FIVEC_JOB_SCHEDULES": "service-timeouts"}, "FIVEC_JOB_SCHEDULES: want name=spec pairs"},
+		{map[string]string{"FIVEC_JOB_SCHEDULES": "service-timeouts=@every soon"}, "FIVEC_JOB_SCHEDULES: service-timeouts: not a cron spec"},
 	}
 	for _, c := range cases {
 		cfg, err := Load("", env(c.env))
@@ -97,5 +99,15 @@ func TestStringMasksSecrets(t *testing.T) {
 	}
 	if !strings.Contains(s, "FIVEC_DB_DSN=fivec:***@tcp(db:3306)/fivec") {
 		t.Errorf("DSN not masked usefully: %s", s)
+	}
+}
+
+func TestJobSchedulesParsed(t *testing.T) {
+	cfg, err := Load("", env(map[string]string{"FIVEC_JOB_SCHEDULES": "service-timeouts=@every 30s; purge-sessions = 0 * * * 1,3 ;"}))
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil || len(cfg.Schedules) != 2 || cfg.Schedules["service-timeouts"] != "@every 30s" || cfg.Schedules["purge-sessions"] != "0 * * * 1,3" {
+		t.Fatalf("schedules: %v %v", cfg.Schedules, err)
 	}
 }

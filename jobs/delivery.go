@@ -51,9 +51,10 @@ type Delivery struct {
 	Now         func() time.Time
 }
 
-// Deliver runs the engine every 2 s (a run drains what is due).
+// Deliver runs the engine every 2 s (a run drains what is due), in every
+// process: the processes share the recipients through row claims.
 func (r *Runner) Deliver(d *Delivery) Job {
-	return Job{Name: "deliver", Spec: "@every 2s", Run: func(ctx context.Context) error {
+	return Job{Name: "deliver", Spec: "@every 2s", EveryProcess: true, Run: func(ctx context.Context) error {
 		_, err := d.RunOnce(ctx)
 		return err
 	}}

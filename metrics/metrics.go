@@ -25,6 +25,9 @@ type Metrics struct {
 	// Deferred counts replies that missed the passive deadline and went out
 	// as customer-service messages.
 	Deferred prometheus.Counter
+	// JobRuns counts scheduled job ticks by job and outcome in this process
+	// (ran, failed, skipped, or elsewhere: another process held the tick).
+	JobRuns *prometheus.CounterVec
 }
 
 // New builds the collectors on a fresh registry.
@@ -47,7 +50,11 @@ func New() *Metrics {
 		Deferred: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "fivec_replies_deferred_total", Help: "Replies sent as customer-service messages after the passive deadline.",
 		}),
+		JobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fivec_job_runs_total", Help: "Scheduled job ticks by job and outcome (elsewhere: another process ran it).",
+		}, []string{"job", "outcome"}),
 	}
+	m.Registry.MustRegister(m.JobRuns)
 	m.Registry.MustRegister(m.Requests, m.CallbackSeconds, m.Messages, m.WeChatCalls, m.Deferred,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

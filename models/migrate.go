@@ -80,6 +80,9 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{19, "replicas: job leases, the shared access token", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&JobLease{}, &WeChatToken{})
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting

@@ -46,6 +46,7 @@ type Client struct {
 	user    *user.User
 	kf      *customerservice.Manager
 	tmpl    *message.Template
+	shared  *SharedToken // nil: the SDK's own token handling on cache
 }
 
 // NewClient builds the SDK objects for acct with token cache c.
@@ -56,6 +57,17 @@ func NewClient(acct Account, c cache.Cache) *Client {
 	})
 	return &Client{Account: acct, OA: oa, cache: c, custom: oa.GetCustomerMessageManager(), menu: oa.GetMenu(), basic: oa.GetBasic(), user: oa.GetUser(),
 		kf: oa.GetCustomerServiceManager(), tmpl: oa.GetTemplate()}
+}
+
+// ShareToken makes the client take its access token from st (shared with
+// the other processes through the database or Redis) instead of the SDK's
+// own handle.
+func (c *Client) ShareToken(st *SharedToken) {
+	if st.Account.AppID == "" {
+		st.Account = c.Account
+	}
+	c.shared = st
+	c.OA.SetAccessTokenHandle(st)
 }
 
 // APIError is an errcode returned by the WeChat API.
@@ -105,16 +117,30 @@ func (c *Client) call(ctx context.Context, fn func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	used := ""
+	if c.shared != nil {
+		used = c.shared.peek()
+	}
 	err := fn()
 	if code := ErrCode(err); tokenErrors[code] {
-		c.DropToken()
+		c.dropToken(ctx, used)
 		err = fn()
 	}
 	return normalize(err)
 }
 
 // DropToken forgets the cached access token so the next call fetches one.
-func (c *Client) DropToken() {
+func (c *Client) DropToken() { c.dropToken(context.Background(), "") }
+
+// dropToken forgets the token used (a shared token: only that one, so many
+// refused calls at once lead to one refresh).
+func (c *Client) dropToken(ctx context.Context, used string) {
+	if c.shared != nil {
+		// When the database is unreachable the process still forgets the
+		// token; the call's own error then says what went wrong.
+		_ = c.shared.Invalidate(context.WithoutCancel(ctx), used)
+		return
+	}
 	prefix := credential.CacheKeyOfficialAccountPrefix
 	c.cache.Delete(fmt.Sprintf("%s_access_token_%s", prefix, c.Account.AppID))
 	c.cache.Delete(fmt.Sprintf("%s_stable_access_token_%s", prefix, c.Account.AppID))

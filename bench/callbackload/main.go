@@ -38,6 +38,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fivec/fivec/cmd/fivec/fivectest"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
@@ -180,7 +181,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if !slices.Contains(o.targets, "fivec") {
 		built = "(not measured)"
 	} else if o.fivecBin == "" {
-		root, err := moduleRoot()
+		root, err := fivectest.ModuleRoot()
 		if err != nil {
 			return err
 		}
@@ -196,7 +197,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		o.fivecBin = filepath.Join(tmp, "fivec")
 		fmt.Fprintf(stderr, "building ./cmd/fivec (%s) …\n", built)
-		if err := buildFivec(ctx, src, o.fivecBin); err != nil {
+		if err := fivectest.Build(ctx, src, o.fivecBin); err != nil {
 			return err
 		}
 	}
@@ -222,7 +223,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				stops = append(stops, s.Close)
 				urls[t] = s.URL + "/wechat"
 			case "fivec":
-				p, err := startFivec(ctx, fivecOptions{Bin: o.fivecBin, Dir: tmp, Name: "fivec-" + mode,
+				p, err := fivectest.Start(ctx, fivectest.Options{Bin: o.fivecBin, Dir: tmp, Name: "fivec-" + mode,
 					Acct: acct, APIBase: api.URL, MySQLDSN: o.mysqlDSN})
 				if err != nil {
 					stopAll(stops)

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fivec/fivec/cmd/fivec/fivectest"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
@@ -135,20 +136,20 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer api.Close()
 	built := "binary " + o.fivecBin
 	if o.fivecBin == "" {
-		root, err := moduleRoot()
+		root, err := fivectest.ModuleRoot()
 		if err != nil {
 			return err
 		}
 		built = "working tree"
 		o.fivecBin = tmp + "/fivec"
 		fmt.Fprintln(stderr, "building ./cmd/fivec …")
-		if err := buildFivec(ctx, root, o.fivecBin); err != nil {
+		if err := fivectest.Build(ctx, root, o.fivecBin); err != nil {
 			return err
 		}
 	}
 	acct := benchAccount(o.mode)
 	platform.AddAccount(acct)
-	p, err := startFivec(ctx, fivecOptions{Bin: o.fivecBin, Dir: tmp, Name: "fivec-soak",
+	p, err := fivectest.Start(ctx, fivectest.Options{Bin: o.fivecBin, Dir: tmp, Name: "fivec-soak",
 		Acct: acct, APIBase: api.URL, MySQLDSN: o.mysqlDSN})
 	if err != nil {
 		return err

@@ -8,14 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/silenceper/wechat/v2/cache"
 	"golang.org/x/time/rate"
 
 	"github.com/fivec/fivec/config"
@@ -40,6 +37,7 @@ type app struct {
 	runner   *jobs.Runner
 	sandbox  *sandbox // nil with real credentials
 
+	redis      *wechat.RedisTokens // nil without FIVEC_REDIS_URL
 	wx         *wechat.Client
 	consulting *callback.Consulting
 	service    *callback.Service
@@ -91,11 +89,16 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		apiBase = localURL(a.listener.Addr()) + handlers.SandboxAPIPrefix
 	}
 	wechat.Install(apiBase, m)
-	tokenCache, err := newTokenCache(ctx, cfg.RedisURL)
-	if err != nil {
-		return nil, err
+	wx := wechat.NewClient(acct, wechat.NewMemoryCache(nil))
+	holder := jobs.ProcessName()
+	if a.sandbox == nil {
+		// Replicas share one token (database or Redis): one refreshes it.
+		tokens, err := a.tokenStore(ctx, cfg.RedisURL)
+		if err != nil {
+			return nil, err
+		}
+		wx.ShareToken(&wechat.SharedToken{Store: tokens, Holder: holder})
 	}
-	wx := wechat.NewClient(acct, tokenCache)
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
 
 	roles := callback.NewRoles(callback.Deps{Store: store, Sender: sender, WX: wx, Log: log, PublicURL: a.baseURL}, cfg)
@@ -120,16 +123,17 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	if a.sandbox != nil {
 		a.server.FakeWeChat = a.sandbox.fake
 	}
-	a.runner = &jobs.Runner{Store: store, Log: log}
+	a.runner = &jobs.Runner{Store: store, Log: log, Metrics: m, Holder: holder, Schedules: cfg.Schedules}
 	if err := a.runner.Start(a.runner.PurgeSessions(),
 		a.runner.ServiceTimeouts(service, cfg.ServiceIdle, cfg.ServiceWaitLimit, time.Now),
 		a.runner.SettleReferrals(cfg.ReferralDailyCap), a.runner.ExpirePoints(),
 		a.runner.Deliver(a.delivery), a.runner.Broadcasts(a.broadcasts), jobs.Job{
 			// Every process recompiles within seconds of a rule change anywhere.
-			Name: "reload-rules", Spec: "@every 2s", Run: consulting.ReloadIfChanged,
-		}, jobs.Job{Name: "reload-interests", Spec: "@every 2s", Run: roles.Care.ReloadIfChanged},
+			Name: "reload-rules", Spec: "@every 2s", Run: consulting.ReloadIfChanged, EveryProcess: true,
+		}, jobs.Job{Name: "reload-interests", Spec: "@every 2s", Run: roles.Care.ReloadIfChanged, EveryProcess: true},
 		// Care messages go out through the delivery engine too.
-		a.runner.Care(&jobs.Care{Store: store, Log: log, Loc: cfg.Location}, cfg.CareInterval)); err != nil {
+		a.runner.Care(&jobs.Care{Store: store, Log: log, Loc: cfg.Location}, cfg.CareInterval),
+		a.runner.PurgeLeases()); err != nil {
 		return nil, err
 	}
 
@@ -202,6 +206,9 @@ func (a *app) close() {
 	if a.listener != nil {
 		a.listener.Close()
 	}
+	if a.redis != nil {
+		a.redis.Close()
+	}
 	a.store.Close()
 }
 
@@ -230,27 +237,17 @@ func seedAdmin(ctx context.Context, store *models.Store, password string, stdout
 	return nil
 }
 
-// newTokenCache shares the access token through Redis when configured, so
-// several replicas use one token; otherwise a race-free in-process cache.
-func newTokenCache(ctx context.Context, redisURL string) (cache.Cache, error) {
+// tokenStore is where the processes share the access token: Redis when
+// FIVEC_REDIS_URL is set, otherwise the database.
+func (a *app) tokenStore(ctx context.Context, redisURL string) (wechat.TokenStore, error) {
 	if redisURL == "" {
-		return wechat.NewMemoryCache(nil), nil
+		return a.store, nil
 	}
-	u, err := url.Parse(redisURL)
+	r, err := wechat.NewRedisTokens(ctx, redisURL)
 	if err != nil {
 		return nil, fmt.Errorf("FIVEC_REDIS_URL: %v", err)
 	}
-	db := 0
-	if p := strings.Trim(u.Path, "/"); p != "" {
-		if db, err = strconv.Atoi(p); err != nil {
-			return nil, fmt.Errorf("FIVEC_REDIS_URL: database %q is not a number", p)
-		}
-	}
-	pw, _ := u.User.Password()
-	r := cache.NewRedis(ctx, &cache.RedisOpts{Host: u.Host, Username: u.User.Username(), Password: pw, Database: db, UseTLS: u.Scheme == "rediss"})
-	if err := r.Set("fivec:ping", "1", time.Second); err != nil {
-		return nil, fmt.Errorf("FIVEC_REDIS_URL: redis does not answer: %v", err)
-	}
+	a.redis = r
 	return r, nil
 }
 
