@@ -124,7 +124,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		a.server.FakeWeChat = a.sandbox.fake
 	}
 	a.runner = &jobs.Runner{Store: store, Log: log, Metrics: m, Holder: holder, Schedules: cfg.Schedules}
-	if err := a.runner.Start(a.runner.PurgeSessions(),
+	jobList := []jobs.Job{a.runner.PurgeSessions(),
 		a.runner.ServiceTimeouts(service, cfg.ServiceIdle, cfg.ServiceWaitLimit, time.Now),
 		a.runner.SettleReferrals(cfg.ReferralDailyCap), a.runner.ExpirePoints(),
 		a.runner.Deliver(a.delivery), a.runner.Broadcasts(a.broadcasts), jobs.Job{
@@ -133,7 +133,13 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		}, jobs.Job{Name: "reload-interests", Spec: "@every 2s", Run: roles.Care.ReloadIfChanged, EveryProcess: true},
 		// Care messages go out through the delivery engine too.
 		a.runner.Care(&jobs.Care{Store: store, Log: log, Loc: cfg.Location}, cfg.CareInterval),
-		a.runner.PurgeLeases()); err != nil {
+		a.runner.PurgeLeases()}
+	// The follower sync runs when asked (console button) and daily at 03:00.
+	jobList = append(jobList, a.runner.FollowerSync(wx, time.Now)...)
+	if cfg.TagSync {
+		jobList = append(jobList, a.runner.TagSync(wx))
+	}
+	if err := a.runner.Start(jobList...); err != nil {
 		return nil, err
 	}
 
