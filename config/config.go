@@ -67,6 +67,10 @@ type Config struct {
 	PushCap      int    // pushes per fan per week (0: no cap)
 	QuietHours   string // "22:00-08:00" in the account's zone ("" : none)
 
+	// RecordBatch is the most callbacks whose message-log writes commit in
+	// one transaction (1: each on its own).
+	RecordBatch int
+
 	// Location is TimeZone, parsed by Validate.
 	Location *time.Location
 }
@@ -89,6 +93,7 @@ func Defaults() Config {
 		ServiceKeywords:     "人工,转人工,客服",
 		ServiceMenuKey:      "CONTACT_AGENT",
 		ServiceUnanswered:   3,
+		RecordBatch:         128,
 		ServicePolicy:       "least_loaded",
 		ServiceIdle:         30 * time.Minute,
 		ServiceWaitLimit:    10 * time.Minute,
@@ -198,6 +203,9 @@ func (c *Config) Validate() error {
 	default:
 		bad("FIVEC_SERVICE_POLICY", "want least_loaded or round_robin, got %q", c.ServicePolicy)
 	}
+	if c.RecordBatch < 1 || c.RecordBatch > 1000 {
+		bad("FIVEC_RECORD_BATCH", "must be between 1 and 1000, got %d", c.RecordBatch)
+	}
 	if c.ServiceUnanswered < 0 {
 		bad("FIVEC_SERVICE_UNANSWERED", "must not be negative")
 	}
@@ -302,6 +310,7 @@ func fields() []field {
 		mk("FIVEC_SERVICE_KEYWORDS", false, func(c *Config) *string { return &c.ServiceKeywords }),
 		mk("FIVEC_SERVICE_MENU_KEY", false, func(c *Config) *string { return &c.ServiceMenuKey }),
 		intField("FIVEC_SERVICE_UNANSWERED", func(c *Config) *int { return &c.ServiceUnanswered }),
+		intField("FIVEC_RECORD_BATCH", func(c *Config) *int { return &c.RecordBatch }),
 		mk("FIVEC_SERVICE_POLICY", false, func(c *Config) *string { return &c.ServicePolicy }),
 		durationField("FIVEC_SERVICE_IDLE", func(c *Config) *time.Duration { return &c.ServiceIdle }),
 		durationField("FIVEC_SERVICE_WAIT_LIMIT", func(c *Config) *time.Duration { return &c.ServiceWaitLimit }),

@@ -25,6 +25,9 @@ type Metrics struct {
 	// Deferred counts replies that missed the passive deadline and went out
 	// as customer-service messages.
 	Deferred prometheus.Counter
+	// RecordBatch is the number of callbacks' writes per message-log
+	// transaction, by outcome (ok, failed: then each is retried alone).
+	RecordBatch *prometheus.HistogramVec
 }
 
 // New builds the collectors on a fresh registry.
@@ -47,10 +50,24 @@ func New() *Metrics {
 		Deferred: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "fivec_replies_deferred_total", Help: "Replies sent as customer-service messages after the passive deadline.",
 		}),
+		RecordBatch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "fivec_record_batch_size", Help: "Message-log writes committed per transaction, by outcome.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
+		}, []string{"outcome"}),
 	}
+	m.Registry.MustRegister(m.RecordBatch)
 	m.Registry.MustRegister(m.Requests, m.CallbackSeconds, m.Messages, m.WeChatCalls, m.Deferred,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// ObserveRecordBatch is a models.RecorderOptions.Observe for RecordBatch.
+func (m *Metrics) ObserveRecordBatch(ops int, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "failed"
+	}
+	m.RecordBatch.WithLabelValues(outcome).Observe(float64(ops))
 }
 
 // Handler serves the registry in the Prometheus text format.

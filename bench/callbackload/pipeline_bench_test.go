@@ -64,8 +64,10 @@ func fivecRouter(b *testing.B, driver, dsn string, acct fake.Account) http.Handl
 	if err := roles.Consulting.Reload(context.Background()); err != nil {
 		b.Fatal(err)
 	}
+	rec := models.NewRecorder(store, models.RecorderOptions{MaxBatch: cfg.RecordBatch, Observe: m.ObserveRecordBatch})
+	b.Cleanup(rec.Close)
 	h := &callback.Handler{
-		Store: store, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
+		Store: store, Recorder: rec, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
 		Pipeline: &callback.Pipeline{Log: log, Roles: roles.Chain()},
 	}
 	b.Cleanup(h.Wait)

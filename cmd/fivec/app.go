@@ -35,6 +35,7 @@ type app struct {
 	baseURL  string
 	server   *handlers.Server
 	callback *callback.Handler
+	recorder *models.Recorder
 	runner   *jobs.Runner
 	sandbox  *sandbox // nil with real credentials
 
@@ -98,8 +99,9 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	if err := consulting.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
+	a.recorder = models.NewRecorder(store, models.RecorderOptions{MaxBatch: cfg.RecordBatch, Observe: m.ObserveRecordBatch})
 	a.callback = &callback.Handler{
-		Store: store, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
+		Store: store, Recorder: a.recorder, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
 		Pipeline: &callback.Pipeline{Log: log, Roles: roles.Chain()},
 	}
 	a.server = &handlers.Server{Store: store, Callback: a.callback, Metrics: m, Log: log}
@@ -179,6 +181,9 @@ func (a *app) close() {
 	}
 	if a.listener != nil {
 		a.listener.Close()
+	}
+	if a.recorder != nil {
+		a.recorder.Close() // commits what is queued
 	}
 	a.store.Close()
 }

@@ -31,7 +31,10 @@ const MaxBody = 1 << 20
 
 // Handler serves GET and POST /wechat.
 type Handler struct {
-	Store    *models.Store
+	Store *models.Store
+	// Recorder, when set, commits the message log of concurrent callbacks
+	// together (models.Recorder); nil records each message on its own.
+	Recorder *models.Recorder
 	WX       *wechat.Client
 	Sender   *wechat.Sender
 	Pipeline *Pipeline
@@ -139,7 +142,7 @@ func (h *Handler) Receive(c *gin.Context) {
 func (h *Handler) answer(ctx context.Context, m *message.MixMessage, raw []byte) (*message.Reply, []models.Reply) {
 	start := time.Now()
 	in := inboundOf(m, raw)
-	msg, member, dup, err := h.Store.RecordInbound(ctx, in)
+	msg, member, dup, err := h.record(ctx, in)
 	if err != nil {
 		h.Log.Error("record inbound message", "openid", in.OpenID, "err", err)
 		return nil, nil
@@ -173,18 +176,32 @@ func (h *Handler) answer(ctx context.Context, m *message.MixMessage, raw []byte)
 				rest = replies // send them all as customer-service messages
 			}
 		}
-		if err := h.Store.FinishInbound(ctx, msg.ID, turn.answer("")); err != nil {
+		if err := h.finish(ctx, msg.ID, turn.answer("")); err != nil {
 			h.Log.Error("store reply", "msg", msg.ID, "err", err)
 		}
 		return passive, rest
 	case <-timer.C:
 		h.Metrics.Deferred.Inc()
-		if err := h.Store.FinishInbound(ctx, msg.ID, models.Answer{State: models.StateDeferred}); err != nil {
+		if err := h.finish(ctx, msg.ID, models.Answer{State: models.StateDeferred}); err != nil {
 			h.Log.Error("mark deferred", "msg", msg.ID, "err", err)
 		}
 		h.sendLater(string(m.FromUserName), &deferred{id: msg.ID, turn: done}, nil)
 		return nil, nil
 	}
+}
+
+func (h *Handler) record(ctx context.Context, in models.Inbound) (*models.Message, *models.Member, bool, error) {
+	if h.Recorder != nil {
+		return h.Recorder.Record(ctx, in)
+	}
+	return h.Store.RecordInbound(ctx, in)
+}
+
+func (h *Handler) finish(ctx context.Context, id uint64, a models.Answer) error {
+	if h.Recorder != nil {
+		return h.Recorder.Finish(ctx, id, a)
+	}
+	return h.Store.FinishInbound(ctx, id, a)
 }
 
 type deferred struct {
@@ -209,7 +226,7 @@ func (h *Handler) sendLater(openID string, d *deferred, replies []models.Reply) 
 				return
 			}
 			replies = turn.Replies
-			if err := h.Store.FinishInbound(ctx, d.id, turn.answer(models.StateDeferred)); err != nil {
+			if err := h.finish(ctx, d.id, turn.answer(models.StateDeferred)); err != nil {
 				h.Log.Error("store deferred reply", "msg", d.id, "err", err)
 			}
 		}
