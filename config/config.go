@@ -70,6 +70,8 @@ type Config struct {
 	// RecordBatch is the most callbacks whose message-log writes commit in
 	// one transaction (1: each on its own).
 	RecordBatch int
+	// RecordLinger is how long a busy batch waits for more callbacks.
+	RecordLinger time.Duration
 
 	// Location is TimeZone, parsed by Validate.
 	Location *time.Location
@@ -94,6 +96,7 @@ func Defaults() Config {
 		ServiceMenuKey:      "CONTACT_AGENT",
 		ServiceUnanswered:   3,
 		RecordBatch:         128,
+		RecordLinger:        2 * time.Millisecond,
 		ServicePolicy:       "least_loaded",
 		ServiceIdle:         30 * time.Minute,
 		ServiceWaitLimit:    10 * time.Minute,
@@ -206,6 +209,9 @@ func (c *Config) Validate() error {
 	if c.RecordBatch < 1 || c.RecordBatch > 1000 {
 		bad("FIVEC_RECORD_BATCH", "must be between 1 and 1000, got %d", c.RecordBatch)
 	}
+	if c.RecordLinger < 0 || c.RecordLinger > time.Second {
+		bad("FIVEC_RECORD_LINGER", "must be between 0 and 1s, got %s", c.RecordLinger)
+	}
 	if c.ServiceUnanswered < 0 {
 		bad("FIVEC_SERVICE_UNANSWERED", "must not be negative")
 	}
@@ -311,6 +317,7 @@ func fields() []field {
 		mk("FIVEC_SERVICE_MENU_KEY", false, func(c *Config) *string { return &c.ServiceMenuKey }),
 		intField("FIVEC_SERVICE_UNANSWERED", func(c *Config) *int { return &c.ServiceUnanswered }),
 		intField("FIVEC_RECORD_BATCH", func(c *Config) *int { return &c.RecordBatch }),
+		durationField("FIVEC_RECORD_LINGER", func(c *Config) *time.Duration { return &c.RecordLinger }),
 		mk("FIVEC_SERVICE_POLICY", false, func(c *Config) *string { return &c.ServicePolicy }),
 		durationField("FIVEC_SERVICE_IDLE", func(c *Config) *time.Duration { return &c.ServiceIdle }),
 		durationField("FIVEC_SERVICE_WAIT_LIMIT", func(c *Config) *time.Duration { return &c.ServiceWaitLimit }),

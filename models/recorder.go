@@ -40,7 +40,9 @@ type RecorderOptions struct {
 	// 1 commits every operation on its own).
 	MaxBatch int
 	// Linger is how long a batch waits for more operations once the first
-	// arrived (default 0: it takes only what is already queued).
+	// arrived, when the previous batch held more than one (there is
+	// concurrency to wait for; a lone callback never waits). 0 takes only
+	// what is already queued.
 	Linger time.Duration
 	// Timeout bounds one batch's transaction (default 10s).
 	Timeout time.Duration
@@ -143,17 +145,20 @@ func (r *Recorder) Close() {
 func (r *Recorder) loop() {
 	defer close(r.done)
 	batch := make([]*recOp, 0, r.opts.MaxBatch)
+	busy := false
 	for op := range r.ops {
-		batch = r.gather(append(batch[:0], op))
+		batch = r.gather(append(batch[:0], op), busy)
+		busy = len(batch) > 1
 		r.commit(batch)
 		clear(batch)
 	}
 }
 
-// gather adds what is queued (and, with Linger, what arrives meanwhile).
-func (r *Recorder) gather(batch []*recOp) []*recOp {
+// gather adds what is queued (and, with Linger when busy, what arrives
+// meanwhile).
+func (r *Recorder) gather(batch []*recOp, busy bool) []*recOp {
 	var linger <-chan time.Time
-	if r.opts.Linger > 0 {
+	if r.opts.Linger > 0 && busy {
 		t := time.NewTimer(r.opts.Linger)
 		defer t.Stop()
 		linger = t.C

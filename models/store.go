@@ -107,7 +107,7 @@ func sqliteDSN(dsn string) string {
 	// _txlock=immediate: a transaction takes the write lock when it begins, so
 	// one that reads then writes waits (busy_timeout) instead of failing with
 	// SQLITE_BUSY when another process wrote in between.
-	return dsn + sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	return dsn + sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 }
 
 // Driver names the database in use ("sqlite" or "mysql").

@@ -99,7 +99,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	if err := consulting.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
-	a.recorder = models.NewRecorder(store, models.RecorderOptions{MaxBatch: cfg.RecordBatch, Observe: m.ObserveRecordBatch})
+	a.recorder = models.NewRecorder(store, models.RecorderOptions{MaxBatch: cfg.RecordBatch, Linger: cfg.RecordLinger, Observe: m.ObserveRecordBatch})
 	a.callback = &callback.Handler{
 		Store: store, Recorder: a.recorder, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
 		Pipeline: &callback.Pipeline{Log: log, Roles: roles.Chain()},
