@@ -44,6 +44,12 @@ type Member struct {
 	Stage     string `gorm:"size:16;not null;default:prospect;index"`
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// Open is the member's open conversation, read with the member when a
+	// message is recorded and InConversation is set; OpenKnown says it was
+	// looked up (Open nil: there is none), so Close Service need not ask.
+	Open      *OpenConversation `gorm:"-"`
+	OpenKnown bool              `gorm:"-"`
 }
 
 // Lifecycle stages.
@@ -112,7 +118,10 @@ func touchMember(db *gorm.DB, c memberChange) (*Member, error) {
 		return nil, err
 	}
 	var m Member
-	return &m, db.Where("open_id = ?", c.openID).Take(&m).Error
+	if err := db.Where("open_id = ?", c.openID).Take(&m).Error; err != nil {
+		return nil, err
+	}
+	return &m, loadOpenConversations(db, []*Member{&m})
 }
 
 // upsert is the row for a new member and the assignments for an existing
@@ -228,10 +237,11 @@ func touchMembers(db *gorm.DB, changes []memberChange) (map[string]*Member, erro
 		return nil, err
 	}
 	out := make(map[string]*Member, len(found))
+	ptrs := make([]*Member, len(found))
 	for i := range found {
-		out[found[i].OpenID] = &found[i]
+		out[found[i].OpenID], ptrs[i] = &found[i], &found[i]
 	}
-	return out, nil
+	return out, loadOpenConversations(db, ptrs)
 }
 
 // lockForUpdate returns a row-lock clause on MySQL; SQLite serialises writers

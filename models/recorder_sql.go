@@ -170,3 +170,43 @@ func (s *Store) storeRuns(db *gorm.DB, runs map[uint64]*runFold, order []uint64,
 	}
 	return nil
 }
+
+// OpenConversation is a member's open conversation and, while it waits,
+// how many waiting conversations are ahead of it (Store.QueuePosition).
+type OpenConversation struct {
+	Conversation
+	Ahead int64
+}
+
+// loadOpenConversations reads the open conversations of the members in
+// one, with their queue positions, in one statement: the hot path's
+// Close Service check for fans handed to staff, for a whole batch.
+func loadOpenConversations(db *gorm.DB, members []*Member) error {
+	var ids []uint64
+	for _, m := range members {
+		if m.InConversation {
+			ids = append(ids, m.ID)
+			m.OpenKnown = true
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var rows []OpenConversation
+	err := db.Raw("SELECT c.*, CASE WHEN c.state = ? THEN (SELECT COUNT(*) FROM conversations w WHERE w.state = ? AND w.id < c.id) ELSE 0 END AS ahead "+
+		"FROM conversations c WHERE c.member_id IN ? AND c.state IN ? ORDER BY c.id",
+		ConvWaiting, ConvWaiting, ids, []string{ConvWaiting, ConvAssigned}).Scan(&rows).Error
+	if err != nil {
+		return err
+	}
+	open := make(map[uint64]*OpenConversation, len(rows))
+	for i := range rows {
+		open[rows[i].MemberID] = &rows[i] // ordered by id: the newest wins, as in Store.OpenConversation
+	}
+	for _, m := range members {
+		if m.OpenKnown {
+			m.Open = open[m.ID]
+		}
+	}
+	return nil
+}

@@ -122,7 +122,14 @@ func (s *Service) Handle(ctx context.Context, t *Turn) error {
 		return nil
 	}
 	var conv *models.Conversation
-	if t.Member.InConversation { // only then is there anything to look up
+	ahead := int64(-1)
+	switch {
+	case !t.Member.InConversation: // only then is there anything to look up
+	case t.Member.OpenKnown: // read with the member when the message was recorded
+		if o := t.Member.Open; o != nil {
+			conv, ahead = &o.Conversation, o.Ahead
+		}
+	default:
 		var err error
 		if conv, err = s.Store.OpenConversation(ctx, t.Member.ID); err != nil {
 			return err
@@ -133,9 +140,11 @@ func (s *Service) Handle(ctx context.Context, t *Turn) error {
 		t.Done = true
 		t.ConversationID = conv.ID // noted with the answer (last fan message)
 		if conv.State == models.ConvWaiting && !s.WeChatKf {
-			ahead, err := s.Store.QueuePosition(ctx, conv)
-			if err != nil {
-				return err
+			if ahead < 0 {
+				var err error
+				if ahead, err = s.Store.QueuePosition(ctx, conv); err != nil {
+					return err
+				}
 			}
 			t.Reply(models.TextReply(fmt.Sprintf(s.Texts.Waiting, ahead)))
 		}
