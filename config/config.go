@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -72,9 +73,29 @@ type Config struct {
 	RecordBatch int
 	// RecordLinger is how long a busy batch waits for more callbacks.
 	RecordLinger time.Duration
+	// SpoolDir holds messages that arrive while the database is away
+	// ("": next to the SQLite file, or in the temp dir for MySQL).
+	SpoolDir string
 
 	// Location is TimeZone, parsed by Validate.
 	Location *time.Location
+}
+
+// SpoolPath is the spool directory: SpoolDir, or its default.
+func (c Config) SpoolPath() string {
+	if c.SpoolDir != "" {
+		return c.SpoolDir
+	}
+	if c.DBDriver == "sqlite" {
+		path := strings.TrimPrefix(c.DBDSN, "file:")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		if path != "" && path != ":memory:" {
+			return filepath.Join(filepath.Dir(path), "fivec-spool")
+		}
+	}
+	return filepath.Join(os.TempDir(), "fivec-spool")
 }
 
 // Sandbox reports whether fivec runs without a real WeChat account: the fake
@@ -318,6 +339,7 @@ func fields() []field {
 		intField("FIVEC_SERVICE_UNANSWERED", func(c *Config) *int { return &c.ServiceUnanswered }),
 		intField("FIVEC_RECORD_BATCH", func(c *Config) *int { return &c.RecordBatch }),
 		durationField("FIVEC_RECORD_LINGER", func(c *Config) *time.Duration { return &c.RecordLinger }),
+		mk("FIVEC_SPOOL_DIR", false, func(c *Config) *string { return &c.SpoolDir }),
 		mk("FIVEC_SERVICE_POLICY", false, func(c *Config) *string { return &c.ServicePolicy }),
 		durationField("FIVEC_SERVICE_IDLE", func(c *Config) *time.Duration { return &c.ServiceIdle }),
 		durationField("FIVEC_SERVICE_WAIT_LIMIT", func(c *Config) *time.Duration { return &c.ServiceWaitLimit }),

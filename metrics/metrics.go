@@ -28,6 +28,9 @@ type Metrics struct {
 	// RecordBatch is the number of callbacks' writes per message-log
 	// transaction, by outcome (ok, failed: then each is retried alone).
 	RecordBatch *prometheus.HistogramVec
+	// Spooled counts messages kept in the local spool because the database
+	// was unavailable; Replayed those recorded from it afterwards.
+	Spooled, Replayed prometheus.Counter
 }
 
 // New builds the collectors on a fresh registry.
@@ -54,8 +57,14 @@ func New() *Metrics {
 			Name: "fivec_record_batch_size", Help: "Message-log writes committed per transaction, by outcome.",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
 		}, []string{"outcome"}),
+		Spooled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fivec_spooled_messages_total", Help: "Inbound messages spooled to disk while the database was unavailable.",
+		}),
+		Replayed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fivec_spool_replayed_total", Help: "Spooled messages recorded and answered once the database was back.",
+		}),
 	}
-	m.Registry.MustRegister(m.RecordBatch)
+	m.Registry.MustRegister(m.RecordBatch, m.Spooled, m.Replayed)
 	m.Registry.MustRegister(m.Requests, m.CallbackSeconds, m.Messages, m.WeChatCalls, m.Deferred,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

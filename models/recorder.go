@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -32,7 +33,18 @@ type Recorder struct {
 
 	mu     sync.RWMutex // held for reading while submitting; Close takes it
 	closed bool
+	orphan func(*Message, *Member)
 }
+
+// OnOrphan sets what happens to a message that was committed after its
+// callback stopped waiting (Record's context ended while its batch was
+// being committed): the callback spooled it, and the replay will find it
+// recorded, so fn must run its pipeline. Set it before the first Record.
+func (r *Recorder) OnOrphan(fn func(*Message, *Member)) { r.orphan = fn }
+
+// ErrRecordTimeout is returned by Record when its context ended before the
+// message was committed.
+var ErrRecordTimeout = Errorf(EINTERNAL, "the database did not record the message in time")
 
 // RecorderOptions tune a Recorder. Zero values take the defaults.
 type RecorderOptions struct {
@@ -56,9 +68,10 @@ var ErrRecorderClosed = Errorf(EINTERNAL, "the message recorder is shut down")
 
 // recOp is one queued operation: a record (in) or a finish (fin).
 type recOp struct {
-	in   *Inbound
-	fin  *finishOp
-	done chan struct{}
+	in    *Inbound
+	fin   *finishOp
+	done  chan struct{}
+	state atomic.Int32 // opQueued → opTaken → opDone, or abandoned by its caller
 	// results, set by the batcher before done is closed
 	msg    *Message
 	member *Member
@@ -66,6 +79,18 @@ type recOp struct {
 	err    error
 	twin   *recOp // an earlier op of the same batch with the same dedupe key
 }
+
+// States of a record operation. A caller whose context ends first
+// abandons its operation: one still queued is never written (the caller
+// spools the message instead); one already in a batch may be committed,
+// and is then handed to the orphan handler, so that it is answered once.
+const (
+	opQueued int32 = iota
+	opTaken
+	opDone
+	opAbandoned      // before a batch took it: not written
+	opTakenAbandoned // while in a batch: written or not
+)
 
 type finishOp struct {
 	id uint64
@@ -96,6 +121,14 @@ func (r *Recorder) Record(ctx context.Context, in Inbound) (msg *Message, member
 	if err := r.submit(ctx, op); err != nil {
 		return nil, nil, false, err
 	}
+	select {
+	case <-op.done:
+	case <-ctx.Done():
+		if op.state.CompareAndSwap(opQueued, opAbandoned) || op.state.CompareAndSwap(opTaken, opTakenAbandoned) {
+			return nil, nil, false, ErrRecordTimeout
+		}
+		<-op.done // it has just been committed
+	}
 	return op.msg, op.member, op.dup, op.err
 }
 
@@ -105,13 +138,11 @@ func (r *Recorder) Finish(ctx context.Context, id uint64, a Answer) error {
 	if err := r.submit(ctx, op); err != nil {
 		return err
 	}
+	<-op.done
 	return op.err
 }
 
-// submit queues op and waits for its outcome. Once queued, op is waited
-// for even if ctx ends: it may already be committed, and a caller told
-// otherwise would treat a recorded message as lost. Options.Timeout bounds
-// the wait.
+// submit queues op; the caller then waits for op.done.
 func (r *Recorder) submit(ctx context.Context, op *recOp) error {
 	op.done = make(chan struct{})
 	r.mu.RLock()
@@ -126,7 +157,6 @@ func (r *Recorder) submit(ctx context.Context, op *recOp) error {
 		return ctx.Err()
 	}
 	r.mu.RUnlock()
-	<-op.done
 	return nil
 }
 
@@ -147,6 +177,9 @@ func (r *Recorder) loop() {
 	batch := make([]*recOp, 0, r.opts.MaxBatch)
 	busy := false
 	for op := range r.ops {
+		if !op.take() {
+			continue
+		}
 		batch = r.gather(append(batch[:0], op), busy)
 		busy = len(batch) > 1
 		r.commit(batch)
@@ -169,7 +202,9 @@ func (r *Recorder) gather(batch []*recOp, busy bool) []*recOp {
 			if !ok {
 				return batch
 			}
-			batch = append(batch, op)
+			if op.take() {
+				batch = append(batch, op)
+			}
 			continue
 		default:
 		}
@@ -181,7 +216,9 @@ func (r *Recorder) gather(batch []*recOp, busy bool) []*recOp {
 			if !ok {
 				return batch
 			}
-			batch = append(batch, op)
+			if op.take() {
+				batch = append(batch, op)
+			}
 		case <-linger:
 			return batch
 		}
@@ -212,8 +249,16 @@ func (r *Recorder) commit(batch []*recOp) {
 			op.msg, op.member, op.dup = nil, nil, false
 			op.err = translate(op.name(), op.err)
 		}
+		if !op.state.CompareAndSwap(opTaken, opDone) && op.err == nil && op.in != nil && !op.dup && r.orphan != nil {
+			r.orphan(op.msg, op.member) // its caller gave up waiting
+		}
 		close(op.done)
 	}
+}
+
+// take claims a queued op for a batch; false: its caller abandoned it.
+func (op *recOp) take() bool {
+	return op.fin != nil || op.state.CompareAndSwap(opQueued, opTaken)
 }
 
 func (op *recOp) name() string {

@@ -72,6 +72,7 @@ func newEnv(t *testing.T, s *models.Store, aes bool, roles ...callback.Role) *en
 		Pipeline: &callback.Pipeline{Roles: roles, Log: log},
 		Deadline: 3 * time.Second, Log: log, Metrics: metrics.New(),
 	}
+	rec.OnOrphan(h.Orphaned)
 	srv := &handlers.Server{Store: s, Callback: h, Metrics: metrics.New(), Log: log}
 	e := &env{t: t, store: s, acct: acct, handler: h, router: srv.Router()}
 	e.srv = httptest.NewServer(e.router)
