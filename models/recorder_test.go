@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -333,6 +334,87 @@ func TestRecordersOnOneDatabaseDedupeAcrossProcesses(t *testing.T) {
 			}
 			if got, _ := s1.CountMessages(ctx, models.DirectionIn); got != n {
 				t.Fatalf("%d rows, want %d", got, n)
+			}
+		})
+	}
+}
+
+// TestRecorderAbandonedRecords: a caller that stops waiting gets
+// ErrRecordTimeout. Its message is then either never written (it was still
+// queued) or, if its batch was already being committed, handed to the
+// orphan handler once committed, so that it is answered exactly once.
+func TestRecorderAbandonedRecords(t *testing.T) {
+	for _, driver := range modelstest.Drivers() {
+		t.Run(driver, func(t *testing.T) {
+			name, dsn := modelstest.DSN(t, driver)
+			s, err := models.Open(context.Background(), name, dsn, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			if _, _, _, err := s.RecordInbound(ctx, models.Inbound{DedupeKey: "seed", OpenID: "o_lock", MsgType: "text"}); err != nil {
+				t.Fatal(err)
+			}
+			// Another connection holds what the batch needs.
+			locker, err := sql.Open(name, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer locker.Close()
+			lock, err := locker.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lock.Close()
+			stmts := []string{"BEGIN EXCLUSIVE"}
+			if driver == "mysql" {
+				stmts = []string{"BEGIN", "SELECT id FROM members WHERE open_id = 'o_lock' FOR UPDATE"}
+			}
+			for _, q := range stmts {
+				if _, err := lock.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			orphans := make(chan *models.Message, 4)
+			r := models.NewRecorder(s, models.RecorderOptions{Timeout: 20 * time.Second})
+			r.OnOrphan(func(m *models.Message, _ *models.Member) { orphans <- m })
+			defer r.Close()
+			record := func(key string) error {
+				wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+				defer cancel()
+				_, _, _, err := r.Record(wctx, models.Inbound{DedupeKey: key, OpenID: "o_lock", MsgType: "text"})
+				return err
+			}
+			if err := record("in-flight"); !errors.Is(err, models.ErrRecordTimeout) {
+				t.Fatalf("in-flight record: %v", err)
+			}
+			if err := record("queued"); !errors.Is(err, models.ErrRecordTimeout) {
+				t.Fatalf("queued record: %v", err)
+			}
+			if _, err := lock.ExecContext(ctx, "ROLLBACK"); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case m := <-orphans:
+				if *m.DedupeKey != "in-flight" || m.ID == 0 {
+					t.Fatalf("orphan: %+v", m)
+				}
+			case <-time.After(15 * time.Second):
+				t.Fatal("the committed in-flight message was never handed over")
+			}
+			// After the batcher is free, a new record works and the queued,
+			// abandoned one was never written.
+			if _, _, _, err := r.Record(ctx, models.Inbound{DedupeKey: "after", OpenID: "o_lock", MsgType: "text"}); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := s.CountMessages(ctx, models.DirectionIn); n != 3 {
+				t.Fatalf("%d rows, want 3 (seed, in-flight, after)", n)
+			}
+			select {
+			case m := <-orphans:
+				t.Fatalf("second orphan: %+v", m)
+			default:
 			}
 		})
 	}
