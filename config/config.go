@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -79,8 +80,34 @@ type Config struct {
 	JobSchedules string
 	Schedules    map[string]string
 
+	// RecordBatch is the most callbacks whose message-log writes commit in
+	// one transaction (1: each on its own).
+	RecordBatch int
+	// RecordLinger is how long a busy batch waits for more callbacks.
+	RecordLinger time.Duration
+	// SpoolDir holds messages that arrive while the database is away
+	// ("": next to the SQLite file, or in the temp dir for MySQL).
+	SpoolDir string
+
 	// Location is TimeZone, parsed by Validate.
 	Location *time.Location
+}
+
+// SpoolPath is the spool directory: SpoolDir, or its default.
+func (c Config) SpoolPath() string {
+	if c.SpoolDir != "" {
+		return c.SpoolDir
+	}
+	if c.DBDriver == "sqlite" {
+		path := strings.TrimPrefix(c.DBDSN, "file:")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		if path != "" && path != ":memory:" {
+			return filepath.Join(filepath.Dir(path), "fivec-spool")
+		}
+	}
+	return filepath.Join(os.TempDir(), "fivec-spool")
 }
 
 // Sandbox reports whether fivec runs without a real WeChat account: the fake
@@ -101,6 +128,8 @@ func Defaults() Config {
 		ServiceKeywords:     "人工,转人工,客服",
 		ServiceMenuKey:      "CONTACT_AGENT",
 		ServiceUnanswered:   3,
+		RecordBatch:         128,
+		RecordLinger:        2 * time.Millisecond,
 		ServicePolicy:       "least_loaded",
 		ServiceIdle:         30 * time.Minute,
 		ServiceWaitLimit:    10 * time.Minute,
@@ -212,6 +241,12 @@ func (c *Config) Validate() error {
 	case "least_loaded", "round_robin":
 	default:
 		bad("FIVEC_SERVICE_POLICY", "want least_loaded or round_robin, got %q", c.ServicePolicy)
+	}
+	if c.RecordBatch < 1 || c.RecordBatch > 1000 {
+		bad("FIVEC_RECORD_BATCH", "must be between 1 and 1000, got %d", c.RecordBatch)
+	}
+	if c.RecordLinger < 0 || c.RecordLinger > time.Second {
+		bad("FIVEC_RECORD_LINGER", "must be between 0 and 1s, got %s", c.RecordLinger)
 	}
 	if c.ServiceUnanswered < 0 {
 		bad("FIVEC_SERVICE_UNANSWERED", "must not be negative")
@@ -345,6 +380,9 @@ func fields() []field {
 		mk("FIVEC_SERVICE_KEYWORDS", false, func(c *Config) *string { return &c.ServiceKeywords }),
 		mk("FIVEC_SERVICE_MENU_KEY", false, func(c *Config) *string { return &c.ServiceMenuKey }),
 		intField("FIVEC_SERVICE_UNANSWERED", func(c *Config) *int { return &c.ServiceUnanswered }),
+		intField("FIVEC_RECORD_BATCH", func(c *Config) *int { return &c.RecordBatch }),
+		durationField("FIVEC_RECORD_LINGER", func(c *Config) *time.Duration { return &c.RecordLinger }),
+		mk("FIVEC_SPOOL_DIR", false, func(c *Config) *string { return &c.SpoolDir }),
 		mk("FIVEC_SERVICE_POLICY", false, func(c *Config) *string { return &c.ServicePolicy }),
 		durationField("FIVEC_SERVICE_IDLE", func(c *Config) *time.Duration { return &c.ServiceIdle }),
 		durationField("FIVEC_SERVICE_WAIT_LIMIT", func(c *Config) *time.Duration { return &c.ServiceWaitLimit }),

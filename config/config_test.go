@@ -111,3 +111,32 @@ func TestJobSchedulesParsed(t *testing.T) {
 		t.Fatalf("schedules: %v %v", cfg.Schedules, err)
 	}
 }
+
+func TestRecordingAndSpoolSettings(t *testing.T) {
+	for _, c := range []struct{ name, value, want string }{
+		{"FIVEC_RECORD_BATCH", "0", "FIVEC_RECORD_BATCH"},
+		{"FIVEC_RECORD_BATCH", "5000", "FIVEC_RECORD_BATCH"},
+		{"FIVEC_RECORD_LINGER", "-1ms", "FIVEC_RECORD_LINGER"},
+		{"FIVEC_RECORD_LINGER", "2s", "FIVEC_RECORD_LINGER"},
+	} {
+		cfg, err := Load("", env(map[string]string{c.name: c.value}))
+		if err == nil {
+			err = cfg.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s=%s: err = %v", c.name, c.value, err)
+		}
+	}
+	cfg, err := Load("", env(map[string]string{"FIVEC_RECORD_BATCH": "1", "FIVEC_RECORD_LINGER": "0"}))
+	if err != nil || cfg.Validate() != nil || cfg.RecordBatch != 1 || cfg.RecordLinger != 0 {
+		t.Fatalf("batching off: %+v %v", cfg, err)
+	}
+	cfg, _ = Load("", env(map[string]string{"FIVEC_DB_DSN": "/var/lib/fivec/fivec.db?_pragma=x"}))
+	if got := cfg.SpoolPath(); got != "/var/lib/fivec/fivec-spool" {
+		t.Errorf("default spool next to SQLite: %q", got)
+	}
+	cfg, _ = Load("", env(map[string]string{"FIVEC_SPOOL_DIR": "/srv/spool", "FIVEC_DB_DSN": "x.db"}))
+	if got := cfg.SpoolPath(); got != "/srv/spool" {
+		t.Errorf("FIVEC_SPOOL_DIR ignored: %q", got)
+	}
+}

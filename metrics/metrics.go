@@ -28,6 +28,12 @@ type Metrics struct {
 	// JobRuns counts scheduled job ticks by job and outcome in this process
 	// (ran, failed, skipped, or elsewhere: another process held the tick).
 	JobRuns *prometheus.CounterVec
+	// RecordBatch is the number of callbacks' writes per message-log
+	// transaction, by outcome (ok, failed: then each is retried alone).
+	RecordBatch *prometheus.HistogramVec
+	// Spooled counts messages kept in the local spool because the database
+	// was unavailable; Replayed those recorded from it afterwards.
+	Spooled, Replayed prometheus.Counter
 }
 
 // New builds the collectors on a fresh registry.
@@ -53,11 +59,30 @@ func New() *Metrics {
 		JobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fivec_job_runs_total", Help: "Scheduled job ticks by job and outcome (elsewhere: another process ran it).",
 		}, []string{"job", "outcome"}),
+		RecordBatch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "fivec_record_batch_size", Help: "Message-log writes committed per transaction, by outcome.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
+		}, []string{"outcome"}),
+		Spooled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fivec_spooled_messages_total", Help: "Inbound messages spooled to disk while the database was unavailable.",
+		}),
+		Replayed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fivec_spool_replayed_total", Help: "Spooled messages recorded and answered once the database was back.",
+		}),
 	}
-	m.Registry.MustRegister(m.JobRuns)
+	m.Registry.MustRegister(m.JobRuns, m.RecordBatch, m.Spooled, m.Replayed)
 	m.Registry.MustRegister(m.Requests, m.CallbackSeconds, m.Messages, m.WeChatCalls, m.Deferred,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// ObserveRecordBatch is a models.RecorderOptions.Observe for RecordBatch.
+func (m *Metrics) ObserveRecordBatch(ops int, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "failed"
+	}
+	m.RecordBatch.WithLabelValues(outcome).Observe(float64(ops))
 }
 
 // Handler serves the registry in the Prometheus text format.

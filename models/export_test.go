@@ -97,3 +97,6 @@ func HasReportIndexes(s *Store) bool {
 	m := s.db.Migrator()
 	return m.HasIndex(&Message{}, "idx_messages_event_created") && m.HasIndex(&Conversation{}, "idx_conversations_queued_at")
 }
+
+// ExecForTest runs raw SQL on s, for tests that plant faults (triggers).
+func ExecForTest(s *Store, sql string) error { return s.db.Exec(sql).Error }

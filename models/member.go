@@ -44,6 +44,12 @@ type Member struct {
 	Stage     string `gorm:"size:16;not null;default:prospect;index"`
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// Open is the member's open conversation, read with the member when a
+	// message is recorded and InConversation is set; OpenKnown says it was
+	// looked up (Open nil: there is none), so Close Service need not ask.
+	Open      *OpenConversation `gorm:"-"`
+	OpenKnown bool              `gorm:"-"`
 }
 
 // Lifecycle stages.
@@ -107,6 +113,20 @@ type memberChange struct {
 // first messages racing from a new fan meet on the unique openid), then
 // reads the row back.
 func touchMember(db *gorm.DB, c memberChange) (*Member, error) {
+	fresh, set := c.upsert()
+	if err := upsertMembers(db, []Member{fresh}, clause.Assignments(set)); err != nil {
+		return nil, err
+	}
+	var m Member
+	if err := db.Where("open_id = ?", c.openID).Take(&m).Error; err != nil {
+		return nil, err
+	}
+	return &m, loadOpenConversations(db, []*Member{&m})
+}
+
+// upsert is the row for a new member and the assignments for an existing
+// one.
+func (c memberChange) upsert() (Member, map[string]any) {
 	at := c.at
 	fresh := Member{OpenID: c.openID, UnionID: c.unionID, Subscribed: !c.unsubscribe, Stage: StageProspect,
 		Level: LevelFollower, LastInteractionAt: &at}
@@ -114,15 +134,15 @@ func touchMember(db *gorm.DB, c memberChange) (*Member, error) {
 	if c.unionID != "" {
 		set["union_id"] = c.unionID
 	}
-	switch {
-	case c.subscribe:
+	switch c.kind() {
+	case changeSubscribe:
 		fresh.Follows, fresh.FirstSubscribedAt, fresh.LastSubscribedAt, fresh.SubscribeScene = 1, &at, &at, c.scene
 		set["subscribed"] = true
 		set["follows"] = gorm.Expr("follows + 1")
 		set["last_subscribed_at"] = at
 		set["first_subscribed_at"] = gorm.Expr("COALESCE(first_subscribed_at, ?)", at)
 		set["subscribe_scene"] = c.scene
-	case c.unsubscribe:
+	case changeUnsubscribe:
 		fresh.UnsubscribedAt = &at
 		set["subscribed"] = false
 		set["unsubscribed_at"] = at
@@ -131,13 +151,100 @@ func touchMember(db *gorm.DB, c memberChange) (*Member, error) {
 		// followers), even if we missed the subscribe event.
 		set["subscribed"] = true
 	}
-	err := db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "open_id"}}, DoUpdates: clause.Assignments(set)}).
-		Create(&fresh).Error
-	if err != nil {
+	return fresh, set
+}
+
+const (
+	changePlain = iota
+	changeSubscribe
+	changeUnsubscribe
+)
+
+func (c memberChange) kind() int {
+	switch {
+	case c.subscribe:
+		return changeSubscribe
+	case c.unsubscribe:
+		return changeUnsubscribe
+	}
+	return changePlain
+}
+
+func upsertMembers(db *gorm.DB, rows []Member, set clause.Set) error {
+	return db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "open_id"}}, DoUpdates: set}).
+		Create(&rows).Error
+}
+
+// touchMembers applies the changes of one batch of messages (all at one
+// time) with one upsert per kind of change (messages, follows, unfollows)
+// and reads the members back with one SELECT. A fan whose messages in the
+// batch mix kinds, or who brings a unionid, is upserted on their own, in
+// order. Every member row is read after the whole batch, so two messages of
+// one fan in one batch both see the row after both.
+func touchMembers(db *gorm.DB, changes []memberChange) (map[string]*Member, error) {
+	if len(changes) == 0 {
+		return map[string]*Member{}, nil
+	}
+	kinds := make(map[string]int, len(changes))
+	alone := map[string]bool{}
+	for _, c := range changes {
+		k, seen := kinds[c.openID]
+		switch {
+		case c.unionID != "":
+			alone[c.openID] = true
+		case seen && (k != c.kind() || k == changeSubscribe):
+			alone[c.openID] = true // order matters, or follows counts twice
+		}
+		kinds[c.openID] = c.kind()
+	}
+	var groups [3][]memberChange
+	inGroup := map[string]bool{}
+	for _, c := range changes {
+		if !alone[c.openID] && !inGroup[c.openID] {
+			inGroup[c.openID] = true
+			groups[c.kind()] = append(groups[c.kind()], c)
+		}
+	}
+	for _, g := range groups {
+		if len(g) == 0 {
+			continue
+		}
+		rows := make([]Member, len(g))
+		var set map[string]any
+		for i, c := range g {
+			rows[i], set = c.upsert()
+		}
+		assign := clause.Set{}
+		if len(g) > 1 && g[0].kind() == changeSubscribe {
+			delete(set, "subscribe_scene") // per row: taken from the inserted values
+			assign = clause.AssignmentColumns([]string{"subscribe_scene"})
+		}
+		if err := upsertMembers(db, rows, append(clause.Assignments(set), assign...)); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range changes {
+		if alone[c.openID] {
+			fresh, set := c.upsert()
+			if err := upsertMembers(db, []Member{fresh}, clause.Assignments(set)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	ids := make([]string, 0, len(kinds))
+	for id := range kinds {
+		ids = append(ids, id)
+	}
+	var found []Member
+	if err := db.Where("open_id IN ?", ids).Find(&found).Error; err != nil {
 		return nil, err
 	}
-	var m Member
-	return &m, db.Where("open_id = ?", c.openID).Take(&m).Error
+	out := make(map[string]*Member, len(found))
+	ptrs := make([]*Member, len(found))
+	for i := range found {
+		out[found[i].OpenID], ptrs[i] = &found[i], &found[i]
+	}
+	return out, loadOpenConversations(db, ptrs)
 }
 
 // lockForUpdate returns a row-lock clause on MySQL; SQLite serialises writers

@@ -89,47 +89,78 @@ type Inbound struct {
 
 // RecordInbound stores an inbound message under its dedupe key and upserts
 // its sender, in one transaction. If the key was seen before it returns the
-// stored message with dup = true and changes nothing.
+// stored message with dup = true and changes nothing. Under concurrent
+// callbacks, Recorder.Record does the same for many messages at once.
 func (s *Store) RecordInbound(ctx context.Context, in Inbound) (msg *Message, member *Member, dup bool, err error) {
-	if in.DedupeKey == "" || in.OpenID == "" {
-		return nil, nil, false, Errorf(EINVALID, "inbound message needs a dedupe key and an openid")
+	if err := in.check(); err != nil {
+		return nil, nil, false, err
 	}
-	now := s.now()
+	op := &recOp{in: &in}
+	if err := s.applyOps(ctx, []*recOp{op}); err != nil {
+		return nil, nil, false, translate("record inbound", err)
+	}
+	return op.msg, op.member, op.dup, nil
+}
+
+func (in *Inbound) check() error {
+	if in.DedupeKey == "" || in.OpenID == "" {
+		return Errorf(EINVALID, "inbound message needs a dedupe key and an openid")
+	}
+	return nil
+}
+
+// newInboundMessage is the message-log row of in, "processing".
+func newInboundMessage(in Inbound, now time.Time) Message {
 	key := in.DedupeKey
-	msg = &Message{
+	return Message{
 		OpenID: in.OpenID, Direction: DirectionIn, DedupeKey: &key,
 		MsgType: in.MsgType, Event: in.Event, EventKey: truncateUTF8(in.EventKey, 191),
 		Content: truncateUTF8(in.Content, 60000), Raw: in.Raw, State: StateProcessing,
 		CreatedAt: now, UpdatedAt: now,
 	}
+}
+
+// change is what in tells about its sender.
+func (in *Inbound) change(now time.Time) memberChange {
+	return memberChange{openID: in.OpenID, unionID: in.UnionID, subscribe: in.Subscribe,
+		unsubscribe: in.Unsubscribe, scene: in.Scene, at: now}
+}
+
+// recordOne records one message in tx (the batch of one).
+func recordOne(tx *gorm.DB, in Inbound, now time.Time) (*Message, *Member, bool, error) {
+	msg := newInboundMessage(in, now)
 	// The insert is the dedupe check: a plain insert, not INSERT IGNORE
 	// (MySQL reports "affected rows" for ON DUPLICATE KEY differently, but
-	// every driver reports a duplicate key the same way). No transaction:
-	// once the message row exists, a retry finds it and runs nothing again.
-	db := s.db.WithContext(ctx)
-	if err := db.Create(msg).Error; err != nil {
+	// every driver reports a duplicate key the same way). Within a
+	// transaction a failed statement is undone alone, so the read after it
+	// still works.
+	if err := tx.Create(&msg).Error; err != nil {
 		if !isDuplicate(err) {
-			return nil, nil, false, translate("record inbound", err)
+			return nil, nil, false, err
 		}
-		msg = &Message{}
-		if err := db.Where("dedupe_key = ?", key).Take(msg).Error; err != nil {
-			return nil, nil, false, translate("record inbound", err)
+		stored := &Message{}
+		if err := tx.Where("dedupe_key = ?", in.DedupeKey).Take(stored).Error; err != nil {
+			return nil, nil, false, err
 		}
-		return msg, nil, true, nil
+		return stored, nil, true, nil
 	}
 	if in.Platform {
-		return msg, nil, false, nil
+		return &msg, nil, false, nil // the platform's own sender is no member
 	}
-	member, err = touchMember(db, memberChange{
-		openID: in.OpenID, unionID: in.UnionID, subscribe: in.Subscribe,
-		unsubscribe: in.Unsubscribe, scene: in.Scene, at: now,
-	})
+	member, err := touchMember(tx, in.change(now))
 	if err != nil {
-		return nil, nil, false, translate("record inbound", err)
+		return nil, nil, false, err
 	}
 	msg.MemberID = member.ID // stored with the answer (FinishInbound)
-	return msg, member, false, nil
+	return &msg, member, false, nil
 }
+
+// Changes an answer makes to the member's run of unanswered texts.
+const (
+	RunKeep  = 0 // leave it
+	RunReset = 1 // a rule (or a person) answered: back to 0
+	RunAdd   = 2 // one more unanswered text
+)
 
 // Answer is how fivec answered an inbound message.
 type Answer struct {
@@ -138,23 +169,20 @@ type Answer struct {
 	Replies    []Reply
 	RuleID     uint64 // 0: no rule
 	Unanswered bool
+	// Run is RunKeep, RunReset or RunAdd for the member's unanswered run
+	// (Close Service escalates after a run of them).
+	Run int
+	// ConversationID, when set, is the fan's open conversation: its last
+	// fan message time moves to now (Close Service's queue and timeouts).
+	ConversationID uint64
 }
 
 // FinishInbound stores the answer to an inbound message and its final state.
 // It only moves a message out of "processing" or "deferred", so a late
 // writer cannot overwrite a finished answer.
 func (s *Store) FinishInbound(ctx context.Context, id uint64, a Answer) error {
-	updates := map[string]any{"state": a.State, "replies": encodeReplies(a.Replies), "updated_at": s.now(), "unanswered": a.Unanswered}
-	if a.RuleID != 0 {
-		updates["rule_id"] = a.RuleID
-	}
-	if a.MemberID != 0 {
-		updates["member_id"] = a.MemberID
-	}
-	err := s.db.WithContext(ctx).Model(&Message{}).
-		Where("id = ? AND state IN ?", id, []string{StateProcessing, StateDeferred}).
-		Updates(updates).Error
-	return translate("finish inbound", err)
+	op := &recOp{fin: &finishOp{id: id, a: a}}
+	return translate("finish inbound", s.applyOps(ctx, []*recOp{op}))
 }
 
 // FindMessage returns one message by id.

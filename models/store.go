@@ -109,7 +109,7 @@ func sqliteDSN(dsn string) string {
 	// _txlock=immediate: a transaction takes the write lock when it begins, so
 	// one that reads then writes waits (busy_timeout) instead of failing with
 	// SQLITE_BUSY when another process wrote in between.
-	return dsn + sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	return dsn + sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 }
 
 // inTx is the store seen from inside tx: its public methods run as part

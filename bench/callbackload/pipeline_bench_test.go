@@ -64,13 +64,27 @@ func fivecRouter(b *testing.B, driver, dsn string, acct fake.Account) http.Handl
 	if err := roles.Consulting.Reload(context.Background()); err != nil {
 		b.Fatal(err)
 	}
+	linger := cfg.RecordLinger
+	if v := os.Getenv("FIVEC_RECORD_LINGER"); v != "" {
+		linger, _ = time.ParseDuration(v)
+	}
+	rec := models.NewRecorder(store, models.RecorderOptions{MaxBatch: cfg.RecordBatch, Linger: linger, Observe: func(n int, err error) {
+		m.ObserveRecordBatch(n, err)
+		recBatches.Add(1)
+		recOps.Add(int64(n))
+	}})
+	b.Cleanup(rec.Close)
 	h := &callback.Handler{
-		Store: store, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
+		Store: store, Recorder: rec, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
 		Pipeline: &callback.Pipeline{Log: log, Roles: roles.Chain()},
 	}
 	b.Cleanup(h.Wait)
 	return (&handlers.Server{Store: store, Callback: h, Metrics: m, Log: log}).Router()
 }
+
+// recBatches and recOps count the recorder's transactions and the
+// operations in them (ops/batch in the results).
+var recBatches, recOps atomic.Int64
 
 // BenchmarkCallback posts the load generator's messages straight into each
 // target's handler from 8 × GOMAXPROCS goroutines. cpu-µs/op is the
@@ -105,8 +119,13 @@ func BenchmarkCallback(b *testing.B) {
 				// load generator's 32 workers do.
 				b.SetParallelism(8)
 				b.ResetTimer()
-				cpu0 := cpuTime()
-				defer func() { b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e3, "cpu-µs/op") }()
+				cpu0, batches0, ops0 := cpuTime(), recBatches.Load(), recOps.Load()
+				defer func() {
+					b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e3, "cpu-µs/op")
+					if n := recBatches.Load() - batches0; n > 0 {
+						b.ReportMetric(float64(recOps.Load()-ops0)/float64(n), "ops/batch")
+					}
+				}()
 				b.RunParallel(func(pb *testing.PB) {
 					rng := rand.New(rand.NewPCG(seed.Add(1), 7))
 					for pb.Next() {

@@ -34,6 +34,10 @@ type app struct {
 	server   *handlers.Server
 	router   *gin.Engine // server.Router(), built once in newApp (tests drive it in-process)
 	callback *callback.Handler
+	recorder *models.Recorder
+	spool    *callback.Spool
+	replay   context.CancelFunc // stops the spool replay
+	replayed chan struct{}      // closed when it has stopped
 	runner   *jobs.Runner
 	sandbox  *sandbox // nil with real credentials
 
@@ -109,11 +113,25 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	if err := roles.Care.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load keyword interests: %w", err)
 	}
+	// A batch the database cannot take within 2 s fails, and its messages
+	// go to the spool: the callback still answers within WeChat's 5 s.
+	a.recorder = models.NewRecorder(store, models.RecorderOptions{MaxBatch: cfg.RecordBatch, Linger: cfg.RecordLinger,
+		Timeout: 2 * time.Second, Observe: m.ObserveRecordBatch})
+	if a.spool, err = callback.OpenSpool(cfg.SpoolPath()); err != nil {
+		return nil, err
+	}
 	a.callback = &callback.Handler{
-		Store: store, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
+		Store: store, Recorder: a.recorder, Spool: a.spool, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
 		Pipeline: &callback.Pipeline{Log: log, Roles: roles.Chain()},
 	}
+	a.recorder.OnOrphan(a.callback.Orphaned)
 	a.server = &handlers.Server{Store: store, Callback: a.callback, Metrics: m, Log: log}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.replay, a.replayed = cancel, make(chan struct{})
+	go func() {
+		defer close(a.replayed)
+		a.callback.ReplaySpool(rctx, 5*time.Second)
+	}()
 	a.wx, a.consulting, a.service = wx, consulting, service
 	a.delivery = newDelivery(store, sender, cfg, log)
 	a.mass = wechat.NewMass(wx, 60) // the platform's 60 mass calls a minute, previews included
@@ -198,6 +216,7 @@ func (a *app) serve(ctx context.Context) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		a.log.Warn("http shutdown", "err", err)
 	}
+	a.stopReplay()
 	a.callback.Wait()
 	a.runner.Stop(sctx)
 	a.close()
@@ -215,7 +234,23 @@ func (a *app) close() {
 	if a.redis != nil {
 		a.redis.Close()
 	}
+	a.stopReplay()
+	if a.recorder != nil {
+		a.recorder.Close() // commits what is queued
+	}
+	if a.spool != nil {
+		a.spool.Close()
+	}
 	a.store.Close()
+}
+
+// stopReplay stops the spool replay and waits for it.
+func (a *app) stopReplay() {
+	if a.replay != nil {
+		a.replay()
+		<-a.replayed
+		a.replay = nil
+	}
 }
 
 // seedAdmin creates the first admin when there is no staff yet and prints

@@ -31,7 +31,10 @@ const MaxBody = 1 << 20
 
 // Handler serves GET and POST /wechat.
 type Handler struct {
-	Store    *models.Store
+	Store *models.Store
+	// Recorder, when set, commits the message log of concurrent callbacks
+	// together (models.Recorder); nil records each message on its own.
+	Recorder *models.Recorder
 	WX       *wechat.Client
 	Sender   *wechat.Sender
 	Pipeline *Pipeline
@@ -42,6 +45,13 @@ type Handler struct {
 	Window  models.WindowRules
 	Log     *slog.Logger
 	Metrics *metrics.Metrics
+	// Spool keeps messages that could not be recorded (the database is
+	// away) until ReplaySpool records them; nil: such a message is refused
+	// with a 503 so that WeChat retries it.
+	Spool *Spool
+	// RecordWait bounds how long a callback waits for the database to
+	// record its message before spooling it (default 2s).
+	RecordWait time.Duration
 
 	bg sync.WaitGroup // deferred and follow-up sends
 }
@@ -93,9 +103,9 @@ func (h *Handler) Receive(c *gin.Context) {
 	buf := &bufferedWriter{header: http.Header{}}
 	srv := h.WX.OA.GetServer(c.Request, buf)
 	var (
-		handled, bad bool
-		passive      *message.Reply
-		followUps    []models.Reply
+		handled, bad, lost bool
+		passive            *message.Reply
+		followUps          []models.Reply
 	)
 	srv.SetMessageHandler(func(m *message.MixMessage) *message.Reply {
 		handled = true
@@ -103,11 +113,17 @@ func (h *Handler) Receive(c *gin.Context) {
 			bad = true
 			return nil
 		}
-		passive, followUps = h.answer(c.Request.Context(), m, srv.RequestRawXMLMsg)
+		var kept bool
+		passive, followUps, kept = h.answer(c.Request.Context(), m, srv.RequestRawXMLMsg)
+		lost = !kept
 		return passive
 	})
 	err = srv.Serve()
 	switch {
+	case handled && lost:
+		// Neither recorded nor spooled: WeChat retries a failed callback.
+		c.String(http.StatusServiceUnavailable, "try again")
+		return
 	case !handled || bad:
 		if err != nil {
 			h.Log.Info("callback rejected", "err", err)
@@ -135,19 +151,19 @@ func (h *Handler) Receive(c *gin.Context) {
 }
 
 // answer records the message once, runs the pipeline under the deadline and
-// returns the passive reply plus any follow-up messages.
-func (h *Handler) answer(ctx context.Context, m *message.MixMessage, raw []byte) (*message.Reply, []models.Reply) {
+// returns the passive reply plus any follow-up messages. kept is false when
+// the message was neither recorded nor spooled.
+func (h *Handler) answer(ctx context.Context, m *message.MixMessage, raw []byte) (_ *message.Reply, _ []models.Reply, kept bool) {
 	start := time.Now()
 	in := inboundOf(m, raw)
-	msg, member, dup, err := h.Store.RecordInbound(ctx, in)
+	msg, member, dup, err := h.record(ctx, in)
 	if err != nil {
-		h.Log.Error("record inbound message", "openid", in.OpenID, "err", err)
-		return nil, nil
+		return nil, nil, h.spool(in, raw, err)
 	}
 	label := metricType(m)
 	if dup {
 		h.Metrics.Messages.WithLabelValues(label, "duplicate").Inc()
-		return h.storedAnswer(ctx, msg, start), nil
+		return h.storedAnswer(ctx, msg, start), nil, true
 	}
 	h.Metrics.Messages.WithLabelValues(label, "new").Inc()
 
@@ -173,18 +189,44 @@ func (h *Handler) answer(ctx context.Context, m *message.MixMessage, raw []byte)
 				rest = replies // send them all as customer-service messages
 			}
 		}
-		if err := h.Store.FinishInbound(ctx, msg.ID, turn.answer("")); err != nil {
+		if err := h.finish(ctx, msg.ID, turn.answer("")); err != nil {
 			h.Log.Error("store reply", "msg", msg.ID, "err", err)
 		}
-		return passive, rest
+		return passive, rest, true
 	case <-timer.C:
 		h.Metrics.Deferred.Inc()
-		if err := h.Store.FinishInbound(ctx, msg.ID, models.Answer{State: models.StateDeferred}); err != nil {
+		if err := h.finish(ctx, msg.ID, models.Answer{State: models.StateDeferred}); err != nil {
 			h.Log.Error("mark deferred", "msg", msg.ID, "err", err)
 		}
 		h.sendLater(string(m.FromUserName), &deferred{id: msg.ID, turn: done}, nil)
-		return nil, nil
+		return nil, nil, true
 	}
+}
+
+func (h *Handler) record(ctx context.Context, in models.Inbound) (*models.Message, *models.Member, bool, error) {
+	if h.Recorder != nil {
+		wait := h.RecordWait
+		if wait <= 0 {
+			wait = 2 * time.Second
+		}
+		rctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		msg, member, dup, err := h.Recorder.Record(rctx, in)
+		if !errors.Is(err, models.ErrRecorderClosed) {
+			return msg, member, dup, err
+		}
+		// Shutting down: record it directly.
+	}
+	return h.Store.RecordInbound(ctx, in)
+}
+
+func (h *Handler) finish(ctx context.Context, id uint64, a models.Answer) error {
+	if h.Recorder != nil {
+		if err := h.Recorder.Finish(ctx, id, a); !errors.Is(err, models.ErrRecorderClosed) {
+			return err
+		}
+	}
+	return h.Store.FinishInbound(ctx, id, a)
 }
 
 type deferred struct {
@@ -209,7 +251,7 @@ func (h *Handler) sendLater(openID string, d *deferred, replies []models.Reply) 
 				return
 			}
 			replies = turn.Replies
-			if err := h.Store.FinishInbound(ctx, d.id, turn.answer(models.StateDeferred)); err != nil {
+			if err := h.finish(ctx, d.id, turn.answer(models.StateDeferred)); err != nil {
 				h.Log.Error("store deferred reply", "msg", d.id, "err", err)
 			}
 		}

@@ -58,15 +58,17 @@ func newEnv(t *testing.T, s *models.Store, aes bool, roles ...callback.Role) *en
 	if len(roles) == 0 {
 		roles = []callback.Role{&callback.Consulting{Store: s, Log: log, Loc: time.UTC, Now: time.Now, WelcomeText: "欢迎关注"}}
 	}
+	rec := models.NewRecorder(s, models.RecorderOptions{})
 	h := &callback.Handler{
-		Store: s, WX: wx, Sender: &wechat.Sender{Store: s, WX: wx, Log: log},
+		Store: s, Recorder: rec, WX: wx, Sender: &wechat.Sender{Store: s, WX: wx, Log: log},
 		Pipeline: &callback.Pipeline{Roles: roles, Log: log},
 		Deadline: 3 * time.Second, Log: log, Metrics: metrics.New(),
 	}
+	rec.OnOrphan(h.Orphaned)
 	srv := &handlers.Server{Store: s, Callback: h, Metrics: metrics.New(), Log: log}
 	e := &env{t: t, store: s, acct: acct, handler: h, router: srv.Router()}
 	e.srv = httptest.NewServer(e.router)
-	t.Cleanup(func() { h.Wait(); e.srv.Close() })
+	t.Cleanup(func() { h.Wait(); e.srv.Close(); rec.Close() })
 	acct.CallbackURL = e.srv.URL + "/wechat"
 	e.acct = acct
 	platform.AddAccount(acct)

@@ -32,6 +32,12 @@ type Turn struct {
 	RuleID uint64
 	// Unanswered marks a fan's text that no rule matched.
 	Unanswered bool
+	// RunChange is what the answer does to the member's run of unanswered
+	// texts (models.RunKeep, RunReset, RunAdd); ConversationID is the open
+	// conversation the fan wrote in. Both are stored with the answer, in
+	// the same batch as the message's final state.
+	RunChange      int
+	ConversationID uint64
 }
 
 // Reply appends r to the answers.
@@ -85,7 +91,8 @@ func (t *Turn) answer(state string) models.Answer {
 			state = models.StateReplied
 		}
 	}
-	a := models.Answer{State: state, Replies: t.Replies, RuleID: t.RuleID, Unanswered: t.Unanswered}
+	a := models.Answer{State: state, Replies: t.Replies, RuleID: t.RuleID, Unanswered: t.Unanswered,
+		Run: t.RunChange, ConversationID: t.ConversationID}
 	if t.Member != nil {
 		a.MemberID = t.Member.ID
 	}

@@ -122,7 +122,14 @@ func (s *Service) Handle(ctx context.Context, t *Turn) error {
 		return nil
 	}
 	var conv *models.Conversation
-	if t.Member.InConversation { // only then is there anything to look up
+	ahead := int64(-1)
+	switch {
+	case !t.Member.InConversation: // only then is there anything to look up
+	case t.Member.OpenKnown: // read with the member when the message was recorded
+		if o := t.Member.Open; o != nil {
+			conv, ahead = &o.Conversation, o.Ahead
+		}
+	default:
 		var err error
 		if conv, err = s.Store.OpenConversation(ctx, t.Member.ID); err != nil {
 			return err
@@ -131,13 +138,13 @@ func (s *Service) Handle(ctx context.Context, t *Turn) error {
 	if conv != nil {
 		// A person has (or will have) this fan: the bot stays quiet.
 		t.Done = true
-		if err := s.Store.NoteFanMessage(ctx, conv.ID); err != nil {
-			return err
-		}
+		t.ConversationID = conv.ID // noted with the answer (last fan message)
 		if conv.State == models.ConvWaiting && !s.WeChatKf {
-			ahead, err := s.Store.QueuePosition(ctx, conv)
-			if err != nil {
-				return err
+			if ahead < 0 {
+				var err error
+				if ahead, err = s.Store.QueuePosition(ctx, conv); err != nil {
+					return err
+				}
 			}
 			t.Reply(models.TextReply(fmt.Sprintf(s.Texts.Waiting, ahead)))
 		}
@@ -161,9 +168,17 @@ func (s *Service) Finish(ctx context.Context, t *Turn) error {
 	if s.UnansweredLimit <= 0 || t.Msg.MsgType != message.MsgTypeText || t.Member == nil {
 		return nil
 	}
-	run, err := s.Store.CountUnanswered(ctx, t.Member.ID, t.Member.UnansweredRun, t.Unanswered)
-	if err != nil || run < s.UnansweredLimit || t.Member.InConversation {
-		return err
+	// The run is stored with the answer (models.Answer.Run), in the same
+	// batch as the message's final state.
+	run := 0
+	switch {
+	case t.Unanswered:
+		run, t.RunChange = t.Member.UnansweredRun+1, models.RunAdd
+	case t.Member.UnansweredRun != 0:
+		t.RunChange = models.RunReset
+	}
+	if run < s.UnansweredLimit || t.Member.InConversation {
+		return nil
 	}
 	// The bot's default reply (if any) stays first; the handoff follows.
 	return s.Escalate(ctx, t, models.ReasonUnanswered)

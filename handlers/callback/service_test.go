@@ -104,6 +104,9 @@ func TestEscalationQueueAndQuietBot(t *testing.T) {
 		if got := d.say("q1", "价格"); !strings.Contains(got, "您正在排队，前面还有 0 位") {
 			t.Fatalf("bot answered a waiting fan: %q", got)
 		}
+		if got := d.say("q2", "价格"); !strings.Contains(got, "您正在排队，前面还有 1 位") {
+			t.Fatalf("second waiting fan: %q", got)
+		}
 		conv, err := s.OpenConversation(context.Background(), d.member("q1").ID)
 		if err != nil || conv == nil || conv.State != models.ConvWaiting || conv.Reason != models.ReasonKeyword {
 			t.Fatalf("conversation: %+v %v", conv, err)
