@@ -419,3 +419,45 @@ func TestRecorderAbandonedRecords(t *testing.T) {
 		})
 	}
 }
+
+// The platform's own sender (mphelper's MASSSENDJOBFINISH) is recorded in
+// the message log but never becomes a member, also inside a batch of fans'
+// messages.
+func TestRecorderBatchLeavesThePlatformSenderOut(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		var seen batches
+		r := models.NewRecorder(s, models.RecorderOptions{Linger: 20 * time.Millisecond, Observe: seen.observe})
+		defer r.Close()
+		var wg sync.WaitGroup
+		const n = 120
+		errs := make([]error, n)
+		members := make([]*models.Member, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				in := models.Inbound{DedupeKey: fmt.Sprintf("p:%d", i), OpenID: fmt.Sprintf("o_p%d", i), MsgType: "text", Content: "hi"}
+				if i%10 == 4 {
+					in = models.Inbound{DedupeKey: fmt.Sprintf("p:mass%d", i), OpenID: "mphelper", MsgType: "event", Event: "MASSSENDJOBFINISH", Platform: true}
+				}
+				_, members[i], _, errs[i] = r.Record(ctx, in)
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("record %d: %v", i, err)
+			}
+			if (members[i] == nil) != (i%10 == 4) {
+				t.Fatalf("record %d: member %+v", i, members[i])
+			}
+		}
+		if _, err := s.FindMemberByOpenID(ctx, "mphelper"); models.ErrorCode(err) != models.ENOTFOUND {
+			t.Fatalf("mphelper became a member: %v", err)
+		}
+		if seen.largest < 2 {
+			t.Fatalf("largest batch %d: nothing was batched", seen.largest)
+		}
+	})
+}
