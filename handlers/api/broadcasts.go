@@ -105,15 +105,7 @@ func broadcastOut(b *models.Broadcast) Broadcast {
 
 func (h *Handler) broadcastsList(c *gin.Context) {
 	list, err := h.Store.ListBroadcasts(c.Request.Context(), 200)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	out := make([]Broadcast, 0, len(list))
-	for i := range list {
-		out = append(out, broadcastOut(&list[i]))
-	}
-	c.JSON(http.StatusOK, gin.H{"broadcasts": out})
+	respondList(c, list, err, broadcastOut)
 }
 
 func (h *Handler) broadcastGet(c *gin.Context) {
@@ -202,7 +194,7 @@ func (h *Handler) broadcastPreview(c *gin.Context) {
 		out = append(out, PreviewResult{OpenID: id, Sent: msg == "", ErrCode: code, Error: msg})
 	}
 	web.Audit(c, h.Store, "broadcast.preview", b.Name, "id="+strconv.FormatUint(b.ID, 10))
-	c.JSON(http.StatusOK, gin.H{"previews": out})
+	c.JSON(http.StatusOK, List[PreviewResult]{Items: out})
 }
 
 func (h *Handler) broadcastSchedule(c *gin.Context) {

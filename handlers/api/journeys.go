@@ -91,34 +91,12 @@ func (h *Handler) journeyOut(c *gin.Context, j *models.Journey) (Journey, error)
 
 func (h *Handler) journeysList(c *gin.Context) {
 	list, err := h.Store.ListJourneys(c.Request.Context(), false)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	out := List[Journey]{Items: make([]Journey, 0, len(list))}
-	for i := range list {
-		j, err := h.journeyOut(c, &list[i])
-		if err != nil {
-			web.Error(c, err)
-			return
-		}
-		out.Items = append(out.Items, j)
-	}
-	c.JSON(http.StatusOK, out)
+	respondListErr(c, list, err, func(m *models.Journey) (Journey, error) { return h.journeyOut(c, m) })
 }
 
 // findJourney resolves :id, answering the error itself.
 func (h *Handler) findJourney(c *gin.Context) (*models.Journey, bool) {
-	id, err := idParam(c)
-	var j *models.Journey
-	if err == nil {
-		j, err = h.Store.FindJourney(c.Request.Context(), id)
-	}
-	if err != nil {
-		web.Error(c, err)
-		return nil, false
-	}
-	return j, true
+	return findByID(c, h.Store.FindJourney)
 }
 
 func (h *Handler) journeyGet(c *gin.Context) {
@@ -223,15 +201,7 @@ func interestOut(in *models.Interest) Interest {
 
 func (h *Handler) interestsList(c *gin.Context) {
 	list, err := h.Store.ListInterests(c.Request.Context())
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	out := List[Interest]{Items: make([]Interest, 0, len(list))}
-	for i := range list {
-		out.Items = append(out.Items, interestOut(&list[i]))
-	}
-	c.JSON(http.StatusOK, out)
+	respondList(c, list, err, interestOut)
 }
 
 func (h *Handler) interestCreate(c *gin.Context) { h.interestSave(c, 0) }
