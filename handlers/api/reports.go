@@ -55,18 +55,8 @@ func (h *Handler) report(c *gin.Context) {
 // reportCSV answers GET /reports/:area/:table.csv with one table as CSV
 // (machine column names, as in the JSON).
 func (h *Handler) reportCSV(c *gin.Context) {
-	name, ok := web.ReportCSVName(c)
-	if !ok {
-		return
+	p, t, ok := web.ReportCSVTable(c, h.Store, h.Now(), h.Loc)
+	if ok {
+		web.ServeCSV(c, p, t, t.Columns)
 	}
-	p, tables, ok := h.runReport(c)
-	if !ok {
-		return
-	}
-	t, err := models.FindTable(tables, name)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	web.ServeCSV(c, p, t, t.Columns)
 }

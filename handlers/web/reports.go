@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,10 @@ import (
 // On failure it has answered already and ok is false.
 func RunReport(c *gin.Context, store *models.Store, now time.Time, loc *time.Location) (p models.Period, tables []models.Table, ok bool) {
 	area := c.Param("area")
+	if !slices.Contains(models.ReportAreas, area) {
+		Errorf(c, models.ENOTFOUND, "no such report")
+		return p, nil, false
+	}
 	if st := CurrentStaff(c); st == nil || !models.ReportAllowed(st.Role, area) {
 		Errorf(c, models.EFORBIDDEN, "your role cannot see this report")
 		return p, nil, false
@@ -32,13 +37,24 @@ func RunReport(c *gin.Context, store *models.Store, now time.Time, loc *time.Loc
 	return p, tables, true
 }
 
-// ReportCSVName reads the :table parameter, "<table>.csv".
-func ReportCSVName(c *gin.Context) (string, bool) {
+// ReportCSVTable is RunReport for a CSV export: the :table parameter is
+// "<table>.csv", and only that table is returned.
+func ReportCSVTable(c *gin.Context, store *models.Store, now time.Time, loc *time.Location) (models.Period, models.Table, bool) {
 	name, ok := strings.CutSuffix(c.Param("table"), ".csv")
 	if !ok {
 		Errorf(c, models.ENOTFOUND, "tables are exported as <name>.csv")
+		return models.Period{}, models.Table{}, false
 	}
-	return name, ok
+	p, tables, ok := RunReport(c, store, now, loc)
+	if !ok {
+		return p, models.Table{}, false
+	}
+	t, err := models.FindTable(tables, name)
+	if err != nil {
+		Error(c, err)
+		return p, models.Table{}, false
+	}
+	return p, t, true
 }
 
 // ServeCSV sends t as a CSV download named after the table and period,
