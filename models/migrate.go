@@ -59,6 +59,16 @@ var migrations = []migration{
 	{11, "delivery engine: pushes and recipients", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Push{}, &Recipient{})
 	}},
+	{17, "delivery at scale: plan counts on pushes, recipient indexes for ordered claims and the frequency cap", func(tx *gorm.DB) error {
+		for _, idx := range []string{"idx_rcpt_push_member", "idx_rcpt_push_state", "idx_rcpt_due", "idx_recipients_claimed_until"} {
+			if tx.Migrator().HasIndex(&Recipient{}, idx) {
+				if err := tx.Migrator().DropIndex(&Recipient{}, idx); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.AutoMigrate(&Push{}, &Recipient{})
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting

@@ -132,7 +132,7 @@ func newDelivery(store *models.Store, sender *wechat.Sender, cfg config.Config, 
 	host, _ := os.Hostname()
 	d := &jobs.Delivery{
 		Store: store, Sender: sender, Log: log, Worker: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), models.RandomToken(3)),
-		Limiter: rate.NewLimiter(rate.Limit(cfg.DeliveryRate), cfg.DeliveryRate), Batch: 100, Lease: 2 * time.Minute,
+		Limiter: rate.NewLimiter(rate.Limit(cfg.DeliveryRate), 1), Batch: 100, Lease: 2 * time.Minute,
 		FrequencyCap: cfg.PushCap, CapWindow: 7 * 24 * time.Hour, Loc: cfg.Location,
 		Window: models.DefaultWindowRules, MaxAttempts: 5, Now: time.Now,
 	}
