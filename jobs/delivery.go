@@ -2,10 +2,8 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -69,56 +67,73 @@ func (r *Runner) Deliver(d *Delivery) Job {
 	}}
 }
 
-// Engine defaults.
-const (
-	defaultSenders = 4
-	// breakerAfter transient errors in a row pause the engine (no retry
-	// storm against a failing API); the pause doubles up to breakerMax.
-	breakerAfter = 5
-	breakerFirst = 5 * time.Second
-	breakerMax   = 5 * time.Minute
-	flushEvery   = 100 * time.Millisecond
-)
-
 // RunOnce recovers expired claims, then claims and delivers due recipients
 // until none are left or ctx ends. It returns how many it handled. When ctx
 // ends it hands back the claims it has not started, and returns nil.
+//
+// Claiming and deciding run ahead of sending: while one batch is being sent,
+// the next is claimed and checked, so the limiter never waits on the
+// database between batches.
 func (d *Delivery) RunOnce(ctx context.Context) (int, error) {
 	if _, unknown, err := d.Store.RecoverClaims(ctx); err != nil {
 		return 0, err
 	} else if unknown > 0 {
 		d.Log.Warn("deliveries interrupted mid-send marked unknown (not resent)", "count", unknown)
 	}
-	if d.Now().Before(d.pausedUntil) {
+	if d.Now().Before(d.paused()) {
 		return 0, nil
 	}
-	pushes := map[uint64]*models.Push{}
-	seen := map[uint64]bool{} // a recipient is handled at most once per run
+	run := &runState{pushes: map[uint64]*models.Push{}, seen: map[uint64]bool{}, sends: map[uint64]int64{}}
+	p := d.startPipeline(ctx)
 	done := 0
-	for ctx.Err() == nil {
+	var runErr error
+	for p.ctx.Err() == nil {
 		batch, err := d.Store.ClaimRecipients(ctx, d.Worker, d.claimSize(), d.Lease)
-		if err != nil {
-			return done, err
-		}
-		if len(batch) == 0 {
+		if err != nil || len(batch) == 0 {
+			runErr = err
 			break
 		}
-		n, more, err := d.deliverBatch(ctx, pushes, seen, batch)
+		jobs, n, more, err := d.decide(ctx, run, batch)
 		done += n
 		if err != nil {
-			return done, err
+			runErr = err
+			break
+		}
+		for _, j := range jobs {
+			select {
+			case p.in <- j:
+			case <-p.ctx.Done():
+			}
 		}
 		if !more {
 			break
 		}
 	}
-	if ctx.Err() != nil {
+	sent, stopped, err := p.finish()
+	done += sent
+	if runErr == nil {
+		runErr = err
+	}
+	if stopped || runErr != nil || ctx.Err() != nil {
+		// Claimed but never marked sending: back to the queue at once.
 		if _, err := d.Store.ReleaseClaims(context.WithoutCancel(ctx), d.Worker); err != nil {
 			d.Log.Error("hand back claims", "err", err)
 		}
+	}
+	if ctx.Err() != nil {
 		return done, nil
 	}
+	if runErr != nil {
+		return done, runErr
+	}
 	return done, d.Store.CompletePushes(ctx)
+}
+
+// runState is what one RunOnce remembers across its batches.
+type runState struct {
+	pushes map[uint64]*models.Push
+	seen   map[uint64]bool  // a recipient is handled at most once per run
+	sends  map[uint64]int64 // member → sends queued in this run (frequency cap)
 }
 
 // claimSize is Batch, cut so that a batch is sent within a quarter of the
@@ -126,23 +141,16 @@ func (d *Delivery) RunOnce(ctx context.Context) (int, error) {
 func (d *Delivery) claimSize() int {
 	n := max(d.Batch, 1)
 	if lim := d.Limiter.Limit(); lim != rate.Inf && d.Lease > 0 {
-		n = min(n, max(1, int(float64(lim)*d.Lease.Seconds()/4)))
+		n = min(n, max(1, int(float64(lim)*d.Lease.Seconds()/8)))
 	}
 	return n
 }
 
-// sendJob is one recipient on its way to the API.
-type sendJob struct {
-	r       *models.Recipient
-	p       *models.Push
-	channel string
-}
-
-// deliverBatch decides for every claimed recipient (quiet hours, frequency
-// cap and service windows in a few queries for the whole batch), then sends
-// to the reachable ones through Senders goroutines under the limiter. It
-// reports how many it handled and whether to claim more.
-func (d *Delivery) deliverBatch(ctx context.Context, pushes map[uint64]*models.Push, seen map[uint64]bool, batch []models.Recipient) (int, bool, error) {
+// decide settles every claimed recipient that needs no API call (quiet
+// hours, frequency cap, unreachable, damaged message) with a few queries for
+// the whole batch, and returns the others as send jobs with their channel.
+// It reports how many it settled and whether to claim more.
+func (d *Delivery) decide(ctx context.Context, run *runState, batch []models.Recipient) ([]sendJob, int, bool, error) {
 	now := d.Now()
 	var finished []models.Finished
 	finish := func(r *models.Recipient, o models.Outcome) {
@@ -152,26 +160,26 @@ func (d *Delivery) deliverBatch(ctx context.Context, pushes map[uint64]*models.P
 		for i := range batch {
 			finish(&batch[i], models.Outcome{State: models.RcptQueued, NextAt: until, Reason: "quiet hours"})
 		}
-		return len(batch), true, d.Store.FinishRecipients(ctx, d.Worker, finished)
+		return nil, len(batch), true, d.Store.FinishRecipients(ctx, d.Worker, finished)
 	}
 	more := true
 	var todo []*models.Recipient
 	for i := range batch {
 		r := &batch[i]
-		if seen[r.ID] {
+		if run.seen[r.ID] {
 			// Requeued in this run yet due again (clock skew): release it
 			// for the next run instead of spinning.
 			finish(r, models.Outcome{State: models.RcptQueued, NextAt: now.Add(time.Minute), Reason: r.Reason})
 			more = false
 			continue
 		}
-		seen[r.ID] = true
-		if pushes[r.PushID] == nil {
+		run.seen[r.ID] = true
+		if run.pushes[r.PushID] == nil {
 			p, err := d.Store.FindPush(ctx, r.PushID)
 			if err != nil {
-				return 0, false, err
+				return nil, 0, false, err
 			}
-			pushes[r.PushID] = p
+			run.pushes[r.PushID] = p
 		}
 		todo = append(todo, r)
 	}
@@ -179,26 +187,26 @@ func (d *Delivery) deliverBatch(ctx context.Context, pushes map[uint64]*models.P
 	for i, r := range todo {
 		memberIDs[i], openIDs[i] = r.MemberID, r.OpenID
 	}
-	var recent map[uint64]int64
+	recent := map[uint64]int64{}
 	if d.FrequencyCap > 0 && len(todo) > 0 {
 		var err error
 		if recent, err = d.Store.RecentPushCounts(ctx, memberIDs, now.Add(-d.CapWindow)); err != nil {
-			return 0, false, err
+			return nil, 0, false, err
 		}
 	}
 	windows, err := d.Store.ServiceWindows(ctx, openIDs, d.Window)
 	if err != nil {
-		return 0, false, err
+		return nil, 0, false, err
 	}
 	var send []sendJob
 	for _, r := range todo {
-		p := pushes[r.PushID]
+		p := run.pushes[r.PushID]
 		if d.FrequencyCap > 0 {
-			if n := recent[r.MemberID]; n >= int64(d.FrequencyCap) {
+			// Sends of this run may not be written yet: count them too.
+			if n := recent[r.MemberID] + run.sends[r.MemberID]; n >= int64(d.FrequencyCap) {
 				finish(r, models.Outcome{State: models.RcptSkipped, Reason: fmt.Sprintf("frequency cap: %d pushes in %s", n, d.CapWindow)})
 				continue
 			}
-			recent[r.MemberID]++ // a fan in two pushes of one batch
 		}
 		w, known := windows[r.OpenID]
 		channel := models.ChannelCustom
@@ -207,7 +215,7 @@ func (d *Delivery) deliverBatch(ctx context.Context, pushes map[uint64]*models.P
 			finish(r, models.Outcome{State: models.RcptSkipped, Reason: "the fan is no longer a member"})
 			continue
 		case w.Open && w.Left > 0:
-			w.Left--
+			w.Left-- // a fan in two pushes of one batch
 			windows[r.OpenID] = w
 		case p.TemplateID == "":
 			why := w.Why
@@ -225,159 +233,10 @@ func (d *Delivery) deliverBatch(ctx context.Context, pushes map[uint64]*models.P
 				continue
 			}
 		}
+		run.sends[r.MemberID]++
 		send = append(send, sendJob{r: r, p: p, channel: channel})
 	}
-	if err := d.Store.FinishRecipients(ctx, d.Worker, finished); err != nil {
-		return 0, false, err
-	}
-	sent, stopped, err := d.sendAll(ctx, send, now)
-	if stopped {
-		more = false
-	}
-	return len(todo) - len(send) + sent + (len(batch) - len(todo)), more, err
-}
-
-// sendAll sends jobs: a feeder takes limiter tokens for a small group,
-// writes "sending" for the whole group in one statement (before any call,
-// so a crash never resends), and hands the group to the senders; outcomes
-// are written in batches every flushEvery. It returns how many were sent
-// (tried), and whether it stopped early (ctx ended or the breaker opened);
-// recipients it never started are handed back.
-func (d *Delivery) sendAll(ctx context.Context, jobs []sendJob, now time.Time) (int, bool, error) {
-	if len(jobs) == 0 {
-		return 0, false, nil
-	}
-	senders := d.Senders
-	if senders <= 0 {
-		senders = defaultSenders
-	}
-	group := senders
-	if lim := d.Limiter.Limit(); lim != rate.Inf {
-		group = max(group, min(int(lim/20), 200)) // about 50 ms of sending
-	} else {
-		group = max(group, 50)
-	}
-	fctx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
-	work := make(chan sendJob, group)
-	results := make(chan models.Finished, group)
-	var unstarted []sendJob
-	go func() { // feeder
-		defer close(work)
-		for i := 0; i < len(jobs); i += group {
-			g := jobs[i:min(i+group, len(jobs))]
-			ids := make([]uint64, 0, len(g))
-			for _, j := range g {
-				if d.Limiter.Wait(fctx) != nil {
-					break
-				}
-				ids = append(ids, j.r.ID)
-			}
-			if fctx.Err() != nil {
-				unstarted = append(unstarted, jobs[i:]...)
-				return
-			}
-			held, err := d.Store.MarkSendingBatch(fctx, ids, d.Worker)
-			if err != nil {
-				unstarted = append(unstarted, jobs[i:]...)
-				stop(err)
-				return
-			}
-			for _, j := range g {
-				if slices.Contains(held, j.r.ID) {
-					work <- j // a lost claim: the new holder decides
-				}
-			}
-		}
-	}()
-	var wg sync.WaitGroup
-	for range senders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range work {
-				// An in-flight call finishes even when ctx ends: its outcome
-				// must be recorded.
-				err := d.send(context.WithoutCancel(ctx), j)
-				results <- models.Finished{ID: j.r.ID, Outcome: d.outcome(j.r, j.channel, err, now)}
-			}
-		}()
-	}
-	go func() { wg.Wait(); close(results) }()
-
-	var pending []models.Finished
-	var ferr error
-	flush := func() {
-		if len(pending) > 0 && ferr == nil {
-			ferr = d.Store.FinishRecipients(context.WithoutCancel(ctx), d.Worker, pending)
-			if ferr != nil {
-				stop(ferr)
-			}
-		}
-		pending = pending[:0]
-	}
-	tick := time.NewTicker(flushEvery)
-	defer tick.Stop()
-	sent, breaker := 0, false
-	for open := true; open; {
-		select {
-		case f, ok := <-results:
-			if !ok {
-				open = false
-				break
-			}
-			sent++
-			pending = append(pending, f)
-			if d.trip(f.Outcome) && !breaker {
-				breaker = true
-				stop(errBreaker)
-			}
-			if len(pending) >= 2*group {
-				flush()
-			}
-		case <-tick.C:
-			flush()
-		}
-	}
-	flush()
-	if ferr != nil {
-		return sent, true, ferr
-	}
-	if cause := context.Cause(fctx); cause != nil && !errors.Is(cause, errBreaker) && ctx.Err() == nil {
-		return sent, true, cause // a database error while marking
-	}
-	if len(unstarted) > 0 && ctx.Err() == nil {
-		// The breaker opened: the rest wait out the pause in the queue.
-		back := make([]models.Finished, len(unstarted))
-		for i, j := range unstarted {
-			back[i] = models.Finished{ID: j.r.ID, Outcome: models.Outcome{State: models.RcptQueued, NextAt: d.pausedUntil, Reason: j.r.Reason}}
-		}
-		return sent, true, d.Store.FinishRecipients(ctx, d.Worker, back)
-	}
-	return sent, len(unstarted) > 0 || breaker, nil
-}
-
-// errBreaker stops a batch when the API keeps failing.
-var errBreaker = errors.New("delivery paused: the WeChat API keeps failing")
-
-// trip counts transient failures in a row and reports whether the engine
-// should pause; it sets pausedUntil, doubling the pause each time.
-func (d *Delivery) trip(o models.Outcome) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if o.State != models.RcptQueued {
-		d.failures, d.pause = 0, 0
-		return false
-	}
-	d.failures++
-	if d.failures < breakerAfter {
-		return false
-	}
-	d.failures = 0
-	d.pause = min(max(2*d.pause, breakerFirst), breakerMax)
-	d.pausedUntil = d.Now().Add(d.pause)
-	d.Log.Warn("the WeChat API keeps failing: delivery paused", "for", d.pause, "errcode", o.ErrCode, "reason", o.Reason)
-	return true
+	return send, len(batch) - len(send), more, d.Store.FinishRecipients(ctx, d.Worker, finished)
 }
 
 // send makes one API call on the push's channel.

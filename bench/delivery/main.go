@@ -55,7 +55,7 @@ func main() {
 	flag.IntVar(&o.members, "members", 1_000_000, "followers created and planned")
 	flag.IntVar(&o.deliver, "deliver", 50_000, "recipients actually delivered (the first members)")
 	flag.IntVar(&o.rate, "rate", 500, "sends per second: the fake's cap is rate×60 a minute per send endpoint, and FIVEC_DELIVERY_RATE")
-	flag.IntVar(&o.senders, "senders", 8, "`fivec deliver -senders`: API calls in flight")
+	flag.IntVar(&o.senders, "senders", 32, "`fivec deliver -senders`: API calls in flight")
 	flag.Float64Var(&o.unfollowed, "unfollowed", 0.01, "share of members who unfollowed (planned as skipped)")
 	flag.Float64Var(&o.writers, "writers", 0.1, "share of delivered fans who wrote recently (customer-service channel; the rest get the template)")
 	flag.Float64Var(&o.killAt, "kill-at", 0.5, "SIGKILL the worker after this share of the sends (0: no kill)")

@@ -130,9 +130,15 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 // newDelivery builds the delivery engine every push goes through.
 func newDelivery(store *models.Store, sender *wechat.Sender, cfg config.Config, log *slog.Logger) *jobs.Delivery {
 	host, _ := os.Hostname()
+	// A burst of 50 ms of sends lets the engine take tokens for a group at
+	// once; the bucket starts empty, so the first minute stays within a
+	// platform cap of 60 × the rate.
+	burst := max(1, cfg.DeliveryRate/20)
+	limiter := rate.NewLimiter(rate.Limit(cfg.DeliveryRate), burst)
+	limiter.ReserveN(time.Now(), burst)
 	d := &jobs.Delivery{
 		Store: store, Sender: sender, Log: log, Worker: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), models.RandomToken(3)),
-		Limiter: rate.NewLimiter(rate.Limit(cfg.DeliveryRate), 1), Batch: 100, Lease: 2 * time.Minute,
+		Limiter: limiter, Batch: 500, Lease: 2 * time.Minute,
 		FrequencyCap: cfg.PushCap, CapWindow: 7 * 24 * time.Hour, Loc: cfg.Location,
 		Window: models.DefaultWindowRules, MaxAttempts: 5, Now: time.Now,
 	}

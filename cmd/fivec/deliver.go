@@ -22,7 +22,7 @@ func deliverCommand(ctx context.Context, args []string, getenv func(string) stri
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "optional YAML file with FIVEC_* keys (the environment wins)")
 	lease := fs.Duration("lease", 2*time.Minute, "how long a claim lasts before another worker may take it over")
-	senders := fs.Int("senders", 4, "API calls in flight at once (all under FIVEC_DELIVERY_RATE)")
+	senders := fs.Int("senders", 8, "API calls in flight at once (all under FIVEC_DELIVERY_RATE)")
 	batch := fs.Int("batch", 500, "recipients one claim takes at most")
 	every := fs.Duration("every", 2*time.Second, "how often to look for due recipients when idle")
 	once := fs.Bool("once", false, "deliver what is due, then exit")
