@@ -97,7 +97,10 @@ func (d *Delivery) startPipeline(ctx context.Context) *pipeline {
 			for i, j := range g {
 				ids[i] = j.r.ID
 			}
-			held, err := d.Store.MarkSendingBatch(pctx, ids, d.Worker)
+			// Not cut short by a stop: once "sending" is written the calls
+			// must be made, or the fans would be reported maybe-delivered
+			// without a call.
+			held, err := d.Store.MarkSendingBatch(context.WithoutCancel(ctx), ids, d.Worker)
 			if err != nil {
 				stop(err)
 				return

@@ -183,6 +183,9 @@ func (s *Store) PlanPush(ctx context.Context, n NewPush, a PushAudience) (*Push,
 	}
 	if err == nil {
 		p.State, p.Planned, p.Unknown, p.Duplicates = PushScheduled, plan.Queued+plan.Skipped, int64(len(plan.Unknown)), plan.Duplicates
+		if plan.Queued == 0 {
+			p.State = PushDone // nobody to send to: nothing would ever finish it
+		}
 		err = db.Model(p).Updates(map[string]any{"state": p.State, "planned": p.Planned, "unknown": p.Unknown,
 			"duplicates": p.Duplicates, "updated_at": s.now()}).Error
 	}
