@@ -341,9 +341,12 @@ func (s *Store) PushRecipients(ctx context.Context, pushID uint64, state string,
 	if limit <= 0 || limit > 10000 {
 		limit = 1000
 	}
-	q := s.db.WithContext(ctx).Where("push_id = ? AND id > ?", pushID, afterID)
+	// All states: walk the primary key from afterID (a push's rows are
+	// planned together, so they are close), "+push_id" keeping SQLite off
+	// the push index, which would sort the whole push for every page.
+	q := s.db.WithContext(ctx).Where("+push_id = ? AND id > ?", pushID, afterID)
 	if state != "" {
-		q = q.Where("state = ?", state)
+		q = s.db.WithContext(ctx).Where("push_id = ? AND state = ? AND id > ?", pushID, state, afterID)
 	}
 	var out []Recipient
 	return out, translate("push recipients", q.Order("id").Limit(limit).Find(&out).Error)

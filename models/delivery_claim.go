@@ -8,6 +8,11 @@ import (
 	"gorm.io/gorm/clause"
 )
 
+// Queries that pick recipients by id (or member id) write "+state": the
+// unary plus keeps SQLite, which has no statistics, from taking the
+// (state, claimed_until) index for an equality on state and scanning every
+// queued row of every push instead of looking the ids up (MySQL ignores it).
+
 // ClaimRecipients leases up to n due recipients of running pushes to
 // worker, oldest push first, in (next_at, id) order within a push (the
 // (push_id, state, next_at) index walks them without sorting a million
@@ -35,7 +40,7 @@ func (s *Store) ClaimRecipients(ctx context.Context, worker string, n int, lease
 				return err
 			}
 			until := now.Add(lease)
-			if err := tx.Model(&Recipient{}).Where("id IN ("+idList(ids)+") AND state = ?", RcptQueued).
+			if err := tx.Model(&Recipient{}).Where("id IN ("+idList(ids)+") AND +state = ?", RcptQueued).
 				Updates(map[string]any{"state": RcptClaimed, "claimed_by": worker, "claimed_until": until}).Error; err != nil {
 				return err
 			}
@@ -44,7 +49,7 @@ func (s *Store) ClaimRecipients(ctx context.Context, worker string, n int, lease
 				return err
 			}
 			var got []Recipient
-			err := tx.Where("id IN ("+idList(ids)+") AND claimed_by = ? AND state = ?", worker, RcptClaimed).Order("next_at, id").Find(&got).Error
+			err := tx.Where("id IN ("+idList(ids)+") AND claimed_by = ? AND +state = ?", worker, RcptClaimed).Order("next_at, id").Find(&got).Error
 			out = append(out, got...)
 			return err
 		})
@@ -67,7 +72,7 @@ func (s *Store) MarkSendingBatch(ctx context.Context, ids []uint64, worker strin
 		return nil, nil
 	}
 	db := s.db.WithContext(ctx)
-	res := db.Model(&Recipient{}).Where("id IN ("+idList(ids)+") AND state = ? AND claimed_by = ?", RcptClaimed, worker).
+	res := db.Model(&Recipient{}).Where("id IN ("+idList(ids)+") AND +state = ? AND claimed_by = ?", RcptClaimed, worker).
 		Updates(map[string]any{"state": RcptSending, "attempts": gorm.Expr("attempts + 1")})
 	if res.Error != nil {
 		return nil, translate("mark sending", res.Error)
@@ -76,7 +81,7 @@ func (s *Store) MarkSendingBatch(ctx context.Context, ids []uint64, worker strin
 		return ids, nil
 	}
 	var held []uint64
-	err := db.Model(&Recipient{}).Where("id IN ("+idList(ids)+") AND state = ? AND claimed_by = ?", RcptSending, worker).Order("id").Pluck("id", &held).Error
+	err := db.Model(&Recipient{}).Where("id IN ("+idList(ids)+") AND +state = ? AND claimed_by = ?", RcptSending, worker).Order("id").Pluck("id", &held).Error
 	return held, translate("mark sending", err)
 }
 
@@ -142,7 +147,7 @@ func (s *Store) FinishRecipients(ctx context.Context, worker string, done []Fini
 			case RcptQueued:
 				updates["next_at"] = time.UnixMilli(k.next).UTC()
 			}
-			if err := tx.Model(&Recipient{}).Where("id IN ("+idList(groups[k])+") AND claimed_by = ? AND state IN ?", worker, []string{RcptClaimed, RcptSending}).
+			if err := tx.Model(&Recipient{}).Where("id IN ("+idList(groups[k])+") AND claimed_by = ? AND +state IN ?", worker, []string{RcptClaimed, RcptSending}).
 				Updates(updates).Error; err != nil {
 				return err
 			}
@@ -203,7 +208,7 @@ func (s *Store) RecentPushCounts(ctx context.Context, memberIDs []uint64, since 
 		N        int64
 	}
 	err := s.db.WithContext(ctx).Model(&Recipient{}).Select("member_id, COUNT(*) AS n").
-		Where("member_id IN ("+idList(memberIDs)+") AND state = ? AND sent_at >= ?", RcptSent, since.UTC()).Group("member_id").Scan(&rows).Error
+		Where("member_id IN ("+idList(memberIDs)+") AND +state = ? AND sent_at >= ?", RcptSent, since.UTC()).Group("member_id").Scan(&rows).Error
 	out := make(map[uint64]int64, len(rows))
 	for _, r := range rows {
 		out[r.MemberID] = r.N

@@ -45,8 +45,8 @@ type options struct {
 	members, deliver, rate, senders int
 	unfollowed, writers, killAt     float64
 	lease                           time.Duration
-	mysqlDSN, fivecBin              string
-	keep, markdown                  bool
+	mysqlDSN, fivecBin, cpuProfile  string
+	keep, markdown, plan            bool
 	timeout                         time.Duration
 }
 
@@ -62,6 +62,8 @@ func main() {
 	flag.DurationVar(&o.lease, "lease", 10*time.Second, "`fivec deliver -lease`: how long the dead worker's claims block")
 	flag.StringVar(&o.mysqlDSN, "mysql-dsn", "", "MariaDB/MySQL DSN of an EMPTY database (default: SQLite in a temp directory)")
 	flag.StringVar(&o.fivecBin, "fivec-bin", "", "a ready fivec binary (default: go build ./cmd/fivec)")
+	flag.BoolVar(&o.plan, "plan", true, "plan the two million-member pushes (false: deliver with only the delivered push in the table)")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "`fivec deliver -cpuprofile`: profile each worker to this path + .1, .2 (a killed worker writes none)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temp directory (SQLite file, worker logs)")
 	flag.BoolVar(&o.markdown, "markdown", false, "print the results as Markdown tables")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up after this long")
@@ -195,24 +197,28 @@ func run(ctx context.Context, o options) (*results, error) {
 	// 2. Planning a million: by id list (with duplicates and unknown ids,
 	// which the plan must report), then by segment. Both are scheduled a
 	// year ahead, so they sit in the table while the worker delivers.
-	later := time.Now().AddDate(1, 0, 0)
-	list := append(append([]uint64(nil), ids...), ids[:1000]...)
-	list = append(list, ids[len(ids)-1]+1, ids[len(ids)-1]+2)
-	news := models.NewPush{Kind: "broadcast", Name: "bench: one million", Reply: models.TextReply("新品上市"),
-		TemplateID: "TPL_BENCH", TemplateData: map[string]string{"thing1": "新品上市"}, ScheduledAt: &later}
-	start = time.Now()
-	if _, r.planIDsPlan, err = store.PlanPush(ctx, news, models.PushAudience{MemberIDs: list}); err != nil {
-		return nil, err
+	if o.plan {
+		later := time.Now().AddDate(1, 0, 0)
+		list := append(append([]uint64(nil), ids...), ids[:1000]...)
+		list = append(list, ids[len(ids)-1]+1, ids[len(ids)-1]+2)
+		news := models.NewPush{Kind: "broadcast", Name: "bench: one million", Reply: models.TextReply("新品上市"),
+			TemplateID: "TPL_BENCH", TemplateData: map[string]string{"thing1": "新品上市"}, ScheduledAt: &later}
+		start = time.Now()
+		if _, r.planIDsPlan, err = store.PlanPush(ctx, news, models.PushAudience{MemberIDs: list}); err != nil {
+			return nil, err
+		}
+		r.planIDs = time.Since(start)
+		logf("planned %d ids in %s: %+v", len(list), r.planIDs.Round(time.Millisecond), *r.planIDsPlan)
+		start = time.Now()
+		news.Name = "bench: one million by segment"
+		if _, r.planSegPlan, err = store.PlanPush(ctx, news, models.PushAudience{Segment: &models.SegmentFilter{}}); err != nil {
+			return nil, err
+		}
+		r.planSegment = time.Since(start)
+		logf("planned the segment in %s: %+v", r.planSegment.Round(time.Millisecond), *r.planSegPlan)
+	} else {
+		r.planIDsPlan, r.planSegPlan = &models.PushPlan{}, &models.PushPlan{}
 	}
-	r.planIDs = time.Since(start)
-	logf("planned %d ids in %s: %+v", len(list), r.planIDs.Round(time.Millisecond), *r.planIDsPlan)
-	start = time.Now()
-	news.Name = "bench: one million by segment"
-	if _, r.planSegPlan, err = store.PlanPush(ctx, news, models.PushAudience{Segment: &models.SegmentFilter{}}); err != nil {
-		return nil, err
-	}
-	r.planSegment = time.Since(start)
-	logf("planned the segment in %s: %+v", r.planSegment.Round(time.Millisecond), *r.planSegPlan)
 
 	// 3. The delivered push: its text names it, so the fans' phones tell
 	// its copies apart from anything else.
@@ -246,7 +252,11 @@ func run(ctx context.Context, o options) (*results, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		cmd := exec.Command(bin, "deliver", "-config", cfgPath, "-lease", o.lease.String(), "-senders", fmt.Sprint(o.senders), "-every", "500ms")
+		args := []string{"deliver", "-config", cfgPath, "-lease", o.lease.String(), "-senders", fmt.Sprint(o.senders), "-every", "500ms"}
+		if o.cpuProfile != "" {
+			args = append(args, "-cpuprofile", fmt.Sprintf("%s.%d", o.cpuProfile, n))
+		}
+		cmd := exec.Command(bin, args...)
 		cmd.Env, cmd.Stdout, cmd.Stderr = env, lf, lf
 		if err := cmd.Start(); err != nil {
 			lf.Close()

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/fivec/fivec/config"
@@ -26,6 +28,7 @@ func deliverCommand(ctx context.Context, args []string, getenv func(string) stri
 	batch := fs.Int("batch", 500, "recipients one claim takes at most")
 	every := fs.Duration("every", 2*time.Second, "how often to look for due recipients when idle")
 	once := fs.Bool("once", false, "deliver what is due, then exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the worker to this file (for benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,6 +44,17 @@ func deliverCommand(ctx context.Context, args []string, getenv func(string) stri
 	}
 	if cfg.Sandbox() {
 		return errors.New("deliver: FIVEC_WECHAT_APPID is not set (the sandbox delivers inside `fivec`)")
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	store, err := models.Open(ctx, cfg.DBDriver, cfg.DBDSN, 10*time.Second)
 	if err != nil {
