@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -48,7 +49,15 @@ type Delivery struct {
 	Window models.WindowRules
 	// MaxAttempts bounds retries of transient errors.
 	MaxAttempts int
-	Now         func() time.Time
+	// Senders is how many API calls the process keeps in flight, all under
+	// Limiter (0: 4).
+	Senders int
+	Now     func() time.Time
+
+	mu          sync.Mutex // the breaker, shared by the senders
+	failures    int
+	pause       time.Duration
+	pausedUntil time.Time
 }
 
 // Deliver runs the engine every 2 s (a run drains what is due), in every
@@ -61,102 +70,197 @@ func (r *Runner) Deliver(d *Delivery) Job {
 }
 
 // RunOnce recovers expired claims, then claims and delivers due recipients
-// until none are left or ctx ends. It returns how many it handled.
+// until none are left or ctx ends. It returns how many it handled. When ctx
+// ends it hands back the claims it has not started, and returns nil.
+//
+// Claiming and deciding run ahead of sending: while one batch is being sent,
+// the next is claimed and checked, so the limiter never waits on the
+// database between batches.
 func (d *Delivery) RunOnce(ctx context.Context) (int, error) {
 	if _, unknown, err := d.Store.RecoverClaims(ctx); err != nil {
 		return 0, err
 	} else if unknown > 0 {
 		d.Log.Warn("deliveries interrupted mid-send marked unknown (not resent)", "count", unknown)
 	}
-	pushes := map[uint64]*models.Push{}
-	seen := map[uint64]bool{} // a recipient is handled at most once per run
+	if d.Now().Before(d.paused()) {
+		return 0, nil
+	}
+	run := &runState{pushes: map[uint64]*models.Push{}, seen: map[uint64]bool{}, sends: map[uint64]int64{}}
+	p := d.startPipeline(ctx)
 	done := 0
-	for ctx.Err() == nil {
-		batch, err := d.Store.ClaimRecipients(ctx, d.Worker, d.Batch, d.Lease)
-		if err != nil {
-			return done, err
-		}
-		if len(batch) == 0 {
+	var runErr error
+	for p.ctx.Err() == nil {
+		batch, err := d.Store.ClaimRecipients(ctx, d.Worker, d.claimSize(), d.Lease)
+		if err != nil || len(batch) == 0 {
+			runErr = err
 			break
 		}
-		for i := range batch {
-			r := &batch[i]
-			if seen[r.ID] {
-				// Requeued in this run yet due again (clock skew): release
-				// it for the next run instead of spinning.
-				return done, d.Store.FinishRecipient(ctx, r, d.Worker, models.Outcome{State: models.RcptQueued, NextAt: d.Now().Add(time.Minute), Reason: r.Reason})
-			}
-			seen[r.ID] = true
-			p := pushes[r.PushID]
-			if p == nil {
-				if p, err = d.Store.FindPush(ctx, r.PushID); err != nil {
-					return done, err
-				}
-				pushes[r.PushID] = p
-			}
-			if err := d.deliver(ctx, p, r); err != nil {
-				return done, err
-			}
-			done++
+		jobs, n, more, err := d.decide(ctx, run, batch)
+		done += n
+		if err != nil {
+			runErr = err
+			break
 		}
+		for _, j := range jobs {
+			select {
+			case p.in <- j:
+			case <-p.ctx.Done():
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	sent, stopped, err := p.finish()
+	done += sent
+	if runErr == nil {
+		runErr = err
+	}
+	if stopped || runErr != nil || ctx.Err() != nil {
+		// Claimed but never marked sending: back to the queue at once.
+		if _, err := d.Store.ReleaseClaims(context.WithoutCancel(ctx), d.Worker); err != nil {
+			d.Log.Error("hand back claims", "err", err)
+		}
+	}
+	if ctx.Err() != nil {
+		return done, nil
+	}
+	if runErr != nil {
+		return done, runErr
 	}
 	return done, d.Store.CompletePushes(ctx)
 }
 
-// deliver decides how to reach one fan and sends.
-func (d *Delivery) deliver(ctx context.Context, p *models.Push, r *models.Recipient) error {
-	now := d.Now()
-	finish := func(o models.Outcome) error { return d.Store.FinishRecipient(ctx, r, d.Worker, o) }
-	if until, quiet := d.quietUntil(now); quiet {
-		return finish(models.Outcome{State: models.RcptQueued, NextAt: until, Reason: "quiet hours"})
-	}
-	if d.FrequencyCap > 0 {
-		n, err := d.Store.RecentPushes(ctx, r.MemberID, now.Add(-d.CapWindow))
-		if err != nil {
-			return err
-		}
-		if n >= int64(d.FrequencyCap) {
-			return finish(models.Outcome{State: models.RcptSkipped, Reason: fmt.Sprintf("frequency cap: %d pushes in %s", n, d.CapWindow)})
-		}
-	}
-	w, err := d.Store.ServiceWindow(ctx, r.OpenID, d.Window)
-	if err != nil {
-		return err
-	}
-	channel := models.ChannelCustom
-	if !w.Open {
-		if p.TemplateID == "" {
-			return finish(models.Outcome{State: models.RcptSkipped, Reason: "unreachable: " + w.Why + ", and no template message is set"})
-		}
-		channel = models.ChannelTemplate
-	}
-	if err := d.Limiter.Wait(ctx); err != nil {
-		return err
-	}
-	if ok, err := d.Store.MarkSending(ctx, r, d.Worker); err != nil || !ok {
-		return err // a lost claim: the new holder decides
-	}
-	if channel == models.ChannelCustom {
-		reply, perr := p.Reply()
-		if perr != nil {
-			return finish(models.Outcome{State: models.RcptFailed, Channel: channel, Reason: "the push's message is damaged"})
-		}
-		err = d.Sender.SendCustom(ctx, r.OpenID, reply)
-	} else {
-		err = d.Sender.SendTemplate(ctx, r.OpenID, p.TemplateID, p.TemplateFields())
-	}
-	return finish(d.outcome(r, channel, err, now))
+// runState is what one RunOnce remembers across its batches.
+type runState struct {
+	pushes map[uint64]*models.Push
+	seen   map[uint64]bool  // a recipient is handled at most once per run
+	sends  map[uint64]int64 // member → sends queued in this run (frequency cap)
 }
 
-// outcome classifies a send's result: transient errors are retried with
-// exponential backoff, the platform's refusals are final.
+// claimSize is Batch, cut so that a batch is sent within a quarter of the
+// lease at the limiter's rate (a claim must not run out while it waits).
+func (d *Delivery) claimSize() int {
+	n := max(d.Batch, 1)
+	if lim := d.Limiter.Limit(); lim != rate.Inf && d.Lease > 0 {
+		n = min(n, max(1, int(float64(lim)*d.Lease.Seconds()/8)))
+	}
+	return n
+}
+
+// decide settles every claimed recipient that needs no API call (quiet
+// hours, frequency cap, unreachable, damaged message) with a few queries for
+// the whole batch, and returns the others as send jobs with their channel.
+// It reports how many it settled and whether to claim more.
+func (d *Delivery) decide(ctx context.Context, run *runState, batch []models.Recipient) ([]sendJob, int, bool, error) {
+	now := d.Now()
+	var finished []models.Finished
+	finish := func(r *models.Recipient, o models.Outcome) {
+		finished = append(finished, models.Finished{ID: r.ID, Outcome: o})
+	}
+	if until, quiet := d.quietUntil(now); quiet {
+		for i := range batch {
+			finish(&batch[i], models.Outcome{State: models.RcptQueued, NextAt: until, Reason: "quiet hours"})
+		}
+		return nil, len(batch), true, d.Store.FinishRecipients(ctx, d.Worker, finished)
+	}
+	more := true
+	var todo []*models.Recipient
+	for i := range batch {
+		r := &batch[i]
+		if run.seen[r.ID] {
+			// Requeued in this run yet due again (clock skew): release it
+			// for the next run instead of spinning.
+			finish(r, models.Outcome{State: models.RcptQueued, NextAt: now.Add(time.Minute), Reason: r.Reason})
+			more = false
+			continue
+		}
+		run.seen[r.ID] = true
+		if run.pushes[r.PushID] == nil {
+			p, err := d.Store.FindPush(ctx, r.PushID)
+			if err != nil {
+				return nil, 0, false, err
+			}
+			run.pushes[r.PushID] = p
+		}
+		todo = append(todo, r)
+	}
+	memberIDs, openIDs := make([]uint64, len(todo)), make([]string, len(todo))
+	for i, r := range todo {
+		memberIDs[i], openIDs[i] = r.MemberID, r.OpenID
+	}
+	recent := map[uint64]int64{}
+	if d.FrequencyCap > 0 && len(todo) > 0 {
+		var err error
+		if recent, err = d.Store.RecentPushCounts(ctx, memberIDs, now.Add(-d.CapWindow)); err != nil {
+			return nil, 0, false, err
+		}
+	}
+	windows, err := d.Store.ServiceWindows(ctx, openIDs, d.Window)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	var send []sendJob
+	for _, r := range todo {
+		p := run.pushes[r.PushID]
+		if d.FrequencyCap > 0 {
+			// Sends of this run may not be written yet: count them too.
+			if n := recent[r.MemberID] + run.sends[r.MemberID]; n >= int64(d.FrequencyCap) {
+				finish(r, models.Outcome{State: models.RcptSkipped, Reason: fmt.Sprintf("frequency cap: %d pushes in %s", n, d.CapWindow)})
+				continue
+			}
+		}
+		w, known := windows[r.OpenID]
+		channel := models.ChannelCustom
+		switch {
+		case !known:
+			finish(r, models.Outcome{State: models.RcptSkipped, Reason: "the fan is no longer a member"})
+			continue
+		case w.Open && w.Left > 0:
+			w.Left-- // a fan in two pushes of one batch
+			windows[r.OpenID] = w
+		case p.TemplateID == "":
+			why := w.Why
+			if w.Open {
+				why = "the fan's message quota for this window is used up"
+			}
+			finish(r, models.Outcome{State: models.RcptSkipped, Reason: "unreachable: " + why + ", and no template message is set"})
+			continue
+		default:
+			channel = models.ChannelTemplate
+		}
+		if channel == models.ChannelCustom {
+			if _, err := p.Reply(); err != nil {
+				finish(r, models.Outcome{State: models.RcptFailed, Channel: channel, Reason: "the push's message is damaged"})
+				continue
+			}
+		}
+		run.sends[r.MemberID]++
+		send = append(send, sendJob{r: r, p: p, channel: channel})
+	}
+	return send, len(batch) - len(send), more, d.Store.FinishRecipients(ctx, d.Worker, finished)
+}
+
+// send makes one API call on the push's channel.
+func (d *Delivery) send(ctx context.Context, j sendJob) error {
+	if j.channel == models.ChannelCustom {
+		reply, _ := j.p.Reply() // checked before the job was queued
+		return d.Sender.SendCustom(ctx, j.r.OpenID, reply)
+	}
+	return d.Sender.SendTemplate(ctx, j.r.OpenID, j.p.TemplateID, j.p.TemplateFields())
+}
+
+// outcome classifies a send's result: transient errors (system busy -1,
+// daily quota 45009, minute quota 45011, HTTP errors and timeouts) are
+// retried with exponential backoff; the platform's refusals are final
+// (45015 window closed, 45047 window quota used up, 43004 unfollowed).
 func (d *Delivery) outcome(r *models.Recipient, channel string, err error, now time.Time) models.Outcome {
 	if err == nil {
 		return models.Outcome{State: models.RcptSent, Channel: channel}
 	}
 	code := wechat.ErrCode(err)
 	o := models.Outcome{State: models.RcptFailed, Channel: channel, ErrCode: code, Reason: err.Error()}
-	if err == wechat.ErrUnsubscribed {
+	if err == wechat.ErrUnsubscribed || code == 43004 {
 		o.State, o.Reason = models.RcptSkipped, "unfollowed"
 		return o
 	}

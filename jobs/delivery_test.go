@@ -57,7 +57,7 @@ func fans(t *testing.T, s *models.Store, appID, prefix string, n, writers int) [
 func sentTo(appID string) map[string]int {
 	out := map[string]int{}
 	for _, c := range platform.CallsFor(appID) {
-		if c.ErrCode == 0 && (strings.HasSuffix(c.Path, "custom/send") || strings.HasSuffix(c.Path, "template/send")) {
+		if c.ErrCode == 0 && c.HTTPStatus == 200 && (strings.HasSuffix(c.Path, "custom/send") || strings.HasSuffix(c.Path, "template/send")) {
 			for _, part := range strings.Split(string(c.Body), `"touser":"`)[1:] {
 				out[part[:strings.Index(part, `"`)]]++
 			}
@@ -167,26 +167,28 @@ func TestTwoWorkersShareAPushExactlyOnce(t *testing.T) {
 			ctx := context.Background()
 			appID := "wxtwo" + models.RandomToken(4)
 			platform.AddAccount(fake.Account{AppID: appID, AppSecret: "s", Token: "t"})
-			ids := fans(t, s1, appID, "x", 40, 40)
+			ids := fans(t, s1, appID, "x", 300, 300)
 			p, _ := s1.CreatePush(ctx, models.NewPush{Kind: "broadcast", Name: "two", Reply: models.TextReply("hi all")}, ids)
 			var wg sync.WaitGroup
 			for i, s := range []*models.Store{s1, s2} {
 				wg.Add(1)
 				go func(i int, s *models.Store) {
 					defer wg.Done()
-					if _, err := newDelivery(s, appID, fmt.Sprint("worker", i)).RunOnce(ctx); err != nil {
+					d := newDelivery(s, appID, fmt.Sprint("worker", i))
+					d.Senders = 4
+					if _, err := d.RunOnce(ctx); err != nil {
 						t.Error(err)
 					}
 				}(i, s)
 			}
 			wg.Wait()
 			prog, _ := s1.PushProgress(ctx, p.ID)
-			if prog[models.RcptSent] != 40 {
+			if prog[models.RcptSent] != 300 {
 				t.Fatalf("progress: %v", prog)
 			}
 			got := sentTo(appID)
-			if len(got) != 40 {
-				t.Fatalf("%d fans reached, want 40", len(got))
+			if len(got) != 300 {
+				t.Fatalf("%d fans reached, want 300", len(got))
 			}
 			for fan, n := range got {
 				if n != 1 {

@@ -3,11 +3,13 @@ package models
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Push states.
@@ -47,8 +49,13 @@ type Push struct {
 	State        string `gorm:"size:16;not null;index"`
 	ScheduledAt  *time.Time
 	StaffID      uint64
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Planned recipient rows; Unknown member ids with no member (no row);
+	// Duplicates ids listed more than once (see PushPlan).
+	Planned    int64 `gorm:"not null;default:0"`
+	Unknown    int64 `gorm:"not null;default:0"`
+	Duplicates int64 `gorm:"not null;default:0"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Reply decodes the push's message.
@@ -67,18 +74,21 @@ func (p *Push) TemplateFields() map[string]string {
 
 // Recipient is one fan of a push, with their delivery status.
 type Recipient struct {
-	ID           uint64     `gorm:"primaryKey"`
-	PushID       uint64     `gorm:"not null;uniqueIndex:idx_rcpt_push_member,priority:1;index:idx_rcpt_push_state,priority:1"`
-	MemberID     uint64     `gorm:"not null;uniqueIndex:idx_rcpt_push_member,priority:2"`
+	ID uint64 `gorm:"primaryKey"`
+	// Indexes: (member, push) keeps one row per fan and push and serves the
+	// frequency cap; (push, state, next_at) serves claims in order, progress
+	// counts and completion; (state, claimed_until) finds expired leases.
+	PushID       uint64     `gorm:"not null;uniqueIndex:idx_rcpt_member_push,priority:2;index:idx_rcpt_push_due,priority:1"`
+	MemberID     uint64     `gorm:"not null;uniqueIndex:idx_rcpt_member_push,priority:1"`
 	OpenID       string     `gorm:"size:64;not null"`
-	State        string     `gorm:"size:16;not null;index:idx_rcpt_push_state,priority:2;index:idx_rcpt_due,priority:1"`
-	NextAt       time.Time  `gorm:"index:idx_rcpt_due,priority:2"`
+	State        string     `gorm:"size:16;not null;index:idx_rcpt_push_due,priority:2;index:idx_rcpt_lease,priority:1"`
+	NextAt       time.Time  `gorm:"index:idx_rcpt_push_due,priority:3"`
 	Channel      string     `gorm:"size:16"` // custom or template, once tried
 	Attempts     int        `gorm:"not null;default:0"`
 	ErrCode      int        `gorm:"not null;default:0"`
 	Reason       string     `gorm:"size:191"`
 	ClaimedBy    string     `gorm:"size:64"`
-	ClaimedUntil *time.Time `gorm:"index"`
+	ClaimedUntil *time.Time `gorm:"index:idx_rcpt_lease,priority:2"`
 	SentAt       *time.Time
 }
 
@@ -92,56 +102,194 @@ type NewPush struct {
 	StaffID      uint64
 }
 
+// PushAudience is who a push goes to: members by id, or every member a segment
+// filter selects (unfollowed ones included: they are recorded as skipped).
+type PushAudience struct {
+	MemberIDs []uint64
+	Segment   *SegmentFilter
+}
+
+// PushPlan is what planning did with the audience, so nobody is dropped
+// silently: Queued + Skipped recipient rows were written; Duplicates ids
+// were listed more than once (planned once); Unknown ids match no member
+// and have no row.
+type PushPlan struct {
+	Queued, Skipped int64
+	Duplicates      int64
+	Unknown         []uint64
+}
+
+// planChunk is how many members one INSERT … SELECT plans; planTx how many
+// rows one transaction commits, so a million-fan plan never holds the
+// (SQLite) write lock for more than a moment.
+const (
+	planChunk = 5000
+	planTx    = 20000
+)
+
 // CreatePush stores a push and its recipients (members by id; unfollowed
-// members are recorded as skipped). Recipients are inserted in batches;
-// the push starts sending when scheduled.
+// members are recorded as skipped, unknown ids are counted on the push).
+// See PlanPush.
 func (s *Store) CreatePush(ctx context.Context, n NewPush, memberIDs []uint64) (*Push, error) {
+	p, _, err := s.PlanPush(ctx, n, PushAudience{MemberIDs: memberIDs})
+	return p, err
+}
+
+// PlanPush stores a push and one recipient row per member of the audience,
+// written straight from the members table (INSERT … SELECT, thousands of
+// rows a statement). The push is a draft while it is planned, in several
+// transactions, and is scheduled only once every row is in: workers never
+// see half a plan. On failure the draft and its rows are removed.
+func (s *Store) PlanPush(ctx context.Context, n NewPush, a PushAudience) (*Push, *PushPlan, error) {
 	n.Name = strings.TrimSpace(n.Name)
 	if n.Name == "" || len(n.Name) > 191 {
-		return nil, Errorf(EINVALID, "a push needs a name of 1-191 bytes")
+		return nil, nil, Errorf(EINVALID, "a push needs a name of 1-191 bytes")
 	}
 	if err := n.Reply.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if n.Reply.Kind == ReplyTransfer {
-		return nil, Errorf(EINVALID, "a push cannot transfer to customer service")
+		return nil, nil, Errorf(EINVALID, "a push cannot transfer to customer service")
+	}
+	if a.Segment != nil {
+		if err := a.Segment.Validate(); err != nil {
+			return nil, nil, err
+		}
 	}
 	content, _ := json.Marshal(n.Reply)
 	data, _ := json.Marshal(n.TemplateData)
 	p := &Push{Kind: n.Kind, Name: n.Name, Content: string(content), TemplateID: n.TemplateID, TemplateData: string(data),
-		State: PushScheduled, ScheduledAt: n.ScheduledAt, StaffID: n.StaffID}
+		State: PushDraft, ScheduledAt: n.ScheduledAt, StaffID: n.StaffID}
 	now := s.now()
 	if p.ScheduledAt == nil {
 		p.ScheduledAt = &now
 	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(p).Error; err != nil {
-			return err
+	t := p.ScheduledAt.UTC()
+	p.ScheduledAt = &t
+	db := s.db.WithContext(ctx)
+	if err := db.Create(p).Error; err != nil {
+		return nil, nil, translate("create push", err)
+	}
+	plan := &PushPlan{}
+	var err error
+	if a.Segment != nil {
+		err = s.planSegment(ctx, p, *a.Segment, plan)
+	} else {
+		err = s.planIDs(ctx, p, a.MemberIDs, plan)
+	}
+	if err == nil {
+		prog, perr := s.PushProgress(ctx, p.ID)
+		plan.Queued, plan.Skipped, err = prog[RcptQueued], prog[RcptSkipped], perr
+	}
+	if err == nil {
+		p.State, p.Planned, p.Unknown, p.Duplicates = PushScheduled, plan.Queued+plan.Skipped, int64(len(plan.Unknown)), plan.Duplicates
+		if plan.Queued == 0 {
+			p.State = PushDone // nobody to send to: nothing would ever finish it
 		}
-		const batch = 1000
-		for i := 0; i < len(memberIDs); i += batch {
-			ids := memberIDs[i:min(i+batch, len(memberIDs))]
-			var members []Member
-			if err := tx.Select("id, open_id, subscribed").Where("id IN ?", ids).Find(&members).Error; err != nil {
-				return err
-			}
-			rows := make([]Recipient, 0, len(members))
-			for _, m := range members {
-				r := Recipient{PushID: p.ID, MemberID: m.ID, OpenID: m.OpenID, State: RcptQueued, NextAt: *p.ScheduledAt}
-				if !m.Subscribed {
-					r.State, r.Reason = RcptSkipped, "unfollowed"
+		err = db.Model(p).Updates(map[string]any{"state": p.State, "planned": p.Planned, "unknown": p.Unknown,
+			"duplicates": p.Duplicates, "updated_at": s.now()}).Error
+	}
+	if err != nil {
+		// Best effort on a context that may have ended: the draft is never
+		// delivered either way.
+		clean := s.db.WithContext(context.WithoutCancel(ctx))
+		clean.Where("push_id = ?", p.ID).Delete(&Recipient{})
+		clean.Delete(&Push{}, p.ID)
+		return nil, nil, translate("create push", err)
+	}
+	return p, plan, nil
+}
+
+// recipientColumns and recipientSelect write a recipient per member row:
+// unfollowed members are skipped with the reason, the rest are queued.
+const recipientColumns = "push_id, member_id, open_id, state, next_at, channel, attempts, err_code, reason, claimed_by"
+
+func recipientSelect(p *Push) (string, []any) {
+	return "SELECT ?, members.id, members.open_id, CASE WHEN members.subscribed THEN ? ELSE ? END, ?, '', 0, 0, " +
+			"CASE WHEN members.subscribed THEN '' ELSE ? END, '' FROM members",
+		[]any{p.ID, RcptQueued, RcptSkipped, p.ScheduledAt.UTC(), "unfollowed"}
+}
+
+// planIDs plans members by id: the list is sorted and deduplicated here, the
+// ids go into the statement as literals (they are integers), and ids that
+// match no member are looked up only for chunks that came up short.
+func (s *Store) planIDs(ctx context.Context, p *Push, ids []uint64, plan *PushPlan) error {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	uniq := slices.Compact(ids)
+	plan.Duplicates = int64(len(ids) - len(uniq))
+	sel, args := recipientSelect(p)
+	for i := 0; i < len(uniq); i += planTx {
+		part := uniq[i:min(i+planTx, len(uniq))]
+		err := s.tx(ctx, func(tx *gorm.DB) error {
+			for j := 0; j < len(part); j += planChunk {
+				chunk := part[j:min(j+planChunk, len(part))]
+				list := idList(chunk)
+				res := tx.Exec("INSERT INTO recipients ("+recipientColumns+") "+sel+" WHERE members.id IN ("+list+")", args...)
+				if res.Error != nil {
+					return res.Error
 				}
-				rows = append(rows, r)
-			}
-			if len(rows) > 0 {
-				if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 500).Error; err != nil {
+				if res.RowsAffected == int64(len(chunk)) {
+					continue
+				}
+				var found []uint64
+				if err := tx.Model(&Member{}).Where("id IN ("+list+")").Order("id").Pluck("id", &found).Error; err != nil {
 					return err
 				}
+				for _, id := range chunk {
+					if _, ok := slices.BinarySearch(found, id); !ok {
+						plan.Unknown = append(plan.Unknown, id)
+					}
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	return p, translate("create push", err)
+	}
+	return nil
+}
+
+// planSegment plans every member a filter selects, walking members.id in
+// ranges so each transaction stays short.
+func (s *Store) planSegment(ctx context.Context, p *Push, f SegmentFilter, plan *PushPlan) error {
+	var maxID uint64
+	if err := s.db.WithContext(ctx).Model(&Member{}).Select("COALESCE(MAX(id), 0)").Scan(&maxID).Error; err != nil {
+		return err
+	}
+	sel, args := recipientSelect(p)
+	now := s.now()
+	for lo := uint64(0); lo < maxID; lo += planTx {
+		err := s.tx(ctx, func(tx *gorm.DB) error {
+			q := f.apply(tx.Session(&gorm.Session{NewDB: true, DryRun: true}), now).
+				Where("members.id > ? AND members.id <= ?", lo, lo+planTx).Select("members.id").Find(&[]Member{})
+			where := q.Statement.SQL.String()
+			// where is "SELECT members.id FROM members WHERE …": keep the
+			// conditions, write our own select list.
+			cut := strings.Index(where, " WHERE ")
+			if cut < 0 {
+				return fmt.Errorf("plan segment: unexpected query %q", where)
+			}
+			return tx.Exec("INSERT INTO recipients ("+recipientColumns+") "+sel+where[cut:], append(slices.Clone(args), q.Statement.Vars...)...).Error
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idList renders integer ids for an IN list.
+func idList(ids []uint64) string {
+	b := make([]byte, 0, len(ids)*8)
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(b, id, 10)
+	}
+	return string(b)
 }
 
 // FindPush returns one push.
@@ -185,4 +333,21 @@ func (s *Store) SetPushState(ctx context.Context, pushID uint64, state string) e
 			Updates(map[string]any{"state": RcptSkipped, "reason": "cancelled"})
 	}
 	return translate("push state", res.Error)
+}
+
+// PushRecipients returns a page of a push's recipients by id (state ""
+// for every state), for reports and audits.
+func (s *Store) PushRecipients(ctx context.Context, pushID uint64, state string, afterID uint64, limit int) ([]Recipient, error) {
+	if limit <= 0 || limit > 10000 {
+		limit = 1000
+	}
+	// All states: walk the primary key from afterID (a push's rows are
+	// planned together, so they are close), "+push_id" keeping SQLite off
+	// the push index, which would sort the whole push for every page.
+	q := s.db.WithContext(ctx).Where("+push_id = ? AND id > ?", pushID, afterID)
+	if state != "" {
+		q = s.db.WithContext(ctx).Where("push_id = ? AND state = ? AND id > ?", pushID, state, afterID)
+	}
+	var out []Recipient
+	return out, translate("push recipients", q.Order("id").Limit(limit).Find(&out).Error)
 }

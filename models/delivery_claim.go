@@ -8,47 +8,88 @@ import (
 	"gorm.io/gorm/clause"
 )
 
+// Queries that pick recipients by id (or member id) write "+state": the
+// unary plus keeps SQLite, which has no statistics, from taking the
+// (state, claimed_until) index for an equality on state and scanning every
+// queued row of every push instead of looking the ids up (MySQL ignores it).
+
 // ClaimRecipients leases up to n due recipients of running pushes to
-// worker. On MySQL the rows are picked with FOR UPDATE SKIP LOCKED, so
+// worker, oldest push first, in (next_at, id) order within a push (the
+// (push_id, state, next_at) index walks them without sorting a million
+// queued rows). On MySQL the rows are picked with FOR UPDATE SKIP LOCKED, so
 // several processes share the work without waiting on each other; SQLite
 // has one writer, so the transaction alone keeps claims apart.
 func (s *Store) ClaimRecipients(ctx context.Context, worker string, n int, lease time.Duration) ([]Recipient, error) {
 	now := s.now()
+	var running []uint64
+	if err := s.db.WithContext(ctx).Model(&Push{}).Where("state IN ? AND scheduled_at <= ?", []string{PushScheduled, PushSending}, now).
+		Order("id").Pluck("id", &running).Error; err != nil {
+		return nil, translate("claim recipients", err)
+	}
 	var out []Recipient
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		q := tx.Model(&Recipient{}).Select("recipients.id").
-			Joins("JOIN pushes ON pushes.id = recipients.push_id").
-			Where("recipients.state = ? AND recipients.next_at <= ? AND pushes.state IN ? AND pushes.scheduled_at <= ?",
-				RcptQueued, now, []string{PushScheduled, PushSending}, now).
-			Order("recipients.id").Limit(n)
-		if tx.Dialector.Name() == "mysql" {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
-		}
-		var ids []uint64
-		if err := q.Pluck("recipients.id", &ids).Error; err != nil || len(ids) == 0 {
+	for _, pushID := range running {
+		err := s.tx(ctx, func(tx *gorm.DB) error {
+			q := tx.Model(&Recipient{}).Select("id").
+				Where("push_id = ? AND state = ? AND next_at <= ?", pushID, RcptQueued, now).
+				Order("next_at, id").Limit(n - len(out))
+			if tx.Dialector.Name() == "mysql" {
+				q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+			}
+			var ids []uint64
+			if err := q.Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
+				return err
+			}
+			until := now.Add(lease)
+			if err := tx.Model(&Recipient{}).Where("id IN ("+idList(ids)+") AND +state = ?", RcptQueued).
+				Updates(map[string]any{"state": RcptClaimed, "claimed_by": worker, "claimed_until": until}).Error; err != nil {
+				return err
+			}
+			if err := tx.Model(&Push{}).Where("id = ? AND state = ?", pushID, PushScheduled).
+				Updates(map[string]any{"state": PushSending, "updated_at": now}).Error; err != nil {
+				return err
+			}
+			var got []Recipient
+			err := tx.Where("id IN ("+idList(ids)+") AND claimed_by = ? AND +state = ?", worker, RcptClaimed).Order("next_at, id").Find(&got).Error
+			out = append(out, got...)
 			return err
+		})
+		if err != nil {
+			return out, translate("claim recipients", err)
 		}
-		until := now.Add(lease)
-		if err := tx.Model(&Recipient{}).Where("id IN ? AND state = ?", ids, RcptQueued).
-			Updates(map[string]any{"state": RcptClaimed, "claimed_by": worker, "claimed_until": until}).Error; err != nil {
-			return err
+		if len(out) >= n {
+			break
 		}
-		if err := tx.Model(&Push{}).Where("state = ? AND id IN (?)", PushScheduled,
-			tx.Session(&gorm.Session{NewDB: true}).Model(&Recipient{}).Select("push_id").Where("id IN ?", ids)).
-			Updates(map[string]any{"state": PushSending, "updated_at": now}).Error; err != nil {
-			return err
-		}
-		return tx.Where("id IN ? AND claimed_by = ?", ids, worker).Order("id").Find(&out).Error
-	})
-	return out, translate("claim recipients", err)
+	}
+	return out, nil
+}
+
+// MarkSendingBatch records, just before the API calls, that worker is
+// sending to the recipients ids (one statement for a group). It returns the
+// ids it still held; the others' claims were lost (expired and taken over)
+// and must not be sent.
+func (s *Store) MarkSendingBatch(ctx context.Context, ids []uint64, worker string) ([]uint64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	db := s.db.WithContext(ctx)
+	res := db.Model(&Recipient{}).Where("id IN ("+idList(ids)+") AND +state = ? AND claimed_by = ?", RcptClaimed, worker).
+		Updates(map[string]any{"state": RcptSending, "attempts": gorm.Expr("attempts + 1")})
+	if res.Error != nil {
+		return nil, translate("mark sending", res.Error)
+	}
+	if res.RowsAffected == int64(len(ids)) {
+		return ids, nil
+	}
+	var held []uint64
+	err := db.Model(&Recipient{}).Where("id IN ("+idList(ids)+") AND +state = ? AND claimed_by = ?", RcptSending, worker).Order("id").Pluck("id", &held).Error
+	return held, translate("mark sending", err)
 }
 
 // MarkSending records, just before the API call, that worker is sending to
 // r. It returns false when the claim was lost (expired and taken over).
 func (s *Store) MarkSending(ctx context.Context, r *Recipient, worker string) (bool, error) {
-	res := s.db.WithContext(ctx).Model(&Recipient{}).Where("id = ? AND state = ? AND claimed_by = ?", r.ID, RcptClaimed, worker).
-		Updates(map[string]any{"state": RcptSending, "attempts": gorm.Expr("attempts + 1")})
-	return res.RowsAffected == 1, translate("mark sending", res.Error)
+	held, err := s.MarkSendingBatch(ctx, []uint64{r.ID}, worker)
+	return len(held) == 1, err
 }
 
 // Outcome is the result of one delivery attempt.
@@ -62,16 +103,66 @@ type Outcome struct {
 
 // FinishRecipient stores an attempt's outcome (only while worker holds it).
 func (s *Store) FinishRecipient(ctx context.Context, r *Recipient, worker string, o Outcome) error {
-	updates := map[string]any{"state": o.State, "channel": o.Channel, "err_code": o.ErrCode,
-		"reason": truncateUTF8(o.Reason, 191), "claimed_by": "", "claimed_until": nil}
-	switch o.State {
-	case RcptSent:
-		updates["sent_at"] = s.now()
-	case RcptQueued:
-		updates["next_at"] = o.NextAt.UTC()
+	return s.FinishRecipients(ctx, worker, []Finished{{ID: r.ID, Outcome: o}})
+}
+
+// Finished is one recipient's outcome, for FinishRecipients.
+type Finished struct {
+	ID uint64
+	Outcome
+}
+
+// FinishRecipients stores many outcomes at once (only for recipients worker
+// still holds): outcomes that write the same values share one UPDATE, so a
+// batch of successful sends is one statement.
+func (s *Store) FinishRecipients(ctx context.Context, worker string, done []Finished) error {
+	if len(done) == 0 {
+		return nil
 	}
-	return translate("finish recipient", s.db.WithContext(ctx).Model(&Recipient{}).
-		Where("id = ? AND claimed_by = ? AND state IN ?", r.ID, worker, []string{RcptClaimed, RcptSending}).Updates(updates).Error)
+	type key struct {
+		state, channel, reason string
+		code                   int
+		next                   int64
+	}
+	groups := map[key][]uint64{}
+	var order []key
+	for _, f := range done {
+		k := key{f.State, f.Channel, truncateUTF8(f.Reason, 191), f.ErrCode, 0}
+		if f.State == RcptQueued {
+			k.next = f.NextAt.UTC().UnixMilli()
+		}
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], f.ID)
+	}
+	now := s.now()
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		for _, k := range order {
+			updates := map[string]any{"state": k.state, "channel": k.channel, "err_code": k.code,
+				"reason": k.reason, "claimed_by": "", "claimed_until": nil}
+			switch k.state {
+			case RcptSent:
+				updates["sent_at"] = now
+			case RcptQueued:
+				updates["next_at"] = time.UnixMilli(k.next).UTC()
+			}
+			if err := tx.Model(&Recipient{}).Where("id IN ("+idList(groups[k])+") AND claimed_by = ? AND +state IN ?", worker, []string{RcptClaimed, RcptSending}).
+				Updates(updates).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return translate("finish recipient", err)
+}
+
+// ReleaseClaims hands back what worker claimed but never started sending
+// (a clean shutdown), so other workers need not wait for the lease.
+func (s *Store) ReleaseClaims(ctx context.Context, worker string) (int64, error) {
+	res := s.db.WithContext(ctx).Model(&Recipient{}).Where("state = ? AND claimed_by = ?", RcptClaimed, worker).
+		Updates(map[string]any{"state": RcptQueued, "claimed_by": "", "claimed_until": nil})
+	return res.RowsAffected, translate("release claims", res.Error)
 }
 
 // RecoverClaims handles leases that ran out (a worker died): recipients
@@ -94,17 +185,61 @@ func (s *Store) RecoverClaims(ctx context.Context) (requeued, unknown int64, err
 // CompletePushes marks sending pushes with nothing left to do as done.
 func (s *Store) CompletePushes(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
-	open := db.Session(&gorm.Session{NewDB: true}).Model(&Recipient{}).Select("push_id").
-		Where("state IN ?", []string{RcptQueued, RcptClaimed, RcptSending})
-	return translate("complete pushes", db.Model(&Push{}).Where("state = ? AND id NOT IN (?)", PushSending, open).
+	open := db.Session(&gorm.Session{NewDB: true}).Model(&Recipient{}).Select("1").
+		Where("recipients.push_id = pushes.id AND recipients.state IN ?", []string{RcptQueued, RcptClaimed, RcptSending})
+	return translate("complete pushes", db.Model(&Push{}).Where("state = ? AND NOT EXISTS (?)", PushSending, open).
 		Updates(map[string]any{"state": PushDone, "updated_at": s.now()}).Error)
 }
 
 // RecentPushes counts pushes delivered to a member since since (the
 // frequency cap).
 func (s *Store) RecentPushes(ctx context.Context, memberID uint64, since time.Time) (int64, error) {
-	var n int64
-	err := s.db.WithContext(ctx).Model(&Recipient{}).Where("member_id = ? AND state = ? AND sent_at >= ?", memberID, RcptSent, since.UTC()).
-		Count(&n).Error
-	return n, translate("recent pushes", err)
+	n, err := s.RecentPushCounts(ctx, []uint64{memberID}, since)
+	return n[memberID], err
+}
+
+// RecentPushCounts is RecentPushes for a batch of members, in one query.
+func (s *Store) RecentPushCounts(ctx context.Context, memberIDs []uint64, since time.Time) (map[uint64]int64, error) {
+	if len(memberIDs) == 0 {
+		return map[uint64]int64{}, nil
+	}
+	var rows []struct {
+		MemberID uint64
+		N        int64
+	}
+	err := s.db.WithContext(ctx).Model(&Recipient{}).Select("member_id, COUNT(*) AS n").
+		Where("member_id IN ("+idList(memberIDs)+") AND +state = ? AND sent_at >= ?", RcptSent, since.UTC()).Group("member_id").Scan(&rows).Error
+	out := make(map[uint64]int64, len(rows))
+	for _, r := range rows {
+		out[r.MemberID] = r.N
+	}
+	return out, translate("recent pushes", err)
+}
+
+// ServiceWindows is ServiceWindow for a batch of fans: one query reads the
+// members, and only fans who interacted within the longer of the two
+// windows need the message log (nobody else can have a window open).
+func (s *Store) ServiceWindows(ctx context.Context, openIDs []string, rules WindowRules) (map[string]Window, error) {
+	var members []Member
+	if err := s.db.WithContext(ctx).Select("open_id, subscribed, last_interaction_at").Where("open_id IN ?", openIDs).
+		Find(&members).Error; err != nil {
+		return nil, translate("service windows", err)
+	}
+	horizon := s.now().Add(-max(rules.Length, rules.EventLength))
+	out := make(map[string]Window, len(members))
+	for _, m := range members {
+		switch {
+		case !m.Subscribed:
+			out[m.OpenID] = Window{Why: "the fan has unfollowed"}
+		case m.LastInteractionAt == nil || m.LastInteractionAt.Before(horizon):
+			out[m.OpenID] = Window{Why: "the fan has not written in the last 48 hours"}
+		default:
+			w, err := s.ServiceWindow(ctx, m.OpenID, rules)
+			if err != nil {
+				return nil, err
+			}
+			out[m.OpenID] = w
+		}
+	}
+	return out, nil
 }

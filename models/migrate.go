@@ -65,6 +65,16 @@ var migrations = []migration{
 	{15, "care journeys: journeys, steps, enrolments, sends; keyword interests", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Journey{}, &JourneyStep{}, &JourneyEnrollment{}, &JourneySend{}, &Interest{})
 	}},
+	{17, "delivery at scale: plan counts on pushes, recipient indexes for ordered claims and the frequency cap", func(tx *gorm.DB) error {
+		for _, idx := range []string{"idx_rcpt_push_member", "idx_rcpt_push_state", "idx_rcpt_due", "idx_recipients_claimed_until"} {
+			if tx.Migrator().HasIndex(&Recipient{}, idx) {
+				if err := tx.Migrator().DropIndex(&Recipient{}, idx); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.AutoMigrate(&Push{}, &Recipient{})
+	}},
 	{18, "reports: messages by event and time (follows, unfollows, fan texts per period), conversations by queue time", func(tx *gorm.DB) error {
 		// A fresh database has them from the earlier steps' AutoMigrate.
 		for _, ix := range []struct {

@@ -22,6 +22,8 @@ type Follower struct {
 // never overwrites what the callback recorded (times, scenes, activity).
 func (s *Store) UpsertFollowers(ctx context.Context, fs []Follower) error {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		// New members in multi-row inserts; then the gaps of existing ones.
+		fresh := make([]Member, 0, len(fs))
 		for _, f := range fs {
 			if f.OpenID == "" {
 				continue
@@ -31,8 +33,22 @@ func (s *Store) UpsertFollowers(ctx context.Context, fs []Follower) error {
 			if f.SubscribedAt != nil {
 				m.Follows = 1
 			}
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&m).Error; err != nil {
+			fresh = append(fresh, m)
+		}
+		// The pure-Go SQLite driver binds parameters in time quadratic in
+		// their number, so its statements stay small (20 rows ≈ 400 values).
+		batch := 500
+		if tx.Dialector.Name() == "sqlite" {
+			batch = 20
+		}
+		if len(fresh) > 0 {
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(fresh, batch).Error; err != nil {
 				return err
+			}
+		}
+		for _, f := range fs {
+			if f.OpenID == "" {
+				continue
 			}
 			q := tx.Model(&Member{}).Where("open_id = ?", f.OpenID)
 			if f.UnionID != "" {

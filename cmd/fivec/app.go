@@ -97,8 +97,8 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	holder := jobs.ProcessName()
 	if a.sandbox == nil {
 		// Replicas share one token (database or Redis): one refreshes it.
-		tokens, err := a.tokenStore(ctx, cfg.RedisURL)
-		if err != nil {
+		var tokens wechat.TokenStore
+		if tokens, a.redis, err = tokenStore(ctx, store, cfg.RedisURL); err != nil {
 			return nil, err
 		}
 		wx.ShareToken(&wechat.SharedToken{Store: tokens, Holder: holder})
@@ -175,9 +175,15 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 // newDelivery builds the delivery engine every push goes through.
 func newDelivery(store *models.Store, sender *wechat.Sender, cfg config.Config, log *slog.Logger) *jobs.Delivery {
 	host, _ := os.Hostname()
+	// A burst of 50 ms of sends lets the engine take tokens for a group at
+	// once; the bucket starts empty, so the first minute stays within a
+	// platform cap of 60 × the rate.
+	burst := max(1, cfg.DeliveryRate/20)
+	limiter := rate.NewLimiter(rate.Limit(cfg.DeliveryRate), burst)
+	limiter.ReserveN(time.Now(), burst)
 	d := &jobs.Delivery{
 		Store: store, Sender: sender, Log: log, Worker: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), models.RandomToken(3)),
-		Limiter: rate.NewLimiter(rate.Limit(cfg.DeliveryRate), cfg.DeliveryRate), Batch: 100, Lease: 2 * time.Minute,
+		Limiter: limiter, Batch: 500, Lease: 2 * time.Minute,
 		FrequencyCap: cfg.PushCap, CapWindow: 7 * 24 * time.Hour, Loc: cfg.Location,
 		Window: models.DefaultWindowRules, MaxAttempts: 5, Now: time.Now,
 	}
@@ -279,17 +285,17 @@ func seedAdmin(ctx context.Context, store *models.Store, password string, stdout
 }
 
 // tokenStore is where the processes share the access token: Redis when
-// FIVEC_REDIS_URL is set, otherwise the database.
-func (a *app) tokenStore(ctx context.Context, redisURL string) (wechat.TokenStore, error) {
+// FIVEC_REDIS_URL is set (then also returned, for the caller to close),
+// otherwise the database.
+func tokenStore(ctx context.Context, store *models.Store, redisURL string) (wechat.TokenStore, *wechat.RedisTokens, error) {
 	if redisURL == "" {
-		return a.store, nil
+		return store, nil, nil
 	}
 	r, err := wechat.NewRedisTokens(ctx, redisURL)
 	if err != nil {
-		return nil, fmt.Errorf("FIVEC_REDIS_URL: %v", err)
+		return nil, nil, fmt.Errorf("FIVEC_REDIS_URL: %v", err)
 	}
-	a.redis = r
-	return r, nil
+	return r, r, nil
 }
 
 // localURL turns a listen address into a URL this process can reach.

@@ -36,6 +36,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return healthcheck(ctx, getenv)
 		case "rules":
 			return rulesCommand(ctx, args[1:], getenv, stdout, stderr)
+		case "deliver":
+			return deliverCommand(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("fivec", flag.ContinueOnError)
