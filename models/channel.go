@@ -168,20 +168,23 @@ func (s *Store) ChannelStatsFor(ctx context.Context, channelID uint64) (ChannelS
 	if err := db.Model(&ChannelEvent{}).Where("channel_id = ? AND kind = ?", channelID, "scan").Count(&st.Scans).Error; err != nil {
 		return st, translate("channel stats", err)
 	}
+	// One query for every follow with its member's last unfollow (not a
+	// query per follow).
 	var follows []struct {
-		MemberID  uint64
-		CreatedAt time.Time
+		CreatedAt      time.Time
+		UnsubscribedAt *time.Time
 	}
-	if err := db.Model(&ChannelEvent{}).Select("member_id, created_at").Where("channel_id = ? AND kind = ?", channelID, "follow").Scan(&follows).Error; err != nil {
+	if err := db.Table("channel_events AS ce").Select("ce.created_at, m.unsubscribed_at").
+		Joins("LEFT JOIN members m ON m.id = ce.member_id").
+		Where("ce.channel_id = ? AND ce.kind = ?", channelID, "follow").Scan(&follows).Error; err != nil {
 		return st, translate("channel stats", err)
 	}
 	st.Follows = int64(len(follows))
 	for _, f := range follows {
-		var m Member
-		if err := db.Select("unsubscribed_at").Take(&m, f.MemberID).Error; err != nil || m.UnsubscribedAt == nil {
+		if f.UnsubscribedAt == nil {
 			continue
 		}
-		gone := m.UnsubscribedAt.Sub(f.CreatedAt)
+		gone := f.UnsubscribedAt.Sub(f.CreatedAt)
 		if gone < 0 {
 			continue // left before this follow: an older stay
 		}
