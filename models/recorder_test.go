@@ -346,12 +346,7 @@ func TestRecordersOnOneDatabaseDedupeAcrossProcesses(t *testing.T) {
 func TestRecorderAbandonedRecords(t *testing.T) {
 	for _, driver := range modelstest.Drivers() {
 		t.Run(driver, func(t *testing.T) {
-			name, dsn := modelstest.DSN(t, driver)
-			s, err := models.Open(context.Background(), name, dsn, 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s, name, dsn := openWithDSN(t, driver)
 			ctx := context.Background()
 			if _, _, _, err := s.RecordInbound(ctx, models.Inbound{DedupeKey: "seed", OpenID: "o_lock", MsgType: "text"}); err != nil {
 				t.Fatal(err)
@@ -435,12 +430,7 @@ func holdLock(t *testing.T, driver, dsn, mysqlLock string) *sql.Conn {
 func TestRecorderKeepsAnswersTheDatabaseFailed(t *testing.T) {
 	for _, driver := range modelstest.Drivers() {
 		t.Run(driver, func(t *testing.T) {
-			name, dsn := modelstest.DSN(t, driver)
-			s, err := models.Open(context.Background(), name, dsn, 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s, name, dsn := openWithDSN(t, driver)
 			ctx := context.Background()
 			msg, member, _, err := s.RecordInbound(ctx, models.Inbound{DedupeKey: "k", OpenID: "o_fin", MsgType: "text"})
 			if err != nil {
@@ -470,4 +460,17 @@ func TestRecorderKeepsAnswersTheDatabaseFailed(t *testing.T) {
 			t.Fatal("the answer was never stored after the database came back")
 		})
 	}
+}
+
+// openWithDSN opens a fresh store on driver and returns its DSN too, for a
+// second connection.
+func openWithDSN(t *testing.T, driver string) (*models.Store, string, string) {
+	t.Helper()
+	name, dsn := modelstest.DSN(t, driver)
+	s, err := models.Open(context.Background(), name, dsn, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, name, dsn
 }
