@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +62,8 @@ type RecorderOptions struct {
 	// Observe, if set, is told the size and outcome of every committed or
 	// failed batch (metrics).
 	Observe func(ops int, err error)
+	// Log, if set, reports answers given up on after finishGiveUp.
+	Log *slog.Logger
 }
 
 // ErrRecorderClosed is returned for operations handed to a closed Recorder.
@@ -73,11 +76,12 @@ type recOp struct {
 	done  chan struct{}
 	state atomic.Int32 // opQueued → opTaken → opDone, or abandoned by its caller
 	// results, set by the batcher before done is closed
-	msg    *Message
-	member *Member
-	dup    bool
-	err    error
-	twin   *recOp // an earlier op of the same batch with the same dedupe key
+	msg      *Message
+	member   *Member
+	dup      bool
+	err      error
+	twin     *recOp    // an earlier op of the same batch with the same dedupe key
+	failedAt time.Time // a finish: when the database first failed it
 }
 
 // States of a record operation. A caller whose context ends first
@@ -132,14 +136,25 @@ func (r *Recorder) Record(ctx context.Context, in Inbound) (msg *Message, member
 	return op.msg, op.member, op.dup, op.err
 }
 
-// Finish is Store.FinishInbound through the batcher.
+// ErrFinishPending is returned by Finish when its context ended before the
+// answer was committed; the answer stays queued and is stored later.
+var ErrFinishPending = Errorf(EINTERNAL, "the answer is not stored yet; it will be")
+
+// Finish is Store.FinishInbound through the batcher. If ctx ends first it
+// returns ErrFinishPending and the answer is still stored when the
+// database takes it (a callback must answer WeChat in time): an answer
+// the database fails is tried again every second for 10 minutes.
 func (r *Recorder) Finish(ctx context.Context, id uint64, a Answer) error {
 	op := &recOp{fin: &finishOp{id: id, a: a}}
 	if err := r.submit(ctx, op); err != nil {
 		return err
 	}
-	<-op.done
-	return op.err
+	select {
+	case <-op.done:
+		return op.err
+	case <-ctx.Done():
+		return ErrFinishPending
+	}
 }
 
 // submit queues op; the caller then waits for op.done.
@@ -172,18 +187,58 @@ func (r *Recorder) Close() {
 	<-r.done
 }
 
+// Answers the database could not take are tried again every finishRetry
+// for finishGiveUp; then they are reported lost (Options.Log).
+const (
+	finishRetry  = time.Second
+	finishGiveUp = 10 * time.Minute
+)
+
 func (r *Recorder) loop() {
 	defer close(r.done)
 	batch := make([]*recOp, 0, r.opts.MaxBatch)
+	var retry []*recOp
+	var retryAt <-chan time.Time
 	busy := false
-	for op := range r.ops {
-		if !op.take() {
-			continue
+	for {
+		select {
+		case op, ok := <-r.ops:
+			if !ok {
+				if len(retry) > 0 {
+					r.giveUp(r.commit(retry)) // one last try
+				}
+				return
+			}
+			if !op.take() {
+				continue
+			}
+			batch = r.gather(append(batch[:0], op), busy)
+		case <-retryAt:
+			batch = r.gather(append(batch[:0], retry...), false)
+			retry, retryAt = nil, nil
 		}
-		batch = r.gather(append(batch[:0], op), busy)
 		busy = len(batch) > 1
-		r.commit(batch)
+		for _, op := range r.commit(batch) {
+			if time.Since(op.failedAt) < finishGiveUp {
+				retry = append(retry, op)
+			} else {
+				r.giveUp([]*recOp{op})
+			}
+		}
+		if len(retry) > 0 && retryAt == nil {
+			retryAt = time.After(finishRetry)
+		}
 		clear(batch)
+	}
+}
+
+// giveUp completes answers that could not be stored.
+func (r *Recorder) giveUp(ops []*recOp) {
+	for _, op := range ops {
+		if r.opts.Log != nil {
+			r.opts.Log.Error("answer to an inbound message could not be stored", "msg", op.fin.id, "err", op.err)
+		}
+		close(op.done)
 	}
 }
 
@@ -227,17 +282,24 @@ func (r *Recorder) gather(batch []*recOp, busy bool) []*recOp {
 }
 
 // commit runs batch in one transaction; if that fails, each operation on
-// its own, so that only the failing ones report an error.
-func (r *Recorder) commit(batch []*recOp) {
+// its own, so that only the failing ones report an error. Answers (finish
+// operations) that failed because the database failed the whole batch are
+// not completed but returned, to be tried again: the callback that handed
+// one over may have answered WeChat already.
+func (r *Recorder) commit(batch []*recOp) (retry []*recOp) {
 	ctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
 	defer cancel()
 	err := r.s.applyOps(ctx, batch)
 	if r.opts.Observe != nil {
 		r.opts.Observe(len(batch), err)
 	}
-	if err != nil && len(batch) > 1 {
+	// Op by op only while there is time left: a database that made the
+	// batch run out of time would make every op wait as long again.
+	whole := err != nil // the database failed everything (not one bad op)
+	if err != nil && len(batch) > 1 && ctx.Err() == nil {
 		for _, op := range batch {
 			op.err = r.s.applyOps(ctx, []*recOp{op})
+			whole = whole && op.err != nil
 		}
 	} else {
 		for _, op := range batch {
@@ -245,6 +307,13 @@ func (r *Recorder) commit(batch []*recOp) {
 		}
 	}
 	for _, op := range batch {
+		if op.fin != nil && op.err != nil && whole {
+			if op.failedAt.IsZero() {
+				op.failedAt = time.Now()
+			}
+			retry = append(retry, op)
+			continue
+		}
 		if op.err != nil {
 			op.msg, op.member, op.dup = nil, nil, false
 			op.err = translate(op.name(), op.err)
@@ -254,6 +323,7 @@ func (r *Recorder) commit(batch []*recOp) {
 		}
 		close(op.done)
 	}
+	return retry
 }
 
 // take claims a queued op for a batch; false: its caller abandoned it.

@@ -346,36 +346,12 @@ func TestRecordersOnOneDatabaseDedupeAcrossProcesses(t *testing.T) {
 func TestRecorderAbandonedRecords(t *testing.T) {
 	for _, driver := range modelstest.Drivers() {
 		t.Run(driver, func(t *testing.T) {
-			name, dsn := modelstest.DSN(t, driver)
-			s, err := models.Open(context.Background(), name, dsn, 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s, name, dsn := openWithDSN(t, driver)
 			ctx := context.Background()
 			if _, _, _, err := s.RecordInbound(ctx, models.Inbound{DedupeKey: "seed", OpenID: "o_lock", MsgType: "text"}); err != nil {
 				t.Fatal(err)
 			}
-			// Another connection holds what the batch needs.
-			locker, err := sql.Open(name, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer locker.Close()
-			lock, err := locker.Conn(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer lock.Close()
-			stmts := []string{"BEGIN EXCLUSIVE"}
-			if driver == "mysql" {
-				stmts = []string{"BEGIN", "SELECT id FROM members WHERE open_id = 'o_lock' FOR UPDATE"}
-			}
-			for _, q := range stmts {
-				if _, err := lock.ExecContext(ctx, q); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-			}
+			lock := holdLock(t, name, dsn, "SELECT id FROM members WHERE open_id = 'o_lock' FOR UPDATE")
 			orphans := make(chan *models.Message, 4)
 			r := models.NewRecorder(s, models.RecorderOptions{Timeout: 20 * time.Second})
 			r.OnOrphan(func(m *models.Message, _ *models.Member) { orphans <- m })
@@ -460,4 +436,83 @@ func TestRecorderBatchLeavesThePlatformSenderOut(t *testing.T) {
 			t.Fatalf("largest batch %d: nothing was batched", seen.largest)
 		}
 	})
+}
+
+// holdLock makes another connection hold what a batch needs: the SQLite
+// write lock, or on MySQL the rows mysqlLock locks. ROLLBACK on the
+// returned connection releases it.
+func holdLock(t *testing.T, driver, dsn, mysqlLock string) *sql.Conn {
+	t.Helper()
+	ctx := context.Background()
+	locker, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { locker.Close() })
+	lock, err := locker.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lock.Close() })
+	stmts := []string{"BEGIN EXCLUSIVE"}
+	if driver == "mysql" {
+		stmts = []string{"BEGIN", mysqlLock}
+	}
+	for _, q := range stmts {
+		if _, err := lock.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return lock
+}
+
+// TestRecorderKeepsAnswersTheDatabaseFailed: a callback that cannot wait
+// for its answer to be stored gets ErrFinishPending, and the answer is
+// stored once the database takes writes again.
+func TestRecorderKeepsAnswersTheDatabaseFailed(t *testing.T) {
+	for _, driver := range modelstest.Drivers() {
+		t.Run(driver, func(t *testing.T) {
+			s, name, dsn := openWithDSN(t, driver)
+			ctx := context.Background()
+			msg, member, _, err := s.RecordInbound(ctx, models.Inbound{DedupeKey: "k", OpenID: "o_fin", MsgType: "text"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lock := holdLock(t, name, dsn, "SELECT id FROM messages FOR UPDATE")
+			r := models.NewRecorder(s, models.RecorderOptions{Timeout: 500 * time.Millisecond})
+			defer r.Close()
+			wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			defer cancel()
+			err = r.Finish(wctx, msg.ID, models.Answer{MemberID: member.ID, State: models.StateReplied,
+				Replies: []models.Reply{models.TextReply("kept")}})
+			if !errors.Is(err, models.ErrFinishPending) {
+				t.Fatalf("finish while locked: %v", err)
+			}
+			time.Sleep(time.Second) // at least one failed attempt
+			if _, err := lock.ExecContext(ctx, "ROLLBACK"); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for time.Now().Before(deadline) {
+				if m, err := s.FindMessage(ctx, msg.ID); err == nil && m.State == models.StateReplied {
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			t.Fatal("the answer was never stored after the database came back")
+		})
+	}
+}
+
+// openWithDSN opens a fresh store on driver and returns its DSN too, for a
+// second connection.
+func openWithDSN(t *testing.T, driver string) (*models.Store, string, string) {
+	t.Helper()
+	name, dsn := modelstest.DSN(t, driver)
+	s, err := models.Open(context.Background(), name, dsn, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, name, dsn
 }

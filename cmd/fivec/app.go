@@ -116,7 +116,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	// A batch the database cannot take within 2 s fails, and its messages
 	// go to the spool: the callback still answers within WeChat's 5 s.
 	a.recorder = models.NewRecorder(store, models.RecorderOptions{MaxBatch: cfg.RecordBatch, Linger: cfg.RecordLinger,
-		Timeout: 2 * time.Second, Observe: m.ObserveRecordBatch})
+		Timeout: 2 * time.Second, Observe: m.ObserveRecordBatch, Log: log})
 	if a.spool, err = callback.OpenSpool(cfg.SpoolPath()); err != nil {
 		return nil, err
 	}

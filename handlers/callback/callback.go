@@ -163,7 +163,9 @@ func (h *Handler) answer(ctx context.Context, m *message.MixMessage, raw []byte)
 	label := metricType(m)
 	if dup {
 		h.Metrics.Messages.WithLabelValues(label, "duplicate").Inc()
-		return h.storedAnswer(ctx, msg, start), nil, true
+		sctx, cancel := context.WithDeadline(ctx, start.Add(answerWithin))
+		defer cancel()
+		return h.storedAnswer(sctx, msg, start), nil, true
 	}
 	h.Metrics.Messages.WithLabelValues(label, "new").Inc()
 
@@ -189,14 +191,14 @@ func (h *Handler) answer(ctx context.Context, m *message.MixMessage, raw []byte)
 				rest = replies // send them all as customer-service messages
 			}
 		}
-		if err := h.finish(ctx, msg.ID, turn.answer("")); err != nil {
-			h.Log.Error("store reply", "msg", msg.ID, "err", err)
+		if err := h.finishBy(ctx, start, msg.ID, turn.answer("")); err != nil {
+			h.logFinish("store reply", msg.ID, err)
 		}
 		return passive, rest, true
 	case <-timer.C:
 		h.Metrics.Deferred.Inc()
-		if err := h.finish(ctx, msg.ID, models.Answer{State: models.StateDeferred}); err != nil {
-			h.Log.Error("mark deferred", "msg", msg.ID, "err", err)
+		if err := h.finishBy(ctx, start, msg.ID, models.Answer{State: models.StateDeferred}); err != nil {
+			h.logFinish("mark deferred", msg.ID, err)
 		}
 		h.sendLater(string(m.FromUserName), &deferred{id: msg.ID, turn: done}, nil)
 		return nil, nil, true
@@ -218,6 +220,31 @@ func (h *Handler) record(ctx context.Context, in models.Inbound) (*models.Messag
 		// Shutting down: record it directly.
 	}
 	return h.Store.RecordInbound(ctx, in)
+}
+
+// answerWithin is how long after a callback arrives fivec must have
+// answered: WeChat gives up at 5 s.
+const answerWithin = 4900 * time.Millisecond
+
+// finishBy stores an answer, waiting for the database no longer than the
+// callback may take (the answer is then stored later, by the recorder).
+func (h *Handler) finishBy(ctx context.Context, start time.Time, id uint64, a models.Answer) error {
+	if h.Recorder == nil {
+		return h.finish(ctx, id, a) // the store would drop a cancelled write
+	}
+	fctx, cancel := context.WithDeadline(ctx, start.Add(answerWithin))
+	defer cancel()
+	return h.finish(fctx, id, a)
+}
+
+// logFinish logs a failure to store an answer; one still queued in the
+// recorder (the database is slow or away) is only a warning.
+func (h *Handler) logFinish(what string, id uint64, err error) {
+	if errors.Is(err, models.ErrFinishPending) {
+		h.Log.Warn(what+": stored later", "msg", id)
+		return
+	}
+	h.Log.Error(what, "msg", id, "err", err)
 }
 
 func (h *Handler) finish(ctx context.Context, id uint64, a models.Answer) error {

@@ -3,7 +3,7 @@ package callback_test
 import (
 	"context"
 	"database/sql"
-	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -188,38 +188,65 @@ func TestDatabaseAwayMessagesAreSpooledAndReplayed(t *testing.T) {
 			t.Cleanup(func() { stop(); <-stopped; h.Wait(); rec.Close(); spool.Close() })
 
 			const fan = "o_spool"
-			e.follow(fan)
+			fans := []string{fan, "o_spool1", "o_spool2", "o_spool3"}
+			for _, f := range fans {
+				e.follow(f)
+			}
 			if d, err := platform.SendText(context.Background(), e.acct.AppID, fan, "one"); err != nil || d == nil || d.Text != "got one" {
 				t.Fatalf("with the database: %+v %v", d, err)
 			}
 
+			// Traffic while the database is away: four fans, three texts each,
+			// at once. The fake platform waits 5 s and retries, as WeChat does.
 			f.cut()
-			for _, text := range []string{"two", "three"} {
-				// The fake platform waits 5 s and retries, as WeChat does.
-				d, err := platform.SendText(context.Background(), e.acct.AppID, fan, text)
-				var cbErr *fake.CallbackError
-				if errors.As(err, &cbErr) || err != nil {
-					t.Fatalf("%q while the database is away: WeChat saw a failure: %v", text, err)
-				}
-				if d != nil {
-					t.Fatalf("%q: want success, got %q", text, d.Text)
-				}
+			var wg sync.WaitGroup
+			errs := make(chan error, 3*len(fans))
+			for i, f := range fans {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for j := range 3 {
+						text := fmt.Sprintf("t%d-%d", i, j)
+						d, err := platform.SendText(context.Background(), e.acct.AppID, f, text)
+						switch {
+						case err != nil:
+							errs <- fmt.Errorf("%s while the database is away: WeChat saw a failure: %w", text, err)
+						case d != nil:
+							errs <- fmt.Errorf("%s: want success, got %q", text, d.Text)
+						}
+					}
+				}()
 			}
-			if n := counter(h.Metrics.Spooled); n != 2 {
-				t.Fatalf("spooled %v, want 2", n)
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			if t.Failed() {
+				t.FailNow()
+			}
+			if n := counter(h.Metrics.Spooled); n != float64(3*len(fans)) {
+				t.Fatalf("spooled %v, want %d", n, 3*len(fans))
 			}
 			if !spool.Pending() {
 				t.Fatal("nothing in the spool")
 			}
 			f.restore()
 
-			// fivec recovers by itself: both answers reach the fan.
-			want := map[string]bool{"got two": true, "got three": true}
+			// fivec recovers by itself: every answer reaches its fan.
+			want := map[string]bool{}
+			for i := range fans {
+				for j := range 3 {
+					want[fmt.Sprintf("%d got t%d-%d", i, i, j)] = true
+				}
+			}
 			deadline := time.Now().Add(30 * time.Second)
 			for len(want) > 0 && time.Now().Before(deadline) {
-				for _, d := range platform.Inbox(e.acct.AppID, fan) {
-					if d.Source == fake.SourceCustom {
-						delete(want, d.Text)
+				for i, f := range fans {
+					for _, d := range platform.Inbox(e.acct.AppID, f) {
+						if d.Source == fake.SourceCustom {
+							delete(want, fmt.Sprintf("%d %s", i, d.Text))
+						}
 					}
 				}
 				time.Sleep(50 * time.Millisecond)
@@ -233,25 +260,30 @@ func TestDatabaseAwayMessagesAreSpooledAndReplayed(t *testing.T) {
 			if spool.Pending() {
 				t.Fatal("spool not emptied after the replay")
 			}
-			// Recorded once each (the follow and three texts), answered once
-			// each; a late WeChat retry of a replayed message runs nothing.
-			if n := e.inbound(); n != 4 {
-				t.Fatalf("%d inbound rows, want 4", n)
+			// Recorded once each (four follows, thirteen texts), answered
+			// once each.
+			if n := e.inbound(); n != int64(len(fans)+1+3*len(fans)) {
+				t.Fatalf("%d inbound rows, want %d", n, len(fans)+1+3*len(fans))
 			}
 			mu.Lock()
-			for _, text := range []string{"one", "two", "three"} {
-				if runs[text] != 1 {
-					t.Errorf("%q handled %d times", text, runs[text])
+			for text, n := range runs {
+				if n != 1 {
+					t.Errorf("%q handled %d times", text, n)
 				}
 			}
-			mu.Unlock()
-			msgs, err := f.store.Conversation(context.Background(), fan, 50)
-			if err != nil {
-				t.Fatal(err)
+			if len(runs) != 1+3*len(fans) {
+				t.Errorf("%d texts handled, want %d", len(runs), 1+3*len(fans))
 			}
-			for _, m := range msgs {
-				if m.Direction == models.DirectionIn && (m.Content == "two" || m.Content == "three") && m.State != models.StateDeferred {
-					t.Errorf("%q: state %s, want deferred (answered by customer-service message)", m.Content, m.State)
+			mu.Unlock()
+			for _, f := range fans {
+				msgs, err := e.store.Conversation(context.Background(), f, 50)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range msgs {
+					if m.Direction == models.DirectionIn && strings.HasPrefix(m.Content, "t") && m.State != models.StateDeferred {
+						t.Errorf("%q: state %s, want deferred (answered by customer-service message)", m.Content, m.State)
+					}
 				}
 			}
 		})
