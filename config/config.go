@@ -38,6 +38,9 @@ type Config struct {
 	TimeZone      string
 	WelcomeText   string
 	ReplyDeadline time.Duration
+	// CallbackMaxSkew refuses callbacks whose signed timestamp is further
+	// than this from the server clock (0: no check).
+	CallbackMaxSkew time.Duration
 	// PublicURL is where the console is reached (printed at start-up and used
 	// by the sandbox to post callbacks to itself).
 	PublicURL string
@@ -117,13 +120,14 @@ func (c Config) Sandbox() bool { return c.AppID == "" }
 // Defaults returns the configuration a bare `go run ./cmd/fivec` uses.
 func Defaults() Config {
 	return Config{
-		Addr:          ":8080",
-		DBDriver:      "sqlite",
-		DBDSN:         "fivec.db",
-		APIBase:       DefaultAPIBase,
-		TimeZone:      "Asia/Shanghai",
-		WelcomeText:   "感谢关注！回复任意问题，我们会尽快为您解答。",
-		ReplyDeadline: 4500 * time.Millisecond,
+		Addr:            ":8080",
+		DBDriver:        "sqlite",
+		DBDSN:           "fivec.db",
+		APIBase:         DefaultAPIBase,
+		TimeZone:        "Asia/Shanghai",
+		WelcomeText:     "感谢关注！回复任意问题，我们会尽快为您解答。",
+		ReplyDeadline:   4500 * time.Millisecond,
+		CallbackMaxSkew: 5 * time.Minute,
 
 		ServiceKeywords:     "人工,转人工,客服",
 		ServiceMenuKey:      "CONTACT_AGENT",
@@ -233,6 +237,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
 		bad("FIVEC_ADMIN_PASSWORD", "must be at least 8 characters")
+	}
+	if c.CallbackMaxSkew < 0 {
+		bad("FIVEC_CALLBACK_MAX_SKEW", "must not be negative (0 switches the check off), got %s", c.CallbackMaxSkew)
 	}
 	if c.ReplyDeadline <= 0 || c.ReplyDeadline > 4800*time.Millisecond {
 		bad("FIVEC_REPLY_DEADLINE", "must be between 1ms and 4.8s (WeChat waits 5s), got %s", c.ReplyDeadline)
@@ -376,6 +383,7 @@ func fields() []field {
 		mk("FIVEC_TIMEZONE", false, func(c *Config) *string { return &c.TimeZone }),
 		mk("FIVEC_WELCOME_TEXT", false, func(c *Config) *string { return &c.WelcomeText }),
 		durationField("FIVEC_REPLY_DEADLINE", func(c *Config) *time.Duration { return &c.ReplyDeadline }),
+		durationField("FIVEC_CALLBACK_MAX_SKEW", func(c *Config) *time.Duration { return &c.CallbackMaxSkew }),
 		mk("FIVEC_PUBLIC_URL", false, func(c *Config) *string { return &c.PublicURL }),
 		mk("FIVEC_SERVICE_KEYWORDS", false, func(c *Config) *string { return &c.ServiceKeywords }),
 		mk("FIVEC_SERVICE_MENU_KEY", false, func(c *Config) *string { return &c.ServiceMenuKey }),

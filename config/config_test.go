@@ -39,6 +39,7 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		{map[string]string{"FIVEC_REDIS_URL": "localhost:6379"}, "FIVEC_REDIS_URL"},
 		{map[string]string{"FIVEC_TIMEZONE": "Mars/Base"}, "FIVEC_TIMEZONE"},
 		{map[string]string{"FIVEC_ADMIN_PASSWORD": "123"}, "FIVEC_ADMIN_PASSWORD"},
+		{map[string]string{"FIVEC_CALLBACK_MAX_SKEW": "-1m"}, "FIVEC_CALLBACK_MAX_SKEW: must not be negative"},
 		{map[string]string{"FIVEC_QUIET_HOURS": "night"}, `FIVEC_QUIET_HOURS: want a range such as 22:00-08:00, or off, got "night"`},
 		{map[string]string{"FIVEC_JOB_SCHEDULES": "service-timeouts"}, "FIVEC_JOB_SCHEDULES: want name=spec pairs"},
 		{map[string]string{"FIVEC_JOB_SCHEDULES": "service-timeouts=@every soon"}, "FIVEC_JOB_SCHEDULES: service-timeouts: not a cron spec"},

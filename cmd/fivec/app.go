@@ -121,7 +121,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		return nil, err
 	}
 	a.callback = &callback.Handler{
-		Store: store, Recorder: a.recorder, Spool: a.spool, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
+		Store: store, Recorder: a.recorder, Spool: a.spool, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, MaxSkew: cfg.CallbackMaxSkew, Log: log, Metrics: m,
 		Pipeline: &callback.Pipeline{Log: log, Roles: roles.Chain()},
 	}
 	a.recorder.OnOrphan(a.callback.Orphaned)

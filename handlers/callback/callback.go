@@ -52,6 +52,12 @@ type Handler struct {
 	// RecordWait bounds how long a callback waits for the database to
 	// record its message before spooling it (default 2s).
 	RecordWait time.Duration
+	// MaxSkew refuses a callback whose signed timestamp is further than
+	// this from Now (0: no check). In plain mode the signature does not
+	// cover the body, so without it a captured request could be replayed
+	// with another message for as long as the token stays the same.
+	MaxSkew time.Duration
+	Now     func() time.Time // default time.Now
 
 	bg sync.WaitGroup // deferred and follow-up sends
 }
@@ -63,6 +69,10 @@ func (h *Handler) Wait() { h.bg.Wait() }
 func (h *Handler) Verify(c *gin.Context) {
 	if !h.validSignature(c.Request) {
 		c.String(http.StatusForbidden, "bad signature")
+		return
+	}
+	if !h.fresh(c.Query("timestamp")) {
+		c.String(http.StatusForbidden, "stale timestamp")
 		return
 	}
 	c.String(http.StatusOK, c.Query("echostr"))
@@ -87,6 +97,10 @@ func (h *Handler) Receive(c *gin.Context) {
 	}
 	if !h.validSignature(c.Request) {
 		c.String(http.StatusForbidden, "bad signature")
+		return
+	}
+	if !h.fresh(c.Query("timestamp")) {
+		c.String(http.StatusForbidden, "stale timestamp")
 		return
 	}
 	if c.Query("encrypt_type") == "aes" {
@@ -362,6 +376,25 @@ func (h *Handler) validSignature(r *http.Request) bool {
 	q := r.URL.Query()
 	want := util.Signature(h.WX.Account.Token, q.Get("timestamp"), q.Get("nonce"))
 	return subtle.ConstantTimeCompare([]byte(want), []byte(q.Get("signature"))) == 1
+}
+
+// fresh reports whether a signed timestamp is within MaxSkew of the clock.
+// WeChat signs each attempt with the message's own time and retries within
+// seconds, so only a replay (or a badly wrong clock) is refused.
+func (h *Handler) fresh(timestamp string) bool {
+	if h.MaxSkew <= 0 {
+		return true
+	}
+	ts, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil {
+		return false
+	}
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	skew := now().Sub(time.Unix(ts, 0))
+	return skew <= h.MaxSkew && skew >= -h.MaxSkew
 }
 
 // checkEnvelope verifies a safe-mode body before the SDK decrypts it, so a

@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/silenceper/wechat/v2/util"
 
@@ -21,7 +23,7 @@ import (
 // (no error text, no stack, no SQL) may reach the sender.
 var refusalBodies = map[int][]string{
 	http.StatusBadRequest:            {"malformed message", "malformed envelope", "bad timestamp", "unreadable body"},
-	http.StatusForbidden:             {"bad signature", "bad msg_signature"},
+	http.StatusForbidden:             {"bad signature", "bad msg_signature", "stale timestamp"},
 	http.StatusRequestEntityTooLarge: {"body too large"},
 }
 
@@ -211,4 +213,50 @@ func cloneValues(v url.Values) url.Values {
 		out[k] = append([]string(nil), vs...)
 	}
 	return out
+}
+
+// A callback signed more than MaxSkew away from the server clock is a
+// replay (WeChat signs each attempt with the message's time and retries
+// within seconds): refused, nothing stored. In plain mode this is what stops
+// a captured query from carrying another message, since the signature does
+// not cover the body.
+func TestStaleTimestampsAreRefused(t *testing.T) {
+	forEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		now := time.Unix(1700000000, 0)
+		for _, safe := range []bool{false, true} {
+			e := newEnv(t, s, safe)
+			e.handler.MaxSkew, e.handler.Now = 5*time.Minute, func() time.Time { return now }
+			send := func(name string, ts time.Time, id int64, want int) {
+				t.Helper()
+				msg := fake.CallbackMessage{ToUserName: "gh_test", FromUserName: "o_skew", MsgType: "text", Content: "你好", MsgID: id, CreateTime: ts.Unix()}
+				q, body, err := fake.BuildCallback(e.acct, msg, strconv.FormatInt(ts.Unix(), 10), "skew-nonce")
+				if err != nil {
+					t.Fatal(err)
+				}
+				before, _ := s.RowCounts(ctx)
+				rec := e.raw(http.MethodPost, "/wechat?"+q.Encode(), body)
+				after, _ := s.RowCounts(ctx)
+				if rec.Code != want {
+					t.Errorf("%s (safe=%v): %d %q, want %d", name, safe, rec.Code, rec.Body.String(), want)
+				}
+				if changed := models.RowCountChanges(before, after); want != 200 && len(changed) > 0 {
+					t.Errorf("%s stored: %v", name, changed)
+				}
+				if want == 403 && rec.Body.String() != "stale timestamp" {
+					t.Errorf("%s: body %q", name, rec.Body.String())
+				}
+			}
+			send("WeChat's retry seconds later", now.Add(-15*time.Second), 9001, 200)
+			send("a clock a little ahead", now.Add(4*time.Minute), 9002, 200)
+			send("captured ten minutes ago", now.Add(-10*time.Minute), 9003, 403)
+			send("from the future", now.Add(time.Hour), 9004, 403)
+
+			ts := strconv.FormatInt(now.Add(-time.Hour).Unix(), 10)
+			q := url.Values{"signature": {util.Signature(e.acct.Token, ts, "n")}, "timestamp": {ts}, "nonce": {"n"}, "echostr": {"e"}}
+			if rec := e.raw(http.MethodGet, "/wechat?"+q.Encode(), nil); rec.Code != 403 || rec.Body.String() != "stale timestamp" {
+				t.Errorf("stale URL check: %d %q", rec.Code, rec.Body.String())
+			}
+		}
+	})
 }
