@@ -2,7 +2,7 @@ package jobs
 
 import (
 	"context"
-	"errors"
+
 	"fmt"
 	"log/slog"
 	"strings"
@@ -251,9 +251,12 @@ func (d *Delivery) send(ctx context.Context, j sendJob) error {
 }
 
 // outcome classifies a send's result: transient errors (system busy -1,
-// daily quota 45009, minute quota 45011, HTTP errors and timeouts) are
-// retried with exponential backoff; the platform's refusals are final
-// (45015 window closed, 45047 window quota used up, 43004 unfollowed).
+// daily quota 45009, minute quota 45011, account errors, HTTP error
+// statuses, a refused connection) are retried with exponential backoff; the platform's refusals
+// are final (45015 window closed, 45047 window quota used up, 43004
+// unfollowed). A call that got no answer (a timeout, a connection cut after
+// the request went out) may have been delivered: it is "unknown" and is not
+// sent again, as after a crash.
 func (d *Delivery) outcome(r *models.Recipient, channel string, err error, now time.Time) models.Outcome {
 	if err == nil {
 		return models.Outcome{State: models.RcptSent, Channel: channel}
@@ -264,19 +267,39 @@ func (d *Delivery) outcome(r *models.Recipient, channel string, err error, now t
 		o.State, o.Reason = models.RcptSkipped, "unfollowed"
 		return o
 	}
-	if errors.Is(err, wechat.ErrTimeout) {
-		// WeChat may have delivered it and answered late: resending could
-		// give the fan two copies, so it is recorded like a send cut short.
-		o.State, o.Reason = models.RcptUnknown, "no answer from WeChat in time: it may have been delivered, so it is not resent"
+	if models.ErrorCode(err) != models.EINTERNAL {
+		return o // refused here (e.g. a message kind WeChat cannot take): never sent
+	}
+	if code == 0 && !neverArrived(err) {
+		o.State, o.Reason = models.RcptUnknown, "no answer from WeChat, it may have delivered the message (not resent): "+o.Reason
 		return o
 	}
-	transient := code == 0 || code == -1 || code == 45009 || code == 45011
+	transient := code == 0 || code == -1 || code == 45009 || code == 45011 || accountErrors[code]
 	if transient && r.Attempts+1 < d.MaxAttempts {
 		backoff := time.Duration(1<<min(r.Attempts, 8)) * 5 * time.Second
 		o.State, o.NextAt = models.RcptQueued, now.Add(backoff)
 		o.Reason = "retrying: " + o.Reason
 	}
 	return o
+}
+
+// accountErrors are about the account, not the fan (a bad token or secret,
+// the server's IP not whitelisted, an unverified account): retried, so the
+// breaker pauses the engine until someone fixes the account, instead of
+// failing every fan of the push.
+var accountErrors = map[int]bool{40001: true, 40013: true, 40125: true, 40164: true, 41001: true, 42001: true, 48001: true}
+
+// neverArrived tells errors where WeChat answered with an HTTP error status
+// or the request never left (the SDK reports both as text) from those where
+// the request may have been processed.
+func neverArrived(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"statusCode=", "connection refused", "no such host"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // quietUntil reports whether now is in quiet hours and when they end.

@@ -320,3 +320,42 @@ func TestDeliveryKilledMidPush(t *testing.T) {
 		})
 	}
 }
+
+// A call that gets no answer may have been delivered: the fan is "unknown"
+// and is not sent again. (The SDK's HTTP client gives up after 10 s; the
+// fake holds the answer 11 s, then delivers, as WeChat might.)
+func TestDeliveryTimeoutIsUnknownNotResent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the 10 s HTTP timeout: not in -short")
+	}
+	for _, driver := range modelstest.Drivers() {
+		t.Run(driver, func(t *testing.T) {
+			s := modelstest.MustOpen(t, driver)
+			t.Parallel() // both wait out the timeout at once
+			ctx := context.Background()
+			appID := "wxslow" + models.RandomToken(4)
+			platform.AddAccount(fake.Account{AppID: appID, AppSecret: "s", Token: "t", Verified: true})
+			openID := "slow" + driver
+			platform.SeedFan(appID, fake.Fan{OpenID: openID, Subscribed: true})
+			p, err := s.CreatePush(ctx, models.NewPush{Kind: "care", Name: "slow", Reply: models.TextReply("x"),
+				TemplateID: "TPL", TemplateData: map[string]string{"thing1": "x"}}, []uint64{follower(t, s, openID)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			platform.InjectFault("/cgi-bin/message/template/send", fake.Fault{Delay: 11 * time.Second})
+			d := newDelivery(s, appID, "w")
+			d.RunOnce(ctx)
+			r := rows(t, s, p.ID)[openID]
+			if r.State != models.RcptUnknown || !strings.Contains(r.Reason, "may have delivered") {
+				t.Fatalf("after a timeout: %+v", r)
+			}
+			time.Sleep(1500 * time.Millisecond) // the fake finishes the call
+			now := time.Now().Add(time.Hour)
+			s.Now, d.Now = func() time.Time { return now }, func() time.Time { return now }
+			d.RunOnce(ctx)
+			if n := sentTo(appID)[openID]; n != 1 {
+				t.Fatalf("the phone shows %d copies, want the one the slow call delivered", n)
+			}
+		})
+	}
+}

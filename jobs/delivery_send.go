@@ -181,12 +181,12 @@ func (p *pipeline) finish() (sent int, stopped bool, err error) {
 	return p.sent, cause != nil, nil
 }
 
-// trip counts transient failures in a row and reports whether the engine
+// trip counts transient failures and unanswered calls in a row and reports whether the engine
 // should pause; it sets pausedUntil, doubling the pause each time.
 func (d *Delivery) trip(o models.Outcome) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if o.State != models.RcptQueued {
+	if o.State != models.RcptQueued && o.State != models.RcptUnknown {
 		d.failures, d.pause = 0, 0
 		return false
 	}

@@ -225,7 +225,13 @@ func (s *Store) planIDs(ctx context.Context, p *Push, ids []uint64, plan *PushPl
 			for j := 0; j < len(part); j += planChunk {
 				chunk := part[j:min(j+planChunk, len(part))]
 				list := idList(chunk)
-				res := tx.Exec("INSERT INTO recipients ("+recipientColumns+") "+sel+" WHERE members.id IN ("+list+")", args...)
+				where := "members.id IN (" + list + ")"
+				if chunk[len(chunk)-1]-chunk[0] == uint64(len(chunk)-1) {
+					// A run of consecutive ids (sorted, no duplicates): a
+					// range, which MariaDB scans much faster than a long list.
+					where = fmt.Sprintf("members.id BETWEEN %d AND %d", chunk[0], chunk[len(chunk)-1])
+				}
+				res := tx.Exec("INSERT INTO recipients ("+recipientColumns+") "+sel+" WHERE "+where, args...)
 				if res.Error != nil {
 					return res.Error
 				}

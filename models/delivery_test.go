@@ -92,6 +92,12 @@ func TestPlanPushReportsEveryID(t *testing.T) {
 		if err != nil || p2.Planned != 1 || p2.Duplicates != 1 || p2.Unknown != 1 {
 			t.Fatalf("CreatePush: %+v %v", p2, err)
 		}
+		// A run of consecutive ids (planned as a range).
+		p4, plan4, err := s.PlanPush(ctx, models.NewPush{Kind: "care", Name: "run", Reply: models.TextReply("x")},
+			models.PushAudience{MemberIDs: ids[:10]})
+		if err != nil || plan4.Queued != 8 || plan4.Skipped != 2 || len(plan4.Unknown) != 0 || len(allRecipients(t, s, p4.ID)) != 10 {
+			t.Fatalf("range plan: %+v %v", plan4, err)
+		}
 		// Nobody reachable: the push is done at once instead of waiting forever.
 		p3, plan3, err := s.PlanPush(ctx, models.NewPush{Kind: "care", Name: "gone", Reply: models.TextReply("x")},
 			models.PushAudience{MemberIDs: []uint64{ids[4], missing[1]}})

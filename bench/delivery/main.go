@@ -8,7 +8,7 @@
 //  3. plans a push to the first -deliver members, starts the fake WeChat API
 //     on loopback with a per-minute cap of -rate × 60 on the send endpoints,
 //     and runs the real fivec binary (`fivec deliver`) as a subprocess at
-//     FIVEC_DELIVERY_RATE = -rate;
+//     FIVEC_DELIVERY_RATE = -rate (-workers processes share it);
 //  4. kills the worker with SIGKILL once -kill-at of the sends are done,
 //     starts a new one, and waits until the push is done;
 //  5. counts, from the fake's records of every fan's phone, duplicates and
@@ -43,6 +43,7 @@ import (
 
 type options struct {
 	members, deliver, rate, senders int
+	workers                         int
 	unfollowed, writers, killAt     float64
 	lease                           time.Duration
 	mysqlDSN, fivecBin, cpuProfile  string
@@ -55,6 +56,7 @@ func main() {
 	flag.IntVar(&o.members, "members", 1_000_000, "followers created and planned")
 	flag.IntVar(&o.deliver, "deliver", 50_000, "recipients actually delivered (the first members)")
 	flag.IntVar(&o.rate, "rate", 500, "sends per second: the fake's cap is rate×60 a minute per send endpoint, and FIVEC_DELIVERY_RATE")
+	flag.IntVar(&o.workers, "workers", 1, "`fivec deliver` processes sharing the push (each gets rate/workers; the first is the one killed)")
 	flag.IntVar(&o.senders, "senders", 32, "`fivec deliver -senders`: API calls in flight")
 	flag.Float64Var(&o.unfollowed, "unfollowed", 0.01, "share of members who unfollowed (planned as skipped)")
 	flag.Float64Var(&o.writers, "writers", 0.1, "share of delivered fans who wrote recently (customer-service channel; the rest get the template)")
@@ -68,8 +70,8 @@ func main() {
 	flag.BoolVar(&o.markdown, "markdown", false, "print the results as Markdown tables")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up after this long")
 	flag.Parse()
-	if o.deliver > o.members || o.rate < 1 || o.deliver < 1 {
-		fmt.Fprintln(os.Stderr, "delivery: need 1 ≤ -deliver ≤ -members and -rate ≥ 1")
+	if o.deliver > o.members || o.deliver < 1 || o.workers < 1 || o.rate < o.workers {
+		fmt.Fprintln(os.Stderr, "delivery: need 1 ≤ -deliver ≤ -members, -workers ≥ 1 and -rate ≥ -workers")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -244,48 +246,61 @@ func run(ctx context.Context, o options) (*results, error) {
 		return nil, err
 	}
 	env := append(os.Environ(), "FIVEC_DB_DRIVER="+driver, "FIVEC_DB_DSN="+dsn, "FIVEC_WECHAT_APPID="+appID,
-		"FIVEC_WECHAT_APPSECRET=bench-secret", "FIVEC_WECHAT_TOKEN=benchtoken", "FIVEC_WECHAT_API_BASE="+api.URL,
-		fmt.Sprintf("FIVEC_DELIVERY_RATE=%d", o.rate), "FIVEC_REDIS_URL=")
-	worker := func(n int) (*exec.Cmd, chan error, error) {
-		logPath := filepath.Join(dir, fmt.Sprintf("worker%d.log", n))
-		lf, err := os.Create(logPath)
+		"FIVEC_WECHAT_APPSECRET=bench-secret", "FIVEC_WECHAT_TOKEN=benchtoken", "FIVEC_WECHAT_API_BASE="+api.URL, "FIVEC_REDIS_URL=")
+	type proc struct {
+		cmd  *exec.Cmd
+		done chan error
+	}
+	started := 0
+	// worker starts `fivec deliver` number slot of o.workers, with its share
+	// of the rate.
+	worker := func(slot int) (*proc, error) {
+		started++
+		lf, err := os.Create(filepath.Join(dir, fmt.Sprintf("worker%d.log", started)))
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		args := []string{"deliver", "-config", cfgPath, "-lease", o.lease.String(), "-senders", fmt.Sprint(o.senders), "-every", "500ms"}
 		if o.cpuProfile != "" {
-			args = append(args, "-cpuprofile", fmt.Sprintf("%s.%d", o.cpuProfile, n))
+			args = append(args, "-cpuprofile", fmt.Sprintf("%s.%d", o.cpuProfile, started))
+		}
+		share := o.rate / o.workers
+		if slot == 0 {
+			share += o.rate % o.workers
 		}
 		cmd := exec.Command(bin, args...)
-		cmd.Env, cmd.Stdout, cmd.Stderr = env, lf, lf
+		cmd.Env, cmd.Stdout, cmd.Stderr = append(env, fmt.Sprintf("FIVEC_DELIVERY_RATE=%d", share)), lf, lf
 		if err := cmd.Start(); err != nil {
 			lf.Close()
-			return nil, nil, err
+			return nil, err
 		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait(); lf.Close() }()
-		return cmd, done, nil
+		p := &proc{cmd: cmd, done: make(chan error, 1)}
+		go func() { p.done <- cmd.Wait(); lf.Close() }()
+		return p, nil
 	}
 
-	// 4. Deliver, kill -9 in the middle, restart, finish.
+	// 4. Deliver, kill -9 worker 1 in the middle, restart it, finish.
 	start = time.Now()
-	cmd, done, err := worker(1)
-	if err != nil {
-		return nil, err
-	}
-	stopWorker := func() {
-		if cmd != nil {
-			cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(20 * time.Second):
-				cmd.Process.Kill()
-				<-done
+	procs := make([]*proc, o.workers)
+	defer func() { // SIGTERM, as an operator would stop them
+		for _, p := range procs {
+			if p == nil {
+				continue
 			}
-			cmd = nil
+			p.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-p.done:
+			case <-time.After(20 * time.Second):
+				p.cmd.Process.Kill()
+				<-p.done
+			}
+		}
+	}()
+	for i := range procs {
+		if procs[i], err = worker(i); err != nil {
+			return nil, err
 		}
 	}
-	defer stopWorker()
 	killAt := int64(o.killAt * float64(o.deliver) * (1 - o.unfollowed))
 	var killTime time.Time
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -294,17 +309,22 @@ func run(ctx context.Context, o options) (*results, error) {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case err := <-done:
-			cmd = nil
-			return nil, fmt.Errorf("worker 1 exited: %v (log in %s with -keep)", err, dir)
 		case <-tick.C:
 		}
+		for i, p := range procs {
+			select {
+			case err := <-p.done:
+				procs[i] = nil
+				return nil, fmt.Errorf("a worker exited: %v (logs in %s with -keep)", err, dir)
+			default:
+			}
+		}
 		if o.killAt > 0 && killTime.IsZero() && sends.Load() >= killAt {
-			cmd.Process.Kill() // SIGKILL: no clean-up at all
-			<-done
+			procs[0].cmd.Process.Kill() // SIGKILL: no clean-up at all
+			<-procs[0].done
 			killTime, r.sendsBeforeKill, r.killed = time.Now(), int(sends.Load()), true
 			logf("SIGKILL after %d sends", r.sendsBeforeKill)
-			if cmd, done, err = worker(2); err != nil {
+			if procs[0], err = worker(0); err != nil {
 				return nil, err
 			}
 		}
@@ -320,7 +340,6 @@ func run(ctx context.Context, o options) (*results, error) {
 		}
 	}
 	r.deliveryWall = time.Since(start)
-	stopWorker()
 
 	// 5. Count from the fake's records.
 	calls := platform.CallsFor(appID)
@@ -425,15 +444,15 @@ func (r *results) print(w io.Writer, o options) {
 		fmt.Fprintf(w, "| %s | %d | %.1f s (%.2f× the 30 s budget) | %.1f s (%.2f×) | %d / %d / %d / %d | %s |\n\n", r.driver, o.members,
 			r.planIDs.Seconds(), r.planIDs.Seconds()/30, r.planSegment.Seconds(), r.planSegment.Seconds()/30,
 			p.Queued, p.Skipped, p.Duplicates, len(p.Unknown), ok(r.planIDs < 30*time.Second && r.planSegment < 30*time.Second))
-		fmt.Fprintf(w, "| database | delivered push | configured rate | measured rate (window) | ratio | 45011 refusals | ≥ 90 %% |\n|---|---:|---:|---:|---:|---:|---|\n")
-		fmt.Fprintf(w, "| %s | %d (%d custom, %d template) | %d/s | %.1f/s (%.1f s, %d sends) | %.3f | %d | %s |\n\n", r.driver, o.deliver,
+		fmt.Fprintf(w, "| database | workers | delivered push | configured rate | measured rate (window) | ratio | 45011 refusals | ≥ 90 %% |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
+		fmt.Fprintf(w, "| %s | %d | %d (%d custom, %d template) | %d/s | %.1f/s (%.1f s, %d sends) | %.3f | %d | %s |\n\n", r.driver, o.workers, o.deliver,
 			r.custom, r.template, o.rate, rate, r.rateWindow.Seconds(), r.rateSends, rate/float64(o.rate), r.refused45011, ok(rate >= 0.9*float64(o.rate)))
 		fmt.Fprintf(w, "| database | SIGKILL after | restart gap | states at the end | duplicates | lost | unknown (delivered per the fake) |\n|---|---:|---:|---|---:|---:|---:|\n")
 		fmt.Fprintf(w, "| %s | %d sends | %.1f s | %s | %d | %d | %d (%d) |\n", r.driver, r.sendsBeforeKill, r.restartGap.Seconds(),
 			states(r.progress), r.duplicates, r.lost, r.unknown, r.unknownDelivered)
 		return
 	}
-	fmt.Fprintf(w, "database            %s\n", r.driver)
+	fmt.Fprintf(w, "database            %s, %d worker process(es)\n", r.driver, o.workers)
 	fmt.Fprintf(w, "members             %d created in %s\n", o.members, r.createMembers.Round(time.Millisecond))
 	fmt.Fprintf(w, "plan by ids         %s  %+v (unknown: %d)\n", r.planIDs.Round(time.Millisecond), *r.planIDsPlan, len(r.planIDsPlan.Unknown))
 	fmt.Fprintf(w, "plan by segment     %s  %+v\n", r.planSegment.Round(time.Millisecond), *r.planSegPlan)
