@@ -138,8 +138,9 @@ type runState struct {
 	sends  map[uint64]int64 // member → sends queued in this run (frequency cap)
 }
 
-// claimSize is Batch, cut so that a batch is sent within a quarter of the
-// lease at the limiter's rate (a claim must not run out while it waits).
+// claimSize is Batch, cut to an eighth of what the limiter sends in a lease:
+// up to three batches wait in the pipeline, and a claim must not run out
+// while it waits.
 func (d *Delivery) claimSize() int {
 	n := max(d.Batch, 1)
 	if lim := d.Limiter.Limit(); lim != rate.Inf && d.Lease > 0 {
