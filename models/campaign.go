@@ -92,7 +92,7 @@ func (s *Store) AddTopicEntry(ctx context.Context, t *Topic, m *Member, text str
 	}
 	var paid int64
 	if t.Points > 0 {
-		_, dup, err := s.Earn(ctx, m.ID, t.Points, SourceTopic, "参与话题："+t.Title, "topic:"+itoa(t.ID)+":"+itoa(m.ID), nil)
+		_, dup, err := s.Earn(ctx, m.ID, t.Points, SourceTopic, SystemReason(ReasonTopic, t.Title), "topic:"+itoa(t.ID)+":"+itoa(m.ID), nil)
 		if err != nil {
 			return e, 0, err
 		}

@@ -115,7 +115,7 @@ func (s *Store) Redeem(ctx context.Context, memberID, giftID uint64, key string)
 		if res.RowsAffected == 0 {
 			return Errorf(ECONFLICT, "%s is out of stock", g.Name)
 		}
-		if _, _, err := ledgerTx(tx, s.now(), memberID, -g.Cost, SourceRedemption, "兑换 "+g.Name, "redeem:"+key, nil, nil); err != nil {
+		if _, _, err := ledgerTx(tx, s.now(), memberID, -g.Cost, SourceRedemption, SystemReason(ReasonRedeem, g.Name), "redeem:"+key, nil, nil); err != nil {
 			return err
 		}
 		r = Redemption{MemberID: memberID, GiftID: g.ID, GiftName: g.Name, Points: g.Cost,

@@ -190,7 +190,7 @@ func (s *Store) ExpirePoints(ctx context.Context, limit int) (int, error) {
 				return nil
 			}
 			e := &PointsEntry{MemberID: l.MemberID, Delta: -amount, Balance: m.Points - amount, Source: SourceExpiry,
-				Reason: "积分过期", IdemKey: "expire:" + itoa(l.ID), CreatedAt: s.now()}
+				Reason: SystemReason(ReasonExpiry, ""), IdemKey: "expire:" + itoa(l.ID), CreatedAt: s.now()}
 			if err := tx.Create(e).Error; err != nil {
 				return err
 			}

@@ -129,7 +129,7 @@ func (s *Store) SettleReferralRewards(ctx context.Context, dailyCap int) (paid, 
 			if dailyCap > 0 && today >= int64(dailyCap) {
 				return tx.Model(&ReferralReward{}).Where("id = ?", r.ID).Update("due_at", dayStart.Add(24*time.Hour)).Error
 			}
-			if _, _, err := ledgerTx(tx, now, r.ReferrerID, r.Points, SourceReferral, "推荐好友奖励", "referral:"+itoa(r.ID), nil, nil); err != nil {
+			if _, _, err := ledgerTx(tx, now, r.ReferrerID, r.Points, SourceReferral, SystemReason(ReasonReferralPoints, ""), "referral:"+itoa(r.ID), nil, nil); err != nil {
 				return err
 			}
 			paid++

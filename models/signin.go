@@ -76,7 +76,7 @@ func (s *Store) CheckIn(ctx context.Context, memberID uint64, day time.Time, r S
 				at := s.now().Add(r.Life)
 				expires = &at
 			}
-			e, _, err := ledgerTx(tx, s.now(), memberID, points, SourceSignIn, "签到 "+today, "signin:"+itoa(memberID)+":"+today, expires, nil)
+			e, _, err := ledgerTx(tx, s.now(), memberID, points, SourceSignIn, SystemReason(ReasonSignInDay, today), "signin:"+itoa(memberID)+":"+today, expires, nil)
 			if err != nil {
 				return err
 			}

@@ -81,7 +81,7 @@ func (h *Handler) memberHistory(c *gin.Context) {
 	}
 	out := List[Change]{Items: make([]Change, 0, len(list))}
 	for _, ch := range list {
-		out.Items = append(out.Items, Change{Field: ch.Field, From: ch.From, To: ch.To, Reason: ch.Reason, StaffID: ch.StaffID, CreatedAt: ch.CreatedAt})
+		out.Items = append(out.Items, changeOut(&ch))
 	}
 	c.JSON(http.StatusOK, out)
 }

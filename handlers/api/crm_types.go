@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/templates"
 )
 
 // Request and response shapes of the member CRM endpoints.
@@ -21,12 +22,13 @@ type MemberProfile struct {
 
 // Change is one step of a member's stage or level history.
 type Change struct {
-	Field     string    `json:"field"` // stage or level
-	From      string    `json:"from,omitempty"`
-	To        string    `json:"to"`
-	Reason    string    `json:"reason,omitempty"`
-	StaffID   *uint64   `json:"staff_id,omitempty"` // set when staff marked it
-	CreatedAt time.Time `json:"created_at"`
+	Field      string    `json:"field"` // stage or level
+	From       string    `json:"from,omitempty"`
+	To         string    `json:"to"`
+	Reason     string    `json:"reason,omitempty"`      // in English for system reasons
+	ReasonCode string    `json:"reason_code,omitempty"` // set for system reasons (docs/api.md)
+	StaffID    *uint64   `json:"staff_id,omitempty"`    // set when staff marked it
+	CreatedAt  time.Time `json:"created_at"`
 }
 
 // MarkRequest is the body of PUT /members/:openid/stage and /level.
@@ -49,19 +51,32 @@ type TagRequest struct {
 
 // PointsEntry is one line of a member's points ledger.
 type PointsEntry struct {
-	ID        uint64     `json:"id"`
-	Delta     int64      `json:"delta"`
-	Balance   int64      `json:"balance"`
-	Source    string     `json:"source"`
-	Reason    string     `json:"reason,omitempty"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-	StaffID   *uint64    `json:"staff_id,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
+	ID         uint64     `json:"id"`
+	Delta      int64      `json:"delta"`
+	Balance    int64      `json:"balance"`
+	Source     string     `json:"source"`
+	Reason     string     `json:"reason,omitempty"`      // in English for system reasons
+	ReasonCode string     `json:"reason_code,omitempty"` // set for system reasons (docs/api.md)
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	StaffID    *uint64    `json:"staff_id,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
 }
 
 func pointsOut(e *models.PointsEntry) PointsEntry {
-	return PointsEntry{ID: e.ID, Delta: e.Delta, Balance: e.Balance, Source: e.Source, Reason: e.Reason,
+	out := PointsEntry{ID: e.ID, Delta: e.Delta, Balance: e.Balance, Source: e.Source,
 		ExpiresAt: e.ExpiresAt, StaffID: e.StaffID, CreatedAt: e.CreatedAt}
+	out.Reason, out.ReasonCode = e.ReasonText(apiReason)
+	return out
+}
+
+// apiReason renders system reason codes for API clients: in English, with
+// the code alongside.
+var apiReason = templates.Reason(templates.LangEN)
+
+func changeOut(ch *models.MemberChange) Change {
+	out := Change{Field: ch.Field, From: ch.From, To: ch.To, StaffID: ch.StaffID, CreatedAt: ch.CreatedAt}
+	out.Reason, out.ReasonCode = ch.ReasonText(apiReason)
+	return out
 }
 
 // Points is a member's balance and newest ledger entries.

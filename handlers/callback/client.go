@@ -12,6 +12,7 @@ import (
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/templates"
 )
 
 // ClientRules are the numbers behind growth and points.
@@ -108,7 +109,7 @@ func (c *Client) Handle(ctx context.Context, t *Turn) error {
 			}
 		}
 		if below(t.Member.Level, models.LevelCurious) { // checked in memory: no write per message
-			if _, err := c.Store.RaiseLevel(ctx, t.Member.ID, models.LevelCurious, "asked a question"); err != nil {
+			if _, err := c.Store.RaiseLevel(ctx, t.Member.ID, models.LevelCurious, models.SystemReason(models.ReasonAsked, "")); err != nil {
 				return err
 			}
 		}
@@ -195,7 +196,7 @@ func (c *Client) signIn(ctx context.Context, m *models.Member) (string, error) {
 	if res.Already {
 		return fmt.Sprintf("今天已经签到过啦，已连续签到 %d 天，当前积分 %d。明天再来！", res.Streak, res.Balance), nil
 	}
-	if _, err := c.Store.RaiseLevel(ctx, m.ID, models.LevelResponder, "daily sign-in"); err != nil {
+	if _, err := c.Store.RaiseLevel(ctx, m.ID, models.LevelResponder, models.SystemReason(models.ReasonSignIn, "")); err != nil {
 		return "", err
 	}
 	if err := c.checkLoyal(ctx, m); err != nil {
@@ -224,8 +225,10 @@ func (c *Client) points(ctx context.Context, m *models.Member) (string, error) {
 	}
 	if len(hist) > 0 {
 		b.WriteString("\n最近记录：")
+		zh := templates.Reason(templates.LangZH) // fans read Chinese
 		for _, e := range hist {
-			fmt.Fprintf(&b, "\n%s %+d %s", e.CreatedAt.In(c.Loc).Format("01-02"), e.Delta, e.Reason)
+			reason, _ := e.ReasonText(zh)
+			fmt.Fprintf(&b, "\n%s %+d %s", e.CreatedAt.In(c.Loc).Format("01-02"), e.Delta, reason)
 		}
 	}
 	return b.String(), nil
@@ -279,12 +282,12 @@ func (c *Client) followed(ctx context.Context, t *Turn, scene string) error {
 		if err != nil || !linked {
 			return err
 		}
-		if _, err := c.Store.RaiseLevel(ctx, referrer.ID, models.LevelSpreader, "brought a friend"); err != nil {
+		if _, err := c.Store.RaiseLevel(ctx, referrer.ID, models.LevelSpreader, models.SystemReason(models.ReasonReferred, "")); err != nil {
 			return err
 		}
 		n, err := c.Store.CountReferrals(ctx, referrer.ID)
 		if err == nil && c.Rules.KeyPersonReferrals > 0 && n >= c.Rules.KeyPersonReferrals {
-			_, err = c.Store.RaiseLevel(ctx, referrer.ID, models.LevelKeyPerson, fmt.Sprintf("brought %d friends", n))
+			_, err = c.Store.RaiseLevel(ctx, referrer.ID, models.LevelKeyPerson, models.SystemReason(models.ReasonReferrals, fmt.Sprint(n)))
 		}
 		return err
 	}
@@ -307,7 +310,7 @@ func (c *Client) followed(ctx context.Context, t *Turn, scene string) error {
 		}
 	}
 	if ch.WelcomePoints > 0 {
-		if _, _, err := c.Store.Earn(ctx, m.ID, ch.WelcomePoints, models.SourceWelcome, "关注礼："+ch.Name, "welcome:"+fmt.Sprint(m.ID), c.expiry()); err != nil {
+		if _, _, err := c.Store.Earn(ctx, m.ID, ch.WelcomePoints, models.SourceWelcome, models.SystemReason(models.ReasonWelcome, ch.Name), "welcome:"+fmt.Sprint(m.ID), c.expiry()); err != nil {
 			return err
 		}
 	}
@@ -345,7 +348,7 @@ func (c *Client) checkLoyal(ctx context.Context, m *models.Member) error {
 	}
 	if c.Rules.LoyalAfterDays > 0 && m.FirstSubscribedAt != nil &&
 		c.Now().Sub(*m.FirstSubscribedAt) >= time.Duration(c.Rules.LoyalAfterDays)*24*time.Hour && m.Stage == models.StageNew {
-		_, err := c.Store.AdvanceStage(ctx, m.ID, models.StageLoyal, fmt.Sprintf("active for %d days", c.Rules.LoyalAfterDays))
+		_, err := c.Store.AdvanceStage(ctx, m.ID, models.StageLoyal, models.SystemReason(models.ReasonActiveDays, fmt.Sprint(c.Rules.LoyalAfterDays)))
 		return err
 	}
 	if c.Rules.LoyalAfterPoints > 0 {
@@ -354,7 +357,7 @@ func (c *Client) checkLoyal(ctx context.Context, m *models.Member) error {
 			return err
 		}
 		if earned >= c.Rules.LoyalAfterPoints {
-			_, err = c.Store.AdvanceStage(ctx, m.ID, models.StageLoyal, fmt.Sprintf("earned %d points", earned))
+			_, err = c.Store.AdvanceStage(ctx, m.ID, models.StageLoyal, models.SystemReason(models.ReasonEarnedPoints, fmt.Sprint(earned)))
 			return err
 		}
 	}
@@ -394,7 +397,7 @@ func (c *Client) topic(ctx context.Context, t *Turn, text string) (bool, error) 
 	if err != nil {
 		return true, err
 	}
-	if _, err := c.Store.RaiseLevel(ctx, t.Member.ID, models.LevelResponder, "joined topic "+tp.Title); err != nil {
+	if _, err := c.Store.RaiseLevel(ctx, t.Member.ID, models.LevelResponder, models.SystemReason(models.ReasonTopic, tp.Title)); err != nil {
 		return true, err
 	}
 	reply := fmt.Sprintf("感谢参与话题「%s」！", tp.Title)
@@ -439,7 +442,7 @@ func (c *Client) redeem(ctx context.Context, t *Turn, idText string) (string, er
 	if err != nil {
 		return "", err
 	}
-	if _, err := c.Store.AdvanceStage(ctx, t.Member.ID, models.StageNew, "first redemption"); err != nil {
+	if _, err := c.Store.AdvanceStage(ctx, t.Member.ID, models.StageNew, models.SystemReason(models.ReasonFirstRedemption, "")); err != nil {
 		return "", err
 	}
 	text := fmt.Sprintf("兑换成功：%s，扣除 %d 积分。兑换码：%s", r.GiftName, r.Points, r.Code)

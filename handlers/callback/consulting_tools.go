@@ -152,7 +152,7 @@ func PointsAction(store *models.Store, life time.Duration) ActionFunc {
 			at := time.Now().Add(life)
 			expires = &at
 		}
-		_, _, err = store.Earn(ctx, t.Member.ID, n, models.SourceRule, "规则奖励", fmt.Sprintf("rule:%d:msg:%d", t.RuleID, t.Inbound.ID), expires)
+		_, _, err = store.Earn(ctx, t.Member.ID, n, models.SourceRule, models.SystemReason(models.ReasonRulePoints, ""), fmt.Sprintf("rule:%d:msg:%d", t.RuleID, t.Inbound.ID), expires)
 		return err
 	}
 }

@@ -117,7 +117,7 @@ func TestBrowserSandboxSignIn(t *testing.T) {
 	br.Until(ctx, "balance", `document.querySelector('#points-balance').innerText.trim() === '`+want+`'`)
 	br.Until(ctx, "ledger entry", `document.querySelector('#ledger').innerText.includes('签到 ')`)
 	br.Until(ctx, "level", `document.querySelector('#member-level').innerText.includes('参与者')`)
-	br.Until(ctx, "history", `document.querySelector('#history').innerText.includes('daily sign-in')`)
+	br.Until(ctx, "history", `document.querySelector('#history').innerText.includes('每日签到')`)
 	br.Until(ctx, "conversation", `document.querySelector('#conversation').innerText.includes('签到成功')`)
 	br.Shot(ctx, "crm-sandbox-member")
 }

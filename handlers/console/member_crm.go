@@ -10,6 +10,7 @@ import (
 
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/templates"
 )
 
 // memberCRM is the CRM half of the member page.
@@ -29,16 +30,18 @@ type memberCRM struct {
 	Form        memberForm
 }
 
-// historyRow is a stage or level change with the staff member's name.
+// historyRow is a stage or level change with the staff member's name
+// and its reason in the page's language (system reasons are codes).
 type historyRow struct {
 	models.MemberChange
-	Staff string
+	Staff, Reason string
 }
 
-// ledgerRow is a points entry with the staff member's name.
+// ledgerRow is a points entry with the staff member's name and its
+// reason in the page's language.
 type ledgerRow struct {
 	models.PointsEntry
-	Staff string
+	Staff, Reason string
 }
 
 // memberForm is what staff typed into the member page's forms. Section
@@ -77,15 +80,20 @@ func (h *Handler) memberCRM(c *gin.Context, m *models.Member, f memberForm) (*me
 	if err != nil {
 		return nil, err
 	}
+	reason := templates.Reason(h.lang(c))
 	for i := len(changes) - 1; i >= 0; i-- { // newest first
-		d.History = append(d.History, historyRow{MemberChange: changes[i], Staff: staffName(names, changes[i].StaffID)})
+		r := historyRow{MemberChange: changes[i], Staff: staffName(names, changes[i].StaffID)}
+		r.Reason, _ = changes[i].ReasonText(reason)
+		d.History = append(d.History, r)
 	}
 	entries, err := h.Store.PointsHistory(ctx, m.ID, 100)
 	if err != nil {
 		return nil, err
 	}
 	for _, e := range entries {
-		d.Ledger = append(d.Ledger, ledgerRow{PointsEntry: e, Staff: staffName(names, e.StaffID)})
+		r := ledgerRow{PointsEntry: e, Staff: staffName(names, e.StaffID)}
+		r.Reason, _ = e.ReasonText(reason)
+		d.Ledger = append(d.Ledger, r)
 	}
 	if d.Upline, err = h.Store.Upline(ctx, m.ID); err != nil {
 		return nil, err
