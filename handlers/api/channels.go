@@ -73,16 +73,7 @@ func (h *Handler) findChannel(c *gin.Context) (*models.Channel, bool) {
 }
 
 func (h *Handler) channelGet(c *gin.Context) {
-	ch, ok := h.findChannel(c)
-	if !ok {
-		return
-	}
-	out, err := h.channelOut(c, ch)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	respondOne(c, h.Store.FindChannel, func(m *models.Channel) (Channel, error) { return h.channelOut(c, m) })
 }
 
 // channelCreate asks WeChat for the code and stores the channel (audited).

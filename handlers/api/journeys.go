@@ -100,16 +100,7 @@ func (h *Handler) findJourney(c *gin.Context) (*models.Journey, bool) {
 }
 
 func (h *Handler) journeyGet(c *gin.Context) {
-	j, ok := h.findJourney(c)
-	if !ok {
-		return
-	}
-	out, err := h.journeyOut(c, j)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	respondOne(c, h.Store.FindJourney, func(m *models.Journey) (Journey, error) { return h.journeyOut(c, m) })
 }
 
 // journeyMembers lists the latest enrolments (?limit= 1-200, default 50).

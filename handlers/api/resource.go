@@ -48,3 +48,18 @@ func respondListErr[M, T any](c *gin.Context, rows []M, err error, out func(*M) 
 	}
 	c.JSON(http.StatusOK, list)
 }
+
+// respondOne answers the :id resource that find returns, mapped to its
+// response type by out (which may query more, e.g. statistics).
+func respondOne[M, T any](c *gin.Context, find func(context.Context, uint64) (*M, error), out func(*M) (T, error)) {
+	m, ok := findByID(c, find)
+	if !ok {
+		return
+	}
+	v, err := out(m)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}

@@ -70,16 +70,7 @@ func (h *Handler) findSegment(c *gin.Context) (*models.Segment, bool) {
 }
 
 func (h *Handler) segmentGet(c *gin.Context) {
-	sg, ok := h.findSegment(c)
-	if !ok {
-		return
-	}
-	out, err := h.segmentOut(c, sg)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	respondOne(c, h.Store.FindSegment, func(m *models.Segment) (Segment, error) { return h.segmentOut(c, m) })
 }
 
 // segmentMembers pages through the segment's members by id: ?after= (the
