@@ -135,11 +135,7 @@ func (h *Handler) broadcastGet(c *gin.Context) {
 }
 
 func (h *Handler) broadcast(c *gin.Context) (*models.Broadcast, error) {
-	id, err := idParam(c)
-	if err != nil {
-		return nil, err
-	}
-	return h.Store.FindBroadcast(c.Request.Context(), id)
+	return loadByID(c, h.Store.FindBroadcast)
 }
 
 // broadcastSave creates (POST) or updates (PUT) a draft.

@@ -135,11 +135,7 @@ func (h *Handler) detail(ctx context.Context, conv *models.Conversation, limit i
 
 // findConversation loads :id.
 func (h *Handler) findConversation(c *gin.Context) (*models.Conversation, error) {
-	id, err := idParam(c)
-	if err != nil {
-		return nil, err
-	}
-	return h.Store.FindConversation(c.Request.Context(), id)
+	return loadByID(c, h.Store.FindConversation)
 }
 
 // pickUp opens a conversation with a member and claims it for the caller:

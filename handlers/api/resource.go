@@ -12,16 +12,22 @@ import (
 // findByID resolves the :id parameter with find, answering the error
 // (404 for a malformed or unknown id) itself.
 func findByID[M any](c *gin.Context, find func(context.Context, uint64) (*M, error)) (*M, bool) {
-	id, err := idParam(c)
-	var m *M
-	if err == nil {
-		m, err = find(c.Request.Context(), id)
-	}
+	m, err := loadByID(c, find)
 	if err != nil {
 		web.Error(c, err)
 		return nil, false
 	}
 	return m, true
+}
+
+// loadByID resolves the :id parameter with find and leaves answering an
+// error to the caller.
+func loadByID[M any](c *gin.Context, find func(context.Context, uint64) (*M, error)) (*M, error) {
+	id, err := idParam(c)
+	if err != nil {
+		return nil, err
+	}
+	return find(c.Request.Context(), id)
 }
 
 // respondList answers the rows a store call returned (or its error) as a
