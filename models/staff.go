@@ -190,12 +190,15 @@ func (s *Store) UpdateStaff(ctx context.Context, id uint64, u StaffUpdate) (*Sta
 		if err := tx.Model(&st).Updates(updates).Error; err != nil {
 			return err
 		}
-		var admins int64
-		if err := tx.Model(&Staff{}).Where("role = ? AND disabled = ?", RoleAdmin, false).Count(&admins).Error; err != nil {
-			return err
-		}
-		if admins == 0 {
-			return Errorf(ECONFLICT, "at least one enabled admin must remain")
+		if u.Role != nil || u.Disabled != nil {
+			// Only a role or an account switched off can remove the last admin.
+			var admins int64
+			if err := tx.Model(&Staff{}).Where("role = ? AND disabled = ?", RoleAdmin, false).Count(&admins).Error; err != nil {
+				return err
+			}
+			if admins == 0 {
+				return Errorf(ECONFLICT, "at least one enabled admin must remain")
+			}
 		}
 		if u.Password != nil || (u.Disabled != nil && *u.Disabled) {
 			// A new password or a disabled account ends existing sessions.

@@ -83,3 +83,24 @@ func TestStaffLoginSessionsAndTokens(t *testing.T) {
 		}
 	})
 }
+
+// Changing a language or a name is not a change of who administers the
+// console: it works even where no enabled admin exists (a database set up
+// by hand, or tests), while a role change there is still refused.
+func TestStaffLanguageNeedsNoAdmin(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		st, err := s.CreateStaff(ctx, models.NewStaff{Username: "alex", Password: "secret-pass", Role: models.RoleAgent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		en, name := "en", "Alex"
+		if got, err := s.UpdateStaff(ctx, st.ID, models.StaffUpdate{Lang: &en, DisplayName: &name}); err != nil || got.Lang != "en" || got.DisplayName != "Alex" {
+			t.Fatalf("language: %+v %v", got, err)
+		}
+		marketer := models.RoleMarketer
+		if _, err := s.UpdateStaff(ctx, st.ID, models.StaffUpdate{Role: &marketer}); models.ErrorCode(err) != models.ECONFLICT {
+			t.Fatalf("role change with no admin left: %v", err)
+		}
+	})
+}
