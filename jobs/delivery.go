@@ -86,13 +86,37 @@ func (d *Delivery) RunOnce(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	run := &runState{pushes: map[uint64]*models.Push{}, seen: map[uint64]bool{}, sends: map[uint64]int64{}}
-	p := d.startPipeline(ctx)
 	done := 0
-	var runErr error
+	for {
+		n, drained, err := d.pass(ctx, run)
+		done += n
+		if ctx.Err() != nil {
+			return done, nil
+		}
+		if err != nil {
+			return done, err
+		}
+		// A claim can come back empty while rows are still held by this
+		// run's own writes in flight (MySQL's SKIP LOCKED passes over
+		// them). Once the pass has committed everything, look again; a
+		// pass that handled nothing ends the run (recipients are handled
+		// once per run, so this ends).
+		if !drained || n == 0 {
+			break
+		}
+	}
+	return done, d.Store.CompletePushes(ctx)
+}
+
+// pass claims and delivers batches until a claim comes back empty
+// (drained), the pipeline stops (the breaker) or there is no more to do,
+// then waits for the sends under way. It returns how many it handled.
+func (d *Delivery) pass(ctx context.Context, run *runState) (done int, drained bool, runErr error) {
+	p := d.startPipeline(ctx)
 	for p.ctx.Err() == nil {
 		batch, err := d.Store.ClaimRecipients(ctx, d.Worker, d.claimSize(), d.Lease)
 		if err != nil || len(batch) == 0 {
-			runErr = err
+			runErr, drained = err, err == nil
 			break
 		}
 		jobs, n, more, err := d.decide(ctx, run, batch)
@@ -117,18 +141,13 @@ func (d *Delivery) RunOnce(ctx context.Context) (int, error) {
 		runErr = err
 	}
 	if stopped || runErr != nil || ctx.Err() != nil {
+		drained = false
 		// Claimed but never marked sending: back to the queue at once.
 		if _, err := d.Store.ReleaseClaims(context.WithoutCancel(ctx), d.Worker); err != nil {
 			d.Log.Error("hand back claims", "err", err)
 		}
 	}
-	if ctx.Err() != nil {
-		return done, nil
-	}
-	if runErr != nil {
-		return done, runErr
-	}
-	return done, d.Store.CompletePushes(ctx)
+	return done, drained, runErr
 }
 
 // runState is what one RunOnce remembers across its batches.

@@ -72,16 +72,21 @@ func (s *Store) MarkSendingBatch(ctx context.Context, ids []uint64, worker strin
 		return nil, nil
 	}
 	db := s.db.WithContext(ctx)
-	res := db.Model(&Recipient{}).Where("id IN ("+idList(ids)+") AND +state = ? AND claimed_by = ?", RcptClaimed, worker).
-		Updates(map[string]any{"state": RcptSending, "attempts": gorm.Expr("attempts + 1")})
-	if res.Error != nil {
-		return nil, translate("mark sending", res.Error)
+	var marked int64
+	err := s.tx(ctx, func(tx *gorm.DB) error { // a deadlock victim is retried
+		res := tx.Model(&Recipient{}).Where("id IN ("+idList(ids)+") AND +state = ? AND claimed_by = ?", RcptClaimed, worker).
+			Updates(map[string]any{"state": RcptSending, "attempts": gorm.Expr("attempts + 1")})
+		marked = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return nil, translate("mark sending", err)
 	}
-	if res.RowsAffected == int64(len(ids)) {
+	if marked == int64(len(ids)) {
 		return ids, nil
 	}
 	var held []uint64
-	err := db.Model(&Recipient{}).Where("id IN ("+idList(ids)+") AND +state = ? AND claimed_by = ?", RcptSending, worker).Order("id").Pluck("id", &held).Error
+	err = db.Model(&Recipient{}).Where("id IN ("+idList(ids)+") AND +state = ? AND claimed_by = ?", RcptSending, worker).Order("id").Pluck("id", &held).Error
 	return held, translate("mark sending", err)
 }
 
@@ -160,9 +165,14 @@ func (s *Store) FinishRecipients(ctx context.Context, worker string, done []Fini
 // ReleaseClaims hands back what worker claimed but never started sending
 // (a clean shutdown), so other workers need not wait for the lease.
 func (s *Store) ReleaseClaims(ctx context.Context, worker string) (int64, error) {
-	res := s.db.WithContext(ctx).Model(&Recipient{}).Where("state = ? AND claimed_by = ?", RcptClaimed, worker).
-		Updates(map[string]any{"state": RcptQueued, "claimed_by": "", "claimed_until": nil})
-	return res.RowsAffected, translate("release claims", res.Error)
+	var n int64
+	err := s.tx(ctx, func(tx *gorm.DB) error { // a deadlock victim is retried
+		res := tx.Model(&Recipient{}).Where("state = ? AND claimed_by = ?", RcptClaimed, worker).
+			Updates(map[string]any{"state": RcptQueued, "claimed_by": "", "claimed_until": nil})
+		n = res.RowsAffected
+		return res.Error
+	})
+	return n, translate("release claims", err)
 }
 
 // RecoverClaims handles leases that ran out (a worker died): recipients
@@ -170,25 +180,34 @@ func (s *Store) ReleaseClaims(ctx context.Context, worker string) (int64, error)
 // "unknown", because WeChat may have delivered them, and are not resent.
 func (s *Store) RecoverClaims(ctx context.Context) (requeued, unknown int64, err error) {
 	now := s.now()
-	db := s.db.WithContext(ctx)
-	res := db.Model(&Recipient{}).Where("state = ? AND claimed_until < ?", RcptClaimed, now).
-		Updates(map[string]any{"state": RcptQueued, "claimed_by": "", "claimed_until": nil})
-	if res.Error != nil {
-		return 0, 0, translate("recover claims", res.Error)
+	// In a transaction of its own so that a deadlock with another worker's
+	// claim (MySQL picks a victim) is retried instead of failing the run.
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&Recipient{}).Where("state = ? AND claimed_until < ?", RcptClaimed, now).
+			Updates(map[string]any{"state": RcptQueued, "claimed_by": "", "claimed_until": nil})
+		if res.Error != nil {
+			return res.Error
+		}
+		requeued = res.RowsAffected
+		res = tx.Model(&Recipient{}).Where("state = ? AND claimed_until < ?", RcptSending, now).
+			Updates(map[string]any{"state": RcptUnknown, "reason": "the worker stopped mid-send: WeChat may have delivered it", "claimed_by": "", "claimed_until": nil})
+		unknown = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return 0, 0, translate("recover claims", err)
 	}
-	requeued = res.RowsAffected
-	res = db.Model(&Recipient{}).Where("state = ? AND claimed_until < ?", RcptSending, now).
-		Updates(map[string]any{"state": RcptUnknown, "reason": "the worker stopped mid-send: WeChat may have delivered it", "claimed_by": "", "claimed_until": nil})
-	return requeued, res.RowsAffected, translate("recover claims", res.Error)
+	return requeued, unknown, nil
 }
 
 // CompletePushes marks sending pushes with nothing left to do as done.
 func (s *Store) CompletePushes(ctx context.Context) error {
-	db := s.db.WithContext(ctx)
-	open := db.Session(&gorm.Session{NewDB: true}).Model(&Recipient{}).Select("1").
-		Where("recipients.push_id = pushes.id AND recipients.state IN ?", []string{RcptQueued, RcptClaimed, RcptSending})
-	return translate("complete pushes", db.Model(&Push{}).Where("state = ? AND NOT EXISTS (?)", PushSending, open).
-		Updates(map[string]any{"state": PushDone, "updated_at": s.now()}).Error)
+	return translate("complete pushes", s.tx(ctx, func(tx *gorm.DB) error { // deadlocks retried, as above
+		open := tx.Session(&gorm.Session{NewDB: true}).Model(&Recipient{}).Select("1").
+			Where("recipients.push_id = pushes.id AND recipients.state IN ?", []string{RcptQueued, RcptClaimed, RcptSending})
+		return tx.Model(&Push{}).Where("state = ? AND NOT EXISTS (?)", PushSending, open).
+			Updates(map[string]any{"state": PushDone, "updated_at": s.now()}).Error
+	}))
 }
 
 // RecentPushes counts pushes delivered to a member since since (the
