@@ -52,7 +52,10 @@ type Delivery struct {
 	// Senders is how many API calls the process keeps in flight, all under
 	// Limiter (0: 4).
 	Senders int
-	Now     func() time.Time
+	// BreakAfter is how many failed calls in a row pause the engine (the
+	// breaker against a failing API; 0: 5).
+	BreakAfter int
+	Now        func() time.Time
 
 	mu          sync.Mutex // the breaker, shared by the senders
 	failures    int

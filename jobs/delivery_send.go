@@ -191,7 +191,11 @@ func (d *Delivery) trip(o models.Outcome) bool {
 		return false
 	}
 	d.failures++
-	if d.failures < breakerAfter {
+	after := breakerAfter
+	if d.BreakAfter > 0 {
+		after = d.BreakAfter
+	}
+	if d.failures < after {
 		return false
 	}
 	d.failures = 0
