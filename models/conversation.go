@@ -27,10 +27,12 @@ const (
 // Conversation is one stretch of a fan talking to people rather than the
 // bot, from escalation to resolution.
 type Conversation struct {
-	ID              uint64    `gorm:"primaryKey"`
-	MemberID        uint64    `gorm:"index;not null"`
+	ID uint64 `gorm:"primaryKey"`
+	// (member_id, state) finds a fan's open conversation on the hot path;
+	// with state alone SQLite's planner walked the whole queue.
+	MemberID        uint64    `gorm:"index:idx_conversations_member_state,priority:1;not null"`
 	OpenID          string    `gorm:"size:64;not null;index"`
-	State           string    `gorm:"size:16;not null;index"`
+	State           string    `gorm:"size:16;not null;index;index:idx_conversations_member_state,priority:2"`
 	AgentID         *uint64   `gorm:"index"`
 	Reason          string    `gorm:"size:16"`
 	QueuedAt        time.Time `gorm:"index"`

@@ -100,3 +100,48 @@ func HasReportIndexes(s *Store) bool {
 
 // ExecForTest runs raw SQL on s, for tests that plant faults (triggers).
 func ExecForTest(s *Store, sql string) error { return s.db.Exec(sql).Error }
+
+// RecordBatch records ins as one batch of the Recorder would (one
+// transaction, multi-row statements), so tests can check the batch path
+// without depending on goroutine timing.
+func (s *Store) RecordBatch(ctx context.Context, ins []Inbound) ([]*Message, []*Member, []bool, error) {
+	ops := make([]*recOp, len(ins))
+	for i := range ins {
+		ops[i] = &recOp{in: &ins[i]}
+	}
+	if err := s.applyOps(ctx, ops); err != nil {
+		return nil, nil, nil, err
+	}
+	msgs, members, dups := make([]*Message, len(ops)), make([]*Member, len(ops)), make([]bool, len(ops))
+	for i, op := range ops {
+		msgs[i], members[i], dups[i] = op.msg, op.member, op.dup
+	}
+	return msgs, members, dups, nil
+}
+
+// HotPathIndexes reports, for migration 20, whether the message log still has
+// its member and state indexes and whether conversations are indexed by
+// (member_id, state).
+func HotPathIndexes(s *Store) (oldMessage, oldConv, memberState bool) {
+	m := s.db.Migrator()
+	return m.HasIndex(&Message{}, "idx_messages_member_id") || m.HasIndex(&Message{}, "idx_messages_state"),
+		m.HasIndex(&Conversation{}, "idx_conversations_member_id"),
+		m.HasIndex(&Conversation{}, "idx_conversations_member_state")
+}
+
+// UndoHotPathIndexes makes s look like a database from before migration 20.
+func UndoHotPathIndexes(s *Store) error {
+	for _, q := range []string{
+		"CREATE INDEX idx_messages_member_id ON messages (member_id)",
+		"CREATE INDEX idx_messages_state ON messages (state)",
+		"CREATE INDEX idx_conversations_member_id ON conversations (member_id)",
+	} {
+		if err := s.db.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	if err := s.db.Migrator().DropIndex(&Conversation{}, "idx_conversations_member_state"); err != nil {
+		return err
+	}
+	return s.db.Where("version = ?", 20).Delete(&schemaMigration{}).Error
+}

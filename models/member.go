@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -109,21 +110,6 @@ type memberChange struct {
 	at              time.Time
 }
 
-// touchMember creates or updates the sender in one upsert statement (two
-// first messages racing from a new fan meet on the unique openid), then
-// reads the row back.
-func touchMember(db *gorm.DB, c memberChange) (*Member, error) {
-	fresh, set := c.upsert()
-	if err := upsertMembers(db, []Member{fresh}, clause.Assignments(set)); err != nil {
-		return nil, err
-	}
-	var m Member
-	if err := db.Where("open_id = ?", c.openID).Take(&m).Error; err != nil {
-		return nil, err
-	}
-	return &m, loadOpenConversations(db, []*Member{&m})
-}
-
 // upsert is the row for a new member and the assignments for an existing
 // one.
 func (c memberChange) upsert() (Member, map[string]any) {
@@ -176,10 +162,13 @@ func upsertMembers(db *gorm.DB, rows []Member, set clause.Set) error {
 }
 
 // touchMembers applies the changes of one batch of messages (all at one
-// time) with one upsert per kind of change (messages, follows, unfollows)
-// and reads the members back with one SELECT. A fan whose messages in the
-// batch mix kinds, or who brings a unionid, is upserted on their own, in
-// order. Every member row is read after the whole batch, so two messages of
+// time) and returns the members after all of them, by openid. It reads the
+// senders first: a fan who exists and only wrote (the common case) is
+// updated in place, with one UPDATE for all of them, and the row read is
+// patched rather than read again. Everyone else (new fans, follows,
+// unfollows, a new unionid) is upserted with one statement per kind of
+// change and read back; a fan whose messages in the batch mix kinds, or who
+// brings a unionid, is upserted on their own, in order. So two messages of
 // one fan in one batch both see the row after both.
 func touchMembers(db *gorm.DB, changes []memberChange) (map[string]*Member, error) {
 	if len(changes) == 0 {
@@ -187,16 +176,79 @@ func touchMembers(db *gorm.DB, changes []memberChange) (map[string]*Member, erro
 	}
 	kinds := make(map[string]int, len(changes))
 	alone := map[string]bool{}
+	ids := make([]string, 0, len(changes))
 	for _, c := range changes {
 		k, seen := kinds[c.openID]
 		switch {
-		case c.unionID != "":
-			alone[c.openID] = true
-		case seen && (k != c.kind() || k == changeSubscribe):
+		case !seen:
+			ids = append(ids, c.openID)
+		case k != c.kind() || k == changeSubscribe:
 			alone[c.openID] = true // order matters, or follows counts twice
+		}
+		if c.unionID != "" {
+			alone[c.openID] = true
 		}
 		kinds[c.openID] = c.kind()
 	}
+	var found []Member
+	if err := db.Where("open_id IN ?", ids).Find(&found).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[string]*Member, len(ids))
+	for i := range found {
+		out[found[i].OpenID] = &found[i]
+	}
+	// Known fans who only wrote: last interaction now (and following: WeChat
+	// only delivers messages from followers, even if we missed the follow).
+	type touch struct {
+		at         time.Time
+		subscribed bool
+	}
+	inPlace := map[touch][]uint64{}
+	var rest []memberChange
+	done := map[string]bool{}
+	for _, c := range changes {
+		m := out[c.openID]
+		if m == nil || alone[c.openID] || kinds[c.openID] != changePlain {
+			rest = append(rest, c)
+			continue
+		}
+		if !done[c.openID] {
+			done[c.openID] = true
+			k := touch{at: c.at, subscribed: m.Subscribed}
+			inPlace[k] = append(inPlace[k], m.ID)
+		}
+		at := c.at
+		m.LastInteractionAt, m.Subscribed = &at, true
+	}
+	for k, ids := range inPlace {
+		set := map[string]any{"last_interaction_at": k.at}
+		if !k.subscribed {
+			set["subscribed"] = true
+		}
+		if err := db.Model(&Member{}).Where("id IN ?", ids).UpdateColumns(set).Error; err != nil {
+			return nil, err
+		}
+	}
+	if len(rest) > 0 {
+		fresh, err := upsertChanges(db, rest, alone)
+		if err != nil {
+			return nil, err
+		}
+		for id, m := range fresh {
+			out[id] = m
+		}
+	}
+	ptrs := make([]*Member, 0, len(out))
+	for _, m := range out {
+		ptrs = append(ptrs, m)
+	}
+	return out, loadOpenConversations(db, ptrs)
+}
+
+// upsertChanges upserts the senders of changes (one statement per kind of
+// change, and one per fan who must go alone) and reads them back.
+func upsertChanges(db *gorm.DB, changes []memberChange, alone map[string]bool) (map[string]*Member, error) {
 	var groups [3][]memberChange
 	inGroup := map[string]bool{}
 	for _, c := range changes {
@@ -223,6 +275,7 @@ func touchMembers(db *gorm.DB, changes []memberChange) (map[string]*Member, erro
 			return nil, err
 		}
 	}
+	ids := make([]string, 0, len(changes))
 	for _, c := range changes {
 		if alone[c.openID] {
 			fresh, set := c.upsert()
@@ -230,21 +283,22 @@ func touchMembers(db *gorm.DB, changes []memberChange) (map[string]*Member, erro
 				return nil, err
 			}
 		}
+		if !slices.Contains(ids, c.openID) {
+			ids = append(ids, c.openID)
+		}
 	}
-	ids := make([]string, 0, len(kinds))
-	for id := range kinds {
-		ids = append(ids, id)
-	}
+	// A locking read on MySQL: a plain one reads the transaction's snapshot,
+	// which may predate another process's insert of the same fan (the upsert
+	// met that row; the snapshot would not show it).
 	var found []Member
-	if err := db.Where("open_id IN ?", ids).Find(&found).Error; err != nil {
+	if err := db.Clauses(lockForUpdate(db)...).Where("open_id IN ?", ids).Find(&found).Error; err != nil {
 		return nil, err
 	}
 	out := make(map[string]*Member, len(found))
-	ptrs := make([]*Member, len(found))
 	for i := range found {
-		out[found[i].OpenID], ptrs[i] = &found[i], &found[i]
+		out[found[i].OpenID] = &found[i]
 	}
-	return out, loadOpenConversations(db, ptrs)
+	return out, nil
 }
 
 // lockForUpdate returns a row-lock clause on MySQL; SQLite serialises writers

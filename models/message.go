@@ -39,8 +39,10 @@ const (
 // everything fivec sent to a fan, so a member's whole conversation can be
 // shown.
 type Message struct {
-	ID        uint64  `gorm:"primaryKey"`
-	MemberID  uint64  `gorm:"index"`
+	ID uint64 `gorm:"primaryKey"`
+	// MemberID is written with the row; the log is read by openid, so it
+	// has no index of its own (migration 20 dropped it).
+	MemberID  uint64
 	OpenID    string  `gorm:"size:64;not null;index:idx_messages_openid_created,priority:1"`
 	Direction string  `gorm:"size:8;not null"`
 	DedupeKey *string `gorm:"size:100;uniqueIndex"`
@@ -49,7 +51,7 @@ type Message struct {
 	EventKey  string  `gorm:"size:191"`
 	Content   string  `gorm:"type:text"`
 	Raw       string  `gorm:"type:mediumtext"`
-	State     string  `gorm:"size:16;index"`
+	State     string  `gorm:"size:16"`
 	// Replies holds the answer to an inbound message, or the message itself
 	// for an outbound one, as a JSON list of Reply.
 	Replies string `gorm:"type:text"`
@@ -147,11 +149,18 @@ func recordOne(tx *gorm.DB, in Inbound, now time.Time) (*Message, *Member, bool,
 	if in.Platform {
 		return &msg, nil, false, nil // the platform's own sender is no member
 	}
-	member, err := touchMember(tx, in.change(now))
+	members, err := touchMembers(tx, []memberChange{in.change(now)})
 	if err != nil {
 		return nil, nil, false, err
 	}
-	msg.MemberID = member.ID // stored with the answer (FinishInbound)
+	member := members[in.OpenID]
+	if member == nil {
+		return nil, nil, false, Errorf(EINTERNAL, "member %s missing after upsert", in.OpenID)
+	}
+	msg.MemberID = member.ID
+	if err := tx.Model(&Message{}).Where("id = ?", msg.ID).UpdateColumn("member_id", member.ID).Error; err != nil {
+		return nil, nil, false, err
+	}
 	return &msg, member, false, nil
 }
 

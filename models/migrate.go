@@ -93,6 +93,22 @@ var migrations = []migration{
 	{19, "replicas: job leases, the shared access token", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&JobLease{}, &WeChatToken{})
 	}},
+	{20, "callback hot path: drop the message-log indexes nothing reads, find open conversations by (member, state)", func(tx *gorm.DB) error {
+		for _, ix := range []struct {
+			model any
+			name  string
+		}{{&Message{}, "idx_messages_member_id"}, {&Message{}, "idx_messages_state"}, {&Conversation{}, "idx_conversations_member_id"}} {
+			if tx.Migrator().HasIndex(ix.model, ix.name) {
+				if err := tx.Migrator().DropIndex(ix.model, ix.name); err != nil {
+					return err
+				}
+			}
+		}
+		if tx.Migrator().HasIndex(&Conversation{}, "idx_conversations_member_state") {
+			return nil // a fresh database has it from step 4
+		}
+		return tx.Migrator().CreateIndex(&Conversation{}, "idx_conversations_member_state")
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting

@@ -384,7 +384,7 @@ func (s *Store) recordMany(tx *gorm.DB, recs []*recOp, now time.Time) error {
 	}
 	first := make(map[string]*recOp, len(recs))
 	fresh := make([]*recOp, 0, len(recs))
-	msgs := make([]Message, 0, len(recs))
+	changes := make([]memberChange, 0, len(recs))
 	for _, op := range recs {
 		if f := first[op.in.DedupeKey]; f != nil {
 			op.twin = f // the same message twice in one batch: a retry
@@ -392,7 +392,30 @@ func (s *Store) recordMany(tx *gorm.DB, recs []*recOp, now time.Time) error {
 		}
 		first[op.in.DedupeKey] = op
 		fresh = append(fresh, op)
-		msgs = append(msgs, newInboundMessage(*op.in, now))
+		if !op.in.Platform { // the platform's own sender (mphelper) is no member
+			changes = append(changes, op.in.change(now))
+		}
+	}
+	// The senders first, so each message row is written once, with its
+	// member. The INSERT below is still the dedupe: if it meets a key that
+	// exists, the whole batch (these member writes too) is rolled back.
+	members, err := touchMembers(tx, changes)
+	if err != nil {
+		return err
+	}
+	msgs := make([]Message, len(fresh))
+	for i, op := range fresh {
+		msgs[i] = newInboundMessage(*op.in, now)
+		if op.in.Platform {
+			continue
+		}
+		m := members[op.in.OpenID]
+		if m == nil {
+			return Errorf(EINTERNAL, "member %s missing after upsert", op.in.OpenID)
+		}
+		own := *m // the pipeline changes its member; every turn has its own
+		op.member = &own
+		msgs[i].MemberID = m.ID
 	}
 	if err := tx.Create(&msgs).Error; err != nil {
 		if isDuplicate(err) {
@@ -407,28 +430,8 @@ func (s *Store) recordMany(tx *gorm.DB, recs []*recOp, now time.Time) error {
 			return err
 		}
 	}
-	changes := make([]memberChange, 0, len(fresh))
-	for _, op := range fresh {
-		if !op.in.Platform { // the platform's own sender (mphelper) is no member
-			changes = append(changes, op.in.change(now))
-		}
-	}
-	members, err := touchMembers(tx, changes)
-	if err != nil {
-		return err
-	}
 	for i, op := range fresh {
-		if op.in.Platform {
-			op.msg = &msgs[i]
-			continue
-		}
-		m := members[op.in.OpenID]
-		if m == nil {
-			return Errorf(EINTERNAL, "member %s missing after upsert", op.in.OpenID)
-		}
-		own := *m // the pipeline changes its member; every turn has its own
-		op.msg, op.member = &msgs[i], &own
-		op.msg.MemberID = m.ID
+		op.msg = &msgs[i]
 	}
 	for _, op := range recs {
 		if op.twin != nil {

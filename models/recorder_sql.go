@@ -74,24 +74,21 @@ func (s *Store) storeAnswers(db *gorm.DB, answers []*finishOp, now time.Time) er
 		if f.a.RuleID != 0 {
 			updates["rule_id"] = f.a.RuleID
 		}
-		if f.a.MemberID != 0 {
-			updates["member_id"] = f.a.MemberID
-		}
 		return db.Model(&Message{}).Where("id = ? AND state IN ?", f.id, []string{StateProcessing, StateDeferred}).
 			Updates(updates).Error
 	}
 	var b strings.Builder
-	rows := make([]any, 0, 6*len(answers))
+	rows := make([]any, 0, 5*len(answers))
 	for i, f := range answers {
 		if i > 0 {
 			b.WriteString(" UNION ALL ")
 		}
-		b.WriteString("SELECT ? AS id, ? AS state, ? AS replies, ? AS unanswered, ? AS rule_id, ? AS member_id")
+		b.WriteString("SELECT ? AS id, ? AS state, ? AS replies, ? AS unanswered, ? AS rule_id")
 		var rule any
 		if f.a.RuleID != 0 {
 			rule = f.a.RuleID
 		}
-		rows = append(rows, f.id, f.a.State, encodeReplies(f.a.Replies), f.a.Unanswered, rule, f.a.MemberID)
+		rows = append(rows, f.id, f.a.State, encodeReplies(f.a.Replies), f.a.Unanswered, rule)
 	}
 	// Arguments bind in the order of the statement's text.
 	var q string
@@ -100,13 +97,13 @@ func (s *Store) storeAnswers(db *gorm.DB, answers []*finishOp, now time.Time) er
 		args = append(append(rows, now), StateProcessing, StateDeferred)
 		q = "UPDATE messages m JOIN (" + b.String() + ") v ON m.id = v.id SET m.state = v.state, m.replies = v.replies, " +
 			"m.unanswered = v.unanswered, m.rule_id = COALESCE(v.rule_id, m.rule_id), " +
-			"m.member_id = CASE WHEN v.member_id > 0 THEN v.member_id ELSE m.member_id END, m.updated_at = ? " +
+			"m.updated_at = ? " +
 			"WHERE m.state IN (?, ?)"
 	} else {
 		args = append(append([]any{now}, rows...), StateProcessing, StateDeferred)
 		q = "UPDATE messages SET state = v.state, replies = v.replies, unanswered = v.unanswered, " +
 			"rule_id = COALESCE(v.rule_id, messages.rule_id), " +
-			"member_id = CASE WHEN v.member_id > 0 THEN v.member_id ELSE messages.member_id END, updated_at = ? " +
+			"updated_at = ? " +
 			"FROM (" + b.String() + ") AS v WHERE messages.id = v.id AND messages.state IN (?, ?)"
 	}
 	return db.Exec(q, args...).Error
@@ -192,11 +189,17 @@ func loadOpenConversations(db *gorm.DB, members []*Member) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	var rows []OpenConversation
-	err := db.Raw("SELECT c.*, CASE WHEN c.state = ? THEN (SELECT COUNT(*) FROM conversations w WHERE w.state = ? AND w.id < c.id) ELSE 0 END AS ahead "+
-		"FROM conversations c WHERE c.member_id IN ? AND c.state IN ? ORDER BY c.id",
-		ConvWaiting, ConvWaiting, ids, []string{ConvWaiting, ConvAssigned}).Scan(&rows).Error
+	var convs []Conversation
+	err := db.Where("member_id IN ? AND state IN ?", ids, []string{ConvWaiting, ConvAssigned}).
+		Order("id").Find(&convs).Error
 	if err != nil {
+		return err
+	}
+	rows := make([]OpenConversation, len(convs))
+	for i := range convs {
+		rows[i].Conversation = convs[i]
+	}
+	if err := queuePositions(db, rows); err != nil {
 		return err
 	}
 	open := make(map[uint64]*OpenConversation, len(rows))
@@ -207,6 +210,53 @@ func loadOpenConversations(db *gorm.DB, members []*Member) error {
 		if m.OpenKnown {
 			m.Open = open[m.ID]
 		}
+	}
+	return nil
+}
+
+// queuePositions sets Ahead on the waiting conversations of rows (ordered
+// by id): how many waiting conversations have a smaller id. It counts the
+// queue once for the batch, not once per conversation: the gaps between
+// consecutive waiting ones in one statement, then a running sum (the
+// earlier ones of the batch are waiting too, so each counts for the later).
+func queuePositions(db *gorm.DB, rows []OpenConversation) error {
+	var waiting []*OpenConversation
+	for i := range rows {
+		if rows[i].State == ConvWaiting {
+			waiting = append(waiting, &rows[i])
+		}
+	}
+	if len(waiting) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	args := make([]any, 0, 4*len(waiting))
+	prev := uint64(0)
+	for i, c := range waiting {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		b.WriteString("SELECT ? AS i, COUNT(*) AS n FROM conversations WHERE state = ? AND id > ? AND id < ?")
+		args = append(args, i, ConvWaiting, prev, c.ID)
+		prev = c.ID
+	}
+	var gaps []struct{ I, N int64 }
+	if err := db.Raw(b.String(), args...).Scan(&gaps).Error; err != nil {
+		return err
+	}
+	gap := make([]int64, len(waiting))
+	for _, g := range gaps {
+		if g.I >= 0 && int(g.I) < len(gap) {
+			gap[g.I] = g.N
+		}
+	}
+	var ahead int64
+	for i, c := range waiting {
+		if i > 0 {
+			ahead++ // the previous waiting one of the batch
+		}
+		ahead += gap[i]
+		c.Ahead = ahead
 	}
 	return nil
 }
