@@ -138,6 +138,20 @@ func postCallback(url string, acct fake.Account, m fake.CallbackMessage, nonce i
 	return resp.StatusCode, reply, err
 }
 
+func TestTargetsFlag(t *testing.T) {
+	o, err := parseFlags(nil, io.Discard)
+	if err != nil || !slices.Equal(o.targets, []string{targetBaseline, "fivec"}) {
+		t.Errorf("default targets %q, %v", o.targets, err)
+	}
+	if o, err := parseFlags([]string{"-targets", "baseline,durable-echo"}, io.Discard); err != nil ||
+		!slices.Equal(o.targets, []string{targetBaseline, targetDurableEcho}) {
+		t.Errorf("-targets baseline,durable-echo: %q, %v", o.targets, err)
+	}
+	if _, err := parseFlags([]string{"-targets", "baseline,durable"}, io.Discard); err == nil {
+		t.Error("unknown target accepted")
+	}
+}
+
 // TestRecorderBatchDuplicates commits one batch that repeats a key, as a
 // batch of concurrent callbacks can: the statement succeeds and the first
 // row stands. (It calls commit directly; the writer is idle meanwhile.)
