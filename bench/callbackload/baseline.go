@@ -23,23 +23,32 @@ const targetBaseline = "baseline"
 // The only addition to the README is a 400 when Serve fails (the README
 // prints the error and answers an empty 200, which would hide failures).
 func echoHandler(acct fake.Account) http.Handler {
-	// The SDK logs every message at debug level through logrus otherwise.
-	logrus.SetLevel(logrus.WarnLevel)
-	oa := officialaccount.NewOfficialAccount(&oaconfig.Config{
-		AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token,
-		EncodingAESKey: acct.EncodingAESKey, Cache: newMemoryCache(),
-	})
+	oa := newEchoAccount(acct)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		srv := oa.GetServer(r, w)
-		srv.SetMessageHandler(func(msg *message.MixMessage) *message.Reply {
-			return &message.Reply{MsgType: message.MsgTypeText, MsgData: message.NewText(msg.Content)}
-		})
+		srv.SetMessageHandler(echoReply)
 		if err := srv.Serve(); err != nil {
 			http.Error(w, "bad callback", http.StatusBadRequest)
 			return
 		}
 		_ = srv.Send()
 	})
+}
+
+// newEchoAccount is the SDK's official account the echo serves acct with.
+func newEchoAccount(acct fake.Account) *officialaccount.OfficialAccount {
+	// The SDK logs every message at debug level through logrus otherwise.
+	logrus.SetLevel(logrus.WarnLevel)
+	return officialaccount.NewOfficialAccount(&oaconfig.Config{
+		AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token,
+		EncodingAESKey: acct.EncodingAESKey, Cache: newMemoryCache(),
+	})
+}
+
+// echoReply is the README's answer: the fan's text as a text reply (for an
+// event, whose Content is empty, an empty text).
+func echoReply(msg *message.MixMessage) *message.Reply {
+	return &message.Reply{MsgType: message.MsgTypeText, MsgData: message.NewText(msg.Content)}
 }
 
 // server is an HTTP server on a loopback port.

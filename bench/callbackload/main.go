@@ -4,13 +4,19 @@
 // For each mode (plain, safe) it starts the echo server in-process and the
 // real fivec binary as a subprocess (SQLite in a temp directory, or MySQL /
 // MariaDB with -mysql-dsn; WeChat's API replaced by a loopback fake), then
-// drives both with the same load: -c workers posting signed callbacks for
+// drives each with the same load: -c workers posting signed callbacks for
 // -d after a -warmup, each a text message with a fresh MsgId from one of
 // -fans openids, with -follow-ratio of QR follows mixed in. Every answer is
 // checked as WeChat would check it. The report gives msg/s, latency
-// percentiles and fivec's throughput as a share of the echo's.
+// percentiles and each target's throughput as a share of the echo's.
+//
+// -targets adds durable-echo (durable.go): the same echo, in-process too,
+// that first records every message under its dedupe key in SQLite (fivec's
+// driver and pragmas, group commit) and waits for the commit. It is the
+// floor for any record-first pipeline, next to the echo's ceiling.
 //
 //	go run ./bench/callbackload -markdown
+//	go run ./bench/callbackload -targets baseline,durable-echo,fivec
 //	go run ./bench/callbackload -rounds 3 -fivec-rev HEAD -modes safe \
 //		-mysql-dsn 'fivec:fivec@tcp(127.0.0.1:3306)/fivec_bench?parseTime=true'
 //
@@ -83,7 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.duration, "d", 10*time.Second, "measured duration per target, mode and round")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up before each measured run")
 	fs.StringVar(&modes, "modes", "plain,safe", "callback modes: plain, safe (encrypt_type=aes)")
-	fs.StringVar(&targets, "targets", "baseline,fivec", "targets: baseline (bare SDK echo, in-process), fivec (the binary)")
+	fs.StringVar(&targets, "targets", "baseline,fivec", "targets: baseline (bare SDK echo, in-process), durable-echo (the echo recording each message in SQLite first, in-process), fivec (the binary)")
 	fs.Float64Var(&o.followRatio, "follow-ratio", 0.05, "share of requests that are QR follow events instead of text messages")
 	fs.IntVar(&o.fans, "fans", 1000, "distinct fan openids")
 	fs.IntVar(&o.rounds, "rounds", 1, "rounds per mode; targets alternate within a round and rounds are merged")
@@ -106,8 +112,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 	}
 	for _, t := range o.targets {
-		if t != targetBaseline && t != "fivec" {
-			errs = append(errs, fmt.Errorf("-targets: unknown target %q (want baseline or fivec)", t))
+		if t != targetBaseline && t != targetDurableEcho && t != "fivec" {
+			errs = append(errs, fmt.Errorf("-targets: unknown target %q (want baseline, durable-echo or fivec)", t))
 		}
 	}
 	if len(o.modes) == 0 || len(o.targets) == 0 {
@@ -205,7 +211,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ids := NewIDSource()
 	runTag := strconv.FormatInt(time.Now().Unix(), 36)
 	var sums []Summary
-	var perRound []string // fivec/baseline of each round, by mode
+	perRound := map[string][]string{} // target/baseline of each round, by target, then mode
 	for _, mode := range o.modes {
 		acct := benchAccount(mode)
 		platform.AddAccount(acct)
@@ -218,9 +224,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			case targetBaseline:
 				s, err := startServer(echoHandler(acct))
 				if err != nil {
+					stopAll(stops)
 					return err
 				}
 				stops = append(stops, s.Close)
+				urls[t] = s.URL + "/wechat"
+			case targetDurableEcho:
+				d, err := openDurableEcho(acct, filepath.Join(tmp, "durable-echo-"+mode+".db"))
+				if err != nil {
+					stopAll(stops)
+					return err
+				}
+				s, err := startServer(d)
+				if err != nil {
+					_ = d.Close()
+					stopAll(stops)
+					return err
+				}
+				stops = append(stops, func() {
+					s.Close()
+					if err := d.Close(); err != nil {
+						fmt.Fprintln(stderr, "stop durable-echo:", err)
+					}
+				})
 				urls[t] = s.URL + "/wechat"
 			case "fivec":
 				p, err := fivectest.Start(ctx, fivectest.Options{Bin: o.fivecBin, Dir: tmp, Name: "fivec-" + mode,
@@ -238,7 +264,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				cpus[t] = p.CPU
 			}
 		}
-		var ratios []string
+		ratios := map[string][]string{}
 		for round := 1; round <= o.rounds && ctx.Err() == nil; round++ {
 			rates := map[string]float64{}
 			for _, t := range o.targets {
@@ -263,15 +289,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				results[name].Add(r)
 				rates[t] = Summarize(r).Rate
 			}
-			if b := rates[targetBaseline]; b > 0 && slices.Contains(o.targets, "fivec") {
-				ratios = append(ratios, fmt.Sprintf("%.1f %%", 100*rates["fivec"]/b))
+			if b := rates[targetBaseline]; b > 0 {
+				for _, t := range o.targets {
+					if t != targetBaseline {
+						ratios[t] = append(ratios[t], fmt.Sprintf("%.1f %%", 100*rates[t]/b))
+					}
+				}
 			}
 		}
-		if len(ratios) > 0 {
-			perRound = append(perRound, mode+": "+strings.Join(ratios, ", "))
+		for t, rs := range ratios {
+			perRound[t] = append(perRound[t], mode+": "+strings.Join(rs, ", "))
 		}
 		stopAll(stops)
-		for _, t := range []string{targetBaseline, fivecTarget} {
+		for _, t := range []string{targetBaseline, targetDurableEcho, fivecTarget} {
 			if r := results[t]; r != nil {
 				sums = append(sums, Summarize(*r))
 			}
@@ -285,13 +315,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		o.workers, o.duration, o.warmup, o.rounds, o.followRatio, o.fans, strings.TrimSuffix(strings.TrimPrefix(fivecTarget, "fivec ("), ")"), built)
 	writeEnvironment(stdout, append([]string{commandName(args[0])}, args[1:]...), settings, o.markdown)
 	WriteTable(stdout, sums, o.markdown)
-	if len(perRound) > 0 {
-		fmt.Fprintf(stdout, "\nfivec/baseline msg/s, round by round: %s\n", strings.Join(perRound, "; "))
+	newline := "\n"
+	for _, t := range []string{targetDurableEcho, "fivec"} {
+		if rs := perRound[t]; len(rs) > 0 {
+			fmt.Fprintf(stdout, "%s%s/baseline msg/s, round by round: %s\n", newline, t, strings.Join(rs, "; "))
+			newline = ""
+		}
 	}
 	return nil
 }
 
-// benchAccount is the WeChat account both targets serve in mode; safe mode
+// benchAccount is the WeChat account every target serves in mode; safe mode
 // adds an EncodingAESKey.
 func benchAccount(mode string) fake.Account {
 	a := fake.Account{AppID: "wxbench" + mode, AppSecret: "bench-secret-" + mode,

@@ -97,6 +97,14 @@ func BenchmarkCallback(b *testing.B) {
 	}
 	targets := []target{
 		{targetBaseline, func(b *testing.B, acct fake.Account) http.Handler { return echoHandler(acct) }},
+		{targetDurableEcho, func(b *testing.B, acct fake.Account) http.Handler {
+			d, err := openDurableEcho(acct, filepath.Join(b.TempDir(), "durable.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { d.Close() })
+			return d
+		}},
 		{"fivec-sqlite", func(b *testing.B, acct fake.Account) http.Handler {
 			return fivecRouter(b, "sqlite", filepath.Join(b.TempDir(), "bench.db"), acct)
 		}},

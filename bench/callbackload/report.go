@@ -14,7 +14,7 @@ import (
 // Result is what one or more load runs against one target in one mode
 // measured. Runs of several rounds are merged with Add.
 type Result struct {
-	Target string // "baseline" or "fivec (sqlite)", "fivec (mysql)"
+	Target string // "baseline", "durable-echo", "fivec (sqlite)" or "fivec (mysql)"
 	Mode   string // "plain" or "safe"
 	// Requests counts every request measured (answered or not); Errors those
 	// without a 200 and a reply WeChat would accept; Replies those answered
