@@ -145,3 +145,6 @@ func UndoHotPathIndexes(s *Store) error {
 	}
 	return s.db.Where("version = ?", 20).Delete(&schemaMigration{}).Error
 }
+
+// SetReportPage makes paged reports read n rows per query.
+func SetReportPage(s *Store, n int) { s.reportPage = n }

@@ -39,8 +39,10 @@ type ServiceReport struct {
 	Total  AgentMetrics   // everyone over the period (AgentID 0)
 }
 
-// maxReportRows bounds the conversations one report reads.
-const maxReportRows = 200000
+// serviceReportPage is how many conversations ServiceMetrics reads per
+// query: the period is read page by page, so the report covers every
+// conversation however many there are, and no one query holds them all.
+const serviceReportPage = 10000
 
 // ServiceMetrics reports on conversations queued in [from, to), with days
 // cut in loc.
@@ -48,13 +50,9 @@ func (s *Store) ServiceMetrics(ctx context.Context, from, to time.Time, loc *tim
 	if !from.Before(to) {
 		return nil, Errorf(EINVALID, "the period is empty")
 	}
-	var convs []Conversation
-	err := s.db.WithContext(ctx).
-		Select("id, agent_id, state, queued_at, assigned_at, first_response_at, resolved_at, satisfaction").
-		Where("queued_at >= ? AND queued_at < ?", from.UTC(), to.UTC()).
-		Order("id").Limit(maxReportRows).Find(&convs).Error
-	if err != nil {
-		return nil, translate("service metrics", err)
+	page := serviceReportPage
+	if s.reportPage > 0 {
+		page = s.reportPage
 	}
 	type key struct {
 		day   string
@@ -63,21 +61,42 @@ func (s *Store) ServiceMetrics(ctx context.Context, from, to time.Time, loc *tim
 	days := map[key]*acc{}
 	agents := map[uint64]*acc{}
 	total := &acc{}
-	for _, c := range convs {
-		var agent uint64
-		if c.AgentID != nil {
-			agent = *c.AgentID
+	// Pages follow the queue-time index: (queued_at, id) after the last row.
+	var lastQ time.Time
+	var lastID uint64
+	for {
+		var convs []Conversation
+		q := s.db.WithContext(ctx).
+			Select("id, agent_id, state, queued_at, assigned_at, first_response_at, resolved_at, satisfaction").
+			Where("queued_at >= ? AND queued_at < ?", from.UTC(), to.UTC())
+		if lastID != 0 {
+			q = q.Where("queued_at >= ? AND (queued_at > ? OR id > ?)", lastQ, lastQ, lastID)
 		}
-		k := key{c.QueuedAt.In(loc).Format("2006-01-02"), agent}
-		if days[k] == nil {
-			days[k] = &acc{}
+		err := q.Order("queued_at, id").Limit(page).Find(&convs).Error
+		if err != nil {
+			return nil, translate("service metrics", err)
 		}
-		if agents[agent] == nil {
-			agents[agent] = &acc{}
+		for i := range convs {
+			c := &convs[i]
+			var agent uint64
+			if c.AgentID != nil {
+				agent = *c.AgentID
+			}
+			k := key{c.QueuedAt.In(loc).Format("2006-01-02"), agent}
+			if days[k] == nil {
+				days[k] = &acc{}
+			}
+			if agents[agent] == nil {
+				agents[agent] = &acc{}
+			}
+			for _, a := range []*acc{days[k], agents[agent], total} {
+				a.add(c)
+			}
 		}
-		for _, a := range []*acc{days[k], agents[agent], total} {
-			a.add(&c)
+		if len(convs) < page {
+			break
 		}
+		lastQ, lastID = convs[len(convs)-1].QueuedAt, convs[len(convs)-1].ID
 	}
 	r := &ServiceReport{Total: total.metrics("", 0)}
 	for k, a := range days {

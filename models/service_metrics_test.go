@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -88,6 +89,19 @@ func TestServiceMetrics(t *testing.T) {
 		if r.Total.Conversations != 5 || len(r.Agents) != 2 || r.Agents[1].Conversations != 4 {
 			t.Fatalf("totals: %+v agents %+v", r.Total, r.Agents)
 		}
+		// Read page by page (2 rows a page, and 5: one full page, then an
+		// empty one), the report is the same: no conversation is left out.
+		for _, page := range []int{2, 5} {
+			models.SetReportPage(s, page)
+			paged, err := s.ServiceMetrics(ctx, time.Date(2030, 5, 1, 0, 0, 0, 0, loc), time.Date(2030, 5, 3, 0, 0, 0, 0, loc), loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(paged, r) {
+				t.Fatalf("%d a page: %+v, want %+v", page, paged, r)
+			}
+		}
+		models.SetReportPage(s, 0)
 		if _, err := s.ServiceMetrics(ctx, day1, day1, loc); models.ErrorCode(err) != models.EINVALID {
 			t.Fatalf("empty period: %v", err)
 		}

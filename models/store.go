@@ -27,6 +27,9 @@ type Store struct {
 	PasswordCost int
 	// nested: db is a transaction another operation opened (see inTx).
 	nested bool
+	// reportPage overrides how many rows a paged report reads per query
+	// (tests make it small; 0 takes the default).
+	reportPage int
 }
 
 // Open connects to the database, waits up to connectTimeout for it to answer,
