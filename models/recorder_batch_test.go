@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
@@ -122,41 +121,19 @@ func TestRecordBatchMembersAndQueuePositions(t *testing.T) {
 // conversations by (member_id, state), which the batch's lookup of open
 // conversations uses (with state alone, SQLite walked the whole queue).
 func TestHotPathIndexesMigration(t *testing.T) {
-	for _, d := range modelstest.Drivers() {
-		t.Run(d, func(t *testing.T) {
-			driver, dsn := modelstest.DSN(t, d)
-			s, err := models.Open(context.Background(), driver, dsn, 10*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			check := func(when string) {
-				oldMsg, oldConv, memberState := models.HotPathIndexes(s)
-				if oldMsg || oldConv || !memberState {
-					t.Fatalf("%s: old message indexes %v, old conversation index %v, (member_id, state) %v", when, oldMsg, oldConv, memberState)
-				}
-			}
-			check("fresh database")
-			if driver == "sqlite" {
-				plan, err := models.Explain(s, "SELECT * FROM conversations WHERE member_id IN (1, 2) AND state IN ('waiting', 'assigned') ORDER BY id")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !strings.Contains(strings.Join(plan, "\n"), "idx_conversations_member_state") {
-					t.Fatalf("open conversations are not looked up by (member_id, state): %q", plan)
-				}
-			}
-			if err := models.UndoHotPathIndexes(s); err != nil {
-				t.Fatal(err)
-			}
-			if oldMsg, _, _ := models.HotPathIndexes(s); !oldMsg {
-				t.Fatal("undo did not restore the old indexes")
-			}
-			s.Close()
-			if s, err = models.Open(context.Background(), driver, dsn, 10*time.Second); err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			check("after migration 20")
-		})
-	}
+	testMigration(t, 20, func(s *models.Store) error {
+		oldMsg, oldConv, memberState := models.HotPathIndexes(s)
+		if oldMsg || oldConv || !memberState {
+			return fmt.Errorf("old message indexes %v, old conversation index %v, (member_id, state) %v", oldMsg, oldConv, memberState)
+		}
+		plan, err := models.Explain(s, "SELECT * FROM conversations WHERE member_id IN (1, 2) AND state IN ('waiting', 'assigned') ORDER BY id")
+		if err != nil {
+			return err
+		}
+		// MySQL picks by statistics, which an empty table does not have.
+		if s.Driver() == "sqlite" && !strings.Contains(strings.Join(plan, "\n"), "idx_conversations_member_state") {
+			return fmt.Errorf("open conversations are not looked up by (member_id, state): %q", plan)
+		}
+		return nil
+	}, models.UndoHotPathIndexes)
 }

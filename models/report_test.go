@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -457,6 +458,19 @@ func TestReportQueriesUseIndexes(t *testing.T) {
 
 // Migration 18 adds the report indexes to a database created before it.
 func TestReportIndexesMigration(t *testing.T) {
+	testMigration(t, 18, func(s *models.Store) error {
+		if !models.HasReportIndexes(s) {
+			return errors.New("the report indexes are missing")
+		}
+		return nil
+	}, models.UndoReportIndexes)
+}
+
+// testMigration checks a schema step on every database: a fresh database
+// has its shape (check), and so has one that undo made look like a
+// database from before the step, once it is opened again.
+func testMigration(t *testing.T, step int, check func(*models.Store) error, undo func(*models.Store) error) {
+	t.Helper()
 	for _, d := range modelstest.Drivers() {
 		t.Run(d, func(t *testing.T) {
 			driver, dsn := modelstest.DSN(t, d)
@@ -464,20 +478,22 @@ func TestReportIndexesMigration(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !models.HasReportIndexes(s) {
-				t.Fatal("a fresh database lacks the report indexes")
+			if err := check(s); err != nil {
+				t.Fatalf("fresh database: %v", err)
 			}
-			if err := models.UndoReportIndexes(s); err != nil || models.HasReportIndexes(s) {
+			if err := undo(s); err != nil {
 				t.Fatalf("undo: %v", err)
 			}
+			if check(s) == nil {
+				t.Fatal("undo left the shape of the step in place")
+			}
 			s.Close()
-			s, err = models.Open(context.Background(), driver, dsn, 10*time.Second)
-			if err != nil {
+			if s, err = models.Open(context.Background(), driver, dsn, 10*time.Second); err != nil {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			if !models.HasReportIndexes(s) {
-				t.Fatal("migration 18 did not add the indexes")
+			if err := check(s); err != nil {
+				t.Fatalf("after migration %d: %v", step, err)
 			}
 		})
 	}
