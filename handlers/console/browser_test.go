@@ -72,6 +72,26 @@ func TestBrowserSimulator(t *testing.T) {
 	}
 	shot("simulator")
 
+	// The account menu holds staff admin, audit, API tokens, language and
+	// log out, closed until its summary is clicked.
+	if v, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#account').open`)); v {
+		t.Fatal("the account menu starts open")
+	}
+	do("open account menu", chromedp.Click(css("#account summary")), chromedp.WaitVisible(css(`#account a[href="/console/staff"]`)))
+	shot("account-menu")
+	do("staff from the menu", chromedp.Click(css(`#account a[href="/console/staff"]`)), chromedp.WaitVisible(css("table#staff")))
+	if v, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#account summary').classList.contains('active')`)); !v {
+		t.Fatal("on the staff page the account menu is not marked active")
+	}
+	do("english", chromedp.Click(css("#account summary")), chromedp.Click(css(`#account button[name="lang"]`)),
+		chromedp.WaitReady(css(`#account button[value="zh"]`)))
+	if v, _ := chromedp.Run(ctx, chromedp.Text(css(".nav"))); !strings.Contains(v, "Members") {
+		t.Fatalf("nav after switching to English: %q", v)
+	}
+	shot("english")
+	do("chinese again", chromedp.Click(css("#account summary")), chromedp.Click(css(`#account button[name="lang"]`)),
+		chromedp.WaitReady(css(`#account button[value="en"]`)))
+
 	if br.Shots() {
 		for _, p := range []string{"staff", "audit", "tokens"} {
 			do("open "+p, chromedp.Navigate(srv.URL+"/console/"+p), chromedp.WaitVisible(css("main")))
@@ -87,7 +107,10 @@ func TestBrowserSimulator(t *testing.T) {
 		do("phone simulator", chromedp.Navigate(srv.URL+"/console/simulator?openid="+a.sim.Fans()[0].OpenID),
 			chromedp.WaitVisible(css("#inbox")))
 		shot("mobile-simulator")
+		do("desktop size", chromedp.EmulateViewport(1280, 900))
 	}
+	do("log out", chromedp.Navigate(srv.URL+"/console/members"), chromedp.Click(css("#account summary")),
+		chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#username")))
 }
 
 // seedConversation gives the members list and member page something to show.
