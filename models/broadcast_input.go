@@ -68,6 +68,22 @@ func (in BroadcastInput) build(b *Broadcast, policy BroadcastPolicy) error {
 			return Errorf(EINVALID, "template field %q: names up to 32 bytes, values up to 200 characters", k)
 		}
 	}
+	if err := in.buildAudience(b, policy); err != nil {
+		return err
+	}
+	if in.Kind != BroadcastTemplate && b.Channel == BroadcastDirect && in.TemplateID == "" {
+		in.TemplateData = nil
+	}
+	content, _ := json.Marshal(r)
+	data, _ := json.Marshal(in.TemplateData)
+	b.Name, b.Content, b.TemplateData = in.Name, string(content), string(data)
+	return nil
+}
+
+// buildAudience checks the audience and the channel of in and sets them on
+// b, with the kind and template id they depend on; the content is not
+// looked at (PlanDraft counts an audience before the message is written).
+func (in BroadcastInput) buildAudience(b *Broadcast, policy BroadcastPolicy) error {
 	in.AudienceRef = strings.TrimSpace(in.AudienceRef)
 	switch in.Audience {
 	case AudienceAll:
@@ -123,12 +139,7 @@ func (in BroadcastInput) build(b *Broadcast, policy BroadcastPolicy) error {
 	default:
 		return Errorf(EINVALID, "the channel must be mass or direct")
 	}
-	if in.Kind != BroadcastTemplate && in.Channel == BroadcastDirect && in.TemplateID == "" {
-		in.TemplateData = nil
-	}
-	content, _ := json.Marshal(r)
-	data, _ := json.Marshal(in.TemplateData)
-	b.Name, b.Kind, b.Content, b.TemplateID, b.TemplateData = in.Name, in.Kind, string(content), strings.TrimSpace(in.TemplateID), string(data)
+	b.Kind, b.TemplateID = in.Kind, strings.TrimSpace(in.TemplateID)
 	b.Audience, b.AudienceRef, b.OpenIDs, b.Channel = in.Audience, in.AudienceRef, strings.Join(in.OpenIDs, "\n"), in.Channel
 	return nil
 }

@@ -21,6 +21,16 @@ type AudiencePlan struct {
 	UnknownOpenIDs int `json:"unknown_openids"`
 }
 
+// PlanDraft is PlanAudience for a broadcast still being composed: only its
+// audience, channel, kind and template id are read, and nothing is saved.
+func (s *Store) PlanDraft(ctx context.Context, in BroadcastInput, policy BroadcastPolicy, window WindowRules) (AudiencePlan, error) {
+	b := &Broadcast{State: BroadcastDraft}
+	if err := in.buildAudience(b, policy.withDefaults()); err != nil {
+		return AudiencePlan{}, err
+	}
+	return s.PlanAudience(ctx, b, policy, window)
+}
+
 // PlanAudience counts the broadcast's audience by channel.
 func (s *Store) PlanAudience(ctx context.Context, b *Broadcast, policy BroadcastPolicy, window WindowRules) (AudiencePlan, error) {
 	policy = policy.withDefaults()

@@ -80,6 +80,7 @@ func (h *Handler) registerBroadcasts(g, ed *gin.RouterGroup) {
 	g.GET("/broadcasts/:id", h.broadcastGet)
 	g.GET("/broadcasts/:id/runs/:run", h.broadcastRun)
 	ed.POST("/broadcasts", h.broadcastSave)
+	ed.POST("/broadcasts/plan", h.broadcastPlan)
 	ed.PUT("/broadcasts/:id", h.broadcastSave)
 	ed.POST("/broadcasts/:id/preview", h.broadcastPreview)
 	ed.POST("/broadcasts/:id/schedule", h.broadcastSchedule)
@@ -152,9 +153,7 @@ func (h *Handler) broadcastSave(c *gin.Context) {
 			return
 		}
 	}
-	in := models.BroadcastInput{Name: req.Name, Kind: req.Kind, Text: req.Text, MediaID: req.MediaID, TemplateID: req.TemplateID,
-		TemplateData: req.TemplateData, Audience: req.Audience, AudienceRef: req.AudienceRef, OpenIDs: req.OpenIDs, Channel: req.Channel}
-	b, err := h.Store.SaveBroadcast(c.Request.Context(), id, in, web.CurrentStaff(c).ID, h.Policy)
+	b, err := h.Store.SaveBroadcast(c.Request.Context(), id, req.input(), web.CurrentStaff(c).ID, h.Policy)
 	if err != nil {
 		web.Error(c, err)
 		return
@@ -165,6 +164,27 @@ func (h *Handler) broadcastSave(c *gin.Context) {
 		status = http.StatusCreated
 	}
 	c.JSON(status, broadcastOut(b))
+}
+
+func (req BroadcastRequest) input() models.BroadcastInput {
+	return models.BroadcastInput{Name: req.Name, Kind: req.Kind, Text: req.Text, MediaID: req.MediaID, TemplateID: req.TemplateID,
+		TemplateData: req.TemplateData, Audience: req.Audience, AudienceRef: req.AudienceRef, OpenIDs: req.OpenIDs, Channel: req.Channel}
+}
+
+// broadcastPlan counts the audience of a broadcast being composed (the
+// same body as POST /broadcasts; only audience, channel, kind and template
+// id are read) by channel, without saving anything.
+func (h *Handler) broadcastPlan(c *gin.Context) {
+	var req BroadcastRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	plan, err := h.Store.PlanDraft(c.Request.Context(), req.input(), h.Policy, models.DefaultWindowRules)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, plan)
 }
 
 // broadcastPreview sends the broadcast to 1-10 test fans now.

@@ -27,6 +27,7 @@ func (h *Handler) registerBroadcasts(a *gin.RouterGroup) {
 	a.GET("/broadcasts/:id/edit", h.broadcastEdit)
 	a.GET("/broadcasts/:id/runs/:run", h.broadcastReport)
 	ed.POST("/broadcasts/new", h.broadcastSave)
+	ed.POST("/broadcasts/plan", h.broadcastPlan)
 	ed.POST("/broadcasts/:id/edit", h.broadcastSave)
 	ed.POST("/broadcasts/:id/preview", h.broadcastPreview)
 	ed.POST("/broadcasts/:id/schedule", h.broadcastSchedule)
@@ -127,25 +128,50 @@ func (h *Handler) loadBroadcast(c *gin.Context) (*models.Broadcast, bool) {
 
 // broadcastSave stores the compose form (a new draft or an edit).
 func (h *Handler) broadcastSave(c *gin.Context) {
-	f := bcForm{Name: c.PostForm("name"), Kind: c.PostForm("kind"), Text: c.PostForm("text"), MediaID: c.PostForm("media_id"),
-		TemplateID: c.PostForm("template_id"), TemplateData: c.PostForm("template_data"), Audience: c.PostForm("audience"),
-		Tag: c.PostForm("tag"), Segment: c.PostForm("segment"), Stage: c.PostForm("stage"), OpenIDs: c.PostForm("openids"),
-		Channel: c.PostForm("channel")}
-	if c.Param("id") != "" {
-		id, err := idParam(c, "id")
-		if err != nil {
-			web.Error(c, err)
-			return
-		}
-		f.ID = id
+	f, in, ok := h.readBroadcastForm(c)
+	if !ok {
+		return
 	}
-	if list, ok, err := uploadedList(c); models.ErrorCode(err) == models.EINVALID {
-		f.Error = h.Pages.T(h.lang(c), "bc.file_too_big")
+	b, err := h.Store.SaveBroadcast(c.Request.Context(), f.ID, in, web.CurrentStaff(c).ID, h.Policy)
+	if code := models.ErrorCode(err); code == models.EINVALID || code == models.ECONFLICT {
+		f.Error = models.ErrorMessage(err)
 		h.renderBroadcastForm(c, http.StatusBadRequest, f)
 		return
 	} else if err != nil {
 		web.Error(c, err)
 		return
+	}
+	web.Audit(c, h.Store, "broadcast.save", b.Name, "id="+strconv.FormatUint(b.ID, 10))
+	redirect(c, bcPath(b.ID), "bc.flash.saved")
+}
+
+// readBroadcastForm reads the compose form (and an uploaded openid list)
+// into what SaveBroadcast and PlanDraft take. A file that is too big
+// re-renders the form with the error, and ok is false.
+func (h *Handler) readBroadcastForm(c *gin.Context) (bcForm, models.BroadcastInput, bool) {
+	f := bcForm{Name: c.PostForm("name"), Kind: c.PostForm("kind"), Text: c.PostForm("text"), MediaID: c.PostForm("media_id"),
+		TemplateID: c.PostForm("template_id"), TemplateData: c.PostForm("template_data"), Audience: c.PostForm("audience"),
+		Tag: c.PostForm("tag"), Segment: c.PostForm("segment"), Stage: c.PostForm("stage"), OpenIDs: c.PostForm("openids"),
+		Channel: c.PostForm("channel")}
+	if c.Param("id") != "" { // an edit
+		id, err := idParam(c, "id")
+		if err != nil {
+			web.Error(c, err)
+			return f, models.BroadcastInput{}, false
+		}
+		f.ID = id
+	}
+	if list, ok, err := uploadedList(c); models.ErrorCode(err) == models.EINVALID {
+		f.Error = h.Pages.T(h.lang(c), "bc.file_too_big")
+		if c.GetHeader("HX-Request") == "true" {
+			h.fragment(c, "broadcast_edit", "bc_plan_live", gin.H{"Error": f.Error})
+		} else {
+			h.renderBroadcastForm(c, http.StatusBadRequest, f)
+		}
+		return f, models.BroadcastInput{}, false
+	} else if err != nil {
+		web.Error(c, err)
+		return f, models.BroadcastInput{}, false
 	} else if ok {
 		f.OpenIDs, f.Audience = list, models.AudienceOpenIDs
 	}
@@ -159,17 +185,26 @@ func (h *Handler) broadcastSave(c *gin.Context) {
 	case models.AudienceStage:
 		in.AudienceRef = f.Stage
 	}
-	b, err := h.Store.SaveBroadcast(c.Request.Context(), f.ID, in, web.CurrentStaff(c).ID, h.Policy)
-	if code := models.ErrorCode(err); code == models.EINVALID || code == models.ECONFLICT {
-		f.Error = models.ErrorMessage(err)
-		h.renderBroadcastForm(c, http.StatusBadRequest, f)
+	return f, in, true
+}
+
+// broadcastPlan answers the compose form's "estimate audience" (htmx): the
+// audience as it stands in the form, counted by channel, without saving.
+// An audience that is not complete yet (no tag chosen, say) shows why.
+func (h *Handler) broadcastPlan(c *gin.Context) {
+	_, in, ok := h.readBroadcastForm(c)
+	if !ok {
+		return
+	}
+	plan, err := h.Store.PlanDraft(c.Request.Context(), in, h.Policy, models.DefaultWindowRules)
+	if models.ErrorCode(err) == models.EINVALID {
+		h.fragment(c, "broadcast_edit", "bc_plan_live", gin.H{"Error": models.ErrorMessage(err)})
 		return
 	} else if err != nil {
 		web.Error(c, err)
 		return
 	}
-	web.Audit(c, h.Store, "broadcast.save", b.Name, "id="+strconv.FormatUint(b.ID, 10))
-	redirect(c, bcPath(b.ID), "bc.flash.saved")
+	h.fragment(c, "broadcast_edit", "bc_plan_live", gin.H{"Plan": plan})
 }
 
 // maxUpload bounds an uploaded openid list (a million openids is ~30 MB;

@@ -109,6 +109,8 @@ func TestBrowserBroadcastScheduledToProgress(t *testing.T) {
 		chromedp.SendKeys(css("#bc-name"), "海报专享"), chromedp.SendKeys(css("#bc-text"), "凭海报到店立减20元"),
 		chromedp.SetValue(css("#bc-audience"), "segment"), chromedp.SetValue(css("#bc-segment"), fmt.Sprint(segs[0].ID)),
 		chromedp.SetValue(css("#bc-channel"), "mass"))
+	do("estimate", chromedp.Click(css("#bc-estimate")))
+	br.Until(ctx, "estimate while composing", `(document.querySelector('#bc-plan-live #plan-total') || {}).innerText === '3'`)
 	br.Shot(ctx, "broadcast-compose")
 	do("save draft", chromedp.Click(css("#bc-save")), chromedp.WaitVisible(css("#bc-plan")))
 	br.Until(ctx, "audience by channel", `document.querySelector('#plan-total').innerText === '3' && document.querySelector('#plan-mass').innerText === '3'`)

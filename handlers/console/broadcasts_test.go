@@ -166,3 +166,41 @@ func mustID(t *testing.T, page string) uint64 {
 	}
 	return id
 }
+
+// While composing, "estimate audience" counts the audience the form
+// describes, by channel, without saving a draft; an incomplete audience
+// says what is missing.
+func TestBroadcastEstimateWhileComposing(t *testing.T) {
+	t.Parallel()
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		a := newApp(t, s, false, func(_ *app, h *console.Handler) {
+			h.Policy = models.BroadcastPolicy{Loc: time.UTC, AccountType: models.AccountService}
+		})
+		a.staff("mia", models.RoleMarketer)
+		a.staff("alex", models.RoleAgent)
+		for _, id := range []string{"eA", "eB", "eGone"} {
+			follow(t, s, id, "")
+		}
+		s.RecordInbound(ctx, models.Inbound{DedupeKey: "egone", OpenID: "eGone", MsgType: "event", Event: "unsubscribe", Unsubscribe: true})
+		mia := a.browser().login("mia")
+		const compose = "/console/broadcasts/new"
+		estimate := func(form url.Values) resp { return mia.hx(compose, "/console/broadcasts/plan", form) }
+
+		expect(t, mia.get(compose), 200, `id="bc-estimate"`, `id="bc-plan-live"`)
+		expect(t, estimate(url.Values{"kind": {"text"}, "audience": {"all"}}), 200,
+			`id="plan-total">3<`, `id="plan-mass">2<`, `id="plan-unreachable">1`)
+		expect(t, estimate(url.Values{"kind": {"text"}, "audience": {"stage"}, "stage": {"prospect"}, "channel": {"direct"}}), 200,
+			`id="plan-total">3<`, `id="plan-mass">0<`)
+		expect(t, estimate(url.Values{"kind": {"text"}, "audience": {"openids"}, "openids": {"eA\nnobody"}}), 200,
+			`id="plan-total">1<`, "不是会员的 openid")
+		expect(t, estimate(url.Values{"kind": {"text"}, "audience": {"tag"}}), 200, `id="plan-error"`, "choose a tag")
+		if list, err := s.ListBroadcasts(ctx, 10); err != nil || len(list) != 0 {
+			t.Fatalf("estimating saved something: %v %v", list, err)
+		}
+		alex := a.browser().login("alex")
+		if r := alex.hx(compose, "/console/broadcasts/plan", url.Values{"kind": {"text"}, "audience": {"all"}}); r.Code != 403 {
+			t.Fatalf("agent estimate: %d", r.Code)
+		}
+	})
+}
