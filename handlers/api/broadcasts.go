@@ -128,11 +128,7 @@ func (h *Handler) broadcastGet(c *gin.Context) {
 			d.Last = append(d.Last, p)
 		}
 	}
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, d)
+	respond(c, d, err)
 }
 
 func (h *Handler) broadcast(c *gin.Context) (*models.Broadcast, error) {
@@ -180,11 +176,7 @@ func (h *Handler) broadcastPlan(c *gin.Context) {
 		return
 	}
 	plan, err := h.Store.PlanDraft(c.Request.Context(), req.input(), h.Policy, models.DefaultWindowRules)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, plan)
+	respond(c, plan, err)
 }
 
 // broadcastPreview sends the broadcast to 1-10 test fans now.
@@ -283,9 +275,5 @@ func (h *Handler) broadcastRun(c *gin.Context) {
 		return
 	}
 	rep, err := h.Store.RunReport(ctx, run)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, rep)
+	respond(c, rep, err)
 }

@@ -89,11 +89,7 @@ func (h *Handler) conversation(c *gin.Context) {
 		return
 	}
 	d, err := h.detail(ctx, conv, limit)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, d)
+	respond(c, d, err)
 }
 
 func (h *Handler) detail(ctx context.Context, conv *models.Conversation, limit int) (*ConversationDetail, error) {

@@ -42,11 +42,7 @@ func (h *Handler) findMember(c *gin.Context) (*models.Member, bool) {
 // completeness says how many members gave a profile, field by field.
 func (h *Handler) completeness(c *gin.Context) {
 	pc, err := h.Store.Completeness(c.Request.Context())
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, pc)
+	respond(c, pc, err)
 }
 
 // memberProfile returns what the member told about themselves; 404 when
@@ -127,11 +123,7 @@ func (h *Handler) memberTags(c *gin.Context) {
 		return
 	}
 	tags, err := h.Store.MemberTags(c.Request.Context(), m.ID)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, List[string]{Items: append([]string{}, tags...)})
+	respond(c, List[string]{Items: append([]string{}, tags...)}, err)
 }
 
 // memberTag adds a tag (idempotent, audited) and answers the tags.

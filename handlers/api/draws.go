@@ -113,11 +113,7 @@ func (h *Handler) drawGet(c *gin.Context) {
 		return
 	}
 	out, err := h.drawOut(c.Request.Context(), d)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	respond(c, out, err)
 }
 
 // drawRun draws winners from a saved segment (audited).

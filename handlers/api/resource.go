@@ -63,6 +63,12 @@ func respondOne[M, T any](c *gin.Context, find func(context.Context, uint64) (*M
 		return
 	}
 	v, err := out(m)
+	respond(c, v, err)
+}
+
+// respond answers v, or err when there is one (mapped to its HTTP status
+// in web.Error).
+func respond[T any](c *gin.Context, v T, err error) {
 	if err != nil {
 		web.Error(c, err)
 		return

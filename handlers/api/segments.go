@@ -125,11 +125,7 @@ func (h *Handler) segmentCount(c *gin.Context) {
 		return
 	}
 	n, err := h.Store.CountSegment(c.Request.Context(), req.Filter)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, CountResult{Count: n})
+	respond(c, CountResult{Count: n}, err)
 }
 
 func (h *Handler) segmentCreate(c *gin.Context) { h.segmentSave(c, 0) }

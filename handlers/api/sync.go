@@ -17,11 +17,7 @@ func (h *Handler) registerSync(g, ed *gin.RouterGroup) {
 // syncStatus returns the follower sync's progress.
 func (h *Handler) syncStatus(c *gin.Context) {
 	st, err := h.Store.SyncState(c.Request.Context())
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, st)
+	respond(c, st, err)
 }
 
 // syncStart asks for a full follower sync (audited) and answers 202 with
