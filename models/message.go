@@ -128,9 +128,25 @@ func (in *Inbound) change(now time.Time) memberChange {
 		unsubscribe: in.Unsubscribe, scene: in.Scene, at: now}
 }
 
-// recordOne records one message in tx (the batch of one).
+// recordOne records one message in tx (the batch of one). As in a batch,
+// the sender is touched first, so the row is written once with its member;
+// a savepoint undoes the sender's change when the message is a retry.
 func recordOne(tx *gorm.DB, in Inbound, now time.Time) (*Message, *Member, bool, error) {
 	msg := newInboundMessage(in, now)
+	var member *Member
+	if !in.Platform { // the platform's own sender is no member
+		if err := tx.SavePoint("record_one").Error; err != nil {
+			return nil, nil, false, err
+		}
+		members, err := touchMembers(tx, []memberChange{in.change(now)})
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if member = members[in.OpenID]; member == nil {
+			return nil, nil, false, Errorf(EINTERNAL, "member %s missing after upsert", in.OpenID)
+		}
+		msg.MemberID = member.ID
+	}
 	// The insert is the dedupe check: a plain insert, not INSERT IGNORE
 	// (MySQL reports "affected rows" for ON DUPLICATE KEY differently, but
 	// every driver reports a duplicate key the same way). Within a
@@ -140,26 +156,16 @@ func recordOne(tx *gorm.DB, in Inbound, now time.Time) (*Message, *Member, bool,
 		if !isDuplicate(err) {
 			return nil, nil, false, err
 		}
+		if !in.Platform {
+			if err := tx.RollbackTo("record_one").Error; err != nil {
+				return nil, nil, false, err
+			}
+		}
 		stored := &Message{}
 		if err := tx.Where("dedupe_key = ?", in.DedupeKey).Take(stored).Error; err != nil {
 			return nil, nil, false, err
 		}
 		return stored, nil, true, nil
-	}
-	if in.Platform {
-		return &msg, nil, false, nil // the platform's own sender is no member
-	}
-	members, err := touchMembers(tx, []memberChange{in.change(now)})
-	if err != nil {
-		return nil, nil, false, err
-	}
-	member := members[in.OpenID]
-	if member == nil {
-		return nil, nil, false, Errorf(EINTERNAL, "member %s missing after upsert", in.OpenID)
-	}
-	msg.MemberID = member.ID
-	if err := tx.Model(&Message{}).Where("id = ?", msg.ID).UpdateColumn("member_id", member.ID).Error; err != nil {
-		return nil, nil, false, err
 	}
 	return &msg, member, false, nil
 }

@@ -140,3 +140,25 @@ func TestConversationBothDirections(t *testing.T) {
 		}
 	})
 }
+
+// A retried follow is a duplicate: the sender's change made before the
+// insert met the key is undone, so the follow counts once.
+func TestRecordInboundRetriedFollowCountsOnce(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		in := models.Inbound{DedupeKey: "f:1", OpenID: "oFollow", MsgType: "event", Event: "subscribe", Subscribe: true, Scene: "poster"}
+		msg, member, _, err := s.RecordInbound(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored, _ := s.FindMessage(ctx, msg.ID); stored.MemberID != member.ID {
+			t.Fatalf("message member %d, want %d", stored.MemberID, member.ID)
+		}
+		if _, _, dup, err := s.RecordInbound(ctx, in); err != nil || !dup {
+			t.Fatalf("retry: dup=%v err=%v", dup, err)
+		}
+		if m, _ := s.FindMemberByOpenID(ctx, "oFollow"); m.Follows != 1 {
+			t.Fatalf("follows after a retried follow: %d", m.Follows)
+		}
+	})
+}
