@@ -38,7 +38,7 @@ func Open(ctx context.Context, driver, dsn string, connectTimeout time.Duration)
 	var dial gorm.Dialector
 	switch driver {
 	case "sqlite":
-		dial = sqlite.Open(sqliteDSN(dsn))
+		dial = sqlite.Open(SQLiteDSN(dsn))
 	case "mysql":
 		cfg, err := mysqldrv.ParseDSN(dsn)
 		if err != nil {
@@ -100,8 +100,9 @@ func Open(ctx context.Context, driver, dsn string, connectTimeout time.Duration)
 	return s, nil
 }
 
-// sqliteDSN adds WAL, a busy timeout and foreign keys unless the DSN sets them.
-func sqliteDSN(dsn string) string {
+// SQLiteDSN adds WAL, a busy timeout, foreign keys and fivec's other
+// pragmas unless the DSN sets them (the benchmarks open SQLite with it too).
+func SQLiteDSN(dsn string) string {
 	if strings.Contains(dsn, "_pragma") {
 		return dsn
 	}

@@ -14,6 +14,7 @@ import (
 	_ "github.com/glebarez/go-sqlite" // driver "sqlite", the one fivec uses through github.com/glebarez/sqlite
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
+	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
@@ -31,16 +32,11 @@ type durableEcho struct {
 	rec *recorder
 }
 
-// durableDSN holds the pragmas fivec's models.Open sets on SQLite (keep in
-// step with sqliteDSN in models/store.go).
-const durableDSN = "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-	"&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_txlock=immediate"
-
 // openDurableEcho creates the SQLite database at path (pure-Go driver, one
 // connection, fivec's pragmas) and returns the recording echo for acct.
 // Close releases it.
 func openDurableEcho(acct fake.Account, path string) (*durableEcho, error) {
-	db, err := sql.Open("sqlite", path+durableDSN)
+	db, err := sql.Open("sqlite", models.SQLiteDSN(path))
 	if err != nil {
 		return nil, err
 	}

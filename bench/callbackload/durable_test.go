@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
@@ -74,7 +75,7 @@ func TestDurableEcho(t *testing.T) {
 				}
 			}
 
-			db, err := sql.Open("sqlite", path+durableDSN)
+			db, err := sql.Open("sqlite", models.SQLiteDSN(path))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +168,7 @@ func TestRecorderBatchDuplicates(t *testing.T) {
 	if err := d.rec.commit(batch); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite", path+durableDSN)
+	db, err := sql.Open("sqlite", models.SQLiteDSN(path))
 	if err != nil {
 		t.Fatal(err)
 	}
