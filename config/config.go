@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,7 +24,15 @@ const DefaultAPIBase = "https://api.weixin.qq.com"
 // Config is everything fivec reads at start-up. The env names in the struct
 // tags are a contract: deployments depend on them.
 type Config struct {
-	Addr          string
+	// Addr is where the server listens. Empty (the default) means :8080 with
+	// a WeChat account and 127.0.0.1:8080 in sandbox mode; Validate fills it.
+	Addr string
+	// MetricsAddr is where /metrics is served, apart from the public port
+	// (default 127.0.0.1:9090; "off" turns it off and Validate empties it).
+	MetricsAddr string
+	// MaxConns caps the connections open on Addr at once (0: derived from
+	// the process's file limit in cmd/fivec).
+	MaxConns      int
 	DBDriver      string
 	DBDSN         string
 	AppID         string
@@ -113,6 +122,10 @@ func (c Config) SpoolPath() string {
 	return filepath.Join(os.TempDir(), "fivec-spool")
 }
 
+// DefaultMetricsAddr serves /metrics on loopback only: a scraper on the same
+// host (or a proxy that adds authentication) reaches it, the internet does not.
+const DefaultMetricsAddr = "127.0.0.1:9090"
+
 // Sandbox reports whether fivec runs without a real WeChat account: the fake
 // API is mounted in-process and the console offers a fan simulator.
 func (c Config) Sandbox() bool { return c.AppID == "" }
@@ -120,7 +133,7 @@ func (c Config) Sandbox() bool { return c.AppID == "" }
 // Defaults returns the configuration a bare `go run ./cmd/fivec` uses.
 func Defaults() Config {
 	return Config{
-		Addr:            ":8080",
+		MetricsAddr:     DefaultMetricsAddr,
 		DBDriver:        "sqlite",
 		DBDSN:           "fivec.db",
 		APIBase:         DefaultAPIBase,
@@ -316,7 +329,25 @@ func (c *Config) Validate() error {
 	}
 	c.Location = loc
 	if c.Addr == "" {
-		bad("FIVEC_ADDR", "must not be empty")
+		// The sandbox has no WeChat to reach it and serves a fake WeChat
+		// API and a fan simulator: loopback unless asked otherwise.
+		c.Addr = ":8080"
+		if c.Sandbox() {
+			c.Addr = "127.0.0.1:8080"
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("FIVEC_ADDR", "want host:port or :port, got %q", c.Addr)
+	}
+	if strings.EqualFold(c.MetricsAddr, "off") {
+		c.MetricsAddr = ""
+	} else if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		bad("FIVEC_METRICS_ADDR", "want host:port, or off, got %q", c.MetricsAddr)
+	} else if c.MetricsAddr == c.Addr && port != "0" {
+		bad("FIVEC_METRICS_ADDR", "must differ from FIVEC_ADDR (metrics stay off the public port)")
+	}
+	if c.MaxConns < 0 {
+		bad("FIVEC_MAX_CONNS", "must not be negative (0: derived from the file limit), got %d", c.MaxConns)
 	}
 	return errors.Join(errs...)
 }
@@ -369,6 +400,8 @@ func fields() []field {
 	}
 	return []field{
 		mk("FIVEC_ADDR", false, func(c *Config) *string { return &c.Addr }),
+		mk("FIVEC_METRICS_ADDR", false, func(c *Config) *string { return &c.MetricsAddr }),
+		intField("FIVEC_MAX_CONNS", func(c *Config) *int { return &c.MaxConns }),
 		mk("FIVEC_DB_DRIVER", false, func(c *Config) *string { return &c.DBDriver }),
 		mk("FIVEC_DB_DSN", false, func(c *Config) *string { return &c.DBDSN }),
 		mk("FIVEC_WECHAT_APPID", false, func(c *Config) *string { return &c.AppID }),

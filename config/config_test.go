@@ -18,7 +18,7 @@ func TestDefaultsAreValidSandbox(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if !cfg.Sandbox() || cfg.Addr != ":8080" || cfg.DBDriver != "sqlite" || cfg.DBDSN != "fivec.db" {
+	if !cfg.Sandbox() || cfg.Addr != "127.0.0.1:8080" || cfg.DBDriver != "sqlite" || cfg.DBDSN != "fivec.db" {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	if cfg.Location.String() != "Asia/Shanghai" || cfg.ReplyDeadline != 4500*time.Millisecond {
@@ -42,6 +42,10 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		{map[string]string{"FIVEC_CALLBACK_MAX_SKEW": "-1m"}, "FIVEC_CALLBACK_MAX_SKEW: must not be negative"},
 		{map[string]string{"FIVEC_QUIET_HOURS": "night"}, `FIVEC_QUIET_HOURS: want a range such as 22:00-08:00, or off, got "night"`},
 		{map[string]string{"FIVEC_JOB_SCHEDULES": "service-timeouts"}, "FIVEC_JOB_SCHEDULES: want name=spec pairs"},
+		{map[string]string{"FIVEC_METRICS_ADDR": "9090"}, `FIVEC_METRICS_ADDR: want host:port, or off, got "9090"`},
+		{map[string]string{"FIVEC_ADDR": ":8080", "FIVEC_METRICS_ADDR": ":8080"}, "FIVEC_METRICS_ADDR: must differ from FIVEC_ADDR"},
+		{map[string]string{"FIVEC_ADDR": "8080"}, "FIVEC_ADDR: want host:port"},
+		{map[string]string{"FIVEC_MAX_CONNS": "-1"}, "FIVEC_MAX_CONNS: must not be negative"},
 		{map[string]string{"FIVEC_JOB_SCHEDULES": "service-timeouts=@every soon"}, "FIVEC_JOB_SCHEDULES: service-timeouts: not a cron spec"},
 	}
 	for _, c := range cases {
@@ -139,5 +143,35 @@ func TestRecordingAndSpoolSettings(t *testing.T) {
 	cfg, _ = Load("", env(map[string]string{"FIVEC_SPOOL_DIR": "/srv/spool", "FIVEC_DB_DSN": "x.db"}))
 	if got := cfg.SpoolPath(); got != "/srv/spool" {
 		t.Errorf("FIVEC_SPOOL_DIR ignored: %q", got)
+	}
+}
+
+// TestSandboxListensOnLoopbackByDefault: the sandbox (no WeChat
+// credentials) serves a fake WeChat API and a fan simulator and has no
+// WeChat to reach it, so it used to listen on every interface for nothing.
+// It now takes 127.0.0.1:8080 unless FIVEC_ADDR says otherwise; with an
+// account the default stays :8080, where WeChat and the proxy reach it.
+// /metrics defaults to loopback and "off" turns it off.
+func TestSandboxListensOnLoopbackByDefault(t *testing.T) {
+	account := map[string]string{"FIVEC_WECHAT_APPID": "wx1", "FIVEC_WECHAT_APPSECRET": "s", "FIVEC_WECHAT_TOKEN": "t"}
+	withAddr := map[string]string{"FIVEC_ADDR": "0.0.0.0:9000"}
+	cases := []struct {
+		name       string
+		env        map[string]string
+		addr, metr string
+	}{
+		{"sandbox", nil, "127.0.0.1:8080", "127.0.0.1:9090"},
+		{"sandbox, FIVEC_ADDR set", withAddr, "0.0.0.0:9000", "127.0.0.1:9090"},
+		{"account", account, ":8080", "127.0.0.1:9090"},
+		{"metrics off", map[string]string{"FIVEC_METRICS_ADDR": "off"}, "127.0.0.1:8080", ""},
+	}
+	for _, c := range cases {
+		cfg, err := Load("", env(c.env))
+		if err == nil {
+			err = cfg.Validate()
+		}
+		if err != nil || cfg.Addr != c.addr || cfg.MetricsAddr != c.metr {
+			t.Errorf("%s: addr %q metrics %q (%v), want %q %q", c.name, cfg.Addr, cfg.MetricsAddr, err, c.addr, c.metr)
+		}
 	}
 }

@@ -1,5 +1,5 @@
 // Package handlers builds fivec's HTTP router: the WeChat callback, the staff
-// console, the JSON API, ops endpoints and, in sandbox mode, the fake WeChat
+// console, the JSON API, health checks and, in sandbox mode, the fake WeChat
 // API. Handlers live in the subpackages; this file only wires routes.
 package handlers
 
@@ -34,8 +34,10 @@ type Server struct {
 	Console  Registrar // mounted at /console
 	API      Registrar // mounted at /api/v1
 	Fan      Registrar // fan-facing pages, mounted at /
-	Metrics  *metrics.Metrics
-	Log      *slog.Logger
+	// Metrics records requests; they are served on a listener of their
+	// own (FIVEC_METRICS_ADDR), never by this router.
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
 	// FakeWeChat is the in-process fake WeChat API (sandbox mode only).
 	FakeWeChat http.Handler
 }
@@ -52,7 +54,6 @@ func (s *Server) Router() *gin.Engine {
 
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
 	r.GET("/readyz", s.ready)
-	r.GET("/metrics", gin.WrapH(s.Metrics.Handler()))
 
 	r.GET("/wechat", s.Callback.Verify)
 	r.POST("/wechat", s.Callback.Receive)

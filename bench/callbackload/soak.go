@@ -163,7 +163,7 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	runTag := strconv.FormatInt(time.Now().Unix(), 36)
 	l := Load{URL: p.URL + "/wechat", Acct: acct, Timeout: o.timeout, FollowRatio: o.followRatio,
 		Fans: o.fans, FanPrefix: "o_soak_" + runTag + "_", IDs: NewIDSource()}
-	samples, counters, elapsed := soak(ctx, l, o, p.URL+"/metrics", stderr)
+	samples, counters, elapsed := soak(ctx, l, o, p.MetricsURL, stderr)
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -29,7 +29,15 @@ type app struct {
 	cfg      config.Config
 	log      *slog.Logger
 	store    *models.Store
-	listener net.Listener
+	listener net.Listener // FIVEC_ADDR, capped at maxConns connections
+	maxConns int
+	// metricsListener serves /metrics apart from the public port (nil:
+	// FIVEC_METRICS_ADDR=off).
+	metricsListener net.Listener
+	metrics         *metrics.Metrics
+	// http is the public server, built in newApp so that tests can adjust
+	// its timeouts before serve.
+	http     *http.Server
 	baseURL  string
 	server   *handlers.Server
 	router   *gin.Engine // server.Router(), built once in newApp (tests drive it in-process)
@@ -65,7 +73,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	if err != nil {
 		return nil, fmt.Errorf("FIVEC_DB_DSN: %v", err)
 	}
-	a := &app{cfg: cfg, log: log, store: store}
+	a := &app{cfg: cfg, log: log, store: store, metrics: m}
 	ok := false
 	defer func() {
 		if !ok {
@@ -76,10 +84,18 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		return nil, err
 	}
 
-	a.listener, err = net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("FIVEC_ADDR: %v", err)
+	a.maxConns = cfg.MaxConns
+	if a.maxConns == 0 {
+		a.maxConns = connLimit(fileLimit())
 	}
+	if a.listener, a.metricsListener, err = listeners(cfg, a.maxConns); err != nil {
+		return nil, err
+	}
+	metricsAt := "off"
+	if a.metricsListener != nil {
+		metricsAt = a.metricsListener.Addr().String()
+	}
+	log.Info("listening", "addr", a.listener.Addr().String(), "max_conns", a.maxConns, "metrics", metricsAt)
 	a.baseURL = localURL(a.listener.Addr())
 	if cfg.PublicURL != "" {
 		a.baseURL = strings.TrimRight(cfg.PublicURL, "/")
@@ -162,6 +178,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	}
 
 	a.router = a.server.Router()
+	a.http = newHTTPServer(a.router)
 
 	mode := "WeChat account " + cfg.AppID
 	if a.sandbox != nil {
@@ -201,17 +218,20 @@ func broadcastPolicy(cfg config.Config) models.BroadcastPolicy {
 // serve runs HTTP until ctx ends, then shuts down: HTTP, background sends,
 // jobs, database.
 func (a *app) serve(ctx context.Context) error {
-	srv := &http.Server{
-		Handler:           a.router,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
-	errc := make(chan error, 1)
+	srv := a.http
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(a.listener) }()
+	var msrv *http.Server
+	if a.metricsListener != nil {
+		msrv = newMetricsServer(a.metrics)
+		go func() { errc <- fmt.Errorf("metrics: %w", msrv.Serve(a.metricsListener)) }()
+	}
 	select {
 	case err := <-errc:
+		srv.Close()
+		if msrv != nil {
+			msrv.Close()
+		}
 		a.close()
 		return err
 	case <-ctx.Done():
@@ -221,6 +241,9 @@ func (a *app) serve(ctx context.Context) error {
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		a.log.Warn("http shutdown", "err", err)
+	}
+	if msrv != nil {
+		_ = msrv.Shutdown(sctx)
 	}
 	a.stopReplay()
 	a.callback.Wait()
@@ -236,6 +259,9 @@ func (a *app) close() {
 	}
 	if a.listener != nil {
 		a.listener.Close()
+	}
+	if a.metricsListener != nil {
+		a.metricsListener.Close()
 	}
 	if a.redis != nil {
 		a.redis.Close()

@@ -42,8 +42,15 @@ func TestInvalidConfigStopsWithOneLine(t *testing.T) {
 // startApp runs fivec in sandbox mode on a free port and returns its base URL.
 func startApp(t *testing.T, extra map[string]string) (*app, string) {
 	t.Helper()
+	return startAppWith(t, extra, nil)
+}
+
+// startAppWith is startApp with a hook that may adjust the app (its HTTP
+// server's timeouts, say) before it serves.
+func startAppWith(t *testing.T, extra map[string]string, adjust func(*app)) (*app, string) {
+	t.Helper()
 	env := map[string]string{
-		"FIVEC_ADDR": "127.0.0.1:0", "FIVEC_DB_DSN": filepath.Join(t.TempDir(), "fivec.db"),
+		"FIVEC_ADDR": "127.0.0.1:0", "FIVEC_METRICS_ADDR": "127.0.0.1:0", "FIVEC_DB_DSN": filepath.Join(t.TempDir(), "fivec.db"),
 		"FIVEC_ADMIN_PASSWORD": "admin-pass-123", "FIVEC_WELCOME_TEXT": "欢迎来到 fivec",
 	}
 	for k, v := range extra {
@@ -55,6 +62,9 @@ func startApp(t *testing.T, extra map[string]string) (*app, string) {
 	a, err := newApp(ctx, "", envOf(env), &out, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if adjust != nil {
+		adjust(a)
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.serve(ctx) }()
@@ -99,7 +109,7 @@ func TestSandboxFanGetsWelcomeThroughSignedCallback(t *testing.T) {
 			t.Errorf("%s: %d %q", path, resp.StatusCode, body)
 		}
 	}
-	resp, err := http.Get(base + "/metrics")
+	resp, err := http.Get("http://" + a.metricsListener.Addr().String() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

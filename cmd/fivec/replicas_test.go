@@ -416,7 +416,7 @@ func (r *replicas) calls(path, text string) int {
 
 // metric reads one sample from p's /metrics (0 when absent).
 func (r *replicas) metric(ctx context.Context, p *fivectest.Proc, sample string) float64 {
-	req, _ := http.NewRequestWithContext(ctx, "GET", p.URL+"/metrics", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", p.MetricsURL, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		r.t.Fatal(err)

@@ -33,13 +33,13 @@ var (
 // plus RequireRole); TestEveryRouteRefusesWhoItShould fails for a route
 // missing here, so a new route needs a deliberate entry. The sandbox's fake
 // WeChat API (handlers.SandboxAPIPrefix) is public and exists only without
-// WeChat credentials.
+// WeChat credentials. /metrics is not a route: it has its own listener
+// (FIVEC_METRICS_ADDR; TestMetricsNotOnMainPort).
 var routeAccess = map[string][]string{
 	// ops and the WeChat callback: handlers/routes.go
 	"GET /":        public,
 	"GET /healthz": public,
 	"GET /readyz":  public,
-	"GET /metrics": public,
 	"GET /wechat":  public,
 	"POST /wechat": public,
 	// console: console.go

@@ -78,7 +78,10 @@ func (h *Handler) Verify(c *gin.Context) {
 	c.String(http.StatusOK, c.Query("echostr"))
 }
 
-// Receive handles one pushed message or event.
+// Receive handles one pushed message or event. With an EncodingAESKey
+// configured only encrypted callbacks (encrypt_type=aes, msg_signature over
+// the ciphertext) are accepted, and only the decrypted message is used: the
+// plaintext fields of a compatible-mode body are covered by no signature.
 func (h *Handler) Receive(c *gin.Context) {
 	start := time.Now()
 	mode := "plain"
@@ -101,6 +104,14 @@ func (h *Handler) Receive(c *gin.Context) {
 	}
 	if !h.fresh(c.Query("timestamp")) {
 		c.String(http.StatusForbidden, "stale timestamp")
+		return
+	}
+	if h.WX.Account.AESKey != "" && c.Query("encrypt_type") != "aes" {
+		// With a key configured WeChat sends every callback encrypted (兼容模式
+		// and 安全模式 alike); plaintext is 明文模式, where no key is set.
+		// signature covers neither body nor sender, so a plaintext callback
+		// here is someone replaying a captured query around their own XML.
+		c.String(http.StatusForbidden, "encrypted callback required")
 		return
 	}
 	if c.Query("encrypt_type") == "aes" {

@@ -23,7 +23,7 @@ import (
 // (no error text, no stack, no SQL) may reach the sender.
 var refusalBodies = map[int][]string{
 	http.StatusBadRequest:            {"malformed message", "malformed envelope", "bad timestamp", "unreadable body"},
-	http.StatusForbidden:             {"bad signature", "bad msg_signature", "stale timestamp"},
+	http.StatusForbidden:             {"bad signature", "bad msg_signature", "stale timestamp", "encrypted callback required"},
 	http.StatusRequestEntityTooLarge: {"body too large"},
 }
 

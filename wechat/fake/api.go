@@ -3,6 +3,7 @@ package fake
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,11 +11,27 @@ import (
 	"time"
 )
 
+// MaxJSONBody is the largest request body the fake reads for a JSON
+// endpoint (all it serves today); a larger one is refused with HTTP 413 and
+// errcode 45002 before it is parsed or recorded. An upload endpoint
+// (media/upload: image 10 MB, voice 2 MB) would set route.maxBody to the
+// platform's limit for its type.
+const MaxJSONBody = 1 << 20
+
 // route describes one API endpoint.
 type route struct {
-	post   bool // GET answers 43002 "require POST method"
-	noAuth bool // no access_token (token endpoints, showqrcode)
-	h      func(s *Server, c *apiCall) reply
+	post    bool  // GET answers 43002 "require POST method"
+	noAuth  bool  // no access_token (token endpoints, showqrcode)
+	maxBody int64 // largest body read (0: MaxJSONBody)
+	h       func(s *Server, c *apiCall) reply
+}
+
+// bodyLimit is the largest body read for path (unknown paths: MaxJSONBody).
+func bodyLimit(path string) int64 {
+	if rt, ok := routes[path]; ok && rt.maxBody > 0 {
+		return rt.maxBody
+	}
+	return MaxJSONBody
 }
 
 // routes maps the real paths to their handlers. Handlers run with s.mu held.
@@ -174,7 +191,31 @@ func data(v any) reply { return reply{body: v} }
 // ServeHTTP answers the API side: the paths of api.weixin.qq.com (and
 // showqrcode of mp.weixin.qq.com). Every call is recorded, refused ones too.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	limit := bodyLimit(r.URL.Path)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		// Nothing more is read (MaxBytesReader closes the connection after
+		// this answer), parsed or kept: a large body costs the fake at most
+		// limit bytes. The call is recorded without its body.
+		rep := fail(45002, fmt.Sprintf("request body over %d bytes", limit))
+		rep.status = http.StatusRequestEntityTooLarge
+		var tooBig *http.MaxBytesError
+		if !errors.As(err, &tooBig) {
+			rep = fail(44002, "unreadable body")
+			rep.status = http.StatusBadRequest
+		}
+		q := r.URL.Query()
+		s.mu.Lock()
+		appID := q.Get("appid")
+		if t := s.tokens[q.Get("access_token")]; t != nil {
+			appID = t.appID
+		}
+		s.record(Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Time: s.opts.Now(),
+			HTTPStatus: rep.status, ErrCode: rep.code, AppID: appID})
+		s.mu.Unlock()
+		writeReply(w, rep)
+		return
+	}
 	call := Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body)}
 
 	s.mu.Lock()

@@ -71,11 +71,14 @@ type Options struct {
 
 // Proc is a running fivec binary.
 type Proc struct {
-	URL     string // base URL
-	LogPath string
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	err     error // the process's exit status, once exited is closed
+	URL string // base URL
+	// MetricsURL is the process's /metrics, on its own port
+	// (FIVEC_METRICS_ADDR), not under URL.
+	MetricsURL string
+	LogPath    string
+	cmd        *exec.Cmd
+	exited     chan struct{}
+	err        error // the process's exit status, once exited is closed
 }
 
 // Start starts the binary on a free loopback port and waits until
@@ -85,8 +88,13 @@ func Start(ctx context.Context, o Options) (*Proc, error) {
 	if err != nil {
 		return nil, err
 	}
+	metricsPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	env := []string{
 		"FIVEC_ADDR=127.0.0.1:" + strconv.Itoa(port),
+		"FIVEC_METRICS_ADDR=127.0.0.1:" + strconv.Itoa(metricsPort),
 		"FIVEC_WECHAT_APPID=" + o.Acct.AppID,
 		"FIVEC_WECHAT_APPSECRET=" + o.Acct.AppSecret,
 		"FIVEC_WECHAT_TOKEN=" + o.Acct.Token,
@@ -123,7 +131,8 @@ func Start(ctx context.Context, o Options) (*Proc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start fivec: %w", err)
 	}
-	p := &Proc{URL: "http://127.0.0.1:" + strconv.Itoa(port), LogPath: logPath, cmd: cmd, exited: make(chan struct{})}
+	p := &Proc{URL: "http://127.0.0.1:" + strconv.Itoa(port), MetricsURL: "http://127.0.0.1:" + strconv.Itoa(metricsPort) + "/metrics",
+		LogPath: logPath, cmd: cmd, exited: make(chan struct{})}
 	go func() { p.err = cmd.Wait(); close(p.exited) }()
 	if err := p.waitReady(ctx, 60*time.Second); err != nil {
 		p.Stop()
