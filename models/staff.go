@@ -138,6 +138,12 @@ func (s *Store) ListStaff(ctx context.Context) ([]Staff, error) {
 	return out, translate("list staff", err)
 }
 
+// CanServe reports whether st may take conversations: an enabled agent or
+// admin (marketers never open the inbox).
+func (st *Staff) CanServe() bool {
+	return !st.Disabled && (st.Role == RoleAgent || st.Role == RoleAdmin)
+}
+
 // StaffUpdate changes an account; nil fields stay as they are.
 type StaffUpdate struct {
 	DisplayName *string
