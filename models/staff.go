@@ -144,6 +144,12 @@ func (st *Staff) CanServe() bool {
 	return !st.Disabled && (st.Role == RoleAgent || st.Role == RoleAdmin)
 }
 
+// ReadsChats reports whether st may read chats: what agents wrote to fans
+// (their replies) as well as what fans and the bot said. Agents and admins
+// do; marketers see a member's log without the messages fivec sent (see
+// Store.ConversationFor).
+func (st *Staff) ReadsChats() bool { return st.Role == RoleAgent || st.Role == RoleAdmin }
+
 // StaffUpdate changes an account; nil fields stay as they are.
 type StaffUpdate struct {
 	DisplayName *string
