@@ -58,28 +58,26 @@ const (
 // Broadcast is a marketer's intent: what to send, to whom, when. Each run
 // creates a Push whose recipients are delivered (see BroadcastRun).
 type Broadcast struct {
-	ID           uint64 `gorm:"primaryKey"`
-	Name         string `gorm:"size:191;not null"`
-	Kind         string `gorm:"size:16;not null"`
-	Content      string `gorm:"type:text;not null"` // Reply as JSON
-	TemplateID   string `gorm:"size:64"`
-	TemplateData string `gorm:"type:text"` // JSON map
-	Audience     string `gorm:"size:16;not null"`
-	AudienceRef  string `gorm:"size:191"` // tag name, segment id or stage
-	// OpenIDs is the uploaded list, one per line, at most MaxOpenIDList
-	// bytes: MEDIUMTEXT on MySQL (16 MiB; TEXT held 64 KiB), migration 22.
-	OpenIDs    string     `gorm:"type:mediumtext"`
-	Channel    string     `gorm:"size:16;not null"`
-	SendAt     *time.Time // a one-off's time
-	Cron       string     `gorm:"size:64"` // a recurring schedule (5 fields, account zone)
-	NextRunAt  *time.Time `gorm:"index"`
-	State      string     `gorm:"size:16;not null;index"`
-	ApprovedBy uint64
-	ApprovedAt *time.Time
-	StaffID    uint64
-	Runs       int `gorm:"not null;default:0"`
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	ID           uint64     `gorm:"primaryKey"`
+	Name         string     `gorm:"size:191;not null"`
+	Kind         string     `gorm:"size:16;not null"`
+	Content      string     `gorm:"type:text;not null"` // Reply as JSON
+	TemplateID   string     `gorm:"size:64"`
+	TemplateData string     `gorm:"type:text"` // JSON map
+	Audience     string     `gorm:"size:16;not null"`
+	AudienceRef  string     `gorm:"size:191"`        // tag name, segment id or stage
+	OpenIDs      string     `gorm:"type:mediumtext"` // the uploaded list, one per line, at most MaxOpenIDList (MEDIUMTEXT: migration 22)
+	Channel      string     `gorm:"size:16;not null"`
+	SendAt       *time.Time // a one-off's time
+	Cron         string     `gorm:"size:64"` // a recurring schedule (5 fields, account zone)
+	NextRunAt    *time.Time `gorm:"index"`
+	State        string     `gorm:"size:16;not null;index"`
+	ApprovedBy   uint64
+	ApprovedAt   *time.Time
+	StaffID      uint64
+	Runs         int `gorm:"not null;default:0"`
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // BroadcastPolicy is the account's broadcast configuration.
