@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/fivec/fivec/handlers/callback"
+	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
 )
@@ -42,6 +43,11 @@ type Server struct {
 	FakeWeChat http.Handler
 }
 
+// writeTimeout bounds a console or API request that changes something once
+// its client has gone (web.FinishWrites): long enough for the largest rules
+// import or openid list.
+const writeTimeout = 2 * time.Minute
+
 // Router returns the complete HTTP handler.
 func (s *Server) Router() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
@@ -62,11 +68,11 @@ func (s *Server) Router() *gin.Engine {
 		r.Any(SandboxAPIPrefix+"/*path", gin.WrapH(http.StripPrefix(SandboxAPIPrefix, s.FakeWeChat)))
 	}
 	if s.Console != nil {
-		s.Console.Register(r.Group("/console"))
+		s.Console.Register(r.Group("/console", web.FinishWrites(writeTimeout)))
 		r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/console/") })
 	}
 	if s.API != nil {
-		s.API.Register(r.Group("/api/v1"))
+		s.API.Register(r.Group("/api/v1", web.FinishWrites(writeTimeout)))
 	}
 	if s.Fan != nil {
 		s.Fan.Register(r.Group(""))

@@ -20,8 +20,16 @@ type AuditEntry struct {
 // TableName keeps the table name short and stable.
 func (AuditEntry) TableName() string { return "audit_log" }
 
-// Audit appends an entry to the audit log.
+// auditTimeout bounds an audit write, which does not end with the request.
+const auditTimeout = 10 * time.Second
+
+// Audit appends an entry to the audit log. The action it records has
+// already happened, so the entry is written even when ctx is cancelled (a
+// client that hung up after its change committed): on ctx's values without
+// its cancellation, for at most auditTimeout.
 func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	defer cancel()
 	e.ID = 0
 	e.CreatedAt = s.now()
 	e.Target = truncateUTF8(e.Target, 191)

@@ -65,8 +65,8 @@ type Broadcast struct {
 	TemplateID   string     `gorm:"size:64"`
 	TemplateData string     `gorm:"type:text"` // JSON map
 	Audience     string     `gorm:"size:16;not null"`
-	AudienceRef  string     `gorm:"size:191"`  // tag name, segment id or stage
-	OpenIDs      string     `gorm:"type:text"` // the uploaded list, one per line
+	AudienceRef  string     `gorm:"size:191"`        // tag name, segment id or stage
+	OpenIDs      string     `gorm:"type:mediumtext"` // the uploaded list, one per line, at most MaxOpenIDList (MEDIUMTEXT: migration 22)
 	Channel      string     `gorm:"size:16;not null"`
 	SendAt       *time.Time // a one-off's time
 	Cron         string     `gorm:"size:64"` // a recurring schedule (5 fields, account zone)

@@ -163,7 +163,12 @@ func (s *Store) Claim(ctx context.Context, convID, agentID uint64) (*Conversatio
 	return s.FindConversation(ctx, convID)
 }
 
-// Transfer hands an assigned conversation to another agent, with a note.
+// ErrNotAnAgent refuses a transfer to someone who cannot open the inbox (a
+// marketer): the conversation would sit where nobody answers it.
+var ErrNotAnAgent = Errorf(EINVALID, "a conversation can only be transferred to an enabled agent or admin")
+
+// Transfer hands an assigned conversation to another agent (or admin), with
+// a note. Marketers and disabled accounts are refused.
 func (s *Store) Transfer(ctx context.Context, convID, fromAgent, toAgent uint64, note string) (*Conversation, error) {
 	if fromAgent == toAgent {
 		return nil, Errorf(EINVALID, "choose another agent")
@@ -171,7 +176,9 @@ func (s *Store) Transfer(ctx context.Context, convID, fromAgent, toAgent uint64,
 	now := s.now()
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var to Staff
-		if err := tx.Take(&to, toAgent).Error; err != nil {
+		// Locked, so the account cannot become a marketer's or be disabled
+		// while the conversation goes to it.
+		if err := tx.Clauses(lockForUpdate(tx)...).Take(&to, toAgent).Error; err != nil {
 			if isNotFound(err) {
 				return Errorf(ENOTFOUND, "no such agent")
 			}
@@ -179,6 +186,9 @@ func (s *Store) Transfer(ctx context.Context, convID, fromAgent, toAgent uint64,
 		}
 		if to.Disabled {
 			return Errorf(EINVALID, "%s is disabled", to.Username)
+		}
+		if !to.CanServe() {
+			return ErrNotAnAgent
 		}
 		res := tx.Model(&Conversation{}).Where("id = ? AND state = ? AND agent_id = ?", convID, ConvAssigned, fromAgent).
 			Updates(map[string]any{"agent_id": toAgent, "assigned_at": now, "updated_at": now})

@@ -148,3 +148,19 @@ func UndoHotPathIndexes(s *Store) error {
 
 // SetReportPage makes paged reports read n rows per query.
 func SetReportPage(s *Store, n int) { s.reportPage = n }
+
+// UndoOpenIDListColumn makes broadcasts.open_ids TEXT again, as before
+// migration 22 (MySQL only).
+func UndoOpenIDListColumn(s *Store) error {
+	if err := s.db.Exec("ALTER TABLE broadcasts MODIFY open_ids TEXT").Error; err != nil {
+		return err
+	}
+	return s.db.Where("version = ?", 22).Delete(&schemaMigration{}).Error
+}
+
+// OpenIDListColumnType is the MySQL type of broadcasts.open_ids.
+func OpenIDListColumnType(s *Store) (string, error) {
+	var typ string
+	err := s.db.Raw("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'broadcasts' AND COLUMN_NAME = 'open_ids'").Scan(&typ).Error
+	return typ, err
+}

@@ -167,9 +167,14 @@ func (s *Store) GrantGift(ctx context.Context, memberID, giftID uint64, key stri
 	return &r, nil
 }
 
-// MarkCouponUsed records that staff accepted a coupon code.
+// MarkCouponUsed records that staff accepted a coupon code. A coupon is
+// accepted once: of several cashiers (or processes) accepting one code at
+// the same moment, one succeeds and the others get ECONFLICT. On ECONFLICT
+// the redemption is returned too, with UsedAt set when it was used (and
+// ValidUntil when it expired), so a console can say when.
 func (s *Store) MarkCouponUsed(ctx context.Context, code string, staffID uint64) (*Redemption, error) {
 	var r Redemption
+	found := false
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("code = ?", strings.ToUpper(strings.TrimSpace(code))).Take(&r).Error; err != nil {
 			if isNotFound(err) {
@@ -177,17 +182,42 @@ func (s *Store) MarkCouponUsed(ctx context.Context, code string, staffID uint64)
 			}
 			return err
 		}
+		found = true
 		if r.UsedAt != nil {
-			return Errorf(ECONFLICT, "this coupon was already used on %s", r.UsedAt.Format(time.DateTime))
+			return errCouponUsed(r)
 		}
 		if r.ValidUntil != nil && s.now().After(*r.ValidUntil) {
 			return Errorf(ECONFLICT, "this coupon expired on %s", r.ValidUntil.Format(time.DateOnly))
 		}
 		now := s.now()
+		// The read above may be stale: another transaction can have used the
+		// coupon since (MySQL reads a snapshot; the UPDATE sees the latest
+		// row). Only the update that changed the row accepted the coupon.
+		res := tx.Model(&Redemption{}).Where("id = ? AND used_at IS NULL", r.ID).Updates(map[string]any{"used_at": now, "used_by": staffID})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			if err := tx.Clauses(lockForUpdate(tx)...).Take(&r, r.ID).Error; err != nil {
+				return err
+			}
+			return errCouponUsed(r)
+		}
 		r.UsedAt, r.UsedBy = &now, &staffID
-		return tx.Model(&Redemption{}).Where("id = ? AND used_at IS NULL", r.ID).Updates(map[string]any{"used_at": now, "used_by": staffID}).Error
+		return nil
 	})
+	if err != nil && !found {
+		return nil, translate("use coupon", err)
+	}
 	return &r, translate("use coupon", err)
+}
+
+// errCouponUsed is the refusal of a coupon accepted before.
+func errCouponUsed(r Redemption) error {
+	if r.UsedAt == nil {
+		return Errorf(ECONFLICT, "this coupon was already used")
+	}
+	return Errorf(ECONFLICT, "this coupon was already used on %s", r.UsedAt.Format(time.DateTime))
 }
 
 // Redemptions returns a member's redemptions, newest first.

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -253,6 +254,26 @@ func (s *Store) Conversation(ctx context.Context, openID string, limit int) ([]M
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
 	}
+	return out, translate("conversation", err)
+}
+
+// ConversationFor is Conversation as st may read it. Staff who read chats
+// (Staff.ReadsChats) get every message. Marketers get what the fan sent,
+// each with the bot's immediate answer (stored on the fan's message), but
+// no outbound message: those rows do not record who wrote them, and agents'
+// replies are among them, so none is shown rather than a guess. Internal
+// notes are never part of the log.
+func (s *Store) ConversationFor(ctx context.Context, st *Staff, openID string, limit int) ([]Message, error) {
+	if st != nil && st.ReadsChats() {
+		return s.Conversation(ctx, openID, limit)
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	var out []Message
+	err := s.db.WithContext(ctx).Where("open_id = ? AND direction = ?", openID, DirectionIn).
+		Order("created_at DESC, id DESC").Limit(limit).Find(&out).Error
+	slices.Reverse(out)
 	return out, translate("conversation", err)
 }
 

@@ -109,6 +109,14 @@ var migrations = []migration{
 		}
 		return tx.Migrator().CreateIndex(&Conversation{}, "idx_conversations_member_state")
 	}},
+	{22, "broadcasts: the openid list as MEDIUMTEXT on MySQL (TEXT held 64 KiB; 8 MB is allowed)", func(tx *gorm.DB) error {
+		// SQLite's TEXT has no such limit. Plain DDL, so the step does not
+		// change when the Broadcast struct does.
+		if tx.Dialector.Name() != "mysql" {
+			return nil
+		}
+		return tx.Exec("ALTER TABLE broadcasts MODIFY open_ids MEDIUMTEXT").Error
+	}},
 }
 
 // migrate applies the steps not yet recorded. With several processes starting

@@ -138,6 +138,18 @@ func (s *Store) ListStaff(ctx context.Context) ([]Staff, error) {
 	return out, translate("list staff", err)
 }
 
+// CanServe reports whether st may take conversations: an enabled agent or
+// admin (marketers never open the inbox).
+func (st *Staff) CanServe() bool {
+	return !st.Disabled && (st.Role == RoleAgent || st.Role == RoleAdmin)
+}
+
+// ReadsChats reports whether st may read chats: what agents wrote to fans
+// (their replies) as well as what fans and the bot said. Agents and admins
+// do; marketers see a member's log without the messages fivec sent (see
+// Store.ConversationFor).
+func (st *Staff) ReadsChats() bool { return st.Role == RoleAgent || st.Role == RoleAdmin }
+
 // StaffUpdate changes an account; nil fields stay as they are.
 type StaffUpdate struct {
 	DisplayName *string
@@ -179,8 +191,20 @@ func (s *Store) UpdateStaff(ctx context.Context, id uint64, u StaffUpdate) (*Sta
 		}
 		updates["password_hash"] = string(hash)
 	}
+	// Only a role or an account switched off can remove the last admin.
+	adminChange := u.Role != nil || u.Disabled != nil
 	var st Staff
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if adminChange {
+			// Lock every enabled admin first (always in this order: admins,
+			// then the account), so two admins disabling each other at once
+			// take turns and the second sees the first one's change. Without
+			// the lock each counted the other still enabled (MySQL reads a
+			// snapshot) and both went through: no admin left.
+			if _, err := lockEnabledAdmins(tx); err != nil {
+				return err
+			}
+		}
 		if err := tx.Clauses(lockForUpdate(tx)...).Take(&st, id).Error; err != nil {
 			return err
 		}
@@ -190,10 +214,9 @@ func (s *Store) UpdateStaff(ctx context.Context, id uint64, u StaffUpdate) (*Sta
 		if err := tx.Model(&st).Updates(updates).Error; err != nil {
 			return err
 		}
-		if u.Role != nil || u.Disabled != nil {
-			// Only a role or an account switched off can remove the last admin.
-			var admins int64
-			if err := tx.Model(&Staff{}).Where("role = ? AND disabled = ?", RoleAdmin, false).Count(&admins).Error; err != nil {
+		if adminChange {
+			admins, err := lockEnabledAdmins(tx)
+			if err != nil {
 				return err
 			}
 			if admins == 0 {
@@ -209,4 +232,15 @@ func (s *Store) UpdateStaff(ctx context.Context, id uint64, u StaffUpdate) (*Sta
 		return tx.Take(&st, id).Error
 	})
 	return &st, translate("update staff", err)
+}
+
+// lockEnabledAdmins locks the rows of every enabled admin (SELECT … FOR
+// UPDATE on MySQL; SQLite's write transactions are serialised already) and
+// counts them. A locking read sees the latest committed rows, not the
+// transaction's snapshot.
+func lockEnabledAdmins(tx *gorm.DB) (int, error) {
+	var ids []uint64
+	err := tx.Model(&Staff{}).Clauses(lockForUpdate(tx)...).Where("role = ? AND disabled = ?", RoleAdmin, false).
+		Order("id").Pluck("id", &ids).Error
+	return len(ids), err
 }

@@ -25,6 +25,10 @@ type Store struct {
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost for staff passwords (tests lower it).
 	PasswordCost int
+	// AfterCommit, when set, runs after each transaction an operation
+	// opened has committed, with the operation's context. Tests use it to
+	// act at that moment (a client that disconnects once the change is in).
+	AfterCommit func(ctx context.Context)
 	// nested: db is a transaction another operation opened (see inTx).
 	nested bool
 	// reportPage overrides how many rows a paged report reads per query
@@ -160,6 +164,9 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		err = s.db.WithContext(ctx).Transaction(fn)
+		if err == nil && s.AfterCommit != nil {
+			s.AfterCommit(ctx)
+		}
 		var me *mysqldrv.MySQLError
 		if !errors.As(err, &me) || (me.Number != 1213 && me.Number != 1205) {
 			return err

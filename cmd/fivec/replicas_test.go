@@ -83,6 +83,7 @@ type replicas struct {
 	acct     fake.Account
 	procs    [2]*fivectest.Proc
 	store    *models.Store
+	bearer   string // the admin's API token (sharedToken makes it)
 }
 
 func testReplicas(t *testing.T, bin, driver, redisURL string) {
@@ -135,6 +136,7 @@ func testReplicas(t *testing.T, bin, driver, redisURL string) {
 	r.store = store
 
 	r.sharedToken(ctx)
+	r.couponAcceptedOnce(ctx)
 	r.retriesRunOnce(ctx)
 	r.broadcastOnce(ctx)
 	r.ruleNoticedEverywhere(ctx)
@@ -153,6 +155,7 @@ func (r *replicas) sharedToken(ctx context.Context) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.bearer = bearer
 	readMenus := func() {
 		var wg sync.WaitGroup
 		for i := range 6 {
@@ -183,6 +186,67 @@ func (r *replicas) sharedToken(ctx context.Context) {
 	readMenus()
 	if n := r.calls("/cgi-bin/token", ""); n != 2 {
 		t.Fatalf("after WeChat refused the token: %d fetches in all, want 2", n)
+	}
+}
+
+// couponAcceptedOnce: four cashiers at each process accept the same 12
+// coupons at the same moment (TestCouponAcceptedOnceUnderConcurrency across
+// processes). Each coupon is accepted once: one 200, every other attempt 409.
+func (r *replicas) couponAcceptedOnce(ctx context.Context) {
+	t := r.t
+	g, err := r.store.SaveGift(ctx, models.Gift{Name: "咖啡券", Kind: models.GiftCoupon, Cost: 1, Stock: 100, ValidDays: 30, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for i := range 12 {
+		m := r.follow(ctx, fmt.Sprintf("o_replica_coupon_%02d", i), i%2)
+		red, err := r.store.GrantGift(ctx, m.ID, g.ID, fmt.Sprintf("replica-coupon-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes = append(codes, red.Code)
+	}
+	var mu sync.Mutex
+	accepted := map[string]int{}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for cashier := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for i := range codes {
+				code := codes[(i+cashier)%len(codes)]
+				req, _ := http.NewRequestWithContext(ctx, "POST", r.procs[cashier%2].URL+"/api/v1/coupons/use",
+					strings.NewReader(`{"code":"`+code+`"}`))
+				req.Header.Set("Authorization", "Bearer "+r.bearer)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				switch resp.StatusCode {
+				case http.StatusOK:
+					mu.Lock()
+					accepted[code]++
+					mu.Unlock()
+				case http.StatusConflict:
+				default:
+					t.Errorf("process %d, coupon %s: %d %s", cashier%2, code, resp.StatusCode, body)
+				}
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for _, code := range codes {
+		if accepted[code] != 1 {
+			t.Errorf("coupon %s accepted %d times by 8 cashiers on 2 processes, want once", code, accepted[code])
+		}
 	}
 }
 

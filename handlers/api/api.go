@@ -93,8 +93,12 @@ func noStore(c *gin.Context) {
 
 // bindJSON decodes the body into v, refusing unknown fields, trailing data
 // and bodies over MaxBody. On failure it has already answered 400.
-func bindJSON(c *gin.Context, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBody))
+func bindJSON(c *gin.Context, v any) bool { return bindJSONUpTo(c, v, MaxBody, nil) }
+
+// bindJSONUpTo is bindJSON for bodies up to max bytes; a larger body is
+// answered with tooBig when it is set (it says the limit in words).
+func bindJSONUpTo(c *gin.Context, v any, max int64, tooBig error) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, max))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
@@ -102,8 +106,11 @@ func bindJSON(c *gin.Context, v any) bool {
 	}
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "json: ")
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		var over *http.MaxBytesError
+		if errors.As(err, &over) && tooBig != nil {
+			web.Error(c, tooBig)
+			return false
+		} else if errors.As(err, &over) {
 			msg = "body too large"
 		} else if errors.Is(err, io.EOF) {
 			msg = "empty body"

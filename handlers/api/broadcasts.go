@@ -135,10 +135,14 @@ func (h *Handler) broadcast(c *gin.Context) (*models.Broadcast, error) {
 	return loadByID(c, h.Store.FindBroadcast)
 }
 
+// maxBroadcastBody bounds a draft's JSON: an openid list of
+// models.MaxOpenIDList bytes, with its quotes and commas, and the rest.
+const maxBroadcastBody = models.MaxOpenIDList + 2<<20
+
 // broadcastSave creates (POST) or updates (PUT) a draft.
 func (h *Handler) broadcastSave(c *gin.Context) {
 	var req BroadcastRequest
-	if !bindJSON(c, &req) {
+	if !bindJSONUpTo(c, &req, maxBroadcastBody, models.ErrOpenIDListTooLarge) {
 		return
 	}
 	var id uint64
@@ -172,7 +176,7 @@ func (req BroadcastRequest) input() models.BroadcastInput {
 // id are read) by channel, without saving anything.
 func (h *Handler) broadcastPlan(c *gin.Context) {
 	var req BroadcastRequest
-	if !bindJSON(c, &req) {
+	if !bindJSONUpTo(c, &req, maxBroadcastBody, models.ErrOpenIDListTooLarge) {
 		return
 	}
 	plan, err := h.Store.PlanDraft(c.Request.Context(), req.input(), h.Policy, models.DefaultWindowRules)

@@ -82,6 +82,6 @@ func (h *Handler) messages(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	msgs, err := h.Store.Conversation(c.Request.Context(), m.OpenID, limit)
+	msgs, err := h.Store.ConversationFor(c.Request.Context(), web.CurrentStaff(c), m.OpenID, limit)
 	respondList(c, msgs, err, messageOut)
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -134,7 +135,7 @@ func (h *Handler) broadcastSave(c *gin.Context) {
 	}
 	b, err := h.Store.SaveBroadcast(c.Request.Context(), f.ID, in, web.CurrentStaff(c).ID, h.Policy)
 	if code := models.ErrorCode(err); code == models.EINVALID || code == models.ECONFLICT {
-		f.Error = models.ErrorMessage(err)
+		f.Error = h.broadcastRefusal(c, err)
 		h.renderBroadcastForm(c, http.StatusBadRequest, f)
 		return
 	} else if err != nil {
@@ -143,6 +144,16 @@ func (h *Handler) broadcastSave(c *gin.Context) {
 	}
 	web.Audit(c, h.Store, "broadcast.save", b.Name, "id="+strconv.FormatUint(b.ID, 10))
 	redirect(c, bcPath(b.ID), "bc.flash.saved")
+}
+
+// broadcastRefusal is why a draft was refused, for the form: an openid
+// list over the limit in the staff member's language, else the model's
+// message.
+func (h *Handler) broadcastRefusal(c *gin.Context, err error) string {
+	if errors.Is(err, models.ErrOpenIDListTooLarge) {
+		return h.Pages.T(h.lang(c), "bc.file_too_big")
+	}
+	return models.ErrorMessage(err)
 }
 
 // readBroadcastForm reads the compose form (and an uploaded openid list)
@@ -198,7 +209,7 @@ func (h *Handler) broadcastPlan(c *gin.Context) {
 	}
 	plan, err := h.Store.PlanDraft(c.Request.Context(), in, h.Policy, models.DefaultWindowRules)
 	if models.ErrorCode(err) == models.EINVALID {
-		h.fragment(c, "broadcast_edit", "bc_plan_live", gin.H{"Error": models.ErrorMessage(err)})
+		h.fragment(c, "broadcast_edit", "bc_plan_live", gin.H{"Error": h.broadcastRefusal(c, err)})
 		return
 	} else if err != nil {
 		web.Error(c, err)
@@ -207,9 +218,8 @@ func (h *Handler) broadcastPlan(c *gin.Context) {
 	h.fragment(c, "broadcast_edit", "bc_plan_live", gin.H{"Plan": plan})
 }
 
-// maxUpload bounds an uploaded openid list (a million openids is ~30 MB;
-// larger lists go through the API).
-const maxUpload = 8 << 20
+// maxUpload bounds an uploaded openid list: the most a broadcast takes.
+const maxUpload = models.MaxOpenIDList
 
 // uploadedList reads the uploaded openid file, if one was sent; a file over
 // maxUpload is refused.
@@ -219,7 +229,7 @@ func uploadedList(c *gin.Context) (string, bool, error) {
 		return "", false, nil
 	}
 	if file.Size > maxUpload {
-		return "", false, models.Errorf(models.EINVALID, "the openid list is larger than 8 MB")
+		return "", false, models.ErrOpenIDListTooLarge
 	}
 	fh, err := file.Open()
 	if err != nil {

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -248,6 +249,9 @@ func (h *Handler) transfer(c *gin.Context) {
 		if from, err = conv.TransferFrom(st); err == nil {
 			conv, err = h.Store.Transfer(ctx, id, from, to, limited(c.PostForm("note"), 1000))
 		}
+	}
+	if errors.Is(err, models.ErrNotAnAgent) {
+		err = models.Errorf(models.ErrorCode(err), "%s", h.Pages.T(h.lang(c), "inbox.transfer.not_agent"))
 	}
 	if err != nil {
 		h.fail(c, err)

@@ -126,6 +126,9 @@ type memberData struct {
 	Member *models.Member
 	Items  []convItem
 	CRM    *memberCRM
+	// FanSideOnly: the reader is a marketer, who sees the fan's messages
+	// and the bot's answers but not what agents wrote (ConversationFor).
+	FanSideOnly bool
 }
 
 // member shows one member: profile, stage and level, tags, points,
@@ -140,7 +143,8 @@ func (h *Handler) memberPage(c *gin.Context, status int, f memberForm) {
 		web.Error(c, err)
 		return
 	}
-	msgs, err := h.Store.Conversation(c.Request.Context(), m.OpenID, 500)
+	st := web.CurrentStaff(c)
+	msgs, err := h.Store.ConversationFor(c.Request.Context(), st, m.OpenID, 500)
 	if err != nil {
 		web.Error(c, err)
 		return
@@ -150,7 +154,7 @@ func (h *Handler) memberPage(c *gin.Context, status int, f memberForm) {
 		web.Error(c, err)
 		return
 	}
-	d := memberData{Member: m, Items: conversation(msgs), CRM: crm}
+	d := memberData{Member: m, Items: conversation(msgs), CRM: crm, FanSideOnly: !st.ReadsChats()}
 	h.render(c, status, "member", h.crmPage(c, "members", "members.title", d))
 }
 

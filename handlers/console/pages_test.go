@@ -152,7 +152,7 @@ func TestConversationShowsBothDirections(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
 		a := newApp(t, s, false)
-		a.staff("mia", models.RoleMarketer)
+		a.staff("alex", models.RoleAgent) // marketers see only the fan's side (TestMarketerCannotReadAgentReplies)
 		msg, _, _, err := s.RecordInbound(ctx, models.Inbound{DedupeKey: "m1", OpenID: "oConv", MsgType: "text", Content: "价格多少？"})
 		if err != nil {
 			t.Fatal(err)
@@ -174,7 +174,7 @@ func TestConversationShowsBothDirections(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		b := a.browser().login("mia")
+		b := a.browser().login("alex")
 		r := b.get("/console/members/oConv")
 		expect(t, r, 200, "价格多少？", "一百元", "被动回复", "[CLICK] MENU_PRICE", "稍后的客服消息", "客服消息",
 			"模板消息", "订单通知", "errcode 43004", "发送失败", "require subscribe")

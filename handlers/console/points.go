@@ -195,6 +195,21 @@ func (h *Handler) giftUpdate(c *gin.Context) {
 	redirect(c, Base+"/points#gifts", "crm.flash.gift")
 }
 
+// couponRefusal says in the cashier's language why a coupon was refused:
+// unknown, already used (and when), or expired (and when).
+func (h *Handler) couponRefusal(c *gin.Context, r *models.Redemption, code string) string {
+	lang := h.lang(c)
+	switch {
+	case code == models.ENOTFOUND || r == nil:
+		return h.Pages.T(lang, "crm.coupons.not_found")
+	case r.UsedAt != nil:
+		return h.Pages.T(lang, "crm.coupons.already_used", r.UsedAt.In(h.Loc).Format("2006-01-02 15:04:05"))
+	case r.ValidUntil != nil:
+		return h.Pages.T(lang, "crm.coupons.expired", r.ValidUntil.In(h.Loc).Format("2006-01-02"))
+	}
+	return h.Pages.T(lang, "crm.coupons.not_found")
+}
+
 // couponUse marks a coupon code used (audited). Unknown, used and expired
 // codes are refused with the reason, the code kept in the box.
 func (h *Handler) couponUse(c *gin.Context) {
@@ -214,7 +229,7 @@ func (h *Handler) couponUse(c *gin.Context) {
 		}
 		web.Audit(c, h.Store, "coupon.use", r.Code, r.GiftName+" member="+f.OpenID)
 	case code == models.ENOTFOUND || code == models.ECONFLICT:
-		status, f.Error = web.Status(code), models.ErrorMessage(err)
+		status, f.Error = web.Status(code), h.couponRefusal(c, r, code)
 	default:
 		web.Error(c, err)
 		return

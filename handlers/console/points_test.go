@@ -59,10 +59,10 @@ func TestPointsGiftsCouponsLeaderboards(t *testing.T) {
 			return b.submit("/console/points", "/console/points/coupons", url.Values{"code": {code}})
 		}
 		expect(t, use(strings.ToLower(red.Code)), 200, "核销成功", red.Code, "oCoupon")
-		expect(t, use(red.Code), 409, "already used", `value="`+red.Code+`"`)
-		expect(t, use("NOSUCHCODE"), 404, "no coupon with this code", `value="NOSUCHCODE"`)
+		expect(t, use(red.Code), 409, "这张券已于", "核销过，不能重复核销", `value="`+red.Code+`"`)
+		expect(t, use("NOSUCHCODE"), 404, "没有这个券码", `value="NOSUCHCODE"`)
 		expect(t, use(" "), 400, "请输入券码")
-		expect(t, use(red2.Code), 409, "expired")
+		expect(t, use(red2.Code), 409, "过期，不能核销")
 
 		// Leaderboards: this week, this month, all time.
 		other := follow(t, s, "oTopFan", "")
