@@ -379,28 +379,36 @@ func (v *Vars) Now() time.Time { return time.Now() }
 // reply templates, and known action types. It returns warnings about rules
 // that would shadow it or that it would slow matching.
 func (c *Consulting) Check(ctx context.Context, spec *models.RuleSpec, selfID uint64) ([]string, error) {
-	if err := spec.Validate(); err != nil {
+	if err := c.validate(ctx, spec); err != nil {
 		return nil, err
+	}
+	return c.shadowWarnings(ctx, spec, selfID), nil
+}
+
+// validate is Check without the warnings, which need the stored rules.
+func (c *Consulting) validate(ctx context.Context, spec *models.RuleSpec) error {
+	if err := spec.Validate(); err != nil {
+		return err
 	}
 	tpls, err := replyTemplates(spec)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for i, tpl := range tpls {
 		// A dry run with a sample member catches what the checks let through.
 		if _, err := tpl.Execute(&Vars{ctx: ctx}, maxRendered); err != nil {
-			return nil, models.Errorf(models.EINVALID, "rule %q: 第 %d 条回复：%s", spec.Name, i+1, err)
+			return models.Errorf(models.EINVALID, "rule %q: 第 %d 条回复：%s", spec.Name, i+1, err)
 		}
 	}
 	for _, a := range spec.Actions {
 		if c.Actions[a.Type] == nil {
-			return nil, models.Errorf(models.EINVALID, "rule %q: unknown action %q (available: %s)", spec.Name, a.Type, strings.Join(c.ActionTypes(), ", "))
+			return models.Errorf(models.EINVALID, "rule %q: unknown action %q (available: %s)", spec.Name, a.Type, strings.Join(c.ActionTypes(), ", "))
 		}
 		if err := checkAction(a); err != nil {
-			return nil, models.Errorf(models.EINVALID, "rule %q: action %s: %s", spec.Name, a.Type, models.ErrorMessage(err))
+			return models.Errorf(models.EINVALID, "rule %q: action %s: %s", spec.Name, a.Type, models.ErrorMessage(err))
 		}
 	}
-	return c.shadowWarnings(ctx, spec, selfID), nil
+	return nil
 }
 
 // ActionTypes lists the action types rules may use.
