@@ -46,6 +46,9 @@ func TestWhatTemplatesMayContain(t *testing.T) {
 		{`{{template "reply" .}}`, "template"},
 		{`{{define "x"}}{{template "x" .}}{{end}}`, "define"},
 		{`{{block "b" .}}x{{end}}`, "define"},
+		// Redefining the template's own name replaces its body: still walked.
+		{`{{define "reply"}}{{range 10000000000}}{{end}}{{end}}`, "range"},
+		{`{{define "reply"}}{{template "reply" .}}{{end}}`, "template"},
 		{`{{call .Name}}`, "call"},
 		{`{{printf "%0999999999d" 1}}`, "printf"},
 		{`{{print .Name}}`, "print"},
