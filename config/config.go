@@ -72,6 +72,8 @@ type Config struct {
 	ReferralHold     time.Duration
 	ReferralDailyCap int
 	PointsLife       time.Duration
+	// ProfileLinkLife is how long a fan's profile-form link works.
+	ProfileLinkLife  time.Duration
 	LoyalAfterPoints int
 	LoyalAfterDays   int
 	KeyPersonAfter   int
@@ -158,6 +160,7 @@ func Defaults() Config {
 		ReferralHold:     7 * 24 * time.Hour,
 		ReferralDailyCap: 10,
 		PointsLife:       365 * 24 * time.Hour,
+		ProfileLinkLife:  30 * 24 * time.Hour,
 		LoyalAfterPoints: 1000,
 		LoyalAfterDays:   180,
 		KeyPersonAfter:   10,
@@ -285,6 +288,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ReferralHold < 0 || c.PointsLife < 0 {
 		bad("FIVEC_REFERRAL_HOLD", "durations must not be negative")
+	}
+	if c.ProfileLinkLife <= 0 {
+		bad("FIVEC_PROFILE_LINK_LIFE", "must be a positive duration such as 720h, got %s", c.ProfileLinkLife)
 	}
 	if c.DeliveryRate <= 0 || c.DeliveryRate > 10000 {
 		bad("FIVEC_DELIVERY_RATE", "must be 1-10000 sends per second, got %d", c.DeliveryRate)
@@ -436,6 +442,7 @@ func fields() []field {
 		durationField("FIVEC_REFERRAL_HOLD", func(c *Config) *time.Duration { return &c.ReferralHold }),
 		intField("FIVEC_REFERRAL_DAILY_CAP", func(c *Config) *int { return &c.ReferralDailyCap }),
 		durationField("FIVEC_POINTS_LIFE", func(c *Config) *time.Duration { return &c.PointsLife }),
+		durationField("FIVEC_PROFILE_LINK_LIFE", func(c *Config) *time.Duration { return &c.ProfileLinkLife }),
 		intField("FIVEC_LOYAL_AFTER_POINTS", func(c *Config) *int { return &c.LoyalAfterPoints }),
 		intField("FIVEC_LOYAL_AFTER_DAYS", func(c *Config) *int { return &c.LoyalAfterDays }),
 		intField("FIVEC_KEY_PERSON_AFTER", func(c *Config) *int { return &c.KeyPersonAfter }),

@@ -1,22 +1,20 @@
 package models
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"regexp"
 	"strconv"
 	"strings"
-	"text/template"
-	"text/template/parse"
 	"time"
 	"unicode/utf8"
+
+	"github.com/fivec/fivec/replytemplate"
 )
 
 // CannedReply is a prepared answer agents insert into the reply box by its
 // short code ("/price"). OwnerID 0 makes it shared with every agent;
-// otherwise only its owner sees it. Text is a text/template limited to the
-// fields of CannedVars (see ParseCannedText).
+// otherwise only its owner sees it. Text is a reply template limited to
+// the fields of CannedVars (see ParseCannedText).
 type CannedReply struct {
 	ID uint64 `gorm:"primaryKey"`
 	// OwnerID is the staff member a personal reply belongs to, 0 when
@@ -87,130 +85,39 @@ func (n NewCanned) Validate() error {
 	return err
 }
 
-// ParseCannedText parses a canned reply's text as a template and checks
-// that it only prints the fields of CannedVars, optionally with "or" for a
-// fallback and if/else on those fields. Anything else (range, template,
-// other functions, methods) is refused, so rendering is cheap and can only
-// show these three values.
-func ParseCannedText(text string) (*template.Template, error) {
-	t, err := template.New("canned").Option("missingkey=error").Parse(text)
+// cannedVars are the variables of a canned reply: the fields of CannedVars.
+var cannedVars = replytemplate.Vars{"Name": replytemplate.String, "Points": replytemplate.String, "Agent": replytemplate.String}
+
+// ParseCannedText parses a canned reply's text as a template and checks it
+// with the rules every reply template follows (package replytemplate):
+// the fields of CannedVars, if/else/with and a few comparisons; no range,
+// no template calls, no other functions. Rendering is then cheap and can
+// only show these three values.
+func ParseCannedText(text string) (*replytemplate.Template, error) {
+	t, err := replytemplate.Parse(text, cannedVars)
 	if err != nil {
-		return nil, Errorf(EINVALID, "the text is not a valid template: %s", templateErr(err))
+		return nil, Errorf(EINVALID, "%s", err)
 	}
-	if t.Tree == nil || t.Tree.Root == nil {
-		return t, nil
-	}
-	if err := checkCannedNode(t.Tree.Root); err != nil {
-		return nil, err
-	}
-	if len(t.Templates()) > 1 {
-		return nil, Errorf(EINVALID, "define and block are not allowed in canned replies")
-	}
-	// A dry run with sample values catches anything the walk let through.
+	// A dry run with sample values catches anything the checks let through.
 	if _, err := renderCanned(t, CannedVars{Name: "x", Points: "0", Agent: "x"}); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-// templateErr strips the template's name from a parse error.
-func templateErr(err error) string {
-	return strings.TrimPrefix(err.Error(), "template: canned:")
+func renderCanned(t *replytemplate.Template, v CannedVars) (string, error) {
+	out, err := t.Execute(v, cannedRenderTo)
+	if err != nil {
+		return "", Errorf(EINVALID, "%s", err)
+	}
+	return out, nil
 }
 
-var cannedFields = map[string]bool{"Name": true, "Points": true, "Agent": true}
-
-func checkCannedNode(n parse.Node) error {
-	bad := func(what string) error {
-		return Errorf(EINVALID, "canned replies may only use {{.Name}}, {{.Points}} and {{.Agent}} (found %s)", what)
-	}
-	switch x := n.(type) {
-	case *parse.ListNode:
-		if x == nil {
-			return nil
-		}
-		for _, c := range x.Nodes {
-			if err := checkCannedNode(c); err != nil {
-				return err
-			}
-		}
-		return nil
-	case *parse.TextNode, *parse.CommentNode:
-		return nil
-	case *parse.ActionNode:
-		return checkCannedPipe(x.Pipe, bad)
-	case *parse.IfNode:
-		if err := checkCannedPipe(x.Pipe, bad); err != nil {
-			return err
-		}
-		if err := checkCannedNode(x.List); err != nil {
-			return err
-		}
-		if x.ElseList != nil {
-			return checkCannedNode(x.ElseList)
-		}
-		return nil
-	}
-	return bad(n.String())
-}
-
-// checkCannedPipe allows ".Field" or "or .Field .Field "text"".
-func checkCannedPipe(p *parse.PipeNode, bad func(string) error) error {
-	if p == nil || len(p.Decl) > 0 || len(p.Cmds) != 1 {
-		return bad(p.String())
-	}
-	args := p.Cmds[0].Args
-	if id, ok := args[0].(*parse.IdentifierNode); ok {
-		if id.Ident != "or" || len(args) < 2 {
-			return bad(id.Ident)
-		}
-		args = args[1:]
-	} else if len(args) != 1 {
-		return bad(p.String())
-	}
-	for _, a := range args {
-		switch v := a.(type) {
-		case *parse.FieldNode:
-			if len(v.Ident) != 1 || !cannedFields[v.Ident[0]] {
-				return bad(v.String())
-			}
-		case *parse.StringNode:
-		default:
-			return bad(a.String())
-		}
-	}
-	return nil
-}
-
-// limitedBuffer fails writes past its limit, which stops the template.
-type limitedBuffer struct {
-	bytes.Buffer
-	limit int
-}
-
-var errTooLong = errors.New("too long")
-
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	if b.Len()+len(p) > b.limit {
-		return 0, errTooLong
-	}
-	return b.Buffer.Write(p)
-}
-
-func renderCanned(t *template.Template, v CannedVars) (string, error) {
-	buf := &limitedBuffer{limit: cannedRenderTo}
-	if err := t.Execute(buf, v); err != nil {
-		if errors.Is(err, errTooLong) {
-			return "", Errorf(EINVALID, "the rendered text is longer than %d bytes", cannedRenderTo)
-		}
-		return "", Errorf(EINVALID, "the text cannot be rendered: %s", templateErr(err))
-	}
-	return buf.String(), nil
-}
-
-// RenderCanned renders a canned reply's text with v. The text is plain
-// text for WeChat: text/template does no HTML escaping, and the console
-// escapes when it shows the result.
+// RenderCanned renders a canned reply's text with v. The text is checked
+// again first, so a reply stored before the checks existed (or edited in
+// the database) is refused rather than run. The text is plain text for
+// WeChat: text/template does no HTML escaping, and the console escapes
+// when it shows the result.
 func RenderCanned(text string, v CannedVars) (string, error) {
 	t, err := ParseCannedText(text)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
@@ -20,17 +21,17 @@ func TestCannedTemplates(t *testing.T) {
 		{text: `{{if .Name}}{{.Name}}{{else if .Agent}}客服{{.Agent}}{{else}}x{{end}}`, want: "客服安"},
 		{text: "<b>{{.Agent}}</b>", want: "<b>安</b>"}, // plain text for WeChat; the console escapes
 		{text: "{{/* a comment */}}ok", want: "ok"},
-		{text: "{{.Foo}}", err: "may only use"},
-		{text: "{{.}}", err: "may only use"},
-		{text: "{{.Agent.Len}}", err: "may only use"},
-		{text: "{{range 100000000}}x{{end}}", err: "may only use"},
-		{text: `{{printf "%s" .Agent}}`, err: "may only use"},
-		{text: `{{$x := .Agent}}{{$x}}`, err: "may only use"},
-		{text: `{{with .Agent}}{{.}}{{end}}`, err: "may only use"},
-		{text: `{{template "canned"}}`, err: "may only use"},
-		{text: `{{block "b" .}}x{{end}}`, err: "may only use"},
-		{text: `{{or .Agent (print "x")}}`, err: "may only use"},
-		{text: "{{.Agent", err: "not a valid template"},
+		{text: "{{.Foo}}", err: "不允许使用"},
+		{text: "{{.}}", err: "不允许使用"},
+		{text: "{{.Agent.Len}}", err: "不允许使用"},
+		{text: "{{range 100000000}}x{{end}}", err: "不允许使用"},
+		{text: `{{printf "%s" .Agent}}`, err: "不允许使用"},
+		{text: `{{$x := .Agent}}{{$x}}`, err: "不允许使用"},
+		{text: `{{with .Agent}}{{.}}{{end}}`, want: "安"},
+		{text: `{{template "canned"}}`, err: "不允许使用"},
+		{text: `{{block "b" .}}x{{end}}`, err: "不允许使用"},
+		{text: `{{or .Agent (print "x")}}`, err: "不允许使用"},
+		{text: "{{.Agent", err: "模板写法有误"},
 	}
 	for _, tt := range tests {
 		got, err := models.RenderCanned(tt.text, v)
@@ -95,6 +96,34 @@ func TestCannedStore(t *testing.T) {
 		}
 		if _, err := s.FindCanned(ctx, ann.ID, shared.ID); models.ErrorCode(err) != models.ENOTFOUND {
 			t.Fatalf("still there: %v", err)
+		}
+	})
+}
+
+// TestStoredUnsafeCannedReplyIsRefused: a canned reply that loops ten
+// billion times, written straight into the database (as a version before
+// the checks could have stored it), is listed but never run: rendering it
+// for an agent (the console's picker and the API both call RenderCanned)
+// is refused at once, in Chinese.
+func TestStoredUnsafeCannedReplyIsRefused(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		ann, _ := s.CreateStaff(ctx, models.NewStaff{Username: "ann", Password: "correct-horse", Role: models.RoleAgent})
+		bomb := `{{if eq .Agent "x"}}ok{{else}}{{range 10000000000}}{{end}}{{end}}`
+		if err := models.ExecForTest(s, "INSERT INTO canned_replies (owner_id, code, title, text, created_by, created_at, updated_at) VALUES (0, 'bomb', 't', '"+bomb+"', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.ListCanned(ctx, ann.ID, "bomb", 0)
+		if err != nil || len(list) != 1 || list[0].Text != bomb {
+			t.Fatalf("%+v %v", list, err)
+		}
+		start := time.Now()
+		_, err = models.RenderCanned(list[0].Text, models.CannedVarsFor(&models.Member{Points: 1}, ann))
+		if took := time.Since(start); took > 100*time.Millisecond {
+			t.Fatalf("refusing took %v", took)
+		}
+		if models.ErrorCode(err) != models.EINVALID || !strings.Contains(err.Error(), "不允许使用 range") {
+			t.Fatalf("rendered: %v", err)
 		}
 	})
 }

@@ -164,3 +164,30 @@ func OpenIDListColumnType(s *Store) (string, error) {
 	err := s.db.Raw("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'broadcasts' AND COLUMN_NAME = 'open_ids'").Scan(&typ).Error
 	return typ, err
 }
+
+// UndoProfileTokens makes s look like a database from before migration 23:
+// no profile_tokens table, and tokens in plain text on members (tokens maps
+// member id to token).
+func UndoProfileTokens(s *Store, tokens map[uint64]string) error {
+	if err := s.db.Migrator().DropTable("profile_tokens"); err != nil {
+		return err
+	}
+	if err := s.db.Exec("ALTER TABLE members ADD COLUMN profile_token varchar(32)").Error; err != nil {
+		return err
+	}
+	if err := s.db.Exec("CREATE UNIQUE INDEX idx_members_profile_token ON members (profile_token)").Error; err != nil {
+		return err
+	}
+	for id, tok := range tokens {
+		if err := s.db.Exec("UPDATE members SET profile_token = ? WHERE id = ?", tok, id).Error; err != nil {
+			return err
+		}
+	}
+	return s.db.Where("version = ?", 23).Delete(&schemaMigration{}).Error
+}
+
+// ProfileTokenShape reports whether profile_tokens exists and whether
+// members still has the plain-text column.
+func ProfileTokenShape(s *Store) (table, plainColumn bool) {
+	return s.db.Migrator().HasTable("profile_tokens"), s.db.Migrator().HasColumn("members", "profile_token")
+}

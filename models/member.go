@@ -33,8 +33,6 @@ type Member struct {
 	// ReferrerID is who brought this member (a referral chain link).
 	ReferrerID *uint64 `gorm:"index"`
 	ReferredAt *time.Time
-	// ProfileToken is the secret in the member's profile-form link.
-	ProfileToken *string `gorm:"size:32;uniqueIndex"`
 	// Level is the interaction level: visitor … key person.
 	Level string `gorm:"size:16;not null;default:follower;index"`
 	// Points is the balance, kept in step with the ledger in one transaction.

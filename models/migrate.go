@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // migration is one versioned schema step. Steps are append-only: never edit
@@ -117,6 +118,55 @@ var migrations = []migration{
 		}
 		return tx.Exec("ALTER TABLE broadcasts MODIFY open_ids MEDIUMTEXT").Error
 	}},
+	{23, "fan profile links: only the SHA-256 of each token, with an expiry; existing tokens hashed, valid 30 days from the upgrade", migrateProfileTokens},
+}
+
+// migrateProfileTokens (step 23) moves profile-form tokens out of
+// members.profile_token (plain text, matched case-insensitively under
+// MariaDB's default collation, never expiring) into profile_tokens, which
+// holds only their SHA-256. Links fans already have keep working until
+// DefaultProfileLinkLife after the upgrade; then the column goes. It works
+// on a frozen copy of the table, never the live struct.
+func migrateProfileTokens(tx *gorm.DB) error {
+	type profileToken struct {
+		MemberID  uint64    `gorm:"primaryKey;autoIncrement:false"`
+		Hash      string    `gorm:"size:64;not null;uniqueIndex:idx_profile_tokens_hash"`
+		ExpiresAt time.Time `gorm:"not null"`
+		CreatedAt time.Time
+	}
+	if !tx.Migrator().HasTable("profile_tokens") {
+		if err := tx.Table("profile_tokens").Migrator().CreateTable(&profileToken{}); err != nil {
+			return err
+		}
+	}
+	if !tx.Migrator().HasColumn("members", "profile_token") {
+		return nil // a database created after step 23's change to Member
+	}
+	var old []struct {
+		ID           uint64
+		ProfileToken string
+	}
+	if err := tx.Table("members").Select("id, profile_token").Where("profile_token IS NOT NULL").Find(&old).Error; err != nil {
+		return err
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	rows := make([]profileToken, 0, len(old))
+	for _, o := range old {
+		rows = append(rows, profileToken{MemberID: o.ID, Hash: hashToken(o.ProfileToken), ExpiresAt: now.Add(DefaultProfileLinkLife), CreatedAt: now})
+	}
+	if len(rows) > 0 {
+		// DoNothing: a rerun after a failure further down finds them there.
+		if err := tx.Table("profile_tokens").Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 500).Error; err != nil {
+			return err
+		}
+	}
+	if tx.Dialector.Name() == "sqlite" {
+		// SQLite cannot drop an indexed column; MariaDB drops the index with it.
+		if err := tx.Exec("DROP INDEX IF EXISTS idx_members_profile_token").Error; err != nil {
+			return err
+		}
+	}
+	return tx.Exec("ALTER TABLE members DROP COLUMN profile_token").Error
 }
 
 // migrate applies the steps not yet recorded. With several processes starting

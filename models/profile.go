@@ -71,33 +71,63 @@ func (s *Store) Profile(ctx context.Context, memberID uint64) (*MemberProfile, e
 	return &p, translate("profile", err)
 }
 
-// ProfileLink returns the member's profile-form token, creating it once.
-func (s *Store) ProfileLink(ctx context.Context, memberID uint64) (string, error) {
-	var m Member
-	if err := s.db.WithContext(ctx).Select("id, profile_token").Take(&m, memberID).Error; err != nil {
-		return "", translate("profile link", err)
-	}
-	if m.ProfileToken != nil {
-		return *m.ProfileToken, nil
+// ProfileToken is the link to a member's profile form. The link's secret
+// is never stored, only its SHA-256 (lowercase hex), looked up exactly: a
+// leaked database shows no working link, and a link spelt with other
+// letter cases matches nothing whatever the column's collation. A member
+// has at most one link; asking again replaces it.
+type ProfileToken struct {
+	MemberID  uint64    `gorm:"primaryKey;autoIncrement:false"`
+	Hash      string    `gorm:"size:64;not null;uniqueIndex"`
+	ExpiresAt time.Time `gorm:"not null"`
+	CreatedAt time.Time
+}
+
+// DefaultProfileLinkLife is how long a profile link works unless
+// configured otherwise (FIVEC_PROFILE_LINK_LIFE).
+const DefaultProfileLinkLife = 30 * 24 * time.Hour
+
+// ErrProfileLinkExpired is MemberByProfileToken's answer for a link that
+// existed but is past its expiry (the fan can ask for a new one).
+var ErrProfileLinkExpired = Errorf(ENOTFOUND, "this link has expired")
+
+// ProfileLink issues a new link token for the member's profile form, valid
+// for life (DefaultProfileLinkLife when 0). It replaces the member's earlier
+// link, which stops working.
+func (s *Store) ProfileLink(ctx context.Context, memberID uint64, life time.Duration) (string, error) {
+	if life <= 0 {
+		life = DefaultProfileLinkLife
 	}
 	tok := RandomToken(18)
-	res := s.db.WithContext(ctx).Model(&Member{}).Where("id = ? AND profile_token IS NULL", memberID).Update("profile_token", tok)
-	if res.Error != nil {
-		return "", translate("profile link", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return s.ProfileLink(ctx, memberID)
+	now := s.now()
+	row := &ProfileToken{MemberID: memberID, Hash: hashToken(tok), ExpiresAt: now.Add(life), CreatedAt: now}
+	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "member_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"hash", "expires_at", "created_at"}),
+	}).Create(row).Error
+	if err != nil {
+		return "", translate("profile link", err)
 	}
 	return tok, nil
 }
 
-// MemberByProfileToken resolves a profile-form link.
+// MemberByProfileToken resolves a profile-form link: ENOTFOUND for a token
+// fivec never issued (or one replaced by a newer link),
+// ErrProfileLinkExpired for one past its expiry.
 func (s *Store) MemberByProfileToken(ctx context.Context, tok string) (*Member, error) {
-	var m Member
-	err := s.db.WithContext(ctx).Where("profile_token = ?", tok).Take(&m).Error
+	var t ProfileToken
+	err := s.db.WithContext(ctx).Where("hash = ?", hashToken(tok)).Take(&t).Error
 	if isNotFound(err) {
 		return nil, Errorf(ENOTFOUND, "this link is not valid")
 	}
+	if err != nil {
+		return nil, translate("profile link", err)
+	}
+	if !s.now().Before(t.ExpiresAt) {
+		return nil, ErrProfileLinkExpired
+	}
+	var m Member
+	err = s.db.WithContext(ctx).Take(&m, t.MemberID).Error
 	return &m, translate("profile link", err)
 }
 

@@ -17,7 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-//go:embed console/*.html console/partials/*.html i18n/*.yaml static fan/*.html
+//go:embed console/*.html console/partials/*.html i18n/*.yaml static fan/*.html fan/*.css
 var files embed.FS
 
 // Supported languages. DefaultLang is used when a staff member or browser
@@ -251,6 +251,11 @@ func flatten(dst Catalog, prefix string, tree map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// FanAsset returns a fan page's stylesheet (templates/fan/NAME).
+func FanAsset(name string) ([]byte, error) {
+	return files.ReadFile("fan/" + name)
 }
 
 // FanPage parses a fan-facing page (templates/fan/NAME.html): standalone,

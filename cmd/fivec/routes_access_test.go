@@ -282,6 +282,7 @@ var routeAccess = map[string][]string{
 	"PUT /api/v1/topics/:id/entries/:entry": editors,
 	// profile: profile.go
 	"GET /profile/:token":  public,
+	"GET /fan/profile.css": public,
 	"POST /profile/:token": public,
 }
 

@@ -43,7 +43,11 @@ func (h *Handler) canned(c *gin.Context) {
 	for i := range list {
 		r := cannedOut(&list[i])
 		if vars != nil {
-			r.Rendered, _ = models.RenderCanned(r.Text, *vars) // checked on save; "" if it no longer renders
+			var err error
+			// Checked on save and again here: "" if it no longer passes.
+			if r.Rendered, err = models.RenderCanned(r.Text, *vars); err != nil {
+				h.Log.Warn("canned reply not rendered", "id", r.ID, "err", err)
+			}
 		}
 		out.Items = append(out.Items, r)
 	}

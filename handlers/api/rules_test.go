@@ -68,7 +68,7 @@ func TestRulesAPI(t *testing.T) {
 			{name: "unknown field", body: `{"name":"x","kind":"default","replies":[{"kind":"text","text":"a"}],"enabled":true}`, contains: "unknown field"},
 			{name: "no keyword", body: `{"name":"x","kind":"keyword","replies":[{"kind":"text","text":"a"}]}`, contains: "at least one keyword"},
 			{name: "bad regex", body: `{"name":"x","kind":"keyword","keywords":[{"text":"(","match":"regex"}],"replies":[{"kind":"text","text":"a"}]}`, contains: "RE2"},
-			{name: "bad template", body: `{"name":"x","kind":"default","replies":[{"kind":"text","text":"{{.Nope}}"}]}`, contains: "template"},
+			{name: "bad template", body: `{"name":"x","kind":"default","replies":[{"kind":"text","text":"{{.Nope}}"}]}`, contains: "不允许使用"},
 			{name: "unknown action", body: `{"name":"x","kind":"default","actions":[{"type":"launch"}]}`, contains: "unknown action"},
 			{name: "bad hours", body: `{"name":"x","kind":"default","schedule":{"hours":["9-5"]},"replies":[{"kind":"text","text":"a"}]}`, contains: "09:00-18:00"},
 			{name: "image without media", body: `{"name":"x","kind":"default","replies":[{"kind":"image"}]}`, contains: "media_id"},

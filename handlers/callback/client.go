@@ -30,6 +30,9 @@ type ClientRules struct {
 	LoyalAfterDays   int
 	// PointsLife is how long earned points last (0: forever).
 	PointsLife time.Duration
+	// ProfileLinkLife is how long a profile-form link works (0:
+	// models.DefaultProfileLinkLife); asking again gives a new one.
+	ProfileLinkLife time.Duration
 }
 
 // DefaultClientRules are fivec's defaults.
@@ -453,7 +456,7 @@ func (c *Client) redeem(ctx context.Context, t *Turn, idText string) (string, er
 }
 
 func (c *Client) profileLink(ctx context.Context, m *models.Member) (string, error) {
-	tok, err := c.Store.ProfileLink(ctx, m.ID)
+	tok, err := c.Store.ProfileLink(ctx, m.ID, c.Rules.ProfileLinkLife)
 	if err != nil {
 		return "", err
 	}

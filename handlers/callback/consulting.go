@@ -1,7 +1,6 @@
 package callback
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,12 +12,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"text/template"
 	"time"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/replytemplate"
 )
 
 // ActionFunc carries out one rule action for the turn's member. Later roles
@@ -246,7 +245,7 @@ func (c *Consulting) decide(ctx context.Context, m *message.MixMessage, member *
 		d.trace = append(d.trace, tr)
 		d.chosen, d.keyword, d.mode = h.rule, h.keyword, h.mode
 		d.fallbackWelcome = ""
-		replies, err := c.render(ctx, spec, member)
+		replies, err := c.render(ctx, h.rule, member)
 		if err != nil {
 			return nil, err
 		}
@@ -282,21 +281,28 @@ func audienceMiss(a *models.Audience, m *models.Member, tags []string) string {
 	return ""
 }
 
-// render picks the replies (all, or one at random) and fills in variables.
-func (c *Consulting) render(ctx context.Context, spec models.RuleSpec, member *models.Member) ([]models.Reply, error) {
-	replies := spec.Replies
-	if spec.Random && len(replies) > 1 {
+// render picks the replies (all, or one at random) and fills in variables
+// with the templates compiled (and checked) with the rule.
+func (c *Consulting) render(ctx context.Context, cr *compiledRule, member *models.Member) ([]models.Reply, error) {
+	spec := cr.spec
+	picked := make([]int, 0, len(spec.Replies))
+	if spec.Random && len(spec.Replies) > 1 {
 		pick := c.Rand
 		if pick == nil {
 			pick = rand.IntN
 		}
-		replies = []models.Reply{replies[pick(len(replies))]}
+		picked = append(picked, pick(len(spec.Replies)))
+	} else {
+		for i := range spec.Replies {
+			picked = append(picked, i)
+		}
 	}
-	out := make([]models.Reply, 0, len(replies))
+	out := make([]models.Reply, 0, len(picked))
 	vars := &Vars{ctx: ctx, store: c.Store, member: member}
-	for _, r := range replies {
-		if r.Kind == models.ReplyText && strings.Contains(r.Text, "{{") {
-			text, err := renderText(r.Text, vars)
+	for _, i := range picked {
+		r := spec.Replies[i]
+		if tpl := cr.texts[i]; tpl != nil {
+			text, err := tpl.Execute(vars, maxRendered)
 			if err != nil {
 				return nil, fmt.Errorf("rule %q: %w", spec.Name, err)
 			}
@@ -310,28 +316,30 @@ func (c *Consulting) render(ctx context.Context, spec models.RuleSpec, member *m
 // maxRendered bounds a rendered text so a template cannot balloon.
 const maxRendered = 2048
 
-func renderText(text string, vars *Vars) (string, error) {
-	tpl, err := template.New("reply").Option("missingkey=error").Parse(text)
-	if err != nil {
-		return "", err
-	}
-	var buf bytes.Buffer
-	if err := tpl.Execute(&limitedWriter{w: &buf, n: maxRendered}, vars); err != nil {
-		return "", err
-	}
-	return buf.String(), nil
+// ruleVars are the variables of a rule's text replies: the methods of Vars.
+var ruleVars = replytemplate.Vars{
+	"OpenID": replytemplate.String, "Name": replytemplate.String, "Stage": replytemplate.String,
+	"Points": replytemplate.Number, "Now": replytemplate.Time,
 }
 
-type limitedWriter struct {
-	w *bytes.Buffer
-	n int
-}
-
-func (l *limitedWriter) Write(p []byte) (int, error) {
-	if l.w.Len()+len(p) > l.n {
-		return 0, fmt.Errorf("the reply would be longer than %d bytes", l.n)
+// replyTemplates parses and checks the templates of a rule's text replies,
+// by reply index (replies without "{{" are sent as written).
+func replyTemplates(spec *models.RuleSpec) (map[int]*replytemplate.Template, error) {
+	var out map[int]*replytemplate.Template
+	for i, r := range spec.Replies {
+		if r.Kind != models.ReplyText || !strings.Contains(r.Text, "{{") {
+			continue
+		}
+		tpl, err := replytemplate.Parse(r.Text, ruleVars)
+		if err != nil {
+			return nil, models.Errorf(models.EINVALID, "rule %q: 第 %d 条回复：%s", spec.Name, i+1, err)
+		}
+		if out == nil {
+			out = map[int]*replytemplate.Template{}
+		}
+		out[i] = tpl
 	}
-	return l.w.Write(p)
+	return out, nil
 }
 
 // Vars are the variables a text reply may use, e.g. "您好 {{.Name}}，您有
@@ -371,25 +379,36 @@ func (v *Vars) Now() time.Time { return time.Now() }
 // reply templates, and known action types. It returns warnings about rules
 // that would shadow it or that it would slow matching.
 func (c *Consulting) Check(ctx context.Context, spec *models.RuleSpec, selfID uint64) ([]string, error) {
-	if err := spec.Validate(); err != nil {
+	if err := c.validate(ctx, spec); err != nil {
 		return nil, err
 	}
-	for i, r := range spec.Replies {
-		if r.Kind == models.ReplyText && strings.Contains(r.Text, "{{") {
-			if _, err := renderText(r.Text, &Vars{ctx: ctx}); err != nil {
-				return nil, models.Errorf(models.EINVALID, "rule %q: reply %d: the template does not work: %v", spec.Name, i+1, err)
-			}
+	return c.shadowWarnings(ctx, spec, selfID), nil
+}
+
+// validate is Check without the warnings, which need the stored rules.
+func (c *Consulting) validate(ctx context.Context, spec *models.RuleSpec) error {
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	tpls, err := replyTemplates(spec)
+	if err != nil {
+		return err
+	}
+	for i, tpl := range tpls {
+		// A dry run with a sample member catches what the checks let through.
+		if _, err := tpl.Execute(&Vars{ctx: ctx}, maxRendered); err != nil {
+			return models.Errorf(models.EINVALID, "rule %q: 第 %d 条回复：%s", spec.Name, i+1, err)
 		}
 	}
 	for _, a := range spec.Actions {
 		if c.Actions[a.Type] == nil {
-			return nil, models.Errorf(models.EINVALID, "rule %q: unknown action %q (available: %s)", spec.Name, a.Type, strings.Join(c.ActionTypes(), ", "))
+			return models.Errorf(models.EINVALID, "rule %q: unknown action %q (available: %s)", spec.Name, a.Type, strings.Join(c.ActionTypes(), ", "))
 		}
 		if err := checkAction(a); err != nil {
-			return nil, models.Errorf(models.EINVALID, "rule %q: action %s: %s", spec.Name, a.Type, models.ErrorMessage(err))
+			return models.Errorf(models.EINVALID, "rule %q: action %s: %s", spec.Name, a.Type, models.ErrorMessage(err))
 		}
 	}
-	return c.shadowWarnings(ctx, spec, selfID), nil
+	return nil
 }
 
 // ActionTypes lists the action types rules may use.

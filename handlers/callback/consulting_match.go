@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"fmt"
 	"regexp"
 	"regexp/syntax"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/text/width"
 
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/replytemplate"
 )
 
 // compiledRule is a rule ready for matching.
@@ -21,7 +23,9 @@ type compiledRule struct {
 	rule  models.Rule
 	spec  models.RuleSpec
 	regex []*regexp.Regexp // compiled regex keywords, same order as spec keywords of mode regex
-	order int              // position in priority order: lower wins
+	// texts are the checked templates of text replies, by reply index.
+	texts map[int]*replytemplate.Template
+	order int // position in priority order: lower wins
 }
 
 // ruleSet is the compiled form of every enabled rule. It is immutable once
@@ -99,7 +103,16 @@ func compileRules(version string, rules []models.Rule) (*ruleSet, []error) {
 			errs = append(errs, err)
 			continue
 		}
-		cr := &compiledRule{rule: r, spec: spec, order: len(rs.all)}
+		// A template stored before today's checks, or edited in the
+		// database, is refused here as on save: the rule is skipped (and
+		// logged), so it never runs and the message gets the next rule or
+		// the default reply.
+		texts, err := replyTemplates(&spec)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rule %d: %s", r.ID, models.ErrorMessage(err)))
+			continue
+		}
+		cr := &compiledRule{rule: r, spec: spec, texts: texts, order: len(rs.all)}
 		rs.all = append(rs.all, cr)
 		if spec.Kind != models.RuleKeyword {
 			byTrigger := rs.special[spec.Kind]

@@ -56,6 +56,7 @@ func NewRoles(d Deps, cfg config.Config) *Roles {
 	rules.ReferralHold = cfg.ReferralHold
 	rules.ReferralDailyCap = cfg.ReferralDailyCap
 	rules.PointsLife = cfg.PointsLife
+	rules.ProfileLinkLife = cfg.ProfileLinkLife
 	rules.LoyalAfterPoints = int64(cfg.LoyalAfterPoints)
 	rules.LoyalAfterDays = cfg.LoyalAfterDays
 	rules.KeyPersonReferrals = int64(cfg.KeyPersonAfter)

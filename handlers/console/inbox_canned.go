@@ -123,7 +123,10 @@ func (h *Handler) cannedPicker(c *gin.Context) {
 	for _, r := range list {
 		text, err := models.RenderCanned(r.Text, vars)
 		if err != nil {
-			continue // saved before a rule change: the canned page shows it
+			// Saved before a rule change (or an unsafe template from before
+			// templates were checked): never run; the canned page shows it.
+			h.Log.Warn("canned reply not rendered", "id", r.ID, "err", err)
+			continue
 		}
 		out = append(out, pickedCanned{Code: r.Code, Title: r.Title, Text: text})
 	}

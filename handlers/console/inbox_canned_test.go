@@ -36,11 +36,11 @@ func TestCannedReplies(t *testing.T) {
 		expect(t, save(a, "hello", `{{or .Name "朋友"}}您好，我是{{.Agent}}，您有 {{.Points}} 积分。`, true), 303)
 		expect(t, save(a, "/mine", "私人：{{if .Name}}{{.Name}}{{else}}亲{{end}}", false), 303)
 		for _, bad := range []struct{ text, want string }{
-			{"{{.Foo}}", "may only use"},
-			{"{{range 1000000000}}x{{end}}", "may only use"},
-			{`{{template "x"}}`, "may only use"},
-			{"{{.Name | printf \"%v\"}}", "may only use"},
-			{"{{.Name", "not a valid template"},
+			{"{{.Foo}}", "不允许使用"},
+			{"{{range 1000000000}}x{{end}}", "不允许使用"},
+			{`{{template "x"}}`, "不允许使用"},
+			{"{{.Name | printf \"%v\"}}", "不允许使用"},
+			{"{{.Name", "模板写法有误"},
 			{"{{define \"x\"}}y{{end}}", "define"},
 		} {
 			r := save(a, "bad", bad.text, false)

@@ -174,7 +174,7 @@ func errorSection(msg string) (string, string) {
 	for _, s := range []struct{ section, words string }{
 		{"name", "rule name"}, {"kind", "kind must"}, {"priority", "priority"}, {"cooldown", "cooldown"},
 		{"trigger", "trigger|click rule"}, {"keywords", "keyword"}, {"schedule", "hours|weekday|from |to |date range"},
-		{"replies", "reply|article"}, {"actions", "action"},
+		{"replies", "reply|article|条回复"}, {"actions", "action"},
 	} {
 		for _, w := range strings.Split(s.words, "|") {
 			if strings.Contains(msg, w) {

@@ -116,7 +116,7 @@ func TestRuleEditorCRUD(t *testing.T) {
 			{"hours", func(f url.Values) { f.Set("hours", "9-18") }, "must look like 09:00-18:00"},
 			{"no reply", func(f url.Values) { f.Set("reply.0.text", "") }, "needs a reply or an action"},
 			{"blank text", func(f url.Values) { f.Set("reply.0.text", " ") }, "text reply is empty"},
-			{"template", func(f url.Values) { f.Set("reply.0.text", "{{.Nope}}") }, "the template does not work"},
+			{"template", func(f url.Values) { f.Set("reply.0.text", "{{.Nope}}") }, "不允许使用 {{.Nope}}"},
 			{"action", func(f url.Values) { f.Set("action.0.type", "launch") }, "unknown action"},
 			{"kind", func(f url.Values) { f.Set("kind", "telepathy") }, "kind must be one of"},
 		}

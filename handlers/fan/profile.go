@@ -4,12 +4,14 @@
 package fan
 
 import (
+	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/templates"
 )
@@ -19,19 +21,40 @@ type Handler struct {
 	Store   *models.Store
 	Log     *slog.Logger
 	profile *template.Template
+	css     []byte
 }
 
-// Register adds GET and POST /profile/:token.
+// MaxBody bounds what a fan page accepts: the profile form is a few hundred
+// bytes. Anything larger is refused with 413 before it is read, so posts
+// of many megabytes cannot grow the process.
+const MaxBody = 1 << 20
+
+// Register adds GET and POST /profile/:token and the page's stylesheet,
+// with the console's security headers (no framing, no sniffing, no inline
+// or foreign scripts and styles) and the body limit.
 func (h *Handler) Register(g *gin.RouterGroup) {
 	h.profile = template.Must(templates.FanPage("profile"))
-	g.GET("/profile/:token", h.showProfile)
-	g.POST("/profile/:token", h.saveProfile)
+	css, err := templates.FanAsset("profile.css")
+	if err != nil {
+		panic(err) // embedded; cannot fail
+	}
+	h.css = css
+	p := g.Group("", web.SecurityHeaders(), web.LimitBody(MaxBody))
+	p.GET("/fan/profile.css", h.stylesheet)
+	p.GET("/profile/:token", h.showProfile)
+	p.POST("/profile/:token", h.saveProfile)
 }
 
 type profileView struct {
-	In    models.ProfileInput
-	Error string
-	Saved bool
+	In      models.ProfileInput
+	Error   string
+	Saved   bool
+	Expired bool // the link is past its expiry: say how to get a new one
+}
+
+func (h *Handler) stylesheet(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age=3600")
+	c.Data(http.StatusOK, "text/css; charset=utf-8", h.css)
 }
 
 func (h *Handler) showProfile(c *gin.Context) {
@@ -51,6 +74,18 @@ func (h *Handler) saveProfile(c *gin.Context) {
 	m, err := h.Store.MemberByProfileToken(c.Request.Context(), c.Param("token"))
 	if err != nil {
 		h.fail(c, err)
+		return
+	}
+	// A chunked body gives no length up front: LimitBody cuts it, and
+	// parsing fails here rather than reading on.
+	if err := c.Request.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			c.Header("Connection", "close")
+			c.Data(http.StatusRequestEntityTooLarge, "text/plain; charset=utf-8", []byte("提交的内容太大。"))
+			return
+		}
+		h.render(c, http.StatusBadRequest, profileView{})
 		return
 	}
 	in := models.ProfileInput{Name: c.PostForm("name"), Birthday: c.PostForm("birthday"), Region: c.PostForm("region"),
@@ -88,6 +123,10 @@ func (h *Handler) render(c *gin.Context, status int, v profileView) {
 }
 
 func (h *Handler) fail(c *gin.Context, err error) {
+	if errors.Is(err, models.ErrProfileLinkExpired) {
+		h.render(c, http.StatusGone, profileView{Expired: true})
+		return
+	}
 	status := http.StatusInternalServerError
 	msg := "服务暂时不可用，请稍后再试。"
 	if models.ErrorCode(err) == models.ENOTFOUND {

@@ -25,7 +25,7 @@ func TestProfileFormKeepsInputAndRecordsConsent(t *testing.T) {
 		srv := &handlers.Server{Store: s, Callback: &callback.Handler{}, Metrics: metrics.New(), Log: log, Fan: &fan.Handler{Store: s, Log: log}}
 		router := srv.Router()
 		_, m, _, _ := s.RecordInbound(ctx, models.Inbound{DedupeKey: "p", OpenID: "o_profile", MsgType: "text"})
-		tok, err := s.ProfileLink(ctx, m.ID)
+		tok, err := s.ProfileLink(ctx, m.ID, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
