@@ -191,3 +191,13 @@ func UndoProfileTokens(s *Store, tokens map[uint64]string) error {
 func ProfileTokenShape(s *Store) (table, plainColumn bool) {
 	return s.db.Migrator().HasTable("profile_tokens"), s.db.Migrator().HasColumn("members", "profile_token")
 }
+
+// AppliedMigrations lists the versions recorded in schema_migrations.
+func AppliedMigrations(s *Store) ([]int, error) {
+	var v []int
+	err := s.db.Model(&schemaMigration{}).Order("version").Pluck("version", &v).Error
+	return v, err
+}
+
+// MigrationCount is the number of schema steps.
+func MigrationCount() int { return len(migrations) }

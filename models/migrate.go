@@ -169,11 +169,16 @@ func migrateProfileTokens(tx *gorm.DB) error {
 	return tx.Exec("ALTER TABLE members DROP COLUMN profile_token").Error
 }
 
-// migrate applies the steps not yet recorded. With several processes starting
-// at once, a duplicate insert into schema_migrations means another process
-// applied the step; AutoMigrate steps are idempotent, so that is harmless.
+// migrate applies the steps not yet recorded. Processes starting at once
+// take turns (lockSchema): the first applies the steps, the others find them
+// recorded.
 func (s *Store) migrate(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
+	unlock, err := lockSchema(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := db.AutoMigrate(&schemaMigration{}); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -192,8 +197,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := m.up(db); err != nil {
 			return fmt.Errorf("migrate %d (%s): %w", m.version, m.name, err)
 		}
-		err := db.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: s.now()}).Error
-		if err != nil && !isDuplicate(err) {
+		if err := db.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: s.now()}).Error; err != nil {
 			return fmt.Errorf("migrate %d: %w", m.version, err)
 		}
 	}
