@@ -12,17 +12,17 @@ import (
 func TestStaffLoginSessionsAndTokens(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		admin, err := s.CreateStaff(ctx, models.NewStaff{Username: "admin", Password: "secret-pass", Role: models.RoleAdmin})
+		admin, err := s.CreateStaff(ctx, models.NewStaff{Username: "admin", Password: "secret-passage-9", Role: models.RoleAdmin})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateStaff(ctx, models.NewStaff{Username: "admin", Password: "secret-pass", Role: models.RoleAgent}); models.ErrorCode(err) != models.ECONFLICT {
+		if _, err := s.CreateStaff(ctx, models.NewStaff{Username: "admin", Password: "secret-passage-9", Role: models.RoleAgent}); models.ErrorCode(err) != models.ECONFLICT {
 			t.Fatalf("duplicate username: %v", err)
 		}
 		for _, bad := range []models.NewStaff{
-			{Username: "x", Password: "secret-pass", Role: "agent"},
+			{Username: "x", Password: "secret-passage-9", Role: "agent"},
 			{Username: "bob", Password: "short", Role: "agent"},
-			{Username: "bob", Password: "secret-pass", Role: "boss"},
+			{Username: "bob", Password: "secret-passage-9", Role: "boss"},
 		} {
 			if _, err := s.CreateStaff(ctx, bad); models.ErrorCode(err) != models.EINVALID {
 				t.Errorf("%+v: err = %v, want invalid", bad, err)
@@ -34,7 +34,7 @@ func TestStaffLoginSessionsAndTokens(t *testing.T) {
 		if _, err := s.Authenticate(ctx, "nobody", "wrong-pass"); models.ErrorCode(err) != models.EUNAUTHORIZED {
 			t.Fatalf("unknown user: %v", err)
 		}
-		st, err := s.Authenticate(ctx, "admin", "secret-pass")
+		st, err := s.Authenticate(ctx, "admin", "secret-passage-9")
 		if err != nil || st.ID != admin.ID {
 			t.Fatalf("login: %v", err)
 		}
@@ -61,7 +61,7 @@ func TestStaffLoginSessionsAndTokens(t *testing.T) {
 			t.Fatalf("bad token: %v", err)
 		}
 		// A password change ends sessions.
-		pw := "another-pass"
+		pw := "another-passage-7"
 		if _, err := s.UpdateStaff(ctx, admin.ID, models.StaffUpdate{Password: &pw}); err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestStaffLoginSessionsAndTokens(t *testing.T) {
 func TestStaffLanguageNeedsNoAdmin(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		st, err := s.CreateStaff(ctx, models.NewStaff{Username: "alex", Password: "secret-pass", Role: models.RoleAgent})
+		st, err := s.CreateStaff(ctx, models.NewStaff{Username: "alex", Password: "secret-passage-9", Role: models.RoleAgent})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -271,8 +271,11 @@ func seedAdmin(ctx context.Context, store *models.Store, password string, stdout
 		password = models.RandomToken(12)
 	}
 	if _, err := store.CreateStaff(ctx, models.NewStaff{Username: "admin", DisplayName: "Admin", Password: password, Role: models.RoleAdmin}); err != nil {
-		if models.ErrorCode(err) == models.ECONFLICT {
+		switch models.ErrorCode(err) {
+		case models.ECONFLICT:
 			return nil // another replica seeded it first
+		case models.EINVALID:
+			return fmt.Errorf("FIVEC_ADMIN_PASSWORD: %s", models.ErrorMessage(err))
 		}
 		return fmt.Errorf("create first admin: %w", err)
 	}

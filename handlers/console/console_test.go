@@ -234,3 +234,26 @@ func TestCSRF(t *testing.T) {
 		}
 	})
 }
+
+// TestCommonPasswordRefusedInConsole: an admin who gives a new account
+// 12345678, or resets one to password, gets the reason in Chinese and
+// nothing changes.
+func TestCommonPasswordRefusedInConsole(t *testing.T) {
+	t.Parallel()
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		a := newApp(t, s, false)
+		a.staff("ann", models.RoleAdmin)
+		alex := a.staff("alex", models.RoleAgent)
+		b := a.browser().login("ann")
+		r := b.submit("/console/staff", "/console/staff", url.Values{"username": {"bob"}, "password": {"12345678"}, "role": {"agent"}})
+		expect(t, r, 400, "密码太常见或太容易猜到")
+		r = b.submit("/console/staff", "/console/staff", url.Values{"username": {"bob"}, "password": {"bob-violet-harbour"}, "role": {"agent"}})
+		expect(t, r, 400, "密码不能包含用户名")
+		r = b.submit("/console/staff", fmt.Sprintf("/console/staff/%d/password", alex.ID), url.Values{"password": {"password"}})
+		expect(t, r, 400, "密码太常见或太容易猜到")
+		if n, _ := s.CountStaff(context.Background()); n != 2 {
+			t.Fatalf("staff %d, want 2", n)
+		}
+		expect(t, a.browser().tryLogin("alex", "password"), 401)
+	})
+}

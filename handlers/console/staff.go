@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,7 +35,11 @@ func (h *Handler) staffPage(c *gin.Context, status int, form staffForm, err erro
 		return
 	}
 	p := h.page(c, "staff", "staff.title", staffData{Staff: list, Roles: models.Roles, Form: form})
-	if err != nil {
+	var pe *models.PasswordError
+	switch {
+	case errors.As(err, &pe):
+		p.Error = h.Pages.T(p.Lang, "password."+pe.Reason)
+	case err != nil:
 		p.Error = models.ErrorMessage(err)
 	}
 	h.render(c, status, "staff", p)
