@@ -65,6 +65,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	if err != nil {
 		return nil, fmt.Errorf("FIVEC_DB_DSN: %v", err)
 	}
+	store.SessionMaxAge = cfg.SessionMaxAge
 	a := &app{cfg: cfg, log: log, store: store}
 	ok := false
 	defer func() {
@@ -125,7 +126,8 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		Pipeline: &callback.Pipeline{Log: log, Roles: roles.Chain()},
 	}
 	a.recorder.OnOrphan(a.callback.Orphaned)
-	a.server = &handlers.Server{Store: store, Callback: a.callback, Metrics: m, Log: log}
+	proxies, _ := cfg.ProxyList() // checked by Validate
+	a.server = &handlers.Server{Store: store, Callback: a.callback, Metrics: m, Log: log, TrustedProxies: proxies}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.replay, a.replayed = cancel, make(chan struct{})
 	go func() {
