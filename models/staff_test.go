@@ -104,3 +104,39 @@ func TestStaffLanguageNeedsNoAdmin(t *testing.T) {
 		}
 	})
 }
+
+// TestLoginThrottlePurge: counters untouched for longer than every window
+// go; a lock stays until an admin lifts it.
+func TestLoginThrottlePurge(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		clk := modelstest.NewClock(time.Now())
+		s.Now = clk.Now
+		st, err := s.CreateStaff(ctx, models.NewStaff{Username: "alex", Password: "secret-passage-9", Role: models.RoleAgent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := models.LoginPolicy{PairFree: 5, PairMaxWait: time.Minute, PerIP: 100, IPWindow: time.Minute, PerUser: 3, UserWindow: time.Hour}
+		for i := 0; i < 3; i++ {
+			if _, err := s.Login(ctx, p, models.LoginAttempt{Username: "alex", Password: "nope-nope-1", IP: "192.0.2.1"}); models.ErrorCode(err) != models.EUNAUTHORIZED {
+				t.Fatalf("attempt %d: %v", i, err)
+			}
+		}
+		if _, err := s.Login(ctx, p, models.LoginAttempt{Username: "alex", Password: "secret-passage-9", IP: "192.0.2.9"}); models.ErrorCode(err) != models.ERATELIMIT {
+			t.Fatalf("locked account: %v", err)
+		}
+		clk.Add(2 * time.Hour)
+		if n, err := s.PurgeLoginThrottles(ctx, p); err != nil || n != 4 {
+			t.Fatalf("purged %d, %v; want both addresses and their pairs", n, err)
+		}
+		if locked, _ := s.LockedStaff(ctx); !locked[st.ID] {
+			t.Fatal("the lock was purged")
+		}
+		if err := s.UnlockStaff(ctx, st.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Login(ctx, p, models.LoginAttempt{Username: "alex", Password: "secret-passage-9", IP: "192.0.2.9"}); err != nil {
+			t.Fatalf("after unlock: %v", err)
+		}
+	})
+}

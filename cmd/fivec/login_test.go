@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,5 +71,17 @@ func TestSpoofedForwardedForIgnored(t *testing.T) {
 	}
 	if ip := lastAuditIP(t, a.store); ip != "198.51.100.77" {
 		t.Fatalf("trusted proxy's X-Forwarded-For ignored: audit IP %s", ip)
+	}
+
+	// Behind the proxy, one client guessing made-up names uses up its own
+	// address's guesses, not those of everyone behind the proxy.
+	for i := 0; i < models.DefaultLoginPolicy.PerIP; i++ {
+		tryLogin(t, a, "10.9.0.3", map[string]string{"X-Forwarded-For": "198.51.100.77"}, "made-up-"+strconv.Itoa(i), "wrong-password-1")
+	}
+	if code := tryLogin(t, a, "10.9.0.3", map[string]string{"X-Forwarded-For": "198.51.100.77"}, "admin", "violet-harbour-42"); code != http.StatusTooManyRequests {
+		t.Fatalf("the guessing client: %d, want 429", code)
+	}
+	if code := tryLogin(t, a, "10.9.0.3", map[string]string{"X-Forwarded-For": "192.0.2.8"}, "admin", "violet-harbour-42"); code != http.StatusSeeOther {
+		t.Fatalf("admin behind the same proxy: %d, want 303", code)
 	}
 }
