@@ -156,7 +156,7 @@ func NormalizeLoginName(name string) string {
 	}
 	n := cases.Fold().String(b.String())
 	if len(n) > 120 {
-		n = n[:120] // keys are at most 191 characters
+		n = strings.ToValidUTF8(n[:120], "") // keys are at most 191 characters
 	}
 	return n
 }

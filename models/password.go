@@ -50,7 +50,8 @@ func passwordError(reason, msg string) error {
 }
 
 // CheckPassword enforces the password policy for the account username:
-// at least 8 characters, at most 256 bytes, not containing the login name,
+// at least 8 characters, at most 256 bytes, not containing the login name
+// (of 3 characters or more),
 // and not common or guessable by the patterns cracking tools try first
 // (dictionary words and the 30,000 most common leaked passwords with
 // l33t and case variants, keyboard walks, repeats, sequences, dates), as
@@ -62,7 +63,8 @@ func CheckPassword(username, p string) error {
 	if len(p) > MaxPasswordBytes {
 		return passwordError(PasswordTooLong, "password must be at most 256 bytes")
 	}
-	if u := strings.ToLower(strings.TrimSpace(username)); len(u) >= 2 && strings.Contains(strings.ToLower(p), u) {
+	// Two-letter names are left out: "an" or "li" is in too many words.
+	if u := strings.ToLower(strings.TrimSpace(username)); len(u) >= 3 && strings.Contains(strings.ToLower(p), u) {
 		return passwordError(PasswordHasUsername, "password must not contain the username")
 	}
 	head := p

@@ -49,7 +49,8 @@ func (h *Handler) login(c *gin.Context) {
 	var refused *models.LoginRefusal
 	switch {
 	case errors.As(err, &refused) && refused.Locked:
-		web.AuditAs(c, h.Store, nil, "login.locked", d.Username, "")
+		// Not audited: a refusal costs no bcrypt, so each would be a cheap
+		// write for whoever keeps knocking.
 		h.loginPage(c, http.StatusTooManyRequests, d, h.Pages.T(lang, "login.locked"))
 		return
 	case errors.As(err, &refused):
