@@ -197,6 +197,30 @@ func TestLoginLimiterHoldsAcrossProcesses(t *testing.T) {
 			expect(t, a1.from("198.51.100.3").tryLogin("ann", password), 429)
 			expect(t, a2.from("198.51.100.3").tryLogin("ann", password), 429)
 
+			// A burst split over both processes is counted one by one.
+			a1.staff("bob", models.RoleAgent)
+			var mu sync.Mutex
+			checked := 0
+			var wg sync.WaitGroup
+			for i := 0; i < 30; i++ {
+				b := []*app{a1, a2}[i%2].from("198.51.100.6")
+				tok := b.csrf("/console/login")
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := b.post("/console/login", url.Values{"csrf_token": {tok}, "username": {"bob"}, "password": {"wrong-guess"}})
+					mu.Lock()
+					defer mu.Unlock()
+					if r.Code == 401 {
+						checked++
+					}
+				}()
+			}
+			wg.Wait()
+			if checked != models.DefaultLoginPolicy.PairFree {
+				t.Fatalf("%d of a burst over two processes checked, want %d", checked, models.DefaultLoginPolicy.PairFree)
+			}
+
 			// Both restart: the new processes remember.
 			s1.Close()
 			s2.Close()
