@@ -46,31 +46,8 @@ func (h *Handler) login(c *gin.Context) {
 	}
 	st, err := h.Store.Login(c.Request.Context(), h.LoginPolicy,
 		models.LoginAttempt{Username: d.Username, Password: c.PostForm("password"), IP: c.ClientIP()})
-	var refused *models.LoginRefusal
-	switch {
-	case errors.As(err, &refused) && refused.Locked:
-		// Not audited: a refusal costs no bcrypt, so each would be a cheap
-		// write for whoever keeps knocking.
-		h.loginPage(c, http.StatusTooManyRequests, d, h.Pages.T(lang, "login.locked"))
-		return
-	case errors.As(err, &refused):
-		secs := int(refused.RetryAfter.Seconds()) + 1
-		c.Header("Retry-After", strconv.Itoa(secs))
-		msg := h.Pages.T(lang, "login.rate_limited_seconds", secs)
-		if secs > 60 {
-			msg = h.Pages.T(lang, "login.rate_limited", (secs+59)/60)
-		}
-		h.loginPage(c, http.StatusTooManyRequests, d, msg)
-		return
-	case models.ErrorCode(err) == models.EUNAUTHORIZED:
-		web.AuditAs(c, h.Store, nil, "login.failed", d.Username, "")
-		h.loginPage(c, http.StatusUnauthorized, d, h.Pages.T(lang, "login.wrong"))
-		return
-	case models.ErrorCode(err) == models.EFORBIDDEN:
-		h.loginPage(c, http.StatusForbidden, d, h.Pages.T(lang, "login.disabled"))
-		return
-	case err != nil:
-		web.Error(c, err)
+	if err != nil {
+		h.loginFailed(c, d, err)
 		return
 	}
 	if old, err := c.Cookie(web.SessionCookie); err == nil && old != "" {
@@ -87,6 +64,35 @@ func (h *Handler) login(c *gin.Context) {
 	}
 	web.AuditAs(c, h.Store, st, "login", st.Username, "")
 	c.Redirect(http.StatusSeeOther, localPath(d.Next, Base+"/members"))
+}
+
+// loginFailed answers a refused login: 429 from the limits (locked, or
+// how long to wait), 401 for a wrong name or password (audited), 403 for
+// a disabled account.
+func (h *Handler) loginFailed(c *gin.Context, d loginData, err error) {
+	lang := h.lang(c)
+	var refused *models.LoginRefusal
+	switch {
+	case errors.As(err, &refused) && refused.Locked:
+		// Not audited: a refusal costs no bcrypt, so each would be a cheap
+		// write for whoever keeps knocking.
+		h.loginPage(c, http.StatusTooManyRequests, d, h.Pages.T(lang, "login.locked"))
+	case errors.As(err, &refused):
+		secs := int(refused.RetryAfter.Seconds()) + 1
+		c.Header("Retry-After", strconv.Itoa(secs))
+		msg := h.Pages.T(lang, "login.rate_limited_seconds", secs)
+		if secs > 60 {
+			msg = h.Pages.T(lang, "login.rate_limited", (secs+59)/60)
+		}
+		h.loginPage(c, http.StatusTooManyRequests, d, msg)
+	case models.ErrorCode(err) == models.EUNAUTHORIZED:
+		web.AuditAs(c, h.Store, nil, "login.failed", d.Username, "")
+		h.loginPage(c, http.StatusUnauthorized, d, h.Pages.T(lang, "login.wrong"))
+	case models.ErrorCode(err) == models.EFORBIDDEN:
+		h.loginPage(c, http.StatusForbidden, d, h.Pages.T(lang, "login.disabled"))
+	default:
+		web.Error(c, err)
+	}
 }
 
 // logout ends the session.
