@@ -50,6 +50,13 @@ type Config struct {
 	// CallbackMaxSkew refuses callbacks whose signed timestamp is further
 	// than this from the server clock (0: no check).
 	CallbackMaxSkew time.Duration
+	// SessionMaxAge ends a console session this long after login, however
+	// active (FIVEC_SESSION_MAX_AGE).
+	SessionMaxAge time.Duration
+	// TrustedProxies lists the reverse proxies (IPs or CIDRs, comma
+	// separated) whose X-Forwarded-For / X-Real-IP name the client; empty:
+	// the connection's address is the client (FIVEC_TRUSTED_PROXIES).
+	TrustedProxies string
 	// PublicURL is where the console is reached (printed at start-up and used
 	// by the sandbox to post callbacks to itself).
 	PublicURL string
@@ -132,6 +139,23 @@ const DefaultMetricsAddr = "127.0.0.1:9090"
 // API is mounted in-process and the console offers a fan simulator.
 func (c Config) Sandbox() bool { return c.AppID == "" }
 
+// ProxyList parses TrustedProxies into the IPs and CIDRs gin's
+// SetTrustedProxies takes.
+func (c Config) ProxyList() ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(c.TrustedProxies, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return nil, fmt.Errorf("%q is neither an IP nor a CIDR", p)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 // Defaults returns the configuration a bare `go run ./cmd/fivec` uses.
 func Defaults() Config {
 	return Config{
@@ -143,6 +167,7 @@ func Defaults() Config {
 		WelcomeText:     "感谢关注！回复任意问题，我们会尽快为您解答。",
 		ReplyDeadline:   4500 * time.Millisecond,
 		CallbackMaxSkew: 5 * time.Minute,
+		SessionMaxAge:   7 * 24 * time.Hour,
 
 		ServiceKeywords:     "人工,转人工,客服",
 		ServiceMenuKey:      "CONTACT_AGENT",
@@ -253,6 +278,12 @@ func (c *Config) Validate() error {
 	}
 	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
 		bad("FIVEC_ADMIN_PASSWORD", "must be at least 8 characters")
+	}
+	if c.SessionMaxAge < time.Hour {
+		bad("FIVEC_SESSION_MAX_AGE", "must be at least 1h, got %s", c.SessionMaxAge)
+	}
+	if _, err := c.ProxyList(); err != nil {
+		bad("FIVEC_TRUSTED_PROXIES", "%v", err)
 	}
 	if c.CallbackMaxSkew < 0 {
 		bad("FIVEC_CALLBACK_MAX_SKEW", "must not be negative (0 switches the check off), got %s", c.CallbackMaxSkew)
@@ -423,6 +454,8 @@ func fields() []field {
 		mk("FIVEC_WELCOME_TEXT", false, func(c *Config) *string { return &c.WelcomeText }),
 		durationField("FIVEC_REPLY_DEADLINE", func(c *Config) *time.Duration { return &c.ReplyDeadline }),
 		durationField("FIVEC_CALLBACK_MAX_SKEW", func(c *Config) *time.Duration { return &c.CallbackMaxSkew }),
+		durationField("FIVEC_SESSION_MAX_AGE", func(c *Config) *time.Duration { return &c.SessionMaxAge }),
+		mk("FIVEC_TRUSTED_PROXIES", false, func(c *Config) *string { return &c.TrustedProxies }),
 		mk("FIVEC_PUBLIC_URL", false, func(c *Config) *string { return &c.PublicURL }),
 		mk("FIVEC_SERVICE_KEYWORDS", false, func(c *Config) *string { return &c.ServiceKeywords }),
 		mk("FIVEC_SERVICE_MENU_KEY", false, func(c *Config) *string { return &c.ServiceMenuKey }),

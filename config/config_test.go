@@ -38,6 +38,8 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		{map[string]string{"FIVEC_WECHAT_API_BASE": "ftp://x"}, "FIVEC_WECHAT_API_BASE"},
 		{map[string]string{"FIVEC_REDIS_URL": "localhost:6379"}, "FIVEC_REDIS_URL"},
 		{map[string]string{"FIVEC_TIMEZONE": "Mars/Base"}, "FIVEC_TIMEZONE"},
+		{map[string]string{"FIVEC_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, `FIVEC_TRUSTED_PROXIES: "proxy.local" is neither`},
+		{map[string]string{"FIVEC_SESSION_MAX_AGE": "10m"}, "FIVEC_SESSION_MAX_AGE: must be at least 1h"},
 		{map[string]string{"FIVEC_ADMIN_PASSWORD": "123"}, "FIVEC_ADMIN_PASSWORD"},
 		{map[string]string{"FIVEC_CALLBACK_MAX_SKEW": "-1m"}, "FIVEC_CALLBACK_MAX_SKEW: must not be negative"},
 		{map[string]string{"FIVEC_QUIET_HOURS": "night"}, `FIVEC_QUIET_HOURS: want a range such as 22:00-08:00, or off, got "night"`},

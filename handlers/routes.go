@@ -39,6 +39,10 @@ type Server struct {
 	// own (FIVEC_METRICS_ADDR), never by this router.
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
+	// TrustedProxies are the reverse proxies (IPs or CIDRs) whose
+	// X-Forwarded-For or X-Real-IP names the client; from anyone else the
+	// headers are ignored. Empty: the connection's address is the client.
+	TrustedProxies []string
 	// FakeWeChat is the in-process fake WeChat API (sandbox mode only).
 	FakeWeChat http.Handler
 }
@@ -54,8 +58,12 @@ func (s *Server) Router() *gin.Engine {
 	r := gin.New()
 	r.ContextWithFallback = true
 	// Client IPs (login rate limits, the audit log) come from the
-	// connection, never from a header a client can forge.
-	_ = r.SetTrustedProxies(nil)
+	// connection, or from X-Forwarded-For / X-Real-IP only when the
+	// connection is from a listed proxy: a client cannot forge them.
+	if err := r.SetTrustedProxies(s.TrustedProxies); err != nil {
+		s.Log.Error("trusted proxies refused; trusting none", "err", err) // config.Validate checks them first
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.Use(s.recoverer(), s.observe())
 
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })

@@ -110,6 +110,19 @@ var migrations = []migration{
 		}
 		return tx.Migrator().CreateIndex(&Conversation{}, "idx_conversations_member_state")
 	}},
+	{21, "login throttles: failed-login counters every process shares", func(tx *gorm.DB) error {
+		// Frozen here: later changes to LoginThrottle need a step of their own.
+		type loginThrottle struct {
+			ThrottleKey  string `gorm:"primaryKey;size:191"`
+			Failures     int    `gorm:"not null;default:0"`
+			WindowStart  time.Time
+			BlockedUntil *time.Time
+			Locked       bool   `gorm:"not null;default:false"`
+			StaffID      uint64 `gorm:"not null;default:0;index:idx_login_throttles_staff_id"`
+			UpdatedAt    time.Time
+		}
+		return tx.Table("login_throttles").AutoMigrate(&loginThrottle{})
+	}},
 	{22, "broadcasts: the openid list as MEDIUMTEXT on MySQL (TEXT held 64 KiB; 8 MB is allowed)", func(tx *gorm.DB) error {
 		// SQLite's TEXT has no such limit. Plain DDL, so the step does not
 		// change when the Broadcast struct does.

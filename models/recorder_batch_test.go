@@ -37,7 +37,7 @@ func TestRecordBatchMembersAndQueuePositions(t *testing.T) {
 			}
 			convs[fan(i)] = c
 		}
-		agent, err := s.CreateStaff(ctx, models.NewStaff{Username: "ann", Password: "password-ann-1", Role: models.RoleAgent, DisplayName: "Ann"})
+		agent, err := s.CreateStaff(ctx, models.NewStaff{Username: "ann", Password: "violet-harbour-77", Role: models.RoleAgent, DisplayName: "Ann"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,28 @@ import (
 // SessionTTL is how long a console session lasts without use.
 const SessionTTL = 12 * time.Hour
 
+// DefaultSessionMaxAge is how long a session lasts after login however
+// active it is, unless Store.SessionMaxAge says otherwise.
+const DefaultSessionMaxAge = 7 * 24 * time.Hour
+
+// sessionMaxAge is the absolute limit in force.
+func (s *Store) sessionMaxAge() time.Duration {
+	if s.SessionMaxAge > 0 {
+		return s.SessionMaxAge
+	}
+	return DefaultSessionMaxAge
+}
+
+// sessionExpiry is when a session created at created, used at now, expires:
+// SessionTTL after its last use, but never past its absolute maximum.
+func (s *Store) sessionExpiry(created, now time.Time) time.Time {
+	exp := now.Add(SessionTTL)
+	if limit := created.Add(s.sessionMaxAge()); exp.After(limit) {
+		return limit
+	}
+	return exp
+}
+
 // StaffSession is a logged-in console session. Only the SHA-256 of the
 // cookie value is stored, so a database leak does not leak sessions.
 type StaffSession struct {
@@ -43,19 +65,22 @@ func (s *Store) CreateSession(ctx context.Context, staffID uint64) (cookie strin
 	cookie = RandomToken(32)
 	sess = &StaffSession{
 		ID: hashToken(cookie), StaffID: staffID, CSRFToken: RandomToken(24),
-		ExpiresAt: s.now().Add(SessionTTL), CreatedAt: s.now(),
+		ExpiresAt: s.sessionExpiry(s.now(), s.now()), CreatedAt: s.now(),
 	}
 	err = s.db.WithContext(ctx).Create(sess).Error
 	return cookie, sess, translate("create session", err)
 }
 
 // SessionStaff resolves a cookie to its session and enabled staff account,
-// sliding the expiry forward.
+// sliding the expiry forward up to the session's absolute maximum
+// (SessionMaxAge after login), which every request enforces.
 func (s *Store) SessionStaff(ctx context.Context, cookie string) (*StaffSession, *Staff, error) {
 	var sess StaffSession
 	var st Staff
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Where("id = ? AND expires_at > ?", hashToken(cookie), s.now()).Take(&sess).Error; err != nil {
+		now := s.now()
+		if err := tx.Where("id = ? AND expires_at > ? AND created_at > ?", hashToken(cookie), now, now.Add(-s.sessionMaxAge())).
+			Take(&sess).Error; err != nil {
 			return err
 		}
 		if err := tx.Take(&st, sess.StaffID).Error; err != nil {
@@ -65,8 +90,8 @@ func (s *Store) SessionStaff(ctx context.Context, cookie string) (*StaffSession,
 			return Errorf(EUNAUTHORIZED, "account disabled")
 		}
 		// Slide the expiry at most once a minute to keep reads cheap.
-		if sess.ExpiresAt.Sub(s.now()) < SessionTTL-time.Minute {
-			sess.ExpiresAt = s.now().Add(SessionTTL)
+		if next := s.sessionExpiry(sess.CreatedAt, now); next.Sub(sess.ExpiresAt) >= time.Minute {
+			sess.ExpiresAt = next
 			return tx.Model(&sess).Update("expires_at", sess.ExpiresAt).Error
 		}
 		return nil

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 )
 
@@ -48,22 +47,11 @@ func (n NewStaff) Validate() error {
 	if !usernamePattern.MatchString(n.Username) {
 		return Errorf(EINVALID, "username must be 2-64 letters, digits, '.', '_' or '-'")
 	}
-	if err := ValidatePassword(n.Password); err != nil {
+	if err := CheckPassword(n.Username, n.Password); err != nil {
 		return err
 	}
 	if !ValidRole(n.Role) {
 		return Errorf(EINVALID, "role must be one of %s", strings.Join(Roles, ", "))
-	}
-	return nil
-}
-
-// ValidatePassword enforces the password policy.
-func ValidatePassword(p string) error {
-	if len(p) < 8 {
-		return Errorf(EINVALID, "password must be at least 8 characters")
-	}
-	if len(p) > 72 {
-		return Errorf(EINVALID, "password must be at most 72 bytes")
 	}
 	return nil
 }
@@ -83,11 +71,11 @@ func (s *Store) CreateStaff(ctx context.Context, n NewStaff) (*Staff, error) {
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(n.Password), s.PasswordCost)
+	hash, err := hashPassword(n.Password, s.PasswordCost)
 	if err != nil {
 		return nil, err
 	}
-	st := &Staff{Username: n.Username, DisplayName: n.DisplayName, PasswordHash: string(hash), Role: n.Role}
+	st := &Staff{Username: n.Username, DisplayName: n.DisplayName, PasswordHash: hash, Role: n.Role}
 	if st.DisplayName == "" {
 		st.DisplayName = n.Username
 	}
@@ -102,20 +90,21 @@ func (s *Store) CountStaff(ctx context.Context) (int64, error) {
 	return n, translate("count staff", err)
 }
 
-// Authenticate checks a username and password. Unknown users and wrong
+// Authenticate checks a username and password, without the login limits
+// (the console's login form goes through Login). Unknown users and wrong
 // passwords give the same error.
 func (s *Store) Authenticate(ctx context.Context, username, password string) (*Staff, error) {
 	var st Staff
 	err := s.db.WithContext(ctx).Where("username = ?", username).Take(&st).Error
 	if err != nil {
 		// Spend the same time as a real check so usernames cannot be probed.
-		_ = bcrypt.CompareHashAndPassword([]byte("$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z5UVoKs4mvZ6u/Ktd1B6bBaW"), []byte(password))
+		_ = passwordMatches(dummyHash, password)
 		if isNotFound(err) {
 			return nil, Errorf(EUNAUTHORIZED, "wrong username or password")
 		}
 		return nil, translate("authenticate", err)
 	}
-	if bcrypt.CompareHashAndPassword([]byte(st.PasswordHash), []byte(password)) != nil {
+	if !passwordMatches(st.PasswordHash, password) {
 		return nil, Errorf(EUNAUTHORIZED, "wrong username or password")
 	}
 	if st.Disabled {
@@ -181,16 +170,6 @@ func (s *Store) UpdateStaff(ctx context.Context, id uint64, u StaffUpdate) (*Sta
 		}
 		updates["lang"] = *u.Lang
 	}
-	if u.Password != nil {
-		if err := ValidatePassword(*u.Password); err != nil {
-			return nil, err
-		}
-		hash, err := bcrypt.GenerateFromPassword([]byte(*u.Password), s.PasswordCost)
-		if err != nil {
-			return nil, err
-		}
-		updates["password_hash"] = string(hash)
-	}
 	// Only a role or an account switched off can remove the last admin.
 	adminChange := u.Role != nil || u.Disabled != nil
 	var st Staff
@@ -207,6 +186,17 @@ func (s *Store) UpdateStaff(ctx context.Context, id uint64, u StaffUpdate) (*Sta
 		}
 		if err := tx.Clauses(lockForUpdate(tx)...).Take(&st, id).Error; err != nil {
 			return err
+		}
+		if u.Password != nil {
+			// The policy needs the login name (a password must not contain it).
+			if err := CheckPassword(st.Username, *u.Password); err != nil {
+				return err
+			}
+			hash, err := hashPassword(*u.Password, s.PasswordCost)
+			if err != nil {
+				return err
+			}
+			updates["password_hash"] = hash
 		}
 		if len(updates) == 0 {
 			return nil

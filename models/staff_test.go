@@ -12,17 +12,17 @@ import (
 func TestStaffLoginSessionsAndTokens(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		admin, err := s.CreateStaff(ctx, models.NewStaff{Username: "admin", Password: "secret-pass", Role: models.RoleAdmin})
+		admin, err := s.CreateStaff(ctx, models.NewStaff{Username: "admin", Password: "secret-passage-9", Role: models.RoleAdmin})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateStaff(ctx, models.NewStaff{Username: "admin", Password: "secret-pass", Role: models.RoleAgent}); models.ErrorCode(err) != models.ECONFLICT {
+		if _, err := s.CreateStaff(ctx, models.NewStaff{Username: "admin", Password: "secret-passage-9", Role: models.RoleAgent}); models.ErrorCode(err) != models.ECONFLICT {
 			t.Fatalf("duplicate username: %v", err)
 		}
 		for _, bad := range []models.NewStaff{
-			{Username: "x", Password: "secret-pass", Role: "agent"},
+			{Username: "x", Password: "secret-passage-9", Role: "agent"},
 			{Username: "bob", Password: "short", Role: "agent"},
-			{Username: "bob", Password: "secret-pass", Role: "boss"},
+			{Username: "bob", Password: "secret-passage-9", Role: "boss"},
 		} {
 			if _, err := s.CreateStaff(ctx, bad); models.ErrorCode(err) != models.EINVALID {
 				t.Errorf("%+v: err = %v, want invalid", bad, err)
@@ -34,7 +34,7 @@ func TestStaffLoginSessionsAndTokens(t *testing.T) {
 		if _, err := s.Authenticate(ctx, "nobody", "wrong-pass"); models.ErrorCode(err) != models.EUNAUTHORIZED {
 			t.Fatalf("unknown user: %v", err)
 		}
-		st, err := s.Authenticate(ctx, "admin", "secret-pass")
+		st, err := s.Authenticate(ctx, "admin", "secret-passage-9")
 		if err != nil || st.ID != admin.ID {
 			t.Fatalf("login: %v", err)
 		}
@@ -61,7 +61,7 @@ func TestStaffLoginSessionsAndTokens(t *testing.T) {
 			t.Fatalf("bad token: %v", err)
 		}
 		// A password change ends sessions.
-		pw := "another-pass"
+		pw := "another-passage-7"
 		if _, err := s.UpdateStaff(ctx, admin.ID, models.StaffUpdate{Password: &pw}); err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestStaffLoginSessionsAndTokens(t *testing.T) {
 func TestStaffLanguageNeedsNoAdmin(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		st, err := s.CreateStaff(ctx, models.NewStaff{Username: "alex", Password: "secret-pass", Role: models.RoleAgent})
+		st, err := s.CreateStaff(ctx, models.NewStaff{Username: "alex", Password: "secret-passage-9", Role: models.RoleAgent})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,6 +101,42 @@ func TestStaffLanguageNeedsNoAdmin(t *testing.T) {
 		marketer := models.RoleMarketer
 		if _, err := s.UpdateStaff(ctx, st.ID, models.StaffUpdate{Role: &marketer}); models.ErrorCode(err) != models.ECONFLICT {
 			t.Fatalf("role change with no admin left: %v", err)
+		}
+	})
+}
+
+// TestLoginThrottlePurge: counters untouched for longer than every window
+// go; a lock stays until an admin lifts it.
+func TestLoginThrottlePurge(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		clk := modelstest.NewClock(time.Now())
+		s.Now = clk.Now
+		st, err := s.CreateStaff(ctx, models.NewStaff{Username: "alex", Password: "secret-passage-9", Role: models.RoleAgent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := models.LoginPolicy{PairFree: 5, PairMaxWait: time.Minute, PerIP: 100, IPWindow: time.Minute, PerUser: 3, UserWindow: time.Hour}
+		for i := 0; i < 3; i++ {
+			if _, err := s.Login(ctx, p, models.LoginAttempt{Username: "alex", Password: "nope-nope-1", IP: "192.0.2.1"}); models.ErrorCode(err) != models.EUNAUTHORIZED {
+				t.Fatalf("attempt %d: %v", i, err)
+			}
+		}
+		if _, err := s.Login(ctx, p, models.LoginAttempt{Username: "alex", Password: "secret-passage-9", IP: "192.0.2.9"}); models.ErrorCode(err) != models.ERATELIMIT {
+			t.Fatalf("locked account: %v", err)
+		}
+		clk.Add(2 * time.Hour)
+		if n, err := s.PurgeLoginThrottles(ctx, p); err != nil || n != 4 {
+			t.Fatalf("purged %d, %v; want both addresses and their pairs", n, err)
+		}
+		if locked, _ := s.LockedStaff(ctx); !locked[st.ID] {
+			t.Fatal("the lock was purged")
+		}
+		if err := s.UnlockStaff(ctx, st.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Login(ctx, p, models.LoginAttempt{Username: "alex", Password: "secret-passage-9", IP: "192.0.2.9"}); err != nil {
+			t.Fatalf("after unlock: %v", err)
 		}
 	})
 }

@@ -29,6 +29,9 @@ type Store struct {
 	// opened has committed, with the operation's context. Tests use it to
 	// act at that moment (a client that disconnects once the change is in).
 	AfterCommit func(ctx context.Context)
+	// SessionMaxAge ends a console session this long after login however
+	// active it is (DefaultSessionMaxAge when 0).
+	SessionMaxAge time.Duration
 	// nested: db is a transaction another operation opened (see inTx).
 	nested bool
 	// reportPage overrides how many rows a paged report reads per query
@@ -123,7 +126,7 @@ func SQLiteDSN(dsn string) string {
 // inTx is the store seen from inside tx: its public methods run as part
 // of that transaction (savepoints), so one operation can compose another's.
 func (s *Store) inTx(tx *gorm.DB) *Store {
-	return &Store{db: tx, driver: s.driver, Now: s.Now, PasswordCost: s.PasswordCost, nested: true}
+	return &Store{db: tx, driver: s.driver, Now: s.Now, PasswordCost: s.PasswordCost, SessionMaxAge: s.SessionMaxAge, nested: true}
 }
 
 // Driver names the database in use ("sqlite" or "mysql").

@@ -73,6 +73,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	if err != nil {
 		return nil, fmt.Errorf("FIVEC_DB_DSN: %v", err)
 	}
+	store.SessionMaxAge = cfg.SessionMaxAge
 	a := &app{cfg: cfg, log: log, store: store, metrics: m}
 	ok := false
 	defer func() {
@@ -141,7 +142,8 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		Pipeline: &callback.Pipeline{Log: log, Roles: roles.Chain()},
 	}
 	a.recorder.OnOrphan(a.callback.Orphaned)
-	a.server = &handlers.Server{Store: store, Callback: a.callback, Metrics: m, Log: log}
+	proxies, _ := cfg.ProxyList() // checked by Validate
+	a.server = &handlers.Server{Store: store, Callback: a.callback, Metrics: m, Log: log, TrustedProxies: proxies}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.replay, a.replayed = cancel, make(chan struct{})
 	go func() {
@@ -297,8 +299,11 @@ func seedAdmin(ctx context.Context, store *models.Store, password string, stdout
 		password = models.RandomToken(12)
 	}
 	if _, err := store.CreateStaff(ctx, models.NewStaff{Username: "admin", DisplayName: "Admin", Password: password, Role: models.RoleAdmin}); err != nil {
-		if models.ErrorCode(err) == models.ECONFLICT {
+		switch models.ErrorCode(err) {
+		case models.ECONFLICT:
 			return nil // another replica seeded it first
+		case models.EINVALID:
+			return fmt.Errorf("FIVEC_ADMIN_PASSWORD: %s", models.ErrorMessage(err))
 		}
 		return fmt.Errorf("create first admin: %w", err)
 	}

@@ -59,7 +59,7 @@ func TestCareJourneyInBrowser(t *testing.T) {
 	ctx := br.Tab()
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	br.Do(ctx, "log in", chromedp.Navigate(base+"/console/login"), chromedp.WaitVisible(css("#username")),
-		chromedp.SendKeys(css("#username"), "admin"), chromedp.SendKeys(css("#password"), "admin-pass-123"),
+		chromedp.SendKeys(css("#username"), "admin"), chromedp.SendKeys(css("#password"), "violet-harbour-42"),
 		chromedp.Click(css("#login")), chromedp.WaitNotPresent(css("#login")))
 	br.Do(ctx, "new journey", chromedp.Navigate(base+"/console/journeys"), chromedp.WaitVisible(css("#new-journey")),
 		chromedp.Click(css("#new-journey")), chromedp.WaitVisible(css("#journey-form")),

@@ -35,7 +35,7 @@ func TestSandboxInBrowser(t *testing.T) {
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
 	do("open console", chromedp.Navigate(base+"/"), chromedp.WaitVisible(css("#username")))
-	do("log in", chromedp.SendKeys(css("#username"), "admin"), chromedp.SendKeys(css("#password"), "admin-pass-123"),
+	do("log in", chromedp.SendKeys(css("#username"), "admin"), chromedp.SendKeys(css("#password"), "violet-harbour-42"),
 		chromedp.Click(css("#login")), chromedp.WaitNotPresent(css("#login")))
 	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(loc, "/console/members") {
 		body, _ := chromedp.Run(ctx, chromedp.Text(css("body")))

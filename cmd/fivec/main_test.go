@@ -51,7 +51,7 @@ func startAppWith(t *testing.T, extra map[string]string, adjust func(*app)) (*ap
 	t.Helper()
 	env := map[string]string{
 		"FIVEC_ADDR": "127.0.0.1:0", "FIVEC_METRICS_ADDR": "127.0.0.1:0", "FIVEC_DB_DSN": filepath.Join(t.TempDir(), "fivec.db"),
-		"FIVEC_ADMIN_PASSWORD": "admin-pass-123", "FIVEC_WELCOME_TEXT": "欢迎来到 fivec",
+		"FIVEC_ADMIN_PASSWORD": "violet-harbour-42", "FIVEC_WELCOME_TEXT": "欢迎来到 fivec",
 	}
 	for k, v := range extra {
 		env[k] = v
@@ -128,7 +128,7 @@ func TestSandboxFanGetsWelcomeThroughSignedCallback(t *testing.T) {
 
 func TestFirstAdminIsSeededOnce(t *testing.T) {
 	a, _ := startApp(t, nil)
-	st, err := a.store.Authenticate(context.Background(), "admin", "admin-pass-123")
+	st, err := a.store.Authenticate(context.Background(), "admin", "violet-harbour-42")
 	if err != nil || st.Role != models.RoleAdmin {
 		t.Fatalf("seeded admin: %v", err)
 	}

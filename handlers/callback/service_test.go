@@ -67,7 +67,7 @@ func (d *desk) lastCustom(openID string) string {
 func (d *desk) agent(name string, online bool, capacity int) *models.Staff {
 	d.t.Helper()
 	ctx := context.Background()
-	st, err := d.store.CreateStaff(ctx, models.NewStaff{Username: name, DisplayName: strings.ToUpper(name), Password: "password-1", Role: models.RoleAgent})
+	st, err := d.store.CreateStaff(ctx, models.NewStaff{Username: name, DisplayName: strings.ToUpper(name), Password: "correct-horse-1", Role: models.RoleAgent})
 	if err != nil {
 		d.t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -34,35 +35,21 @@ func (h *Handler) loginPage(c *gin.Context, status int, d loginData, errText str
 	h.render(c, status, "login", p)
 }
 
-// login checks the form's CSRF token and the rate limits, then the
-// password, and starts a new session.
+// login checks the form's CSRF token, then the account's password under
+// the login limits (models.Store.Login), and starts a new session.
 func (h *Handler) login(c *gin.Context) {
 	d := loginData{Next: c.PostForm("next"), Username: strings.TrimSpace(c.PostForm("username"))}
-	lang, ip := h.lang(c), c.ClientIP()
+	lang := h.lang(c)
 	if !web.CheckLoginCSRF(c) {
 		h.loginPage(c, http.StatusForbidden, d, h.Pages.T(lang, "login.csrf"))
 		return
 	}
-	if ok, wait := h.Limiter.Check(ip, d.Username); !ok {
-		c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		h.loginPage(c, http.StatusTooManyRequests, d, h.Pages.T(lang, "login.rate_limited", int(wait.Minutes())+1))
-		return
-	}
-	st, err := h.Store.Authenticate(c.Request.Context(), d.Username, c.PostForm("password"))
+	st, err := h.Store.Login(c.Request.Context(), h.LoginPolicy,
+		models.LoginAttempt{Username: d.Username, Password: c.PostForm("password"), IP: c.ClientIP()})
 	if err != nil {
-		switch models.ErrorCode(err) {
-		case models.EUNAUTHORIZED:
-			h.Limiter.Fail(ip, d.Username)
-			web.AuditAs(c, h.Store, nil, "login.failed", d.Username, "")
-			h.loginPage(c, http.StatusUnauthorized, d, h.Pages.T(lang, "login.wrong"))
-		case models.EFORBIDDEN:
-			h.loginPage(c, http.StatusForbidden, d, h.Pages.T(lang, "login.disabled"))
-		default:
-			web.Error(c, err)
-		}
+		h.loginFailed(c, d, err)
 		return
 	}
-	h.Limiter.Succeed(d.Username)
 	if old, err := c.Cookie(web.SessionCookie); err == nil && old != "" {
 		_ = h.Store.DeleteSession(c.Request.Context(), old) // a stale session must not outlive a new login
 	}
@@ -77,6 +64,35 @@ func (h *Handler) login(c *gin.Context) {
 	}
 	web.AuditAs(c, h.Store, st, "login", st.Username, "")
 	c.Redirect(http.StatusSeeOther, localPath(d.Next, Base+"/members"))
+}
+
+// loginFailed answers a refused login: 429 from the limits (locked, or
+// how long to wait), 401 for a wrong name or password (audited), 403 for
+// a disabled account.
+func (h *Handler) loginFailed(c *gin.Context, d loginData, err error) {
+	lang := h.lang(c)
+	var refused *models.LoginRefusal
+	switch {
+	case errors.As(err, &refused) && refused.Locked:
+		// Not audited: a refusal costs no bcrypt, so each would be a cheap
+		// write for whoever keeps knocking.
+		h.loginPage(c, http.StatusTooManyRequests, d, h.Pages.T(lang, "login.locked"))
+	case errors.As(err, &refused):
+		secs := int(refused.RetryAfter.Seconds()) + 1
+		c.Header("Retry-After", strconv.Itoa(secs))
+		msg := h.Pages.T(lang, "login.rate_limited_seconds", secs)
+		if secs > 60 {
+			msg = h.Pages.T(lang, "login.rate_limited", (secs+59)/60)
+		}
+		h.loginPage(c, http.StatusTooManyRequests, d, msg)
+	case models.ErrorCode(err) == models.EUNAUTHORIZED:
+		web.AuditAs(c, h.Store, nil, "login.failed", d.Username, "")
+		h.loginPage(c, http.StatusUnauthorized, d, h.Pages.T(lang, "login.wrong"))
+	case models.ErrorCode(err) == models.EFORBIDDEN:
+		h.loginPage(c, http.StatusForbidden, d, h.Pages.T(lang, "login.disabled"))
+	default:
+		web.Error(c, err)
+	}
 }
 
 // logout ends the session.

@@ -69,8 +69,9 @@ type Handler struct {
 	Now func() time.Time
 	// Sim is the fan simulator; nil outside sandbox mode.
 	Sim Simulator
-	// Limiter counts failed logins (NewLoginLimiter(Now) when nil).
-	Limiter *web.LoginLimiter
+	// LoginPolicy limits failed logins (models.DefaultLoginPolicy when
+	// zero).
+	LoginPolicy models.LoginPolicy
 	// Pages renders the templates (built from Loc when nil).
 	Pages *templates.Renderer
 	// Consulting is the rules engine (rules, tester, import/export).
@@ -137,8 +138,8 @@ func (h *Handler) defaults() {
 		}
 		h.Loc = loc
 	}
-	if h.Limiter == nil {
-		h.Limiter = web.NewLoginLimiter(h.Now)
+	if h.LoginPolicy == (models.LoginPolicy{}) {
+		h.LoginPolicy = models.DefaultLoginPolicy
 	}
 	if h.Pages == nil {
 		pages, err := templates.New(h.Loc)
@@ -183,7 +184,7 @@ func (h *Handler) page(c *gin.Context, nav, title string, data any) templates.Pa
 // validFlash limits ?ok= to notices the console itself redirects with.
 func validFlash(k string) bool {
 	switch k {
-	case "staff.created", "staff.updated", "tokens.revoked", "lang.changed", "sim.followed", "sim.unfollowed":
+	case "staff.created", "staff.updated", "staff.unlocked", "tokens.revoked", "lang.changed", "sim.followed", "sim.unfollowed":
 		return true
 	}
 	return false

@@ -27,8 +27,10 @@ const (
 	presenceBeat = 30 * time.Second
 	// keepAlive comments stop proxies from closing a quiet stream.
 	keepAlive = 15 * time.Second
-	// streamLife ends a stream so the browser reconnects, which re-checks
-	// the session.
+	// streamLife ends a stream so the browser reconnects. The session
+	// itself is re-checked on every poll (stillAllowed), so a disabled
+	// account, a changed role or an ended session stops the stream within
+	// one poll, on whichever replica serves it.
 	streamLife = 10 * time.Minute
 )
 
@@ -59,7 +61,11 @@ func (h *Handler) inboxEvents(c *gin.Context) {
 	end := time.NewTimer(streamLife)
 	defer end.Stop()
 	last, lastBeat, lastWrite := "", time.Now(), time.Now()
+	cookie, _ := c.Cookie(web.SessionCookie)
 	for {
+		if !h.stillAllowed(c, cookie) {
+			return
+		}
 		v, err := h.Store.InboxVersion(ctx)
 		if err != nil && ctx.Err() == nil {
 			h.Log.Warn("inbox events", "err", err)
@@ -93,6 +99,21 @@ func (h *Handler) inboxEvents(c *gin.Context) {
 			return
 		case <-poll.C:
 		}
+	}
+}
+
+// stillAllowed reports whether the stream's session is still valid and its
+// account still enabled and allowed the inbox. Only a definite "no" ends
+// the stream; a database hiccup does not.
+func (h *Handler) stillAllowed(c *gin.Context, cookie string) bool {
+	_, st, err := h.Store.SessionStaff(c.Request.Context(), cookie)
+	switch {
+	case err == nil:
+		return web.HasRole(st, models.RoleAdmin, models.RoleAgent)
+	case models.ErrorCode(err) == models.EUNAUTHORIZED:
+		return false
+	default:
+		return c.Request.Context().Err() == nil
 	}
 }
 

@@ -68,7 +68,7 @@ func TestStaffAdminAudited(t *testing.T) {
 		expect(t, b.submit("/console/staff", "/console/staff", url.Values{
 			"username": {"bob"}, "password": {password}, "role": {"agent"}}), 409, "already exists", `value="bob"`)
 		expect(t, b.submit("/console/staff", "/console/staff", url.Values{
-			"username": {"carl"}, "password": {"short"}, "role": {"agent"}}), 400, "at least 8")
+			"username": {"carl"}, "password": {"short"}, "role": {"agent"}}), 400, "密码至少需要 8 个字符")
 		expect(t, b.submit("/console/staff", "/console/staff/"+fmt.Sprint(ann.ID)+"/role", url.Values{"role": {"agent"}}), 409, "admin")
 		expect(t, b.submit("/console/staff", "/console/staff/99999/disable", nil), 404)
 

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,8 +19,10 @@ type staffForm struct {
 
 type staffData struct {
 	Staff []models.Staff
-	Roles []string
-	Form  staffForm
+	// Locked are the accounts locked after too many failed logins.
+	Locked map[uint64]bool
+	Roles  []string
+	Form   staffForm
 }
 
 func (h *Handler) staffList(c *gin.Context) {
@@ -33,8 +36,17 @@ func (h *Handler) staffPage(c *gin.Context, status int, form staffForm, err erro
 		web.Error(c, lerr)
 		return
 	}
-	p := h.page(c, "staff", "staff.title", staffData{Staff: list, Roles: models.Roles, Form: form})
-	if err != nil {
+	locked, lerr := h.Store.LockedStaff(c.Request.Context())
+	if lerr != nil {
+		web.Error(c, lerr)
+		return
+	}
+	p := h.page(c, "staff", "staff.title", staffData{Staff: list, Locked: locked, Roles: models.Roles, Form: form})
+	var pe *models.PasswordError
+	switch {
+	case errors.As(err, &pe):
+		p.Error = h.Pages.T(p.Lang, "password."+pe.Reason)
+	case err != nil:
 		p.Error = models.ErrorMessage(err)
 	}
 	h.render(c, status, "staff", p)
@@ -57,8 +69,8 @@ func (h *Handler) createStaff(c *gin.Context) {
 	redirect(c, Base+"/staff", "staff.created")
 }
 
-// updateStaff applies one action to an account: role, disable, enable or
-// password (admin only, audited).
+// updateStaff applies one action to an account: role, disable, enable,
+// password or unlock (admin only, audited).
 func (h *Handler) updateStaff(c *gin.Context) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 	if err != nil {
@@ -77,6 +89,9 @@ func (h *Handler) updateStaff(c *gin.Context) {
 	case "password":
 		pw := c.PostForm("password")
 		u.Password = &pw
+	case "unlock":
+		h.unlockStaff(c, id)
+		return
 	default:
 		web.Errorf(c, models.ENOTFOUND, "unknown staff action")
 		return
@@ -88,6 +103,21 @@ func (h *Handler) updateStaff(c *gin.Context) {
 	}
 	web.Audit(c, h.Store, "staff."+c.Param("action"), st.Username, detail)
 	redirect(c, Base+"/staff", "staff.updated")
+}
+
+// unlockStaff lifts the lock after too many failed logins from an account.
+func (h *Handler) unlockStaff(c *gin.Context, id uint64) {
+	if err := h.Store.UnlockStaff(c.Request.Context(), id); err != nil {
+		h.staffFailed(c, staffForm{Role: models.RoleAgent}, err)
+		return
+	}
+	st, err := h.Store.FindStaff(c.Request.Context(), id)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	web.Audit(c, h.Store, "staff.unlock", st.Username, "")
+	redirect(c, Base+"/staff", "staff.unlocked")
 }
 
 // staffFailed shows a known error on the staff page with its status; other

@@ -22,7 +22,7 @@ import (
 
 // AdminPassword seeds fivec's first console user (FIVEC_ADMIN_PASSWORD),
 // so fivec does not print a generated one.
-const AdminPassword = "bench-admin-password"
+const AdminPassword = "bench-console-passphrase"
 
 // Build compiles ./cmd/fivec of the module in dir into out.
 func Build(ctx context.Context, dir, out string) error {
