@@ -112,7 +112,7 @@ func (s *syncBuffer) String() string {
 // whether the sandbox is on loopback and where /metrics went.
 func TestStartLogsListenAddress(t *testing.T) {
 	env := map[string]string{"FIVEC_ADDR": "127.0.0.1:0", "FIVEC_METRICS_ADDR": "127.0.0.1:0", "FIVEC_MAX_CONNS": "77",
-		"FIVEC_DB_DSN": filepath.Join(t.TempDir(), "fivec.db"), "FIVEC_ADMIN_PASSWORD": "admin-pass-123"}
+		"FIVEC_DB_DSN": filepath.Join(t.TempDir(), "fivec.db"), "FIVEC_ADMIN_PASSWORD": "violet-harbour-42"}
 	var logs syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
