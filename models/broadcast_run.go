@@ -189,17 +189,20 @@ func (s *Store) planRun(ctx context.Context, run *BroadcastRun, policy Broadcast
 // direct run whose recipients were all skipped up front (everyone
 // unfollowed) is never claimed by the engine, so its push is closed here.
 func (s *Store) FinishRuns(ctx context.Context) error {
-	db := s.db.WithContext(ctx)
-	open := db.Session(&gorm.Session{NewDB: true}).Model(&Recipient{}).Select("push_id").
-		Where("state IN ?", []string{RcptQueued, RcptClaimed, RcptSending})
-	ours := db.Session(&gorm.Session{NewDB: true}).Model(&BroadcastRun{}).Select("push_id").Where("state = ?", RunSending)
-	if err := db.Model(&Push{}).Where("state IN ? AND id IN (?) AND id NOT IN (?)", []string{PushScheduled, PushSending}, ours, open).
-		Updates(map[string]any{"state": PushDone, "updated_at": s.now()}).Error; err != nil {
-		return translate("finish runs", err)
-	}
-	finished := db.Session(&gorm.Session{NewDB: true}).Model(&Push{}).Select("id").Where("state IN ?", []string{PushDone, PushCancelled})
-	return translate("finish runs", db.Model(&BroadcastRun{}).Where("state = ? AND push_id IN (?)", RunSending, finished).
-		Updates(map[string]any{"state": RunDone, "finished_at": s.now()}).Error)
+	// Two workers finishing at once can deadlock on MySQL (each UPDATE reads
+	// the other's tables): s.tx retries the victim.
+	return translate("finish runs", s.tx(ctx, func(tx *gorm.DB) error {
+		open := tx.Session(&gorm.Session{NewDB: true}).Model(&Recipient{}).Select("push_id").
+			Where("state IN ?", []string{RcptQueued, RcptClaimed, RcptSending})
+		ours := tx.Session(&gorm.Session{NewDB: true}).Model(&BroadcastRun{}).Select("push_id").Where("state = ?", RunSending)
+		if err := tx.Model(&Push{}).Where("state IN ? AND id IN (?) AND id NOT IN (?)", []string{PushScheduled, PushSending}, ours, open).
+			Updates(map[string]any{"state": PushDone, "updated_at": s.now()}).Error; err != nil {
+			return err
+		}
+		finished := tx.Session(&gorm.Session{NewDB: true}).Model(&Push{}).Select("id").Where("state IN ?", []string{PushDone, PushCancelled})
+		return tx.Model(&BroadcastRun{}).Where("state = ? AND push_id IN (?)", RunSending, finished).
+			Updates(map[string]any{"state": RunDone, "finished_at": s.now()}).Error
+	}))
 }
 
 // AudienceMemberIDs resolves a broadcast's audience to member ids now
