@@ -21,13 +21,13 @@ func TestAdminsCannotDisableEachOtherToZero(t *testing.T) {
 			ctx := context.Background()
 			var admins [2]*models.Staff
 			for i, name := range []string{"ann", "bea"} {
-				st, err := s1.CreateStaff(ctx, models.NewStaff{Username: name, Password: "secret-pass", Role: models.RoleAdmin})
+				st, err := s1.CreateStaff(ctx, models.NewStaff{Username: name, Password: "violet-harbour-42", Role: models.RoleAdmin})
 				if err != nil {
 					t.Fatal(err)
 				}
 				admins[i] = st
 			}
-			if _, err := s1.CreateStaff(ctx, models.NewStaff{Username: "cat", Password: "secret-pass", Role: models.RoleAgent}); err != nil {
+			if _, err := s1.CreateStaff(ctx, models.NewStaff{Username: "cat", Password: "violet-harbour-42", Role: models.RoleAgent}); err != nil {
 				t.Fatal(err)
 			}
 			yes, no, agent, admin := true, false, models.RoleAgent, models.RoleAdmin
