@@ -98,6 +98,9 @@ func (s *Store) SaveSyncState(ctx context.Context, st SyncState) error {
 // errSyncRunning is StartSync's answer while a follower sync runs; the
 // message leads with the Chinese the console shows.
 func errSyncRunning(st SyncState) error {
+	if st.Total == 0 { // not past its first page yet
+		return Errorf(ECONFLICT, "同步已在进行中: a follower sync is already running")
+	}
 	return Errorf(ECONFLICT, "同步已在进行中（%d / %d）: a follower sync is already running (%d of %d)", st.Done, st.Total, st.Done, st.Total)
 }
 
