@@ -15,17 +15,12 @@ type Followers interface {
 	FollowerInfo(ctx context.Context, openIDs []string) ([]models.Follower, error)
 }
 
-// StartFollowerSync asks for a full sync (the console button); the job
-// picks it up within seconds. It refuses while one is running.
+// StartFollowerSync asks for a full sync (the console button, the API, the
+// daily job); the job picks it up within seconds. It refuses while one is
+// running (ECONFLICT, "同步已在进行中"); of requests made at once, in one
+// process or several, exactly one starts a sync (models.Store.StartSync).
 func StartFollowerSync(ctx context.Context, store *models.Store, now time.Time) error {
-	st, err := store.SyncState(ctx)
-	if err != nil {
-		return err
-	}
-	if st.Running {
-		return models.Errorf(models.ECONFLICT, "a follower sync is already running (%d of %d)", st.Done, st.Total)
-	}
-	return store.SaveSyncState(ctx, models.SyncState{Running: true, StartedAt: now})
+	return store.StartSync(ctx, now)
 }
 
 // FollowerSync continues a requested sync every 10 s, a page at a time

@@ -1,5 +1,17 @@
 package models
 
+// Adding a schema step
+//
+// Append an entry to migrations with the next unused version. Its up
+// function works on frozen structs declared for it (in migrate_frozen.go or
+// inside the function, as migrateProfileTokens does) or on plain DDL, never
+// on the live models: a live struct changes later, and the step would then
+// do something else on a fresh database than it did on an upgraded one.
+// Change the live struct in the same commit. Two tests hold this:
+// TestMigrationsStepByStep (an upgraded schema equals a fresh one) and
+// TestLiveModelsMatchMigrations (AutoMigrate of the live models would change
+// nothing, so a model changed without a step fails). See docs/migrations.md.
+
 import (
 	"context"
 	"fmt"
@@ -28,60 +40,60 @@ func (schemaMigration) TableName() string { return "schema_migrations" }
 
 var migrations = []migration{
 	{1, "members and message log", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Member{}, &Message{})
+		return tx.AutoMigrate(&memberV1{}, &messageV1{})
 	}},
 	{2, "staff, sessions, API tokens, audit log", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Staff{}, &StaffSession{}, &APIToken{}, &AuditEntry{})
+		return tx.AutoMigrate(&staffV1{}, &staffSessionV1{}, &apiTokenV1{}, &auditEntryV1{})
 	}},
 	{3, "consulting rules, tags, settings; rule hits and unanswered flags on messages", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Rule{}, &setting{}, &Tag{}, &MemberTag{}, &Message{}, &Member{})
+		return tx.AutoMigrate(&ruleV1{}, &settingV1{}, &tagV1{}, &memberTagV1{}, &messageV1{}, &memberV1{})
 	}},
 	{4, "close service: conversations, notes, agent status", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Member{}, &Conversation{}, &ConversationNote{}, &AgentStatus{})
+		return tx.AutoMigrate(&memberV1{}, &conversationV1{}, &conversationNoteV1{}, &agentStatusV1{})
 	}},
 	{5, "points ledger", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Member{}, &PointsEntry{})
+		return tx.AutoMigrate(&memberV1{}, &pointsEntryV1{})
 	}},
 	{6, "client: channels, referrals, sign-ins, stage and level history", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Member{}, &Channel{}, &ChannelEvent{}, &ReferralReward{}, &SignIn{}, &MemberChange{})
+		return tx.AutoMigrate(&memberV1{}, &channelV1{}, &channelEventV1{}, &referralRewardV1{}, &signInV1{}, &memberChangeV1{})
 	}},
 	{7, "segments, profiles, gifts, redemptions, topics, draws", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Member{}, &Segment{}, &MemberProfile{}, &Gift{}, &Redemption{}, &Topic{}, &TopicEntry{}, &Draw{})
+		return tx.AutoMigrate(&memberV1{}, &segmentV1{}, &memberProfileV1{}, &giftV1{}, &redemptionV1{}, &topicV1{}, &topicEntryV1{}, &drawV1{})
 	}},
 	{8, "close service: canned replies", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&CannedReply{})
+		return tx.AutoMigrate(&cannedReplyV1{})
 	}},
 	{9, "WeChat tag sync", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Tag{}, &MemberTag{})
+		return tx.AutoMigrate(&tagV1{}, &memberTagV1{})
 	}},
 	{10, "welcome gifts per channel", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Channel{})
+		return tx.AutoMigrate(&channelV1{})
 	}},
 	{11, "delivery engine: pushes and recipients", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Push{}, &Recipient{})
+		return tx.AutoMigrate(&pushV1{}, &recipientV1{})
 	}},
 	{13, "broadcasts: schedules, runs, mass-send jobs", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Broadcast{}, &BroadcastRun{}, &MassJob{}, &MassFinishEvent{})
+		return tx.AutoMigrate(&broadcastV1{}, &broadcastRunV1{}, &massJobV1{}, &massFinishEventV1{})
 	}},
 	{15, "care journeys: journeys, steps, enrolments, sends; keyword interests", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Journey{}, &JourneyStep{}, &JourneyEnrollment{}, &JourneySend{}, &Interest{})
+		return tx.AutoMigrate(&journeyV1{}, &journeyStepV1{}, &journeyEnrollmentV1{}, &journeySendV1{}, &interestV1{})
 	}},
 	{17, "delivery at scale: plan counts on pushes, recipient indexes for ordered claims and the frequency cap", func(tx *gorm.DB) error {
 		for _, idx := range []string{"idx_rcpt_push_member", "idx_rcpt_push_state", "idx_rcpt_due", "idx_recipients_claimed_until"} {
-			if tx.Migrator().HasIndex(&Recipient{}, idx) {
-				if err := tx.Migrator().DropIndex(&Recipient{}, idx); err != nil {
+			if tx.Migrator().HasIndex(&recipientV1{}, idx) {
+				if err := tx.Migrator().DropIndex(&recipientV1{}, idx); err != nil {
 					return err
 				}
 			}
 		}
-		return tx.AutoMigrate(&Push{}, &Recipient{})
+		return tx.AutoMigrate(&pushV1{}, &recipientV1{})
 	}},
 	{18, "reports: messages by event and time (follows, unfollows, fan texts per period), conversations by queue time", func(tx *gorm.DB) error {
 		// A fresh database has them from the earlier steps' AutoMigrate.
 		for _, ix := range []struct {
 			model any
 			name  string
-		}{{&Message{}, "idx_messages_event_created"}, {&Conversation{}, "idx_conversations_queued_at"}} {
+		}{{&messageV1{}, "idx_messages_event_created"}, {&conversationV1{}, "idx_conversations_queued_at"}} {
 			if tx.Migrator().HasIndex(ix.model, ix.name) {
 				continue
 			}
@@ -92,23 +104,23 @@ var migrations = []migration{
 		return nil
 	}},
 	{19, "replicas: job leases, the shared access token", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&JobLease{}, &WeChatToken{})
+		return tx.AutoMigrate(&jobLeaseV1{}, &weChatTokenV1{})
 	}},
 	{20, "callback hot path: drop the message-log indexes nothing reads, find open conversations by (member, state)", func(tx *gorm.DB) error {
 		for _, ix := range []struct {
 			model any
 			name  string
-		}{{&Message{}, "idx_messages_member_id"}, {&Message{}, "idx_messages_state"}, {&Conversation{}, "idx_conversations_member_id"}} {
+		}{{&messageV1{}, "idx_messages_member_id"}, {&messageV1{}, "idx_messages_state"}, {&conversationV1{}, "idx_conversations_member_id"}} {
 			if tx.Migrator().HasIndex(ix.model, ix.name) {
 				if err := tx.Migrator().DropIndex(ix.model, ix.name); err != nil {
 					return err
 				}
 			}
 		}
-		if tx.Migrator().HasIndex(&Conversation{}, "idx_conversations_member_state") {
+		if tx.Migrator().HasIndex(&conversationV1{}, "idx_conversations_member_state") {
 			return nil // a fresh database has it from step 4
 		}
-		return tx.Migrator().CreateIndex(&Conversation{}, "idx_conversations_member_state")
+		return tx.Migrator().CreateIndex(&conversationV1{}, "idx_conversations_member_state")
 	}},
 	{21, "login throttles: failed-login counters every process shares", func(tx *gorm.DB) error {
 		// Frozen here: later changes to LoginThrottle need a step of their own.
@@ -182,10 +194,11 @@ func migrateProfileTokens(tx *gorm.DB) error {
 	return tx.Exec("ALTER TABLE members DROP COLUMN profile_token").Error
 }
 
-// migrate applies the steps not yet recorded. Processes starting at once
-// take turns (lockSchema): the first applies the steps, the others find them
-// recorded.
-func (s *Store) migrate(ctx context.Context) error {
+// migrate applies the steps not yet recorded, up to version upTo (0: all).
+// Processes starting at once take turns (lockSchema): the first applies the
+// steps, the others find them recorded. Only tests stop early, to upgrade a
+// database one step at a time.
+func (s *Store) migrate(ctx context.Context, upTo int) error {
 	db := s.db.WithContext(ctx)
 	unlock, err := lockSchema(ctx, db)
 	if err != nil {
@@ -206,6 +219,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	for _, m := range migrations {
 		if applied[m.version] {
 			continue
+		}
+		if upTo > 0 && m.version > upTo {
+			break
 		}
 		if err := m.up(db); err != nil {
 			return fmt.Errorf("migrate %d (%s): %w", m.version, m.name, err)

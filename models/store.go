@@ -42,6 +42,11 @@ type Store struct {
 // Open connects to the database, waits up to connectTimeout for it to answer,
 // and applies pending migrations.
 func Open(ctx context.Context, driver, dsn string, connectTimeout time.Duration) (*Store, error) {
+	return open(ctx, driver, dsn, connectTimeout, 0)
+}
+
+// open is Open applying migrations up to version upTo (0: all).
+func open(ctx context.Context, driver, dsn string, connectTimeout time.Duration, upTo int) (*Store, error) {
 	var dial gorm.Dialector
 	switch driver {
 	case "sqlite":
@@ -100,7 +105,7 @@ func Open(ctx context.Context, driver, dsn string, connectTimeout time.Duration)
 		return nil, fmt.Errorf("database did not answer within %s: %w", connectTimeout, err)
 	}
 	s := &Store{db: db, driver: driver, Now: time.Now, PasswordCost: bcrypt.DefaultCost}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, upTo); err != nil {
 		sqlDB.Close()
 		return nil, err
 	}

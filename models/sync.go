@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"gorm.io/gorm"
@@ -92,4 +93,52 @@ func (s *Store) SyncState(ctx context.Context) (SyncState, error) {
 // SaveSyncState stores the follower sync's progress.
 func (s *Store) SaveSyncState(ctx context.Context, st SyncState) error {
 	return s.putSetting(ctx, syncKey, st)
+}
+
+// errSyncRunning is StartSync's answer while a follower sync runs; the
+// message leads with the Chinese the console shows.
+func errSyncRunning(st SyncState) error {
+	if st.Total == 0 { // not past its first page yet
+		return Errorf(ECONFLICT, "同步已在进行中: a follower sync is already running")
+	}
+	return Errorf(ECONFLICT, "同步已在进行中（%d / %d）: a follower sync is already running (%d of %d)", st.Done, st.Total, st.Done, st.Total)
+}
+
+// StartSync asks for a full follower sync starting at now, unless one is
+// running (ECONFLICT, "同步已在进行中"). Requests at the same moment — two
+// clicks, two processes, the daily job — start exactly one: the state row
+// moves from idle to running by one conditional UPDATE, and only the caller
+// whose UPDATE changed the row has started a sync.
+func (s *Store) StartSync(ctx context.Context, now time.Time) error {
+	running, err := json.Marshal(SyncState{Running: true, StartedAt: now})
+	if err != nil {
+		return err
+	}
+	idle, err := json.Marshal(SyncState{})
+	if err != nil {
+		return err
+	}
+	db := s.db.WithContext(ctx)
+	// The row exists after the first start; before it, create it idle so
+	// that the UPDATE decides every start, the first one too.
+	err = db.Clauses(clause.OnConflict{DoNothing: true}).Create(&setting{Key: syncKey, Value: string(idle), UpdatedAt: s.now()}).Error
+	if err != nil {
+		return translate("start sync", err)
+	}
+	// The value is SyncState's JSON, whose first field is running: the
+	// sync is idle unless the value begins {"running":true. The new value
+	// always differs from an idle one, so MySQL counts the row as changed.
+	res := db.Model(&setting{}).Where("name = ? AND value NOT LIKE ?", syncKey, `{"running":true%`).
+		Updates(map[string]any{"value": string(running), "updated_at": s.now()})
+	if res.Error != nil {
+		return translate("start sync", res.Error)
+	}
+	if res.RowsAffected == 1 {
+		return nil
+	}
+	st, err := s.SyncState(ctx)
+	if err != nil {
+		return err
+	}
+	return errSyncRunning(st)
 }
