@@ -172,6 +172,8 @@ func (h *Handler) codeLabel(lang, col, v string) string {
 		return h.Pages.T(lang, "reports.v.stage") + ": " + h.codeLabel(lang, "stage", strings.TrimPrefix(v, "stage:"))
 	case col == "scene" || col == "region" || col == "agent" || col == "segment":
 		return v // a channel's scene, a region, a name: free text
+	case slices.Contains(models.Stages, v) && (col == "stage" || col == "from" || col == "to"):
+		return h.Pages.T(lang, "crm.stage."+v) // one name per stage across the console
 	default:
 		key = v
 	}
