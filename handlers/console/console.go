@@ -98,7 +98,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 
 	a := g.Group("", web.SessionAuth(h.Store, Base+"/login"), web.CSRF(),
 		web.RequireRole(models.RoleAdmin, models.RoleAgent, models.RoleMarketer))
-	a.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, Base+"/members") })
+	a.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, homePath(web.CurrentStaff(c).Role)) })
 	a.POST("/logout", h.logout)
 	a.POST("/lang", h.setLang)
 	a.GET("/members", h.members)
