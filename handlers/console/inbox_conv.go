@@ -42,6 +42,7 @@ type convData struct {
 	Notes      []models.ConversationNote
 	NoteBy     map[uint64]string // note authors' display names by staff id
 	Rating     int               // the fan's 1–5 satisfaction answer (0: none yet)
+	Channel    string            // the QR channel the fan followed through, by name
 	Window     models.Window
 	WindowLeft string // time left in an open window
 	WindowWhy  string // why it is closed, translated when known
@@ -109,6 +110,9 @@ func (h *Handler) loadConv(c *gin.Context) (*convData, error) {
 		d.WindowLeft = h.span(lang, d.Window.Ends.Sub(h.Now()))
 	} else {
 		d.WindowWhy = h.windowWhy(lang, d.Window.Why)
+	}
+	if d.Channel, err = h.channelName(ctx, d.Member.SubscribeScene); err != nil {
+		return nil, err
 	}
 	if d.Conv.Satisfaction != nil {
 		d.Rating = *d.Conv.Satisfaction
