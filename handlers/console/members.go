@@ -138,8 +138,8 @@ type memberData struct {
 	Member *models.Member
 	// Channel names the QR channel the member followed through.
 	Channel string
-	Items  []convItem
-	CRM    *memberCRM
+	Items   []convItem
+	CRM     *memberCRM
 	// FanSideOnly: the reader is a marketer, who sees the fan's messages
 	// and the bot's answers but not what agents wrote (ConversationFor).
 	FanSideOnly bool
