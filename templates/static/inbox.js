@@ -21,7 +21,7 @@
   // anyone, or assigned to them). It chimes when more chats wait, or when
   // one was assigned to this agent (automatic assignment queues nothing),
   // than this tab last knew of; a new chat of their own also marks the 我的
-  // tab and, on the inbox page, switches to it.
+  // tab and, from the 排队中 tab, switches to it.
   function counts(d, sound) {
     var total = (d.waiting || 0) + (d.mine || 0);
     var badge = document.getElementById('inbox-badge');
@@ -51,7 +51,10 @@
       var tab = document.getElementById('tab-mine');
       if (tab) {
         tab.classList.add('new');
-        if (!tab.classList.contains('active')) {
+        // From the queue, where the chat will never show, go to it; on the
+        // other tabs the mark is enough.
+        var waitingTab = document.getElementById('tab-waiting');
+        if (waitingTab && waitingTab.classList.contains('active')) {
           location.assign(tab.getAttribute('href'));
         }
       }
