@@ -21,8 +21,8 @@ type RuleTopic struct {
 	Fans    int64
 }
 
-// KeywordCount is a word (a Latin word or number, or a pair of Chinese
-// characters) and how many texts and fans used it.
+// KeywordCount is a word (a Latin word or number, or a Chinese word found
+// by the segmenter) and how many texts and fans used it.
 type KeywordCount struct {
 	Word     string
 	Messages int64
@@ -120,60 +120,90 @@ func countKeywords(rows []Message, limit int) []KeywordCount {
 	return out
 }
 
-// stopWords are pairs too common in Chinese questions to say anything
+// stopWords are words too common in Chinese questions to say anything
 // (greetings, "how", "can I"…), and English function words.
 var stopWords = map[string]bool{
 	"你好": true, "您好": true, "请问": true, "我们": true, "你们": true, "什么": true, "怎么": true, "可以": true,
-	"一下": true, "是不": true, "不是": true, "的吗": true, "有没": true, "没有": true, "这个": true,
-	"那个": true, "如何": true, "我想": true, "想要": true, "谢谢": true, "为什": true, "么时": true, "时候": true,
+	"一下": true, "是不是": true, "不是": true, "有没有": true, "没有": true, "这个": true, "那个": true, "如何": true,
+	"我想": true, "想要": true, "谢谢": true, "为什么": true, "什么时候": true, "时候": true, "怎么样": true, "多少": true,
+	"现在": true, "还有": true, "已经": true, "一个": true, "知道": true, "需要": true, "能不能": true, "是否": true, "怎么办": true, "几点": true,
 	"the": true, "and": true, "for": true, "you": true, "are": true, "can": true, "how": true, "what": true, "is": true, "of": true, "to": true, "in": true, "my": true, "me": true, "it": true, "do": true,
 }
 
 // functionChars are Chinese characters that mostly glue words together
-// (particles, pronouns, question words): a pair with one of them is rarely a
-// keyword (么查, 问会, 是几), so such pairs are not counted.
+// (particles, pronouns, question words): a one-character token, or a word
+// made only of them (我们的, 是吗), is not a keyword.
 var functionChars = func() map[rune]bool {
 	m := map[rune]bool{}
-	for _, r := range "的了么吗呢吧啊呀嘛是在我你您他她它们这那怎什请问几和就都也还又把被让给对从与及或能哪谁为" {
+	for _, r := range "的了么吗呢吧啊呀嘛是在我你您他她它们这那怎什请问几和就都也还又把被让给对从与及或能哪谁为有个吧要会" {
 		m[r] = true
 	}
 	return m
 }()
 
 // Words splits a text into the set of its keywords: Latin words and
-// numbers of two or more characters, lower-cased, and every pair of
-// neighbouring Chinese characters (a cheap, dictionary-free stand-in for
-// word segmentation that still surfaces 价格, 退货, 会员…).
+// numbers of two or more characters, lower-cased, and the Chinese words of
+// two or more characters a dictionary segmenter finds (营业时间 → 营业,
+// 时间; not the pairs 业时 or 近有 that straddle two words).
 func Words(text string) map[string]bool {
 	out := map[string]bool{}
-	var latin strings.Builder
-	var prev rune
+	var latin, han strings.Builder
 	flush := func() {
 		if w := latin.String(); len([]rune(w)) >= 2 && !stopWords[w] {
 			out[w] = true
 		}
 		latin.Reset()
+		if han.Len() > 0 {
+			for _, w := range chineseWords(han.String()) {
+				if chineseKeyword(w) {
+					out[w] = true
+				}
+			}
+			han.Reset()
+		}
 	}
 	for _, r := range strings.ToLower(text) {
 		switch {
 		case unicode.Is(unicode.Han, r):
-			flush()
-			if prev != 0 && !functionChars[prev] && !functionChars[r] {
-				if w := string([]rune{prev, r}); !stopWords[w] {
-					out[w] = true
-				}
+			if latin.Len() > 0 {
+				w := han.String()
+				han.Reset()
+				flush()
+				han.WriteString(w)
 			}
-			prev = r
-			continue
+			han.WriteRune(r)
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if han.Len() > 0 {
+				w := latin.String()
+				latin.Reset()
+				flush()
+				latin.WriteString(w)
+			}
 			latin.WriteRune(r)
 		default:
 			flush()
 		}
-		prev = 0
 	}
 	flush()
 	return out
+}
+
+// chineseKeyword: at least two characters, not a stop word, not made only
+// of function characters.
+func chineseKeyword(w string) bool {
+	rs := []rune(w)
+	if len(rs) < 2 || stopWords[w] {
+		return false
+	}
+	for _, r := range rs {
+		if !unicode.Is(unicode.Han, r) {
+			return false
+		}
+		if !functionChars[r] {
+			return true
+		}
+	}
+	return false
 }
 
 // maxInterestSegments bounds the saved segments the interest table covers.

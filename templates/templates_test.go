@@ -95,3 +95,22 @@ func TestRenderLayoutAndTimeZone(t *testing.T) {
 		t.Error("unknown page rendered")
 	}
 }
+
+// TestOneNamePerStage: a lifecycle stage has one name across the console
+// (crm.stage.*). Rules, reports and the inbox once kept their own copies
+// and called the loyal stage 忠实客户, 老客户 and 忠实 on different pages.
+func TestOneNamePerStage(t *testing.T) {
+	cats, err := LoadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, cat := range cats {
+		for key := range cat {
+			for _, st := range []string{"prospect", "new", "loyal"} {
+				if strings.HasSuffix(key, "stage."+st) && key != "crm.stage."+st {
+					t.Errorf("%s: %s names a stage again; use crm.stage.%s", lang, key, st)
+				}
+			}
+		}
+	}
+}

@@ -68,11 +68,60 @@ func shownToFan(err error) error {
 func (m simulator) Inbox(openID string) []console.SimMessage {
 	var out []console.SimMessage
 	for _, d := range m.s.fake.Inbox(sandboxAppID, openID) {
-		out = append(out, console.SimMessage{
-			At: d.Time, FromFan: d.Direction == fake.DirIn, Kind: d.Kind, Source: d.Source, Text: deliveryText(d),
-		})
+		out = append(out, simMessage(d, deliveryText(d)))
 	}
 	return out
+}
+
+// simMessage is one delivery as the simulator's phone shows it: news
+// messages as cards, fans' pictures and voice notes with their media id.
+func simMessage(d fake.Delivery, text string) console.SimMessage {
+	msg := console.SimMessage{At: d.Time, FromFan: d.Direction == fake.DirIn, Kind: d.Kind, Source: d.Source, Text: text}
+	if d.Direction == fake.DirIn && (d.Kind == "image" || d.Kind == "voice") {
+		msg.MediaID = d.MediaID
+	}
+	if d.Kind == "news" {
+		for _, a := range d.Articles {
+			msg.Articles = append(msg.Articles, console.SimArticle{Title: a.Title, Description: a.Description, PicURL: a.PicURL, URL: a.URL})
+		}
+	}
+	return msg
+}
+
+// Menu is the account's published menu (console.SimPhone).
+func (m simulator) Menu() []console.SimButton { return simButtons(m.s.fake.Menu(sandboxAppID)) }
+
+func simButtons(bs []fake.MenuButton) []console.SimButton {
+	var out []console.SimButton
+	for _, b := range bs {
+		out = append(out, console.SimButton{Type: b.Type, Name: b.Name, Key: b.Key, URL: b.URL, Sub: simButtons(b.SubButtons)})
+	}
+	return out
+}
+
+func (m simulator) Scan(ctx context.Context, openID, scene string) error {
+	_, err := m.s.fake.Scan(ctx, sandboxAppID, openID, scene)
+	return shownToFan(err)
+}
+
+func (m simulator) View(ctx context.Context, openID, url string) error {
+	_, err := m.s.fake.View(ctx, sandboxAppID, openID, url)
+	return shownToFan(err)
+}
+
+func (m simulator) SendImage(ctx context.Context, openID string) (string, error) {
+	_, id, err := m.s.fake.SendImage(ctx, sandboxAppID, openID)
+	return id, shownToFan(err)
+}
+
+func (m simulator) SendVoice(ctx context.Context, openID, format string) (string, error) {
+	_, id, err := m.s.fake.SendVoice(ctx, sandboxAppID, openID, format, "")
+	return id, shownToFan(err)
+}
+
+func (m simulator) SendLocation(ctx context.Context, openID string, lat, lng float64, label string) error {
+	_, err := m.s.fake.SendLocation(ctx, sandboxAppID, openID, lat, lng, 15, label)
+	return shownToFan(err)
 }
 
 func (m simulator) Fans() []console.SimFan {
@@ -101,6 +150,8 @@ func deliveryText(d fake.Delivery) string {
 			return "点击菜单：" + d.EventKey
 		case "scan":
 			return "扫码：" + d.EventKey
+		case "view":
+			return "打开网页：" + d.EventKey
 		}
 		return "[" + d.Event + "]"
 	case "news", "mpnews":
@@ -141,3 +192,6 @@ func deliveryText(d fake.Delivery) string {
 	}
 	return "[" + d.Kind + "]"
 }
+
+// The sandbox simulator offers the richer phone (menu bar, pictures, voice, locations, scans).
+var _ console.SimPhone = simulator{}

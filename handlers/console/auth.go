@@ -63,7 +63,17 @@ func (h *Handler) login(c *gin.Context) {
 		web.SetCookie(c, LangCookie, st.Lang, 365*24*3600)
 	}
 	web.AuditAs(c, h.Store, st, "login", st.Username, "")
-	c.Redirect(http.StatusSeeOther, localPath(d.Next, Base+"/members"))
+	c.Redirect(http.StatusSeeOther, localPath(d.Next, homePath(st.Role)))
+}
+
+// homePath is where a staff member lands after login: agents answer chats,
+// so they land on the inbox; everyone else on the members list (which shows
+// a getting-started card while the account is new).
+func homePath(role string) string {
+	if role == models.RoleAgent {
+		return Base + "/inbox"
+	}
+	return Base + "/members"
 }
 
 // loginFailed answers a refused login: 429 from the limits (locked, or

@@ -57,7 +57,35 @@ func (h *Handler) broadcastsList(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	h.render(c, http.StatusOK, "broadcasts", h.bcPage(c, "bc.title", gin.H{"Rows": list, "CanEdit": canEditCRM(c)}))
+	segs, err := h.Store.ListSegments(c.Request.Context())
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	names := map[string]string{}
+	for _, sg := range segs {
+		names[strconv.FormatUint(sg.ID, 10)] = sg.Name
+	}
+	audience := map[uint64]string{}
+	for _, b := range list {
+		audience[b.ID] = h.audienceName(c, b.Audience, b.AudienceRef, names)
+	}
+	h.render(c, http.StatusOK, "broadcasts", h.bcPage(c, "bc.title", gin.H{"Rows": list, "Audience": audience, "CanEdit": canEditCRM(c)}))
+}
+
+// audienceName is how people know a broadcast's audience: the segment's
+// name (not its id), the stage's label, the tag as typed. segments maps
+// segment ids to names; a deleted segment shows its id.
+func (h *Handler) audienceName(c *gin.Context, audience, ref string, segments map[string]string) string {
+	switch audience {
+	case models.AudienceSegment:
+		if n, ok := segments[ref]; ok {
+			return n
+		}
+	case models.AudienceStage:
+		return h.Pages.T(h.lang(c), "crm.stage."+ref)
+	}
+	return ref
 }
 
 // bcForm is the compose form as typed.
@@ -291,14 +319,15 @@ func (h *Handler) broadcastData(c *gin.Context, b *models.Broadcast) (bcData, er
 		}
 	}
 	d.At = h.Now().In(h.Loc).Add(5 * time.Minute).Format("2006-01-02T15:04")
-	d.Audience = b.AudienceRef
+	names := map[string]string{}
 	if b.Audience == models.AudienceSegment {
 		if id, perr := strconv.ParseUint(b.AudienceRef, 10, 64); perr == nil {
 			if sg, ferr := h.Store.FindSegment(ctx, id); ferr == nil {
-				d.Audience = sg.Name
+				names[b.AudienceRef] = sg.Name
 			}
 		}
 	}
+	d.Audience = h.audienceName(c, b.Audience, b.AudienceRef, names)
 	d.Live = b.State == models.BroadcastScheduled
 	for _, r := range d.Runs {
 		if r.State != models.RunDone {
@@ -359,7 +388,12 @@ func (h *Handler) broadcastSchedule(c *gin.Context) {
 	}
 	sc := models.BroadcastSchedule{Cron: strings.TrimSpace(c.PostForm("cron"))}
 	var err error
-	if sc.Cron == "" {
+	if c.PostForm("now") != "" {
+		// 立即发送: a one-off due now; the broadcasts job starts it on its
+		// next tick, through the same quota and approval checks as a schedule.
+		now := h.Now()
+		sc = models.BroadcastSchedule{At: &now}
+	} else if sc.Cron == "" {
 		at, perr := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(c.PostForm("at")), h.Loc)
 		if perr != nil {
 			err = models.Errorf(models.EINVALID, "choose a time or a cron expression")

@@ -105,10 +105,40 @@ func TestBrowserBroadcastScheduledToProgress(t *testing.T) {
 		t.Fatalf("segments: %+v", segs)
 	}
 
-	do("compose", chromedp.Navigate(web.URL+"/console/broadcasts/new"), chromedp.WaitVisible(css("#bc-form")),
-		chromedp.SendKeys(css("#bc-name"), "海报专享"), chromedp.SendKeys(css("#bc-text"), "凭海报到店立减20元"),
-		chromedp.SetValue(css("#bc-audience"), "segment"), chromedp.SetValue(css("#bc-segment"), fmt.Sprint(segs[0].ID)),
-		chromedp.SetValue(css("#bc-channel"), "mass"))
+	do("compose", chromedp.Navigate(web.URL+"/console/broadcasts/new"), chromedp.WaitVisible(css("#bc-form")))
+	// The form shows what a text to all fans needs, nothing else.
+	visible := func(step string, want map[string]bool) {
+		t.Helper()
+		for sel, on := range want {
+			br.Until(ctx, step+" "+sel, fmt.Sprintf(`document.querySelector('%s').offsetParent %s null`, sel, map[bool]string{true: "!==", false: "==="}[on]))
+		}
+	}
+	pick := func(sel, v string) {
+		t.Helper()
+		do("pick "+sel+"="+v, chromedp.SetValue(css(sel), v))
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('`+sel+`').dispatchEvent(new Event('change', {bubbles: true}))`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	visible("text to all", map[string]bool{"#bc-text": true, "#bc-media": false, "#bc-template": false, "#bc-template-data": false,
+		"#bc-tag": false, "#bc-segment": false, "#bc-stage": false, "#bc-openids": false})
+	pick("#bc-kind", "template")
+	visible("template", map[string]bool{"#bc-text": false, "#bc-media": false, "#bc-template": true, "#bc-template-data": true})
+	pick("#bc-kind", "image")
+	visible("image", map[string]bool{"#bc-text": false, "#bc-media": true, "#bc-template": false})
+	pick("#bc-audience", "openids")
+	visible("openid list", map[string]bool{"#bc-openids": true, "#bc-openid-file": true, "#bc-segment": false})
+	pick("#bc-audience", "stage")
+	visible("stage", map[string]bool{"#bc-stage": true, "#bc-openids": false})
+	pick("#bc-kind", "text")
+	pick("#bc-audience", "segment")
+	visible("text to a segment", map[string]bool{"#bc-text": true, "#bc-media": false, "#bc-segment": true, "#bc-tag": false, "#bc-stage": false})
+	do("fill", chromedp.SendKeys(css("#bc-name"), "海报专享"), chromedp.SendKeys(css("#bc-text"), "凭海报到店立减20元"),
+		chromedp.SetValue(css("#bc-segment"), fmt.Sprint(segs[0].ID)), chromedp.SetValue(css("#bc-channel"), "mass"))
+	for _, w := range []int64{390, 1280} {
+		do("width", chromedp.EmulateViewport(w, 900))
+		br.Shot(ctx, fmt.Sprintf("broadcast-compose-%d", w))
+	}
 	do("estimate", chromedp.Click(css("#bc-estimate")))
 	br.Until(ctx, "estimate while composing", `(document.querySelector('#bc-plan-live #plan-total') || {}).innerText === '3'`)
 	br.Shot(ctx, "broadcast-compose")
@@ -151,5 +181,29 @@ func TestBrowserBroadcastScheduledToProgress(t *testing.T) {
 	}
 	if got := platform.Inbox(appID, "oTester"); len(got) == 0 || got[len(got)-1].Source != fake.SourcePreview {
 		t.Fatalf("the test fan got more than the preview: %+v", got)
+	}
+	// The list names the segment, not "分群 1".
+	do("list", chromedp.Navigate(web.URL+"/console/broadcasts"), chromedp.WaitVisible(css("#broadcasts")))
+	br.Until(ctx, "segment by name", `document.querySelector('#broadcasts tbody tr').innerText.includes('分群 海报粉丝')`)
+
+	// 立即发送: a second broadcast goes out without picking a time.
+	do("compose again", chromedp.Navigate(web.URL+"/console/broadcasts/new"), chromedp.WaitVisible(css("#bc-form")),
+		chromedp.SendKeys(css("#bc-name"), "闪购"), chromedp.SendKeys(css("#bc-text"), "今晚闪购开始"))
+	pick("#bc-audience", "segment")
+	do("save", chromedp.SetValue(css("#bc-segment"), fmt.Sprint(segs[0].ID)), chromedp.SetValue(css("#bc-channel"), "mass"),
+		chromedp.Click(css("#bc-save")), chromedp.WaitVisible(css("#send-now")))
+	br.Shot(ctx, "broadcast-send-now")
+	do("send now", chromedp.Click(css("#send-now")), chromedp.WaitNotPresent(css("#send-now")), chromedp.WaitVisible(css("#runs")))
+	br.Until(ctx, "sent at once", `(() => { const p = document.querySelector('.bc-progress'); return !!p && p.value === 100 })()`)
+	for i := 0; i < 3; i++ {
+		got := 0
+		for _, d := range platform.Inbox(appID, fmt.Sprintf("oPoster%d", i)) {
+			if d.Source == fake.SourceMass && d.Text == "今晚闪购开始" {
+				got++
+			}
+		}
+		if got != 1 {
+			t.Fatalf("oPoster%d received the send-now broadcast %d times", i, got)
+		}
 	}
 }

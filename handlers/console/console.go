@@ -51,6 +51,42 @@ type SimMessage struct {
 	Kind    string // text, image, news, template, event…
 	Text    string
 	Source  string // fan, passive, custom, template, mass, platform…
+	// Articles are a news (图文) message's cards.
+	Articles []SimArticle
+	MediaID  string // an image or voice message's media id
+}
+
+// SimArticle is one card of a news (图文) message.
+type SimArticle struct {
+	Title, Description, PicURL, URL string
+}
+
+// LocalPic: the picture is served by fivec itself. The console's CSP
+// allows images from its own origin only, so other pictures show as a
+// placeholder (with the URL as its title).
+func (a SimArticle) LocalPic() bool {
+	return strings.HasPrefix(a.PicURL, "/") && !strings.HasPrefix(a.PicURL, "//")
+}
+
+// SimPhone is what a Simulator may offer beyond text and clicks: the
+// published custom menu, QR scans, pictures, voice notes, locations and
+// view-button taps. The simulator page shows these tools only when the
+// Simulator implements it.
+type SimPhone interface {
+	// Menu is the account's published custom menu (nil: none).
+	Menu() []SimButton
+	Scan(ctx context.Context, openID, scene string) error
+	View(ctx context.Context, openID, url string) error
+	// SendImage and SendVoice return the media id the platform issued.
+	SendImage(ctx context.Context, openID string) (string, error)
+	SendVoice(ctx context.Context, openID, format string) (string, error)
+	SendLocation(ctx context.Context, openID string, lat, lng float64, label string) error
+}
+
+// SimButton is a button of the custom menu as the phone draws it.
+type SimButton struct {
+	Type, Name, Key, URL string
+	Sub                  []SimButton
 }
 
 // SimFan is a fan known to the simulator.
@@ -99,7 +135,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 
 	a := g.Group("", web.SessionAuth(h.Store, Base+"/login"), web.CSRF(),
 		web.RequireRole(models.RoleAdmin, models.RoleAgent, models.RoleMarketer))
-	a.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, Base+"/members") })
+	a.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, homePath(web.CurrentStaff(c).Role)) })
 	a.POST("/logout", h.logout)
 	a.POST("/lang", h.setLang)
 	a.GET("/members", h.members)

@@ -99,6 +99,8 @@ func TestBrowserInbox(t *testing.T) {
 	}
 	do(a, "note", chromedp.SendKeys(css(`#note-form textarea`), "要退款"), chromedp.Click(css("#add-note")))
 	until(a, "the note shows", `document.getElementById('notes').innerText.includes('要退款')`)
+	// Signed with the name colleagues know, not the login name.
+	until(a, "the note's author", `document.querySelector('#notes .meta').innerText.startsWith('Amy ·')`)
 	// A fan message arrives by itself.
 	if _, err := platform.SendText(ctx, d.acct.AppID, "oBrowserChat", "订单 12345 要退款"); err != nil {
 		t.Fatal(err)
@@ -118,6 +120,22 @@ func TestBrowserInbox(t *testing.T) {
 	}
 	do(b, "resolve", chromedp.Click(css("#resolve")), chromedp.WaitVisible(css("#pickup-again")))
 	waitPhone("oBrowserChat", "请为本次服务打分")
+	// The fan's rating shows on the conversation as it arrives.
+	if _, err := platform.SendText(ctx, d.acct.AppID, "oBrowserChat", "5"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		c, err := s.FindConversation(ctx, conv.ID)
+		if err == nil && c.Satisfaction != nil {
+			break
+		}
+		if i > 50 {
+			t.Fatalf("never rated: %+v %v", c, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	until(b, "the rating shows", `(document.getElementById('conv-csat') || {}).innerText === '满意度 5/5'`)
+	shot(b, "conversation-rated")
 
 	if br.Shots() {
 		do(b, "canned page", chromedp.Navigate(d.srv.URL+"/console/canned"), chromedp.WaitVisible(css("#canned")))

@@ -40,6 +40,9 @@ type convData struct {
 	Agent      string
 	Items      []convItem
 	Notes      []models.ConversationNote
+	NoteBy     map[uint64]string // note authors' display names by staff id
+	Rating     int               // the fan's 1–5 satisfaction answer (0: none yet)
+	Channel    string            // the QR channel the fan followed through, by name
 	Window     models.Window
 	WindowLeft string // time left in an open window
 	WindowWhy  string // why it is closed, translated when known
@@ -92,6 +95,9 @@ func (h *Handler) loadConv(c *gin.Context) (*convData, error) {
 	if d.Notes, err = h.Store.Notes(ctx, id); err != nil {
 		return nil, err
 	}
+	if d.NoteBy, err = h.noteAuthors(ctx, d.Notes); err != nil {
+		return nil, err
+	}
 	rules := models.DefaultWindowRules
 	if h.Service != nil {
 		rules = h.Service.Window
@@ -104,6 +110,12 @@ func (h *Handler) loadConv(c *gin.Context) (*convData, error) {
 		d.WindowLeft = h.span(lang, d.Window.Ends.Sub(h.Now()))
 	} else {
 		d.WindowWhy = h.windowWhy(lang, d.Window.Why)
+	}
+	if d.Channel, err = h.channelName(ctx, d.Member.SubscribeScene); err != nil {
+		return nil, err
+	}
+	if d.Conv.Satisfaction != nil {
+		d.Rating = *d.Conv.Satisfaction
 	}
 	d.Held, d.Claimable = d.Conv.HeldBy(st), d.Conv.State == models.ConvWaiting
 	d.Resolvable = d.Conv.CheckResolve(st) == nil
@@ -387,4 +399,27 @@ func (noService) Reply(context.Context, uint64, *models.Staff, models.Reply) err
 }
 func (noService) Resolve(context.Context, uint64, string) (*models.Conversation, error) {
 	return nil, errNoService
+}
+
+// noteAuthors maps the notes' authors to the names colleagues know them by
+// (display name, else login name); a note keeps the login name it was
+// written under when its author is gone.
+func (h *Handler) noteAuthors(ctx context.Context, notes []models.ConversationNote) (map[uint64]string, error) {
+	out := map[uint64]string{}
+	if len(notes) == 0 {
+		return out, nil
+	}
+	all, err := h.Store.ListStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range all {
+		out[all[i].ID] = displayName(&all[i])
+	}
+	for _, n := range notes {
+		if _, ok := out[n.StaffID]; !ok {
+			out[n.StaffID] = n.Username
+		}
+	}
+	return out, nil
 }

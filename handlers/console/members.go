@@ -60,6 +60,10 @@ type membersData struct {
 	Pager          pager
 	Completeness   models.ProfileCompleteness
 	Sync           syncData
+	Channels       map[string]string // scene → channel name
+	// Start: the account is new (no members, no rules): the page shows
+	// a getting-started card pointing to the rules and the simulator.
+	Start bool
 }
 
 // members lists members with search (openid/unionid substring), filters
@@ -75,6 +79,14 @@ func (h *Handler) members(c *gin.Context) {
 	}
 	if err == nil {
 		d.Sync, err = h.syncData(c)
+	}
+	if err == nil {
+		d.Channels, err = h.channelNames(ctx)
+	}
+	if err == nil && d.Total == 0 && c.Request.URL.RawQuery == "" {
+		var rules []models.Rule
+		rules, err = h.Store.ListRules(ctx)
+		d.Start = len(rules) == 0
 	}
 	if err != nil {
 		web.Error(c, err)
@@ -124,8 +136,10 @@ type convItem struct {
 
 type memberData struct {
 	Member *models.Member
-	Items  []convItem
-	CRM    *memberCRM
+	// Channel names the QR channel the member followed through.
+	Channel string
+	Items   []convItem
+	CRM     *memberCRM
 	// FanSideOnly: the reader is a marketer, who sees the fan's messages
 	// and the bot's answers but not what agents wrote (ConversationFor).
 	FanSideOnly bool
@@ -155,6 +169,10 @@ func (h *Handler) memberPage(c *gin.Context, status int, f memberForm) {
 		return
 	}
 	d := memberData{Member: m, Items: conversation(msgs), CRM: crm, FanSideOnly: !st.ReadsChats()}
+	if d.Channel, err = h.channelName(c.Request.Context(), m.SubscribeScene); err != nil {
+		web.Error(c, err)
+		return
+	}
 	h.render(c, status, "member", h.crmPage(c, "members", "members.title", d))
 }
 

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -43,12 +44,15 @@ func (h *Handler) reportAreas(c *gin.Context) []string {
 type reportData struct {
 	Area, Range, From, To string
 	Areas                 []string
-	Query                 string // the period (and channel) as a query string, for tabs and CSV links
-	Channel               string
-	Channels              []models.Channel // growth: the channel picker
-	Tables                []reportTable
-	Charts                []reportChart // drawn by reports.js from JSON
-	TimeZone              string
+	// Query is the period as an encoded query string for the tabs. It is a
+	// template.URL: as a plain string html/template escapes it again inside
+	// the href's query ("range%3d30"), and the tabs dropped the period.
+	Query    template.URL
+	Channel  string
+	Channels []models.Channel // growth: the channel picker
+	Tables   []reportTable
+	Charts   []reportChart // drawn by reports.js from JSON
+	TimeZone string
 }
 
 // reportTable is a table formatted for people.
@@ -80,7 +84,7 @@ func (h *Handler) reportPage(c *gin.Context) {
 		q.Set("to", p.LastDay())
 	}
 	d := reportData{Area: area, Range: p.Range, From: p.From.Format(time.DateOnly), To: p.LastDay(), Areas: h.reportAreas(c),
-		Query: q.Encode(), Channel: c.DefaultQuery("channel", models.AllChannels), TimeZone: h.Loc.String()}
+		Query: template.URL(q.Encode()), Channel: c.DefaultQuery("channel", models.AllChannels), TimeZone: h.Loc.String()}
 	if area == models.AreaGrowth {
 		list, err := h.Store.ListChannels(c.Request.Context())
 		if err != nil {
@@ -168,6 +172,8 @@ func (h *Handler) codeLabel(lang, col, v string) string {
 		return h.Pages.T(lang, "reports.v.stage") + ": " + h.codeLabel(lang, "stage", strings.TrimPrefix(v, "stage:"))
 	case col == "scene" || col == "region" || col == "agent" || col == "segment":
 		return v // a channel's scene, a region, a name: free text
+	case slices.Contains(models.Stages, v) && (col == "stage" || col == "from" || col == "to"):
+		return h.Pages.T(lang, "crm.stage."+v) // one name per stage across the console
 	default:
 		key = v
 	}

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -52,6 +53,17 @@ func TestBrowserReports(t *testing.T) {
 	br.Until(ctx, "custom range", `document.querySelector('#report-range').value === 'custom'`)
 	br.Do(ctx, "show", chromedp.Click(css(`#report-period button`)), chromedp.Sleep(time.Second), chromedp.WaitVisible(css("#table-growth_days")))
 	br.Until(ctx, "two days", `document.querySelectorAll('#table-growth_days tbody tr').length === 2`)
+
+	// A tab keeps the chosen period: its link carries range=custom&from=…
+	// as a query, not the escaped "range%3dcustom" that dropped it.
+	br.Until(ctx, "tab link", `document.querySelector('#report-tabs a[href^="/console/reports/funnel"]').getAttribute('href') === '/console/reports/funnel?from=2030-05-09&range=custom&to=2030-05-10'`)
+	br.Do(ctx, "funnel tab", chromedp.Click(css(`#report-tabs a[href^="/console/reports/funnel"]`)), chromedp.WaitVisible(css("#report-funnel_stages, #report-period")))
+	br.Until(ctx, "period kept", `location.pathname === '/console/reports/funnel' && document.querySelector('#report-range').value === 'custom' && document.querySelector('input[name="from"]').value === '2030-05-09'`)
+	for _, w := range []int64{390, 1280} {
+		br.Do(ctx, "width", chromedp.EmulateViewport(w, 900))
+		br.Shot(ctx, fmt.Sprintf("reports-tabs-%d", w))
+	}
+	br.Do(ctx, "width back", chromedp.EmulateViewport(1280, 900))
 
 	for _, area := range []string{"funnel", "keywords", "content", "service", "points", "profile"} {
 		br.Do(ctx, area, chromedp.Navigate(srv.URL+"/console/reports/"+area+"?"+seedPeriod), chromedp.WaitVisible(css("#report-period")))

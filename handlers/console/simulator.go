@@ -28,6 +28,12 @@ type simData struct {
 	OpenID     string
 	Subscribed bool
 	Inbox      []SimMessage // newest first: the phone stacks from the bottom
+	// Phone: the simulator draws the menu bar and offers pictures, voice,
+	// locations and QR scans (SimPhone); Menu is the published menu and
+	// Channels the QR channels a fan may scan.
+	Phone    bool
+	Menu     []SimButton
+	Channels []models.Channel
 }
 
 // simData gathers what the page shows; the fan list only for a whole page,
@@ -58,7 +64,16 @@ func (h *Handler) simPage(c *gin.Context) {
 	if !openIDPattern.MatchString(openID) {
 		openID = ""
 	}
-	h.render(c, http.StatusOK, "simulator", h.page(c, "simulator", "sim.title", h.simData(openID, true)))
+	d := h.simData(openID, true)
+	if p, ok := h.Sim.(SimPhone); ok {
+		d.Phone, d.Menu = true, p.Menu()
+		var err error
+		if d.Channels, err = h.Store.ListChannels(c.Request.Context()); err != nil {
+			web.Error(c, err)
+			return
+		}
+	}
+	h.render(c, http.StatusOK, "simulator", h.page(c, "simulator", "sim.title", d))
 }
 
 // simInbox is the phone's screen for htmx polling: 204 (nothing to swap)
@@ -124,8 +139,16 @@ func (h *Handler) simAct(c *gin.Context) {
 			err = h.Sim.Click(ctx, openID, limited(c.PostForm("key"), 128))
 		}
 	default:
-		web.Errorf(c, models.ENOTFOUND, "unknown simulator action")
-		return
+		p, ok := h.Sim.(SimPhone)
+		if !ok {
+			web.Errorf(c, models.ENOTFOUND, "unknown simulator action")
+			return
+		}
+		var found bool
+		if found, err = h.simPhoneAct(c, p, openID); !found {
+			web.Errorf(c, models.ENOTFOUND, "unknown simulator action")
+			return
+		}
 	}
 	if err != nil {
 		web.Error(c, err)
@@ -152,4 +175,74 @@ func limited(s string, n int) string {
 		s = string([]rune(s)[:n])
 	}
 	return s
+}
+
+// Upload limits of WeChat's temporary media (wechat-platform.md §10).
+const (
+	maxSimImage = 8 << 20 // WeChat takes 10 MB; the console reads at most MaxRequest
+	maxSimVoice = 2 << 20
+)
+
+// simPhoneAct performs the richer phone's actions: a view-menu tap, a QR
+// scan, a picture, a voice note, a location. found is false for an unknown
+// action.
+func (h *Handler) simPhoneAct(c *gin.Context, p SimPhone, openID string) (found bool, err error) {
+	ctx := c.Request.Context()
+	switch c.Param("action") {
+	case "menu": // a menu button: view buttons send their url, the others their key
+		if u := c.PostForm("url"); u != "" {
+			err = p.View(ctx, openID, limited(u, 1024))
+		} else if err = required(c.PostForm("key")); err == nil {
+			err = h.Sim.Click(ctx, openID, limited(c.PostForm("key"), 128))
+		}
+	case "scan":
+		if err = required(c.PostForm("scene")); err == nil {
+			err = p.Scan(ctx, openID, limited(c.PostForm("scene"), 64))
+		}
+	case "image":
+		if err = simUpload(c, "file", maxSimImage, ".jpg", ".jpeg", ".png", ".gif", ".bmp"); err == nil {
+			_, err = p.SendImage(ctx, openID)
+		}
+	case "voice":
+		if err = simUpload(c, "file", maxSimVoice, ".amr", ".mp3"); err == nil {
+			_, err = p.SendVoice(ctx, openID, voiceFormat(c))
+		}
+	case "location":
+		lat, err1 := strconv.ParseFloat(strings.TrimSpace(c.PostForm("lat")), 64)
+		lng, err2 := strconv.ParseFloat(strings.TrimSpace(c.PostForm("lng")), 64)
+		if err1 != nil || err2 != nil || lat < -90 || lat > 90 || lng < -180 || lng > 180 {
+			return true, models.Errorf(models.EINVALID, "a location needs a latitude (-90…90) and a longitude (-180…180)")
+		}
+		err = p.SendLocation(ctx, openID, lat, lng, limited(c.PostForm("label"), 100))
+	default:
+		return false, nil
+	}
+	return true, err
+}
+
+// simUpload checks the fan's file as WeChat would: present, not too big,
+// of an accepted type.
+func simUpload(c *gin.Context, field string, max int64, exts ...string) error {
+	f, err := c.FormFile(field)
+	if err != nil || f.Size == 0 {
+		return models.Errorf(models.EINVALID, "choose a file to send")
+	}
+	if f.Size > max {
+		return models.Errorf(models.EINVALID, "the file is larger than WeChat takes (%d MB)", max>>20)
+	}
+	name := strings.ToLower(f.Filename)
+	for _, e := range exts {
+		if strings.HasSuffix(name, e) {
+			return nil
+		}
+	}
+	return models.Errorf(models.EINVALID, "WeChat takes %s files here", strings.Join(exts, ", "))
+}
+
+// voiceFormat is the uploaded voice note's format (amr or mp3).
+func voiceFormat(c *gin.Context) string {
+	if f, err := c.FormFile("file"); err == nil && strings.HasSuffix(strings.ToLower(f.Filename), ".mp3") {
+		return "mp3"
+	}
+	return "amr"
 }

@@ -16,33 +16,83 @@
     }
   }
 
-  // counts shows the waiting/mine numbers wherever the page has them, and
-  // chimes when more chats wait than this tab last knew of.
+  // counts shows the waiting/mine numbers wherever the page has them: the
+  // navigation's badge counts the chats that need this agent (queued for
+  // anyone, or assigned to them). It chimes when more chats wait, or when
+  // one was assigned to this agent (automatic assignment queues nothing),
+  // than this tab last knew of; a new chat of their own also marks the 我的
+  // tab and, from the 排队中 tab, switches to it.
   function counts(d, sound) {
+    var total = (d.waiting || 0) + (d.mine || 0);
     var badge = document.getElementById('inbox-badge');
     if (badge) {
-      badge.textContent = d.waiting;
-      badge.hidden = !d.waiting;
+      badge.textContent = total;
+      badge.hidden = !total;
+      badge.setAttribute('data-waiting', d.waiting || 0);
+      badge.setAttribute('data-mine', d.mine || 0);
     }
     document.querySelectorAll('[data-count]').forEach(function (el) {
       var n = d[el.getAttribute('data-count')] || 0;
       el.textContent = n;
-      el.classList.toggle('hot', el.getAttribute('data-count') === 'waiting' && n > 0);
+      el.classList.toggle('hot', n > 0);
     });
-    document.title = (d.waiting ? '(' + d.waiting + ') ' : '') + title;
-    var before = parseInt(sessionStorage.getItem('fivec.waiting') || '0', 10);
-    sessionStorage.setItem('fivec.waiting', String(d.waiting));
-    if (d.waiting > before) {
+    document.title = (total ? '(' + total + ') ' : '') + title;
+    var seen = function (key, n) {
+      var before = parseInt(sessionStorage.getItem(key) || '0', 10);
+      sessionStorage.setItem(key, String(n));
+      return n > before;
+    };
+    var moreWaiting = seen('fivec.waiting', d.waiting || 0);
+    var moreMine = seen('fivec.mine', d.mine || 0);
+    if (moreWaiting || moreMine) {
       chime(sound);
+    }
+    if (moreMine) {
+      var tab = document.getElementById('tab-mine');
+      if (tab) {
+        tab.classList.add('new');
+        // From the queue, where the chat will never show, go to it; on the
+        // other tabs the mark is enough.
+        var waitingTab = document.getElementById('tab-waiting');
+        if (waitingTab && waitingTab.classList.contains('active')) {
+          location.assign(tab.getAttribute('href'));
+        }
+      }
     }
   }
 
+  // chime plays the alert. Browsers refuse sound until the person has
+  // clicked or typed on the page; the inbox says so (#sound-hint) until then.
   function chime(url) {
+    // Counted for the browser tests (and anyone curious): chimes this tab rang.
+    sessionStorage.setItem('fivec.chimes', String(parseInt(sessionStorage.getItem('fivec.chimes') || '0', 10) + 1));
     try {
       var a = new Audio(url || '/console/inbox/alert.wav');
       var p = a.play();
-      if (p && p.catch) p.catch(function () {}); // no sound before the first click: browsers forbid it
+      if (p && p.then) {
+        p.then(function () { soundOn(true); }, function () { soundOn(false); });
+      }
     } catch (e) { /* no audio support */ }
+  }
+
+  // soundOn shows or hides the hint that sound needs a first click.
+  function soundOn(on) {
+    var hint = document.getElementById('sound-hint');
+    if (hint) hint.hidden = on;
+  }
+
+  function unlockSound() {
+    var done = function () {
+      soundOn(true);
+      document.removeEventListener('pointerdown', done, true);
+      document.removeEventListener('keydown', done, true);
+    };
+    var active = navigator.userActivation && navigator.userActivation.hasBeenActive;
+    soundOn(!!active);
+    if (!active) {
+      document.addEventListener('pointerdown', done, true);
+      document.addEventListener('keydown', done, true);
+    }
   }
 
   function follow(live) {
@@ -177,5 +227,6 @@
       poll();
     }
     conversationPage();
+    unlockSound();
   });
 })();
