@@ -158,6 +158,14 @@ func funcs(cat Catalog, loc *time.Location) template.FuncMap {
 			}
 			return v
 		},
+		// action is an audit-log action ("staff.disable") in words, the code
+		// itself when the catalogue has no entry.
+		"action": func(code string) string {
+			if s, ok := cat["action."+strings.ReplaceAll(code, ".", "_")]; ok {
+				return s
+			}
+			return code
+		},
 		// clock is the short time of day shown in chat bubbles.
 		"clock": func(t time.Time) string { return t.In(loc).Format("01-02 15:04") },
 		// in reports whether list holds s (checked boxes, selected options).

@@ -153,7 +153,7 @@ func (h *Handler) broadcastRefusal(c *gin.Context, err error) string {
 	if errors.Is(err, models.ErrOpenIDListTooLarge) {
 		return h.Pages.T(h.lang(c), "bc.file_too_big")
 	}
-	return models.ErrorMessage(err)
+	return h.errFor(c, err)
 }
 
 // readBroadcastForm reads the compose form (and an uploaded openid list)
@@ -376,7 +376,7 @@ func (h *Handler) broadcastSchedule(c *gin.Context) {
 			web.Error(c, derr)
 			return
 		}
-		d.Error, d.At, d.Cron = models.ErrorMessage(err), c.PostForm("at"), sc.Cron
+		d.Error, d.At, d.Cron = h.errFor(c, err), c.PostForm("at"), sc.Cron
 		h.render(c, http.StatusBadRequest, "broadcast", h.bcPage(c, "bc.title", d))
 		return
 	} else if err != nil {
@@ -431,7 +431,7 @@ func (h *Handler) broadcastActionError(c *gin.Context, b *models.Broadcast, err 
 		web.Error(c, derr)
 		return
 	}
-	d.Error = models.ErrorMessage(err)
+	d.Error = h.errFor(c, err)
 	h.render(c, http.StatusConflict, "broadcast", h.bcPage(c, "bc.title", d))
 }
 

@@ -66,7 +66,7 @@ func TestStaffAdminAudited(t *testing.T) {
 		}
 		// Known failures are shown on the page with their status.
 		expect(t, b.submit("/console/staff", "/console/staff", url.Values{
-			"username": {"bob"}, "password": {password}, "role": {"agent"}}), 409, "already exists", `value="bob"`)
+			"username": {"bob"}, "password": {password}, "role": {"agent"}}), 409, "已经存在", `value="bob"`)
 		expect(t, b.submit("/console/staff", "/console/staff", url.Values{
 			"username": {"carl"}, "password": {"short"}, "role": {"agent"}}), 400, "at least 8")
 		expect(t, b.submit("/console/staff", "/console/staff/"+fmt.Sprint(ann.ID)+"/role", url.Values{"role": {"agent"}}), 409, "admin")

@@ -35,7 +35,7 @@ func (h *Handler) staffPage(c *gin.Context, status int, form staffForm, err erro
 	}
 	p := h.page(c, "staff", "staff.title", staffData{Staff: list, Roles: models.Roles, Form: form})
 	if err != nil {
-		p.Error = models.ErrorMessage(err)
+		p.Error = h.errFor(c, err)
 	}
 	h.render(c, status, "staff", p)
 }
@@ -73,6 +73,11 @@ func (h *Handler) updateStaff(c *gin.Context) {
 		u.Role, detail = &role, "role="+role
 	case "disable", "enable":
 		off := action == "disable"
+		if off && web.CurrentStaff(c).ID == id {
+			// One click used to lock an admin out of their own console.
+			h.staffFailed(c, staffForm{Role: models.RoleAgent}, errSelfDisable)
+			return
+		}
 		u.Disabled = &off
 	case "password":
 		pw := c.PostForm("password")
@@ -89,6 +94,9 @@ func (h *Handler) updateStaff(c *gin.Context) {
 	web.Audit(c, h.Store, "staff."+c.Param("action"), st.Username, detail)
 	redirect(c, Base+"/staff", "staff.updated")
 }
+
+// errSelfDisable refuses an admin disabling their own account.
+var errSelfDisable = models.Errorf(models.ECONFLICT, "you cannot disable your own account")
 
 // staffFailed shows a known error on the staff page with its status; other
 // errors go to the error page.
