@@ -86,4 +86,3 @@ func TestStaffSelfDisableRefused(t *testing.T) {
 		}
 	})
 }
-
