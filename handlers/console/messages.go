@@ -38,6 +38,9 @@ var knownMessages = []struct {
 	{regexp.MustCompile(`^password must be at least 8 characters$`), "errmsg.password_short"},
 	{regexp.MustCompile(`^password must be at most 72 bytes$`), "errmsg.password_long"},
 	{regexp.MustCompile(`^username must be 2-64 letters, digits, '\.', '_' or '-'$`), "errmsg.username"},
+	{regexp.MustCompile(`^a broadcast that has run keeps its report and cannot be deleted$`), "errmsg.bc_ran"},
+	{regexp.MustCompile(`^only a draft or cancelled broadcast can be deleted$`), "errmsg.bc_not_deletable"},
+	{regexp.MustCompile(`^a (\w+) broadcast cannot be edited$`), "errmsg.bc_not_editable"},
 	{regexp.MustCompile(`: already exists$`), "errmsg.exists"},
 	{regexp.MustCompile(`: not found$`), "errmsg.not_found"},
 }

@@ -68,8 +68,8 @@ func TestStaffAdminAudited(t *testing.T) {
 		expect(t, b.submit("/console/staff", "/console/staff", url.Values{
 			"username": {"bob"}, "password": {password}, "role": {"agent"}}), 409, "已经存在", `value="bob"`)
 		expect(t, b.submit("/console/staff", "/console/staff", url.Values{
-			"username": {"carl"}, "password": {"short"}, "role": {"agent"}}), 400, "at least 8")
-		expect(t, b.submit("/console/staff", "/console/staff/"+fmt.Sprint(ann.ID)+"/role", url.Values{"role": {"agent"}}), 409, "admin")
+			"username": {"carl"}, "password": {"short"}, "role": {"agent"}}), 400, "密码至少 8 个字符")
+		expect(t, b.submit("/console/staff", "/console/staff/"+fmt.Sprint(ann.ID)+"/role", url.Values{"role": {"agent"}}), 409, "至少要保留一位启用中的管理员")
 		expect(t, b.submit("/console/staff", "/console/staff/99999/disable", nil), 404)
 
 		entries, _, _ := s.ListAudit(ctx, 100, 0)
