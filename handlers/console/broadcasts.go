@@ -73,8 +73,8 @@ type bcForm struct {
 	// CanEdit: the reader may save (agents only look); Locked: the
 	// broadcast's state allows no change (sent, cancelled).
 	CanEdit, Locked bool
-	Segments                               []models.Segment
-	Stages                                 []string
+	Segments        []models.Segment
+	Stages          []string
 }
 
 func (h *Handler) renderBroadcastForm(c *gin.Context, status int, f bcForm) {
