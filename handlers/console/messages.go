@@ -41,6 +41,10 @@ var knownMessages = []struct {
 	{regexp.MustCompile(`^a broadcast that has run keeps its report and cannot be deleted$`), "errmsg.bc_ran"},
 	{regexp.MustCompile(`^only a draft or cancelled broadcast can be deleted$`), "errmsg.bc_not_deletable"},
 	{regexp.MustCompile(`^a (\w+) broadcast cannot be edited$`), "errmsg.bc_not_editable"},
+	{regexp.MustCompile(`^unknown filter$`), "errmsg.unknown_filter"},
+	{regexp.MustCompile(`^your role cannot see this report$`), "errmsg.report_forbidden"},
+	{regexp.MustCompile(`^bad openid$`), "errmsg.bad_openid"},
+	{regexp.MustCompile(`^tables are exported as <name>\.csv$`), "errmsg.csv_only"},
 	{regexp.MustCompile(`: already exists$`), "errmsg.exists"},
 	{regexp.MustCompile(`: not found$`), "errmsg.not_found"},
 }
