@@ -66,7 +66,10 @@ func TestDestructiveActionsAskFirst(t *testing.T) {
 		{"cancel broadcast", models.RoleMarketer, "/console/broadcasts/" + itoa(draft.ID), "#bc-cancel", 390,
 			"确定取消群发「草稿群发」吗？", bcState(draft.ID, models.BroadcastCancelled)},
 		{"delete broadcast", models.RoleMarketer, "/console/broadcasts/" + itoa(draft.ID), "#bc-delete", 390,
-			"确定删除群发「草稿群发」吗？", func() bool { _, err := s.FindBroadcast(ctx0, draft.ID); return models.ErrorCode(err) == models.ENOTFOUND }},
+			"确定删除群发「草稿群发」吗？", func() bool {
+				_, err := s.FindBroadcast(ctx0, draft.ID)
+				return models.ErrorCode(err) == models.ENOTFOUND
+			}},
 		{"delete rule", models.RoleMarketer, "/console/rules/" + sd.params["/console/rules/:id"], "#delete-rule", 390,
 			"确定删除这条规则吗？", nil},
 	}
@@ -116,7 +119,6 @@ func TestDestructiveActionsAskFirst(t *testing.T) {
 		}
 	}
 }
-
 
 // evalVoid runs a script as a step of Do.
 func evalVoid(js string) chromedp.Action[chromedp.Void] {
