@@ -39,6 +39,7 @@ func (h *Handler) menuNames(ctx context.Context) map[string]string {
 // lower-case). menu names click keys.
 func (h *Handler) eventText(lang, event, key string, menu map[string]string) string {
 	t := func(k string, args ...any) string { return h.Pages.T(lang, k, args...) }
+	event = strings.ToLower(event) // the callback stores it lower-case; older rows may not be
 	switch event {
 	case "subscribe":
 		if scene, ok := strings.CutPrefix(key, "qrscene_"); ok && scene != "" {
