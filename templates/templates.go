@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/fivec/fivec/wechat"
 )
 
 //go:embed console/*.html console/partials/*.html i18n/*.yaml static fan/*.html fan/*.css
@@ -81,7 +83,7 @@ func New(loc *time.Location) (*Renderer, error) {
 			if name == "layout" {
 				continue
 			}
-			t, err := template.New(name).Funcs(funcs(cat, loc)).ParseFS(files, "console/layout.html", "console/partials/*.html", p)
+			t, err := template.New(name).Funcs(funcs(lang, cat, loc)).ParseFS(files, "console/layout.html", "console/partials/*.html", p)
 			if err != nil {
 				return nil, fmt.Errorf("templates: %s: %w", p, err)
 			}
@@ -133,8 +135,16 @@ func Static() fs.FS {
 	return sub
 }
 
-func funcs(cat Catalog, loc *time.Location) template.FuncMap {
+func funcs(lang string, cat Catalog, loc *time.Location) template.FuncMap {
 	return template.FuncMap{
+		// wxerr is a WeChat errcode in words, with what to do next.
+		"wxerr": func(errcode int) string {
+			what, next := wechat.DescribeCode(lang, errcode)
+			if next == "" {
+				return what
+			}
+			return what + sep[lang] + next
+		},
 		"t": cat.T,
 		// when formats a time.Time or *time.Time in the account time zone.
 		"when": func(v any) string {
@@ -158,6 +168,14 @@ func funcs(cat Catalog, loc *time.Location) template.FuncMap {
 			}
 			return v
 		},
+		// action is an audit-log action ("staff.disable") in words, the code
+		// itself when the catalogue has no entry.
+		"action": func(code string) string {
+			if s, ok := cat["action."+strings.ReplaceAll(code, ".", "_")]; ok {
+				return s
+			}
+			return code
+		},
 		// clock is the short time of day shown in chat bubbles.
 		"clock": func(t time.Time) string { return t.In(loc).Format("01-02 15:04") },
 		// in reports whether list holds s (checked boxes, selected options).
@@ -180,6 +198,9 @@ func funcs(cat Catalog, loc *time.Location) template.FuncMap {
 		"add": func(a, b int) int { return a + b },
 	}
 }
+
+// sep joins an errcode's meaning and its next step.
+var sep = map[string]string{LangZH: "。", LangEN: ". "}
 
 // Catalog maps message keys ("nav.members") to text in one language.
 type Catalog map[string]string

@@ -298,7 +298,7 @@ func seedAdmin(ctx context.Context, store *models.Store, password string, stdout
 	if generated {
 		password = models.RandomToken(12)
 	}
-	if _, err := store.CreateStaff(ctx, models.NewStaff{Username: "admin", DisplayName: "Admin", Password: password, Role: models.RoleAdmin}); err != nil {
+	if _, err := store.CreateStaff(ctx, models.NewStaff{Username: "admin", DisplayName: "管理员", Password: password, Role: models.RoleAdmin}); err != nil {
 		switch models.ErrorCode(err) {
 		case models.ECONFLICT:
 			return nil // another replica seeded it first

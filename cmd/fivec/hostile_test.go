@@ -114,12 +114,12 @@ func TestWeChatFaultShowsInConsole(t *testing.T) {
 	}
 	f.InjectFault("/cgi-bin/message/custom/send", fake.Fault{ErrCode: 45009, ErrMsg: "reach max api daily quota limit"})
 	rec := c.doForm("POST", "/console/inbox/"+id+"/reply", admin, url.Values{"text": {"马上为您处理"}})
-	if rec.Code != 409 || !strings.Contains(rec.Body.String(), "errcode 45009") {
-		t.Fatalf("reply under the fault: %d, want 409 saying errcode 45009: %s", rec.Code, rec.Body.String())
+	if rec.Code != 409 || !strings.Contains(rec.Body.String(), "微信错误码 45009") {
+		t.Fatalf("reply under the fault: %d, want 409 saying 微信错误码 45009: %s", rec.Code, rec.Body.String())
 	}
 	for _, path := range []string{"/console/members/o_fault", "/console/inbox/" + id} {
 		body := c.do("GET", path, admin).Body.String()
-		if !strings.Contains(body, "马上为您处理") || !strings.Contains(body, "errcode 45009") {
+		if !strings.Contains(body, "马上为您处理") || !strings.Contains(body, "微信错误码 45009") {
 			t.Errorf("%s does not show the failed reply with its errcode", path)
 		}
 	}

@@ -106,6 +106,8 @@ var routeAccess = map[string][]string{
 	"POST /console/broadcasts/:id/pause":    editors,
 	"POST /console/broadcasts/:id/resume":   editors,
 	"POST /console/broadcasts/:id/cancel":   editors,
+	"POST /console/broadcasts/:id/delete":   editors,
+	"POST /console/broadcasts/:id/copy":     editors,
 	"POST /console/broadcasts/:id/approve":  adminOnly,
 	// console: journeys.go (Care; agents look)
 	"GET /console/journeys":                       anyStaff,

@@ -35,11 +35,13 @@ func (h *Handler) registerBroadcasts(a *gin.RouterGroup) {
 	ed.POST("/broadcasts/:id/pause", h.broadcastChange(models.ActionPause))
 	ed.POST("/broadcasts/:id/resume", h.broadcastChange(models.ActionResume))
 	ed.POST("/broadcasts/:id/cancel", h.broadcastChange(models.ActionCancel))
+	ed.POST("/broadcasts/:id/delete", h.broadcastDelete)
+	ed.POST("/broadcasts/:id/copy", h.broadcastCopy)
 	a.POST("/broadcasts/:id/approve", web.RequireRole(models.RoleAdmin), h.broadcastApprove)
 }
 
 var bcFlashes = []string{"bc.flash.saved", "bc.flash.scheduled", "bc.flash.pending", "bc.flash.approved",
-	"bc.flash.pause", "bc.flash.resume", "bc.flash.cancel"}
+	"bc.flash.pause", "bc.flash.resume", "bc.flash.cancel", "bc.flash.deleted", "bc.flash.copied"}
 
 func (h *Handler) bcPage(c *gin.Context, title string, data any) templates.Page {
 	p := h.page(c, "broadcasts", title, data)
@@ -96,8 +98,11 @@ type bcForm struct {
 	Audience, Tag, Segment, Stage, OpenIDs string
 	Channel                                string
 	Error                                  string
-	Segments                               []models.Segment
-	Stages                                 []string
+	// CanEdit: the reader may save (agents only look); Locked: the
+	// broadcast's state allows no change (sent, cancelled).
+	CanEdit, Locked bool
+	Segments        []models.Segment
+	Stages          []string
 }
 
 func (h *Handler) renderBroadcastForm(c *gin.Context, status int, f bcForm) {
@@ -107,6 +112,7 @@ func (h *Handler) renderBroadcastForm(c *gin.Context, status int, f bcForm) {
 		return
 	}
 	f.Stages = models.Stages
+	f.CanEdit = canEditCRM(c)
 	h.render(c, status, "broadcast_edit", h.bcPage(c, "bc.compose", f))
 }
 
@@ -121,7 +127,7 @@ func (h *Handler) broadcastEdit(c *gin.Context) {
 	}
 	r, _ := b.Reply()
 	f := bcForm{ID: b.ID, Name: b.Name, Kind: b.Kind, MediaID: r.MediaID, TemplateID: b.TemplateID, Audience: b.Audience,
-		OpenIDs: b.OpenIDs, Channel: b.Channel}
+		OpenIDs: b.OpenIDs, Channel: b.Channel, Locked: !b.Editable()}
 	if b.Kind == models.BroadcastText {
 		f.Text = r.Text
 	}
@@ -181,7 +187,7 @@ func (h *Handler) broadcastRefusal(c *gin.Context, err error) string {
 	if errors.Is(err, models.ErrOpenIDListTooLarge) {
 		return h.Pages.T(h.lang(c), "bc.file_too_big")
 	}
-	return models.ErrorMessage(err)
+	return h.errFor(c, err)
 }
 
 // readBroadcastForm reads the compose form (and an uploaded openid list)
@@ -410,7 +416,7 @@ func (h *Handler) broadcastSchedule(c *gin.Context) {
 			web.Error(c, derr)
 			return
 		}
-		d.Error, d.At, d.Cron = models.ErrorMessage(err), c.PostForm("at"), sc.Cron
+		d.Error, d.At, d.Cron = h.errFor(c, err), c.PostForm("at"), sc.Cron
 		h.render(c, http.StatusBadRequest, "broadcast", h.bcPage(c, "bc.title", d))
 		return
 	} else if err != nil {
@@ -453,6 +459,36 @@ func (h *Handler) broadcastChange(action string) gin.HandlerFunc {
 	}
 }
 
+// broadcastDelete deletes a draft or cancelled broadcast that never ran.
+func (h *Handler) broadcastDelete(c *gin.Context) {
+	b, ok := h.loadBroadcast(c)
+	if !ok {
+		return
+	}
+	if err := h.Store.DeleteBroadcast(c.Request.Context(), b.ID); err != nil {
+		h.broadcastActionError(c, b, err)
+		return
+	}
+	web.Audit(c, h.Store, "broadcast.delete", b.Name, "id="+strconv.FormatUint(b.ID, 10))
+	redirect(c, Base+"/broadcasts", "bc.flash.deleted")
+}
+
+// broadcastCopy makes a new draft from a broadcast (a cancelled one cannot
+// be edited or scheduled again) and opens its form.
+func (h *Handler) broadcastCopy(c *gin.Context) {
+	b, ok := h.loadBroadcast(c)
+	if !ok {
+		return
+	}
+	n, err := h.Store.CopyBroadcast(c.Request.Context(), b.ID, h.Pages.T(h.lang(c), "bc.copy_name", b.Name), web.CurrentStaff(c).ID)
+	if err != nil {
+		h.broadcastActionError(c, b, err)
+		return
+	}
+	web.Audit(c, h.Store, "broadcast.copy", n.Name, "id="+strconv.FormatUint(n.ID, 10)+" from="+strconv.FormatUint(b.ID, 10))
+	redirect(c, bcPath(n.ID)+"/edit", "bc.flash.copied")
+}
+
 // broadcastActionError shows a refused action on the broadcast's page.
 func (h *Handler) broadcastActionError(c *gin.Context, b *models.Broadcast, err error) {
 	code := models.ErrorCode(err)
@@ -465,7 +501,7 @@ func (h *Handler) broadcastActionError(c *gin.Context, b *models.Broadcast, err 
 		web.Error(c, derr)
 		return
 	}
-	d.Error = models.ErrorMessage(err)
+	d.Error = h.errFor(c, err)
 	h.render(c, http.StatusConflict, "broadcast", h.bcPage(c, "bc.title", d))
 }
 

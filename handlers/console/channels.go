@@ -55,7 +55,7 @@ func (h *Handler) channelsPage(c *gin.Context, status int, form channelForm, err
 	}
 	d := channelsData{Form: form, CanEdit: canEditCRM(c)}
 	if err != nil {
-		d.Error = models.ErrorMessage(err)
+		d.Error = h.errFor(c, err)
 	}
 	if d.Gifts, lerr = h.Store.ListGifts(ctx, false); lerr != nil {
 		web.Error(c, lerr)

@@ -49,7 +49,7 @@ func TestChannelsCreateStatsAndQR(t *testing.T) {
 		}
 		// WeChat's refusal is shown with its errcode, and nothing is stored.
 		platform.InjectFault("/cgi-bin/qrcode/create", fake.Fault{ErrCode: 45009})
-		expect(t, create(url.Values{"name": {"配额"}, "scene": {"quota"}, "kind": {"temporary"}, "expire_days": {"1"}}), 502, "errcode 45009", `value="配额"`)
+		expect(t, create(url.Values{"name": {"配额"}, "scene": {"quota"}, "kind": {"temporary"}, "expire_days": {"1"}}), 502, "微信错误码 45009", `value="配额"`)
 		if c, _ := s.ChannelByScene(ctx, "quota"); c != nil {
 			t.Fatal("a refused code was stored")
 		}

@@ -244,6 +244,8 @@ func (h *Handler) errorPage(c *gin.Context, status int, code, message string) {
 	p := h.page(c, "", "error."+code, nil)
 	if code == models.EINTERNAL {
 		message = h.Pages.T(p.Lang, "error.internal_message")
+	} else {
+		message = h.translateMessage(p.Lang, message)
 	}
 	p.Data = struct {
 		Status        int

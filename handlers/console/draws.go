@@ -57,7 +57,7 @@ func (h *Handler) drawRun(c *gin.Context) {
 	f := drawForm{Name: strings.TrimSpace(c.PostForm("name")), Segment: c.PostForm("segment"), Winners: strings.TrimSpace(c.PostForm("winners"))}
 	d, err := h.runDraw(c.Request.Context(), f, web.CurrentStaff(c).ID)
 	if models.ErrorCode(err) == models.EINVALID || models.ErrorCode(err) == models.ENOTFOUND {
-		f.Error = models.ErrorMessage(err)
+		f.Error = h.errFor(c, err)
 		h.renderDraws(c, http.StatusBadRequest, f)
 		return
 	} else if err != nil {
@@ -191,7 +191,7 @@ func (h *Handler) drawNotify(c *gin.Context) {
 	default:
 		notices, err := h.Store.NotifyDrawWinners(c.Request.Context(), d.Draw.ID, d.Text, web.CurrentStaff(c).ID)
 		if models.ErrorCode(err) == models.ECONFLICT {
-			status, d.Error = http.StatusConflict, models.ErrorMessage(err)
+			status, d.Error = http.StatusConflict, h.errFor(c, err)
 			break
 		} else if err != nil {
 			web.Error(c, err)

@@ -173,6 +173,7 @@ func (h *Handler) inboxRows(c *gin.Context, filter string) ([]inboxRow, error) {
 		return nil, err
 	}
 	lang := h.lang(c)
+	menu := h.menuNames(ctx)
 	rows := make([]inboxRow, 0, len(convs))
 	for _, cv := range convs {
 		r := inboxRow{ID: cv.ID, OpenID: cv.OpenID, State: cv.State, Reason: cv.Reason, At: cv.UpdatedAt,
@@ -189,7 +190,7 @@ func (h *Handler) inboxRows(c *gin.Context, filter string) ([]inboxRow, error) {
 		r.Unread = cv.State != models.ConvResolved && cv.LastFanAt != nil &&
 			(cv.LastAgentAt == nil || cv.LastFanAt.After(*cv.LastAgentAt))
 		if m, ok := last[cv.OpenID]; ok {
-			r.Preview = limited(previewText(m), 60)
+			r.Preview = limited(h.previewText(lang, m, menu), 60)
 		}
 		r.Ago = h.ago(lang, r.At)
 		rows = append(rows, r)
@@ -198,9 +199,12 @@ func (h *Handler) inboxRows(c *gin.Context, filter string) ([]inboxRow, error) {
 }
 
 // previewText is a one-line summary of a fan's message.
-func previewText(m models.Message) string {
+func (h *Handler) previewText(lang string, m models.Message, menu map[string]string) string {
+	if m.Event != "" {
+		return h.eventText(lang, m.Event, m.EventKey, menu)
+	}
 	if m.MsgType != models.ReplyText {
-		return "[" + m.MsgType + "]"
+		return h.kindText(lang, m.MsgType)
 	}
 	return strings.Join(strings.Fields(m.Content), " ")
 }
@@ -312,11 +316,10 @@ func (h *Handler) fail(c *gin.Context, err error) {
 		web.Error(c, err)
 		return
 	}
-	code, msg := models.ErrorCode(err), models.ErrorMessage(err)
+	code, msg := models.ErrorCode(err), h.errFor(c, err)
 	status := web.Status(code)
 	if status == http.StatusInternalServerError {
 		h.Log.Error("internal error", "route", c.FullPath(), "err", err)
-		msg = h.Pages.T(h.lang(c), "error.internal_message")
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Data(status, "text/html; charset=utf-8", []byte(`<div class="notice err" role="alert">`+html.EscapeString(msg)+`</div>`))

@@ -44,7 +44,7 @@ func (h *Handler) cannedList(c *gin.Context, status int, form models.NewCanned, 
 	p := h.page(c, "canned", "canned.title", d)
 	p.Flash = inboxFlash(c.Query("done"))
 	if formErr != nil {
-		p.Error = models.ErrorMessage(formErr)
+		p.Error = h.errFor(c, formErr)
 	}
 	h.render(c, status, "canned", p)
 }

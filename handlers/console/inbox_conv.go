@@ -91,7 +91,7 @@ func (h *Handler) loadConv(c *gin.Context) (*convData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.Items = conversation(msgs)
+	d.Items = h.conversation(ctx, h.lang(c), msgs)
 	if d.Notes, err = h.Store.Notes(ctx, id); err != nil {
 		return nil, err
 	}

@@ -62,7 +62,7 @@ func TestInboxHandoff(t *testing.T) {
 		}
 
 		// Bob may not reply to or resolve Ann's chat.
-		expect(t, b.hx(path, path+"/reply", url.Values{"text": {"我来"}}), 409, "claim the conversation")
+		expect(t, b.hx(path, path+"/reply", url.Values{"text": {"我来"}}), 409, "请先接待这个会话")
 		expect(t, b.submit(path, path+"/resolve", nil), 409, "only the assigned agent")
 		expect(t, b.submit(path, path+"/claim", nil), 409, "another agent has already taken this conversation")
 
@@ -184,12 +184,12 @@ func TestInboxWindowRefusal(t *testing.T) {
 			expect(t, a.hx(path, path+"/reply", url.Values{"text": {"回复 " + strconv.Itoa(i)}}), 200)
 		}
 		// The fifth used the quota: fivec refuses without asking WeChat.
-		expect(t, a.hx(path, path+"/reply", url.Values{"text": {"第六条"}}), 409, "quota for this window is used up")
+		expect(t, a.hx(path, path+"/reply", url.Values{"text": {"第六条"}}), 409, "本窗口的消息额度已用完")
 		expect(t, a.get(path), 200, "本窗口的消息额度已用完", `id="no-template"`)
 		// Two days later the window has closed (and the session expired).
 		d.advance(49 * time.Hour)
 		later := d.browser().login("ann")
-		expect(t, later.hx(path, path+"/reply", url.Values{"text": {"还在吗"}}), 409, "has not written in the last 48 hours")
+		expect(t, later.hx(path, path+"/reply", url.Values{"text": {"还在吗"}}), 409, "粉丝 48 小时内没有发过消息")
 		expect(t, later.get(path), 200, "粉丝 48 小时内没有发过消息", "不可发送")
 		d.advance(-49 * time.Hour)
 		a = d.browser().login("ann")
@@ -206,7 +206,7 @@ func TestInboxWindowRefusal(t *testing.T) {
 			t.Fatal(err)
 		}
 		p2 := "/console/inbox/" + id(conv)
-		expect(t, a.hx(p2, p2+"/reply", url.Values{"text": {"您好"}}), 409, "errcode 45015")
+		expect(t, a.hx(p2, p2+"/reply", url.Values{"text": {"您好"}}), 409, "超出 48 小时回复时限", "微信错误码 45015")
 
 		// With looser local rules than the platform's, WeChat's own quota
 		// answer (45047) comes back as the reason.
@@ -219,7 +219,7 @@ func TestInboxWindowRefusal(t *testing.T) {
 		for i := range 5 {
 			expect(t, a2.hx(p3, p3+"/reply", url.Values{"text": {"回复 " + strconv.Itoa(i)}}), 200)
 		}
-		expect(t, a2.hx(p3, p3+"/reply", url.Values{"text": {"第六条"}}), 409, "errcode 45047")
+		expect(t, a2.hx(p3, p3+"/reply", url.Values{"text": {"第六条"}}), 409, "客服消息条数已用完", "微信错误码 45047")
 	})
 }
 

@@ -47,7 +47,7 @@ func (h *Handler) interests(c *gin.Context, status int, d interestsData, err err
 		d.Rows = append(d.Rows, row)
 	}
 	if err != nil {
-		d.Error = models.ErrorMessage(err)
+		d.Error = h.errFor(c, err)
 	}
 	d.CanEdit = canEditCRM(c)
 	h.render(c, status, "journey_interests", h.carePage(c, "care.interests.title", d))

@@ -153,7 +153,7 @@ func (h *Handler) journeyEdit(c *gin.Context) {
 func (h *Handler) journeyEditor(c *gin.Context, status int, d journeyEditData, err error) {
 	d.CanEdit, d.Triggers, d.Goals, d.Stages, d.Levels = canEditCRM(c), models.Triggers, models.Goals, models.Stages, models.Levels
 	if err != nil {
-		d.Error = models.ErrorMessage(err)
+		d.Error = h.errFor(c, err)
 	}
 	if list, err := h.Store.ListInterests(c.Request.Context()); err == nil {
 		for _, in := range list {

@@ -158,7 +158,7 @@ func (h *Handler) memberAct(c *gin.Context) {
 		return
 	}
 	if models.ErrorCode(err) == models.EINVALID {
-		f.Error = models.ErrorMessage(err)
+		f.Error = h.errFor(c, err)
 		h.memberPage(c, http.StatusBadRequest, f)
 		return
 	} else if err != nil {

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -132,6 +133,10 @@ type convItem struct {
 	Channel, State  string
 	ErrCode         int
 	Error           string
+	// EventText is the event in words; ErrWhat and ErrNext are why a send
+	// failed and what to do next (from wechat's errcode catalogue).
+	EventText        string
+	ErrWhat, ErrNext string
 }
 
 type memberData struct {
@@ -168,7 +173,7 @@ func (h *Handler) memberPage(c *gin.Context, status int, f memberForm) {
 		web.Error(c, err)
 		return
 	}
-	d := memberData{Member: m, Items: conversation(msgs), CRM: crm, FanSideOnly: !st.ReadsChats()}
+	d := memberData{Member: m, Items: h.conversation(c.Request.Context(), h.lang(c), msgs), CRM: crm, FanSideOnly: !st.ReadsChats()}
 	if d.Channel, err = h.channelName(c.Request.Context(), m.SubscribeScene); err != nil {
 		web.Error(c, err)
 		return
@@ -180,16 +185,29 @@ func (h *Handler) memberPage(c *gin.Context, status int, f memberForm) {
 // the bot's answer: when it was "replied", its first reply went back
 // passively (follow-ups and deferred answers went as customer-service
 // messages and have their own outbound rows, so they are not repeated).
-func conversation(msgs []models.Message) []convItem {
+// Events and failures are put in words in lang.
+func (h *Handler) conversation(ctx context.Context, lang string, msgs []models.Message) []convItem {
 	var out []convItem
+	var menu map[string]string
 	for _, m := range msgs {
 		if m.Direction == models.DirectionOut {
-			out = append(out, convItem{At: m.CreatedAt, Kind: m.MsgType, Text: outboundText(m),
-				Channel: m.Channel, State: m.State, ErrCode: m.ErrCode, Error: m.Error})
+			it := convItem{At: m.CreatedAt, Kind: m.MsgType, Text: outboundText(m),
+				Channel: m.Channel, State: m.State, ErrCode: m.ErrCode, Error: m.Error}
+			it.ErrWhat, it.ErrNext = h.sendError(lang, m.ErrCode, m.Error)
+			out = append(out, it)
 			continue
 		}
-		out = append(out, convItem{At: m.CreatedAt, FromFan: true, Kind: m.MsgType, Text: m.Content,
-			Event: m.Event, EventKey: m.EventKey, State: m.State})
+		it := convItem{At: m.CreatedAt, FromFan: true, Kind: m.MsgType, Text: m.Content,
+			Event: m.Event, EventKey: m.EventKey, State: m.State}
+		if m.Event != "" {
+			if menu == nil {
+				menu = h.menuNames(ctx)
+			}
+			it.EventText = h.eventText(lang, m.Event, m.EventKey, menu)
+		} else if m.MsgType != models.ReplyText && it.Text == "" {
+			it.Text = h.kindText(lang, m.MsgType)
+		}
+		out = append(out, it)
 		if m.State != models.StateReplied {
 			continue
 		}

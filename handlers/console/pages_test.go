@@ -66,10 +66,10 @@ func TestStaffAdminAudited(t *testing.T) {
 		}
 		// Known failures are shown on the page with their status.
 		expect(t, b.submit("/console/staff", "/console/staff", url.Values{
-			"username": {"bob"}, "password": {password}, "role": {"agent"}}), 409, "already exists", `value="bob"`)
+			"username": {"bob"}, "password": {password}, "role": {"agent"}}), 409, "已经存在", `value="bob"`)
 		expect(t, b.submit("/console/staff", "/console/staff", url.Values{
 			"username": {"carl"}, "password": {"short"}, "role": {"agent"}}), 400, "密码至少需要 8 个字符")
-		expect(t, b.submit("/console/staff", "/console/staff/"+fmt.Sprint(ann.ID)+"/role", url.Values{"role": {"agent"}}), 409, "admin")
+		expect(t, b.submit("/console/staff", "/console/staff/"+fmt.Sprint(ann.ID)+"/role", url.Values{"role": {"agent"}}), 409, "至少要保留一位启用中的管理员")
 		expect(t, b.submit("/console/staff", "/console/staff/99999/disable", nil), 404)
 
 		entries, _, _ := s.ListAudit(ctx, 100, 0)
@@ -176,8 +176,8 @@ func TestConversationShowsBothDirections(t *testing.T) {
 		}
 		b := a.browser().login("alex")
 		r := b.get("/console/members/oConv")
-		expect(t, r, 200, "价格多少？", "一百元", "被动回复", "[CLICK] MENU_PRICE", "稍后的客服消息", "客服消息",
-			"模板消息", "订单通知", "errcode 43004", "发送失败", "require subscribe")
+		expect(t, r, 200, "价格多少？", "一百元", "被动回复", "点击菜单「MENU_PRICE」", "稍后的客服消息", "客服消息",
+			"模板消息", "订单通知", "微信错误码 43004", "发送失败", "粉丝未关注公众号")
 		if n := strings.Count(r.body(), "稍后的客服消息"); n != 1 {
 			t.Fatalf("the follow-up is shown %d times, want once (as its outbound row)", n)
 		}

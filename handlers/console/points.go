@@ -128,7 +128,7 @@ func (h *Handler) giftCreate(c *gin.Context) {
 		saved, err = h.Store.SaveGift(c.Request.Context(), g)
 	}
 	if models.ErrorCode(err) == models.EINVALID {
-		f.Error = models.ErrorMessage(err)
+		f.Error = h.errFor(c, err)
 		h.renderPoints(c, http.StatusBadRequest, pointsData{Gift: f})
 		return
 	} else if err != nil {
@@ -180,7 +180,7 @@ func (h *Handler) giftUpdate(c *gin.Context) {
 		saved, err = h.Store.SaveGift(c.Request.Context(), g)
 	}
 	if models.ErrorCode(err) == models.EINVALID {
-		f.Error = models.ErrorMessage(err)
+		f.Error = h.errFor(c, err)
 		h.render(c, http.StatusBadRequest, "gift_edit", h.crmPage(c, "points", "crm.gifts.edit_title",
 			struct {
 				Gift    giftForm

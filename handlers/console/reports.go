@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,6 +155,10 @@ func (h *Handler) reportCSV(c *gin.Context) {
 var codeColumns = map[string]bool{"level": true, "stage": true, "field": true, "from": true, "to": true, "kind": true, "source": true,
 	"age_band": true, "scene": true, "segment": true, "agent": true, "region": true}
 
+// runName is the name a broadcast run gives its push (models'
+// broadcastRunName): "broadcast 1 run 2: <name>".
+var runName = regexp.MustCompile(`^broadcast (\d+) run (\d+): (.*)$`)
+
 // codeLabel translates a code of column col; other values show as they are.
 func (h *Handler) codeLabel(lang, col, v string) string {
 	key := ""
@@ -194,6 +199,9 @@ func (h *Handler) reportCell(lang string, t models.Table, row []any, i int, v an
 		}
 		if codeColumns[t.Columns[i]] {
 			return h.codeLabel(lang, t.Columns[i], x)
+		}
+		if m := runName.FindStringSubmatch(x); m != nil {
+			return h.Pages.T(lang, "reports.v.broadcast_run", m[3], m[2])
 		}
 		return x
 	case int64:

@@ -117,7 +117,7 @@ func (h *Handler) ruleTester(c *gin.Context) {
 		switch code := models.ErrorCode(err); {
 		case err == nil:
 		case code == models.EINVALID || code == models.ENOTFOUND:
-			d.Error, status = models.ErrorMessage(err), web.Status(code)
+			d.Error, status = h.errFor(c, err), web.Status(code)
 		default:
 			web.Error(c, err)
 			return
@@ -229,7 +229,7 @@ func (h *Handler) rulesImport(c *gin.Context) {
 		web.Error(c, err)
 		return
 	} else if err != nil {
-		d.Error = models.ErrorMessage(err)
+		d.Error = h.errFor(c, err)
 		h.yamlPage(c, http.StatusBadRequest, d)
 		return
 	}

@@ -100,7 +100,7 @@ func (h *Handler) segmentEdit(c *gin.Context) {
 func (h *Handler) segmentEditor(c *gin.Context, status int, d segmentEditData, err error) {
 	d.CanEdit, d.Stages, d.Levels = canEditCRM(c), models.Stages, models.Levels
 	if err != nil {
-		d.Error = models.ErrorMessage(err)
+		d.Error = h.errFor(c, err)
 	}
 	d.Count = h.segmentCountFor(c, d.Form)
 	if channels, err := h.Store.ListChannels(c.Request.Context()); err == nil {
@@ -130,7 +130,7 @@ func (h *Handler) segmentCountFor(c *gin.Context, form segmentForm) segmentCount
 		if models.ErrorCode(err) != models.EINVALID {
 			h.Log.Error("count segment", "err", err)
 		}
-		d.Error = models.ErrorMessage(err)
+		d.Error = h.errFor(c, err)
 	}
 	return d
 }

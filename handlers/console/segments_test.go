@@ -89,7 +89,7 @@ func TestSegmentsEditor(t *testing.T) {
 		path := strings.Split(page, "?")[0]
 		expect(t, b.submit(path, path, url.Values{"name": {"门店新客"}, "channels": {"shop"}}), 303)
 		expect(t, b.get(path), 200, `id="segment-total">3<`)
-		expect(t, b.submit("/console/segments/new", "/console/segments/new", url.Values{"name": {"门店新客"}}), 409, "already exists")
+		expect(t, b.submit("/console/segments/new", "/console/segments/new", url.Values{"name": {"门店新客"}}), 409, "已经存在同名的记录")
 
 		// Agents try filters but do not save.
 		ag := a.browser().login("alex")

@@ -47,7 +47,7 @@ func (h *Handler) staffPage(c *gin.Context, status int, form staffForm, err erro
 	case errors.As(err, &pe):
 		p.Error = h.Pages.T(p.Lang, "password."+pe.Reason)
 	case err != nil:
-		p.Error = models.ErrorMessage(err)
+		p.Error = h.errFor(c, err)
 	}
 	h.render(c, status, "staff", p)
 }
@@ -85,6 +85,11 @@ func (h *Handler) updateStaff(c *gin.Context) {
 		u.Role, detail = &role, "role="+role
 	case "disable", "enable":
 		off := action == "disable"
+		if off && web.CurrentStaff(c).ID == id {
+			// One click used to lock an admin out of their own console.
+			h.staffFailed(c, staffForm{Role: models.RoleAgent}, errSelfDisable)
+			return
+		}
 		u.Disabled = &off
 	case "password":
 		pw := c.PostForm("password")
@@ -119,6 +124,9 @@ func (h *Handler) unlockStaff(c *gin.Context, id uint64) {
 	web.Audit(c, h.Store, "staff.unlock", st.Username, "")
 	redirect(c, Base+"/staff", "staff.unlocked")
 }
+
+// errSelfDisable refuses an admin disabling their own account.
+var errSelfDisable = models.Errorf(models.ECONFLICT, "you cannot disable your own account")
 
 // staffFailed shows a known error on the staff page with its status; other
 // errors go to the error page.

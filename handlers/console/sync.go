@@ -48,7 +48,7 @@ func (h *Handler) syncStart(c *gin.Context) {
 			web.Error(c, serr)
 			return
 		}
-		d.Error = models.ErrorMessage(err)
+		d.Error = h.errFor(c, err)
 		h.block(c, http.StatusConflict, "members", "sync", d)
 		return
 	} else if err != nil {

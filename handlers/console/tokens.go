@@ -27,7 +27,7 @@ func (h *Handler) tokensPage(c *gin.Context, status int, plain string, err error
 	}
 	p := h.page(c, "tokens", "tokens.title", tokensData{Tokens: list, Plain: plain})
 	if err != nil {
-		p.Error = models.ErrorMessage(err)
+		p.Error = h.errFor(c, err)
 	}
 	h.render(c, status, "tokens", p)
 }

@@ -104,7 +104,7 @@ func (h *Handler) topicCreate(c *gin.Context) {
 		saved, err = h.Store.SaveTopic(c.Request.Context(), t)
 	}
 	if models.ErrorCode(err) == models.EINVALID {
-		f.Error = models.ErrorMessage(err)
+		f.Error = h.errFor(c, err)
 		h.renderTopics(c, http.StatusBadRequest, f)
 		return
 	} else if err != nil {
@@ -170,7 +170,7 @@ func (h *Handler) topicUpdate(c *gin.Context) {
 		_, err = h.Store.SaveTopic(c.Request.Context(), t)
 	}
 	if models.ErrorCode(err) == models.EINVALID {
-		f.Error = models.ErrorMessage(err)
+		f.Error = h.errFor(c, err)
 		h.renderTopic(c, http.StatusBadRequest, old, f)
 		return
 	} else if err != nil {

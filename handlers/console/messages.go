@@ -1,0 +1,87 @@
+package console
+
+import (
+	"errors"
+	"regexp"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/wechat"
+)
+
+// knownMessages translates the messages of known errors (models, roles)
+// that staff meet in the console into catalogue keys. The layers below
+// write English for logs and the API; the console shows the reader's
+// language. A submatch becomes an argument; one named "why" is itself
+// translated, one named "errcode" becomes the errcode's description.
+var knownMessages = []struct {
+	re  *regexp.Regexp
+	key string
+}{
+	{regexp.MustCompile(`^WeChat will not deliver this message: (?P<why>.+)\. Send the template message instead$`), "errmsg.window_closed"},
+	{regexp.MustCompile(`^WeChat refused the message \(errcode (?P<errcode>-?\d+)\)$`), "errmsg.wechat_refused"},
+	{regexp.MustCompile(`^WeChat refused the template message \(errcode (?P<errcode>-?\d+)\)$`), "errmsg.wechat_refused_template"},
+	{regexp.MustCompile(`^WeChat refused: errcode (?P<errcode>-?\d+)`), "errmsg.wechat_refused"},
+	{regexp.MustCompile(`^the fan has unfollowed$`), "errmsg.why_unfollowed"},
+	{regexp.MustCompile(`^the fan has not written in the last 48 hours$`), "errmsg.why_48h"},
+	{regexp.MustCompile(`^the fan's message quota for this window is used up$`), "errmsg.why_quota"},
+	{regexp.MustCompile(`^claim the conversation before replying$`), "errmsg.claim_first"},
+	{regexp.MustCompile(`^write the message first$`), "errmsg.write_first"},
+	{regexp.MustCompile(`^a template keyword holds at most 20 characters; this is (\d+)$`), "errmsg.template_keyword"},
+	{regexp.MustCompile(`^at least one enabled admin must remain$`), "errmsg.last_admin"},
+	{regexp.MustCompile(`^you cannot disable your own account$`), "errmsg.self_disable"},
+	{regexp.MustCompile(`^your role may not do this$`), "errmsg.role_forbidden"},
+	{regexp.MustCompile(`^not logged in$`), "errmsg.not_logged_in"},
+	{regexp.MustCompile(`^this account is disabled$`), "login.disabled"},
+	{regexp.MustCompile(`^username must be 2-64 letters, digits, '\.', '_' or '-'$`), "errmsg.username"},
+	{regexp.MustCompile(`^a broadcast that has run keeps its report and cannot be deleted$`), "errmsg.bc_ran"},
+	{regexp.MustCompile(`^only a draft or cancelled broadcast can be deleted$`), "errmsg.bc_not_deletable"},
+	{regexp.MustCompile(`^a (\w+) broadcast cannot be edited$`), "errmsg.bc_not_editable"},
+	{regexp.MustCompile(`^unknown filter$`), "errmsg.unknown_filter"},
+	{regexp.MustCompile(`^your role cannot see this report$`), "errmsg.report_forbidden"},
+	{regexp.MustCompile(`^bad openid$`), "errmsg.bad_openid"},
+	{regexp.MustCompile(`^tables are exported as <name>\.csv$`), "errmsg.csv_only"},
+	{regexp.MustCompile(`: already exists$`), "errmsg.exists"},
+	{regexp.MustCompile(`: not found$`), "errmsg.not_found"},
+}
+
+// errText is the message of a known error in lang; messages without a
+// translation are shown as they are.
+func (h *Handler) errText(lang string, err error) string {
+	var e *models.Error
+	if !errors.As(err, &e) {
+		return h.Pages.T(lang, "error.internal_message")
+	}
+	return h.translateMessage(lang, e.Message)
+}
+
+// translateMessage translates one message (see knownMessages).
+func (h *Handler) translateMessage(lang, msg string) string {
+	for _, k := range knownMessages {
+		m := k.re.FindStringSubmatch(msg)
+		if m == nil {
+			continue
+		}
+		var args []any
+		for i, name := range k.re.SubexpNames()[1:] {
+			v := m[i+1]
+			switch name {
+			case "why":
+				args = append(args, h.translateMessage(lang, v))
+			case "errcode":
+				n, _ := strconv.Atoi(v)
+				what, next := wechat.DescribeCode(lang, n)
+				args = append(args, what, next, n)
+			default:
+				args = append(args, v)
+			}
+		}
+		return h.Pages.T(lang, k.key, args...)
+	}
+	return msg
+}
+
+// errFor is errText for the current request's reader.
+func (h *Handler) errFor(c *gin.Context, err error) string { return h.errText(h.lang(c), err) }
