@@ -32,7 +32,7 @@ func TestDestructiveActionsAskFirst(t *testing.T) {
 	sd := seedZH(t, c)
 	ctx0 := context.Background()
 	s := c.a.store
-	zhou, err := s.CreateStaff(ctx0, models.NewStaff{Username: "zhou", Password: "zhou-pass-123", Role: models.RoleAgent})
+	zhou, err := s.CreateStaff(ctx0, models.NewStaff{Username: "zhou", Password: "violet-harbour-42", Role: models.RoleAgent})
 	if err != nil {
 		t.Fatal(err)
 	}
