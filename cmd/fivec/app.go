@@ -104,7 +104,9 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	acct := wechat.Account{AppID: cfg.AppID, AppSecret: cfg.AppSecret, Token: cfg.Token, AESKey: cfg.AESKey, StableToken: cfg.StableToken}
 	apiBase := cfg.APIBase
 	if cfg.Sandbox() {
-		a.sandbox = newSandbox(localURL(a.listener.Addr()))
+		if a.sandbox, err = newSandbox(localURL(a.listener.Addr()), cfg.SandboxStatePath(), log); err != nil {
+			return nil, err
+		}
 		acct = a.sandbox.account
 		apiBase = localURL(a.listener.Addr()) + handlers.SandboxAPIPrefix
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 
@@ -22,15 +24,24 @@ type sandbox struct {
 }
 
 // newSandbox creates the fake platform with one safe-mode account whose
-// callbacks go to base + "/wechat".
-func newSandbox(base string) *sandbox {
+// callbacks go to base + "/wechat". Its state (fans, follows, phones, menu,
+// tags, QR codes, the MsgId counter) is kept in the file statePath, saved
+// on every change, so a restart on the same database (even after SIGKILL)
+// finds the fans the database knows. The account's secrets are new each
+// start: fivec is the only client and fetches a new token.
+func newSandbox(base, statePath string, log *slog.Logger) (*sandbox, error) {
 	acct := wechat.Account{AppID: sandboxAppID, AppSecret: randomKey(32), Token: randomKey(32), AESKey: randomKey(43)}
-	f := fake.New(fake.Options{})
+	f, err := fake.Open(fake.Options{State: fake.FileState{Path: statePath},
+		StateError: func(err error) { log.Error("sandbox: save the fake WeChat's state", "path", statePath, "err", err) }})
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sandbox state %s: %v (move the file away to start the simulator afresh)", statePath, err)
+	}
 	f.AddAccount(fake.Account{
 		AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token, EncodingAESKey: acct.AESKey,
 		CallbackURL: base + "/wechat", Verified: true,
 	})
-	return &sandbox{fake: f, account: acct}
+	return &sandbox{fake: f, account: acct}, nil
 }
 
 // simulator adapts the fake platform to the console's fan simulator.

@@ -241,8 +241,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.record(call)
 	s.mu.Unlock()
-
+	if writes(r.URL.Path) && call.HTTPStatus == http.StatusOK && call.ErrCode == 0 {
+		s.persist() // before the caller hears it worked
+	}
 	writeReply(w, rep)
+}
+
+// writes reports whether a successful call to path may change the state
+// that Options.State keeps (tokens are not kept).
+func writes(path string) bool {
+	rt, ok := routes[path]
+	return ok && !rt.noAuth && (rt.post || path == "/cgi-bin/menu/delete")
 }
 
 // answer computes the reply for one request. Caller holds s.mu.

@@ -202,6 +202,14 @@ func (s *Server) Fans(appID string) []Fan {
 // given; SubscribeTime defaults to now and Scene to ADD_SCENE_OTHERS. Tags
 // must exist.
 func (s *Server) SeedFan(appID string, f Fan) error {
+	if err := s.seedFan(appID, f); err != nil {
+		return err
+	}
+	s.persist()
+	return nil
+}
+
+func (s *Server) seedFan(appID string, f Fan) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.accounts[appID]
@@ -326,6 +334,8 @@ func (s *Server) Post(ctx context.Context, appID, openID string, msg CallbackMes
 	}
 	acct := a.Account
 	s.mu.Unlock()
+	s.persist() // the MsgId is used from now on, restart or not
+	defer s.persist()
 
 	if acct.CallbackURL == "" {
 		return nil, nil
