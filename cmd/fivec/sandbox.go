@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/fivec/fivec/handlers/console"
+	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
@@ -53,7 +54,7 @@ func (m simulator) Follow(ctx context.Context, openID, scene string) error {
 }
 
 func (m simulator) Unfollow(ctx context.Context, openID string) error {
-	return m.s.fake.Unfollow(ctx, sandboxAppID, openID)
+	return shownToFan(m.s.fake.Unfollow(ctx, sandboxAppID, openID))
 }
 
 func (m simulator) SendText(ctx context.Context, openID, text string) error {
@@ -68,10 +69,17 @@ func (m simulator) Click(ctx context.Context, openID, key string) error {
 
 // shownToFan drops errors the phone already shows: when fivec did not
 // answer a callback, the fan sees WeChat's "service unavailable" notice.
+// What the fan cannot do (follow twice, write without following) is a
+// conflict the operator is told about in Chinese, not an internal error.
 func shownToFan(err error) error {
 	var cbErr *fake.CallbackError
-	if errors.As(err, &cbErr) {
+	switch {
+	case errors.As(err, &cbErr):
 		return nil
+	case errors.Is(err, fake.ErrAlreadyFollowing):
+		return models.Errorf(models.ECONFLICT, "该粉丝已经关注了公众号，无需再次关注")
+	case errors.Is(err, fake.ErrNotFollowing):
+		return models.Errorf(models.ECONFLICT, "该粉丝尚未关注公众号，请先点击“关注”")
 	}
 	return err
 }
