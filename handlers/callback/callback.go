@@ -186,6 +186,13 @@ func (h *Handler) answer(ctx context.Context, m *message.MixMessage, raw []byte)
 		return nil, nil, h.spool(in, raw, err)
 	}
 	label := metricType(m)
+	if !dup && msg.Rekeyed(in.DedupeKey) {
+		// WeChat never reuses a MsgId; a sender that does (a fake
+		// platform restarted without its state) must not get another
+		// message's answer.
+		h.Log.Warn("dedupe key reused by a different message: recorded and answered as new",
+			"key", in.DedupeKey, "stored_as", *msg.DedupeKey, "openid", in.OpenID, "type", label)
+	}
 	if dup {
 		h.Metrics.Messages.WithLabelValues(label, "duplicate").Inc()
 		sctx, cancel := context.WithDeadline(ctx, start.Add(answerWithin))
