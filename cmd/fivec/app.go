@@ -66,14 +66,29 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	// The ports first: one taken (a second fivec, another program) is the
+	// commonest first-start failure, and its one line should not follow a
+	// screenful of configuration.
+	maxConns := cfg.MaxConns
+	if maxConns == 0 {
+		maxConns = connLimit(fileLimit())
+	}
+	public, metricsLn, err := listeners(cfg, maxConns)
+	if err != nil {
+		return nil, err
+	}
 	log.Info("starting fivec", "config", cfg.String())
 
 	m := metrics.New()
 	store, err := models.Open(ctx, cfg.DBDriver, cfg.DBDSN, 10*time.Second)
 	if err != nil {
+		public.Close()
+		if metricsLn != nil {
+			metricsLn.Close()
+		}
 		return nil, fmt.Errorf("FIVEC_DB_DSN: %v", err)
 	}
-	a := &app{cfg: cfg, log: log, store: store, metrics: m}
+	a := &app{cfg: cfg, log: log, store: store, metrics: m, listener: public, metricsListener: metricsLn, maxConns: maxConns}
 	ok := false
 	defer func() {
 		if !ok {
@@ -84,13 +99,6 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		return nil, err
 	}
 
-	a.maxConns = cfg.MaxConns
-	if a.maxConns == 0 {
-		a.maxConns = connLimit(fileLimit())
-	}
-	if a.listener, a.metricsListener, err = listeners(cfg, a.maxConns); err != nil {
-		return nil, err
-	}
 	metricsAt := "off"
 	if a.metricsListener != nil {
 		metricsAt = a.metricsListener.Addr().String()
