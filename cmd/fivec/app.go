@@ -48,6 +48,9 @@ type app struct {
 	replayed chan struct{}      // closed when it has stopped
 	runner   *jobs.Runner
 	sandbox  *sandbox // nil with real credentials
+	// closing is closed when HTTP shutdown starts: the console's event
+	// streams end then, so Shutdown does not wait 15 s for them.
+	closing chan struct{}
 
 	redis      *wechat.RedisTokens // nil without FIVEC_REDIS_URL
 	wx         *wechat.Client
@@ -163,6 +166,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	a.mass = wechat.NewMass(wx, 60) // the platform's 60 mass calls a minute, previews included
 	a.broadcasts = &jobs.Broadcasts{Store: store, Mass: a.mass, Log: log, Policy: broadcastPolicy(cfg),
 		Delivery: a.delivery, Now: time.Now}
+	a.closing = make(chan struct{})
 	wireConsole(a, m)
 	if a.sandbox != nil {
 		a.server.FakeWeChat = a.sandbox.fake
@@ -189,6 +193,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 
 	a.router = a.server.Router()
 	a.http = newHTTPServer(a.router)
+	a.http.RegisterOnShutdown(func() { close(a.closing) }) // Shutdown runs once
 
 	mode := "WeChat account " + cfg.AppID
 	if a.sandbox != nil {

@@ -1,13 +1,23 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/fivec/fivec/cmd/fivec/fivectest"
+	"github.com/fivec/fivec/handlers/web"
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/models/modelstest"
 )
 
 // TestPortInUseSaidAfterConfigDump: on a first start with the port taken
@@ -38,5 +48,52 @@ func TestPortInUseSaidAfterConfigDump(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(cmd.Dir, "fivec.db")); err == nil {
 		t.Errorf("the database was created although fivec could not start")
+	}
+}
+
+// TestShutdownWaitedForInboxStreams: an agent's open inbox (its event
+// stream) held SIGTERM for the full 15 s shutdown timeout. Streams now end
+// as soon as shutdown starts, so the process exits at once.
+func TestShutdownWaitedForInboxStreams(t *testing.T) {
+	bin := buildOnce(t)
+	for _, driver := range modelstest.Drivers() {
+		t.Run(driver, func(t *testing.T) {
+			driverName, dsn := modelstest.DSN(t, driver)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			store, err := models.Open(ctx, driverName, dsn, 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			o := fivectest.Options{Bin: bin, Dir: t.TempDir(), Name: "streams"}
+			if driver == "mysql" {
+				o.MySQLDSN = dsn
+			} else {
+				o.SQLitePath = dsn
+			}
+			s := startSandbox(t, ctx, o, store)
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.p.URL+"/console/inbox/events", nil)
+			req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: s.cookie})
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			line, err := bufio.NewReader(resp.Body).ReadString('\n')
+			if err != nil || !strings.HasPrefix(line, "retry:") || resp.Header.Get("Content-Type") != "text/event-stream" {
+				t.Fatalf("stream: %d %q %v", resp.StatusCode, line, err)
+			}
+			took, err := s.p.Terminate(20 * time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if took > 5*time.Second {
+				t.Errorf("SIGTERM with an open inbox stream took %s to exit", took)
+			}
+			if log := fivectest.Tail(s.p.LogPath, 4000); strings.Contains(log, "http shutdown") || !strings.Contains(log, `"stopped"`) {
+				t.Errorf("shutdown was not clean:\n%s", log)
+			}
+		})
 	}
 }

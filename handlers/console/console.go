@@ -69,6 +69,10 @@ type Handler struct {
 	Now func() time.Time
 	// Sim is the fan simulator; nil outside sandbox mode.
 	Sim Simulator
+	// Closing is closed when the server starts shutting down: open event
+	// streams end at once instead of holding Shutdown until its timeout
+	// (nil: streams end only when the client goes or streamLife passes).
+	Closing <-chan struct{}
 	// Limiter counts failed logins (NewLoginLimiter(Now) when nil).
 	Limiter *web.LoginLimiter
 	// Pages renders the templates (built from Loc when nil).
