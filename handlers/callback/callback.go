@@ -457,6 +457,14 @@ func inboundOf(m *message.MixMessage, raw []byte) models.Inbound {
 		in.Content = m.PicURL
 	case message.MsgTypeVoice:
 		in.Content = m.Recognition
+	case message.MsgTypeVideo, message.MsgTypeShortVideo:
+		// WeChat sends no URL for a video, only its temporary media (kept 3
+		// days, fetched with /cgi-bin/media/get) and its cover.
+		label := "[视频]"
+		if m.MsgType == message.MsgTypeShortVideo {
+			label = "[小视频]"
+		}
+		in.Content = fmt.Sprintf("%s media_id=%s thumb_media_id=%s", label, m.MediaID, m.ThumbMediaID)
 	case message.MsgTypeLocation:
 		in.Content = fmt.Sprintf("%g,%g %s", m.LocationX, m.LocationY, m.Label)
 	case message.MsgTypeLink:
