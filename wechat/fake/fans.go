@@ -118,6 +118,7 @@ type account struct {
 	massStarts   []time.Time // sendall jobs, for the daily limit
 	massSpeed    int
 	stableToken  *token
+	media        map[string]string // media id → type: what the account may send
 }
 
 func newAccount(a Account) *account {
@@ -129,6 +130,7 @@ func newAccount(a Account) *account {
 		sceneTickets: make(map[string]string),
 		mass:         make(map[int64]*massJob),
 		clientMsgIDs: make(map[string]clientMsg),
+		media:        make(map[string]string),
 	}
 }
 
@@ -392,6 +394,14 @@ func (s *Server) fanAction(a *account, msg CallbackMessage, now time.Time) error
 	}
 	if msg.Event != "unsubscribe" {
 		f.lastAction = now
+	}
+	// A fan's image, voice or video reaches the account as temporary media
+	// the platform issued: the account may fetch and send it.
+	if msg.MediaID != "" {
+		a.media[msg.MediaID] = msg.MsgType
+	}
+	if msg.ThumbMediaID != "" {
+		a.media[msg.ThumbMediaID] = "thumb"
 	}
 	m := msg
 	d := Delivery{Time: now, Direction: DirIn, Source: SourceFan, Kind: msg.MsgType, Message: &m,

@@ -85,6 +85,7 @@ type savedAccount struct {
 	ClientMsgIDs map[string]savedClientMsg
 	MassStarts   []time.Time
 	MassSpeed    int
+	Media        map[string]string // media id → type
 }
 
 type savedFan struct {
@@ -142,7 +143,7 @@ func (s *Server) snapshotLocked() ([]byte, error) {
 func saveAccount(a *account) savedAccount {
 	sa := savedAccount{AppID: a.AppID, OriginalID: a.OriginalID, NextTagID: a.nextTagID,
 		SceneTickets: a.sceneTickets, MassStarts: a.massStarts, MassSpeed: a.massSpeed,
-		ClientMsgIDs: make(map[string]savedClientMsg, len(a.clientMsgIDs))}
+		ClientMsgIDs: make(map[string]savedClientMsg, len(a.clientMsgIDs)), Media: a.media}
 	for _, id := range a.order {
 		f := a.fans[id]
 		sa.Fans = append(sa.Fans, savedFan{Fan: f.Fan, Inbox: f.inbox,
@@ -231,6 +232,9 @@ func restoreAccount(sa savedAccount) *account {
 	}
 	for k, m := range sa.ClientMsgIDs {
 		a.clientMsgIDs[k] = clientMsg{msgID: m.MsgID, at: m.At}
+	}
+	for id, typ := range sa.Media {
+		a.media[id] = typ
 	}
 	return a
 }
