@@ -3,6 +3,8 @@
 package config
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -107,28 +109,59 @@ type Config struct {
 	// RecordLinger is how long a busy batch waits for more callbacks.
 	RecordLinger time.Duration
 	// SpoolDir holds messages that arrive while the database is away
-	// ("": next to the SQLite file, or in the temp dir for MySQL).
+	// ("": beside the SQLite file, or in the temp dir for MySQL; SpoolPath).
 	SpoolDir string
 
 	// Location is TimeZone, parsed by Validate.
 	Location *time.Location
 }
 
-// SpoolPath is the spool directory: SpoolDir, or its default.
+// SpoolPath is the spool directory: SpoolDir, or by default
+// "<sqlite file>-spool" beside the SQLite file (fivec.db-spool), so that a
+// Quick start leaves nothing in a checkout that .gitignore does not cover.
+// A "fivec-spool" directory left there by an older fivec is kept in use, so
+// that messages it still holds are replayed. MySQL: the temp directory.
 func (c Config) SpoolPath() string {
 	if c.SpoolDir != "" {
 		return c.SpoolDir
 	}
-	if c.DBDriver == "sqlite" {
-		path := strings.TrimPrefix(c.DBDSN, "file:")
-		if i := strings.IndexByte(path, '?'); i >= 0 {
-			path = path[:i]
+	if db := c.sqliteFile(); db != "" {
+		legacy := filepath.Join(filepath.Dir(db), "fivec-spool")
+		if fi, err := os.Stat(legacy); err == nil && fi.IsDir() {
+			return legacy
 		}
-		if path != "" && path != ":memory:" {
-			return filepath.Join(filepath.Dir(path), "fivec-spool")
-		}
+		return db + "-spool"
 	}
 	return filepath.Join(os.TempDir(), "fivec-spool")
+}
+
+// SandboxStatePath is the file where sandbox mode keeps the fake WeChat's
+// state (fans, follows, phones, menu, tags, QR codes, the MsgId counter)
+// across restarts: "<sqlite file>-sandbox.json" beside the SQLite file, so
+// it lives and dies with the database it matches. MySQL: a file in the temp
+// directory named after the DSN.
+func (c Config) SandboxStatePath() string {
+	if db := c.sqliteFile(); db != "" {
+		return db + "-sandbox.json"
+	}
+	sum := sha1.Sum([]byte(c.DBDSN))
+	return filepath.Join(os.TempDir(), "fivec-sandbox-"+hex.EncodeToString(sum[:6])+".json")
+}
+
+// sqliteFile is the SQLite database file of the DSN ("" for MySQL and
+// in-memory databases).
+func (c Config) sqliteFile() string {
+	if c.DBDriver != "sqlite" {
+		return ""
+	}
+	path := strings.TrimPrefix(c.DBDSN, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if path == "" || path == ":memory:" {
+		return ""
+	}
+	return path
 }
 
 // DefaultMetricsAddr serves /metrics on loopback only: a scraper on the same

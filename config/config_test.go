@@ -139,8 +139,8 @@ func TestRecordingAndSpoolSettings(t *testing.T) {
 		t.Fatalf("batching off: %+v %v", cfg, err)
 	}
 	cfg, _ = Load("", env(map[string]string{"FIVEC_DB_DSN": "/var/lib/fivec/fivec.db?_pragma=x"}))
-	if got := cfg.SpoolPath(); got != "/var/lib/fivec/fivec-spool" {
-		t.Errorf("default spool next to SQLite: %q", got)
+	if got := cfg.SpoolPath(); got != "/var/lib/fivec/fivec.db-spool" {
+		t.Errorf("default spool beside SQLite: %q", got)
 	}
 	cfg, _ = Load("", env(map[string]string{"FIVEC_SPOOL_DIR": "/srv/spool", "FIVEC_DB_DSN": "x.db"}))
 	if got := cfg.SpoolPath(); got != "/srv/spool" {
@@ -175,5 +175,45 @@ func TestSandboxListensOnLoopbackByDefault(t *testing.T) {
 		if err != nil || cfg.Addr != c.addr || cfg.MetricsAddr != c.metr {
 			t.Errorf("%s: addr %q metrics %q (%v), want %q %q", c.name, cfg.Addr, cfg.MetricsAddr, err, c.addr, c.metr)
 		}
+	}
+}
+
+// TestQuickStartSpoolLeftInCheckout: the Quick start (FIVEC_DB_DSN default
+// fivec.db in the working directory) used to create fivec-spool/ in the
+// checkout. The default is now named after the database file
+// (fivec.db-spool, covered by .gitignore's fivec.db-*), and the sandbox's
+// state file likewise; a fivec-spool/ an older fivec left behind is kept in
+// use so that what it holds is replayed.
+func TestQuickStartSpoolLeftInCheckout(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fivec.db")
+	cfg, err := Load("", env(map[string]string{"FIVEC_DB_DSN": db}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.SpoolPath(); got != db+"-spool" {
+		t.Errorf("default spool: %q, want %q", got, db+"-spool")
+	}
+	if got := cfg.SandboxStatePath(); got != db+"-sandbox.json" {
+		t.Errorf("sandbox state: %q", got)
+	}
+	if got := Defaults().SpoolPath(); got != "fivec.db-spool" {
+		t.Errorf("Quick start spool: %q", got)
+	}
+	ignore, err := os.ReadFile("../.gitignore")
+	if err != nil || !strings.Contains(string(ignore), "fivec.db-*") || !strings.Contains(string(ignore), "fivec-spool/") {
+		t.Errorf(".gitignore does not cover the spool and sandbox files: %q %v", ignore, err)
+	}
+	legacy := filepath.Join(dir, "fivec-spool")
+	if err := os.Mkdir(legacy, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.SpoolPath(); got != legacy {
+		t.Errorf("an existing fivec-spool/ must stay in use (it may hold messages): %q", got)
+	}
+	cfg, _ = Load("", env(map[string]string{"FIVEC_DB_DRIVER": "mysql", "FIVEC_DB_DSN": "u:p@tcp(h:3306)/a"}))
+	other, _ := Load("", env(map[string]string{"FIVEC_DB_DRIVER": "mysql", "FIVEC_DB_DSN": "u:p@tcp(h:3306)/b"}))
+	if cfg.SandboxStatePath() == other.SandboxStatePath() || strings.Contains(cfg.SandboxStatePath(), "u:p") {
+		t.Errorf("MySQL sandbox state: %q / %q", cfg.SandboxStatePath(), other.SandboxStatePath())
 	}
 }

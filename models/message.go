@@ -2,8 +2,11 @@ package models
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -91,8 +94,11 @@ type Inbound struct {
 }
 
 // RecordInbound stores an inbound message under its dedupe key and upserts
-// its sender, in one transaction. If the key was seen before it returns the
-// stored message with dup = true and changes nothing. Under concurrent
+// its sender, in one transaction. If the key was seen before with the same
+// message (sender, type, event, key, content: a retry) it returns the
+// stored message with dup = true and changes nothing. If the key belongs
+// to a different message, in is new: it is stored under the key plus a
+// hash of its content (Message.Rekeyed tells), so it gets its own answer. Under concurrent
 // callbacks, Recorder.Record does the same for many messages at once.
 func (s *Store) RecordInbound(ctx context.Context, in Inbound) (msg *Message, member *Member, dup bool, err error) {
 	if err := in.check(); err != nil {
@@ -166,9 +172,46 @@ func recordOne(tx *gorm.DB, in Inbound, now time.Time) (*Message, *Member, bool,
 		if err := tx.Where("dedupe_key = ?", in.DedupeKey).Take(stored).Error; err != nil {
 			return nil, nil, false, err
 		}
+		if !stored.sameAs(in) && !strings.Contains(in.DedupeKey, rekeySep) {
+			// Not a retry: another message under a used key (a sender
+			// that reuses MsgIds). Record it under its own key, which its
+			// own retries share.
+			in.DedupeKey = rekeyed(in)
+			return recordOne(tx, in, now)
+		}
 		return stored, nil, true, nil
 	}
 	return &msg, member, false, nil
+}
+
+// rekeySep separates a dedupe key from the content hash that makes it
+// unique again (rekeyed).
+const rekeySep = "#"
+
+// sameAs reports whether in is the message m was recorded from (a retry),
+// comparing what WeChat would send again unchanged: sender, type, event,
+// event key and content. The row is the one the dedupe lookup read
+// anyway, so telling a retry from a reused key costs nothing more.
+func (m *Message) sameAs(in Inbound) bool {
+	return m.OpenID == in.OpenID && m.MsgType == in.MsgType && m.Event == in.Event &&
+		m.EventKey == truncateUTF8(in.EventKey, 191) && m.Content == truncateUTF8(in.Content, 60000)
+}
+
+// rekeyed is the dedupe key of a message whose own key was taken by a
+// different message: the key plus a hash of the content, so the message's
+// retries (same content) still find it. Callers tell by the key of the
+// returned message that it was rekeyed (Rekeyed).
+func rekeyed(in Inbound) string {
+	sum := sha1.Sum([]byte(strings.Join([]string{in.OpenID, in.MsgType, in.Event,
+		truncateUTF8(in.EventKey, 191), truncateUTF8(in.Content, 60000)}, "\x00")))
+	return in.DedupeKey + rekeySep + hex.EncodeToString(sum[:8])
+}
+
+// Rekeyed reports whether m, recorded for an inbound message with dedupe
+// key key, was stored under another key because key belonged to a
+// different message (see RecordInbound).
+func (m *Message) Rekeyed(key string) bool {
+	return m != nil && m.DedupeKey != nil && *m.DedupeKey != key
 }
 
 // Changes an answer makes to the member's run of unanswered texts.

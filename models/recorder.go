@@ -387,6 +387,11 @@ func (s *Store) recordMany(tx *gorm.DB, recs []*recOp, now time.Time) error {
 	changes := make([]memberChange, 0, len(recs))
 	for _, op := range recs {
 		if f := first[op.in.DedupeKey]; f != nil {
+			if !sameInbound(*f.in, *op.in) {
+				// Two messages under one key: op by op, recordOne
+				// gives the second a key of its own.
+				return errBatchDuplicate
+			}
 			op.twin = f // the same message twice in one batch: a retry
 			continue
 		}
@@ -440,6 +445,12 @@ func (s *Store) recordMany(tx *gorm.DB, recs []*recOp, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// sameInbound reports whether b is a retry of a (see Message.sameAs).
+func sameInbound(a, b Inbound) bool {
+	return a.OpenID == b.OpenID && a.MsgType == b.MsgType && a.Event == b.Event &&
+		a.EventKey == b.EventKey && a.Content == b.Content
 }
 
 func fillIDs(tx *gorm.DB, msgs []Message) error {

@@ -317,7 +317,7 @@ func TestRecordersOnOneDatabaseDedupeAcrossProcesses(t *testing.T) {
 					if i >= n {
 						r = r2
 					}
-					msg, _, dup, err := r.Record(ctx, models.Inbound{DedupeKey: fmt.Sprint("s:", i%n), OpenID: fmt.Sprint("o_s", i%7), MsgType: "text"})
+					msg, _, dup, err := r.Record(ctx, models.Inbound{DedupeKey: fmt.Sprint("s:", i%n), OpenID: fmt.Sprint("o_s", i%n%7), MsgType: "text"}) // a retry: same sender
 					if err == nil {
 						out[i] = res{msg.ID, dup, nil}
 					} else {

@@ -48,6 +48,9 @@ type app struct {
 	replayed chan struct{}      // closed when it has stopped
 	runner   *jobs.Runner
 	sandbox  *sandbox // nil with real credentials
+	// closing is closed when HTTP shutdown starts: the console's event
+	// streams end then, so Shutdown does not wait 15 s for them.
+	closing chan struct{}
 
 	redis      *wechat.RedisTokens // nil without FIVEC_REDIS_URL
 	wx         *wechat.Client
@@ -66,15 +69,30 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	// The ports first: one taken (a second fivec, another program) is the
+	// commonest first-start failure, and its one line should not follow a
+	// screenful of configuration.
+	maxConns := cfg.MaxConns
+	if maxConns == 0 {
+		maxConns = connLimit(fileLimit())
+	}
+	public, metricsLn, err := listeners(cfg, maxConns)
+	if err != nil {
+		return nil, err
+	}
 	log.Info("starting fivec", "config", cfg.String())
 
 	m := metrics.New()
 	store, err := models.Open(ctx, cfg.DBDriver, cfg.DBDSN, 10*time.Second)
 	if err != nil {
+		public.Close()
+		if metricsLn != nil {
+			metricsLn.Close()
+		}
 		return nil, fmt.Errorf("FIVEC_DB_DSN: %v", err)
 	}
 	store.SessionMaxAge = cfg.SessionMaxAge
-	a := &app{cfg: cfg, log: log, store: store, metrics: m}
+	a := &app{cfg: cfg, log: log, store: store, metrics: m, listener: public, metricsListener: metricsLn, maxConns: maxConns}
 	ok := false
 	defer func() {
 		if !ok {
@@ -85,13 +103,6 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		return nil, err
 	}
 
-	a.maxConns = cfg.MaxConns
-	if a.maxConns == 0 {
-		a.maxConns = connLimit(fileLimit())
-	}
-	if a.listener, a.metricsListener, err = listeners(cfg, a.maxConns); err != nil {
-		return nil, err
-	}
 	metricsAt := "off"
 	if a.metricsListener != nil {
 		metricsAt = a.metricsListener.Addr().String()
@@ -105,7 +116,9 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	acct := wechat.Account{AppID: cfg.AppID, AppSecret: cfg.AppSecret, Token: cfg.Token, AESKey: cfg.AESKey, StableToken: cfg.StableToken}
 	apiBase := cfg.APIBase
 	if cfg.Sandbox() {
-		a.sandbox = newSandbox(localURL(a.listener.Addr()))
+		if a.sandbox, err = newSandbox(localURL(a.listener.Addr()), cfg.SandboxStatePath(), log); err != nil {
+			return nil, err
+		}
 		acct = a.sandbox.account
 		apiBase = localURL(a.listener.Addr()) + handlers.SandboxAPIPrefix
 	}
@@ -155,6 +168,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	a.mass = wechat.NewMass(wx, 60) // the platform's 60 mass calls a minute, previews included
 	a.broadcasts = &jobs.Broadcasts{Store: store, Mass: a.mass, Log: log, Policy: broadcastPolicy(cfg),
 		Delivery: a.delivery, Now: time.Now}
+	a.closing = make(chan struct{})
 	wireConsole(a, m)
 	if a.sandbox != nil {
 		a.server.FakeWeChat = a.sandbox.fake
@@ -181,6 +195,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 
 	a.router = a.server.Router()
 	a.http = newHTTPServer(a.router)
+	a.http.RegisterOnShutdown(func() { close(a.closing) }) // Shutdown runs once
 
 	mode := "WeChat account " + cfg.AppID
 	if a.sandbox != nil {

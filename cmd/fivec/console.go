@@ -12,7 +12,7 @@ import (
 // wireConsole mounts the staff console and the JSON API.
 func wireConsole(a *app, m *metrics.Metrics) {
 	con := &console.Handler{Store: a.store, Log: a.log, Loc: a.cfg.Location, Now: time.Now,
-		Consulting: a.consulting, Service: a.service, WX: a.wx, Policy: broadcastPolicy(a.cfg), Mass: a.mass}
+		Consulting: a.consulting, Service: a.service, WX: a.wx, Policy: broadcastPolicy(a.cfg), Mass: a.mass, Closing: a.closing}
 	if a.sandbox != nil {
 		con.Sim = simulator{a.sandbox}
 	}

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/netutil"
@@ -45,7 +48,7 @@ func connLimit(nofile uint64) int {
 func listeners(cfg config.Config, maxConns int) (public, metricsLn net.Listener, err error) {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("FIVEC_ADDR: %v", err)
+		return nil, nil, listenError("FIVEC_ADDR", cfg.Addr, err)
 	}
 	if cfg.MetricsAddr == "" {
 		return netutil.LimitListener(ln, maxConns), nil, nil
@@ -53,9 +56,24 @@ func listeners(cfg config.Config, maxConns int) (public, metricsLn net.Listener,
 	ml, err := net.Listen("tcp", cfg.MetricsAddr)
 	if err != nil {
 		ln.Close()
-		return nil, nil, fmt.Errorf("FIVEC_METRICS_ADDR: %v", err)
+		return nil, nil, listenError("FIVEC_METRICS_ADDR", cfg.MetricsAddr, err)
 	}
 	return netutil.LimitListener(ln, maxConns), netutil.LimitListener(ml, metricsConns), nil
+}
+
+// listenError says what to do when addr, set by the variable env, cannot
+// be listened on; for a port in use it names another one to try.
+func listenError(env, addr string, err error) error {
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s: %v", env, err)
+	}
+	try := "another port"
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if n, err := strconv.Atoi(port); err == nil && n > 0 && n < 65535 {
+			try = env + "=" + net.JoinHostPort(host, strconv.Itoa(n+1))
+		}
+	}
+	return fmt.Errorf("%s is already in use; set %s to another address, e.g. %s", addr, env, try)
 }
 
 // newHTTPServer is the public server. Its timeouts cut slow clients: headers

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,6 +63,9 @@ func startAppWith(t *testing.T, extra map[string]string, adjust func(*app)) (*ap
 	a, err := newApp(ctx, "", envOf(env), &out, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if a.cfg.DBDriver == "mysql" { // SQLite's sits in the TempDir
+		t.Cleanup(func() { os.Remove(a.cfg.SandboxStatePath()) })
 	}
 	if adjust != nil {
 		adjust(a)

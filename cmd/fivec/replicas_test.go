@@ -58,8 +58,8 @@ func buildOnce(t *testing.T) string {
 	t.Helper()
 	buildMu.Lock()
 	defer buildMu.Unlock()
-	if builtBin != "" {
-		return builtBin
+	if _, err := os.Stat(builtBin); builtBin != "" && err == nil {
+		return builtBin // the TempDir of the test that built it may be gone
 	}
 	root, err := fivectest.ModuleRoot()
 	if err != nil {

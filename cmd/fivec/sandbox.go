@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 
 	"github.com/fivec/fivec/handlers/console"
+	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
@@ -22,15 +25,24 @@ type sandbox struct {
 }
 
 // newSandbox creates the fake platform with one safe-mode account whose
-// callbacks go to base + "/wechat".
-func newSandbox(base string) *sandbox {
+// callbacks go to base + "/wechat". Its state (fans, follows, phones, menu,
+// tags, QR codes, the MsgId counter) is kept in the file statePath, saved
+// on every change, so a restart on the same database (even after SIGKILL)
+// finds the fans the database knows. The account's secrets are new each
+// start: fivec is the only client and fetches a new token.
+func newSandbox(base, statePath string, log *slog.Logger) (*sandbox, error) {
 	acct := wechat.Account{AppID: sandboxAppID, AppSecret: randomKey(32), Token: randomKey(32), AESKey: randomKey(43)}
-	f := fake.New(fake.Options{})
+	f, err := fake.Open(fake.Options{State: fake.FileState{Path: statePath},
+		StateError: func(err error) { log.Error("sandbox: save the fake WeChat's state", "path", statePath, "err", err) }})
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sandbox state %s: %v (move the file away to start the simulator afresh)", statePath, err)
+	}
 	f.AddAccount(fake.Account{
 		AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token, EncodingAESKey: acct.AESKey,
 		CallbackURL: base + "/wechat", Verified: true,
 	})
-	return &sandbox{fake: f, account: acct}
+	return &sandbox{fake: f, account: acct}, nil
 }
 
 // simulator adapts the fake platform to the console's fan simulator.
@@ -42,7 +54,7 @@ func (m simulator) Follow(ctx context.Context, openID, scene string) error {
 }
 
 func (m simulator) Unfollow(ctx context.Context, openID string) error {
-	return m.s.fake.Unfollow(ctx, sandboxAppID, openID)
+	return shownToFan(m.s.fake.Unfollow(ctx, sandboxAppID, openID))
 }
 
 func (m simulator) SendText(ctx context.Context, openID, text string) error {
@@ -57,10 +69,17 @@ func (m simulator) Click(ctx context.Context, openID, key string) error {
 
 // shownToFan drops errors the phone already shows: when fivec did not
 // answer a callback, the fan sees WeChat's "service unavailable" notice.
+// What the fan cannot do (follow twice, write without following) is a
+// conflict the operator is told about in Chinese, not an internal error.
 func shownToFan(err error) error {
 	var cbErr *fake.CallbackError
-	if errors.As(err, &cbErr) {
+	switch {
+	case errors.As(err, &cbErr):
 		return nil
+	case errors.Is(err, fake.ErrAlreadyFollowing):
+		return models.Errorf(models.ECONFLICT, "该粉丝已经关注了公众号，无需再次关注")
+	case errors.Is(err, fake.ErrNotFollowing):
+		return models.Errorf(models.ECONFLICT, "该粉丝尚未关注公众号，请先点击“关注”")
 	}
 	return err
 }

@@ -186,6 +186,13 @@ func (h *Handler) answer(ctx context.Context, m *message.MixMessage, raw []byte)
 		return nil, nil, h.spool(in, raw, err)
 	}
 	label := metricType(m)
+	if !dup && msg.Rekeyed(in.DedupeKey) {
+		// WeChat never reuses a MsgId; a sender that does (a fake
+		// platform restarted without its state) must not get another
+		// message's answer.
+		h.Log.Warn("dedupe key reused by a different message: recorded and answered as new",
+			"key", in.DedupeKey, "stored_as", *msg.DedupeKey, "openid", in.OpenID, "type", label)
+	}
 	if dup {
 		h.Metrics.Messages.WithLabelValues(label, "duplicate").Inc()
 		sctx, cancel := context.WithDeadline(ctx, start.Add(answerWithin))
@@ -450,6 +457,14 @@ func inboundOf(m *message.MixMessage, raw []byte) models.Inbound {
 		in.Content = m.PicURL
 	case message.MsgTypeVoice:
 		in.Content = m.Recognition
+	case message.MsgTypeVideo, message.MsgTypeShortVideo:
+		// WeChat sends no URL for a video, only its temporary media (kept 3
+		// days, fetched with /cgi-bin/media/get) and its cover.
+		label := "[视频]"
+		if m.MsgType == message.MsgTypeShortVideo {
+			label = "[小视频]"
+		}
+		in.Content = fmt.Sprintf("%s media_id=%s thumb_media_id=%s", label, m.MediaID, m.ThumbMediaID)
 	case message.MsgTypeLocation:
 		in.Content = fmt.Sprintf("%g,%g %s", m.LocationX, m.LocationY, m.Label)
 	case message.MsgTypeLink:

@@ -108,6 +108,10 @@ type Handler struct {
 	// LoginPolicy limits failed logins (models.DefaultLoginPolicy when
 	// zero).
 	LoginPolicy models.LoginPolicy
+	// Closing is closed when the server starts shutting down: open event
+	// streams end at once instead of holding Shutdown until its timeout
+	// (nil: streams end only when the client goes or streamLife passes).
+	Closing <-chan struct{}
 	// Pages renders the templates (built from Loc when nil).
 	Pages *templates.Renderer
 	// Consulting is the rules engine (rules, tester, import/export).

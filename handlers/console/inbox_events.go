@@ -95,6 +95,8 @@ func (h *Handler) inboxEvents(c *gin.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-h.Closing:
+			return // the browser reconnects to another replica, or to us once restarted
 		case <-end.C:
 			return
 		case <-poll.C:

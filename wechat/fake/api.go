@@ -40,6 +40,7 @@ var routes map[string]route
 func init() {
 	routes = map[string]route{
 		"/cgi-bin/token":        {noAuth: true, h: (*Server).handleToken},
+		"/cgi-bin/media/upload": {post: true, maxBody: maxUpload, h: (*Server).handleMediaUpload},
 		"/cgi-bin/stable_token": {post: true, noAuth: true, h: (*Server).handleStableToken},
 
 		"/cgi-bin/message/custom/send":   {post: true, h: (*Server).handleCustomSend},
@@ -82,9 +83,11 @@ func init() {
 type apiCall struct {
 	query url.Values
 	body  []byte
-	now   time.Time
-	acct  *account // the token's account; nil on noAuth routes
-	appID string   // for the call record
+	// contentType is the request's Content-Type (multipart uploads).
+	contentType string
+	now         time.Time
+	acct        *account // the token's account; nil on noAuth routes
+	appID       string   // for the call record
 }
 
 // decode parses the JSON body into v; on failure it returns the reply to
@@ -116,6 +119,8 @@ var errMsgs = map[int]string{
 	40001: "invalid credential, access_token is invalid or not latest",
 	40002: "invalid grant_type",
 	40003: "invalid openid",
+	40004: "invalid media type",
+	40007: "invalid media_id",
 	40008: "invalid message type",
 	40013: "invalid appid",
 	40016: "invalid button size",
@@ -137,6 +142,7 @@ var errMsgs = map[int]string{
 	40125: "invalid appsecret",
 	40130: "invalid openid list size, at least two openid",
 	41001: "access_token missing",
+	41005: "media data missing",
 	42001: "access_token expired",
 	43002: "require POST method",
 	43004: "require subscribe",
@@ -241,14 +247,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.record(call)
 	s.mu.Unlock()
-
+	if writes(r.URL.Path) && call.HTTPStatus == http.StatusOK && call.ErrCode == 0 {
+		s.persist() // before the caller hears it worked
+	}
 	writeReply(w, rep)
+}
+
+// writes reports whether a successful call to path may change the state
+// that Options.State keeps (tokens are not kept).
+func writes(path string) bool {
+	rt, ok := routes[path]
+	return ok && !rt.noAuth && (rt.post || path == "/cgi-bin/menu/delete")
 }
 
 // answer computes the reply for one request. Caller holds s.mu.
 func (s *Server) answer(r *http.Request, body []byte, fault *Fault, call *Call) reply {
 	q := r.URL.Query()
-	c := &apiCall{query: q, body: body, now: call.Time}
+	c := &apiCall{query: q, body: body, now: call.Time, contentType: r.Header.Get("Content-Type")}
 	rt, known := routes[r.URL.Path]
 	if rt.noAuth || !known {
 		c.appID = appIDHint(q, body)

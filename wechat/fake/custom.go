@@ -152,6 +152,15 @@ func (s *Server) handleCustomSend(c *apiCall) reply {
 	if rep != nil {
 		return *rep
 	}
+	if m.MsgType == "image" || m.MsgType == "voice" || m.MsgType == "video" || m.MsgType == "mpnews" {
+		thumb := ""
+		if m.Video != nil {
+			thumb = m.Video.ThumbMediaID
+		}
+		if rep := c.acct.unknownMedia(d.MediaID, thumb); rep != nil {
+			return *rep
+		}
+	}
 	f := c.acct.fans[m.ToUser]
 	if f == nil || !f.Subscribed {
 		return fail(45015, "fan unknown or unsubscribed")

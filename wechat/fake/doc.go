@@ -20,4 +20,12 @@
 // All state sits behind one mutex and every clock read goes through
 // Options.Now, so tests can run in parallel under -race and move time at will.
 // Several accounts can share one Server: give each test its own AppID.
+//
+// With Options.State (FileState: a JSON file replaced atomically) the
+// platform's state survives a restart: Open loads it and every change saves
+// it (state.go lists what is kept and how to add more). Sequence numbers
+// (MsgIds, tickets) continue from the saved counter and never start below
+// the clock, so a MsgId is never handed out twice. Media ids in messages
+// must be ones the platform issued (uploads, fans' own media) or seeded
+// (SeedMedia); others are refused with 40007, as on WeChat.
 package fake

@@ -118,6 +118,7 @@ type account struct {
 	massStarts   []time.Time // sendall jobs, for the daily limit
 	massSpeed    int
 	stableToken  *token
+	media        map[string]string // media id → type: what the account may send
 }
 
 func newAccount(a Account) *account {
@@ -129,6 +130,7 @@ func newAccount(a Account) *account {
 		sceneTickets: make(map[string]string),
 		mass:         make(map[int64]*massJob),
 		clientMsgIDs: make(map[string]clientMsg),
+		media:        make(map[string]string),
 	}
 }
 
@@ -202,6 +204,14 @@ func (s *Server) Fans(appID string) []Fan {
 // given; SubscribeTime defaults to now and Scene to ADD_SCENE_OTHERS. Tags
 // must exist.
 func (s *Server) SeedFan(appID string, f Fan) error {
+	if err := s.seedFan(appID, f); err != nil {
+		return err
+	}
+	s.persist()
+	return nil
+}
+
+func (s *Server) seedFan(appID string, f Fan) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.accounts[appID]
@@ -326,6 +336,8 @@ func (s *Server) Post(ctx context.Context, appID, openID string, msg CallbackMes
 	}
 	acct := a.Account
 	s.mu.Unlock()
+	s.persist() // the MsgId is used from now on, restart or not
+	defer s.persist()
 
 	if acct.CallbackURL == "" {
 		return nil, nil
@@ -382,6 +394,14 @@ func (s *Server) fanAction(a *account, msg CallbackMessage, now time.Time) error
 	}
 	if msg.Event != "unsubscribe" {
 		f.lastAction = now
+	}
+	// A fan's image, voice or video reaches the account as temporary media
+	// the platform issued: the account may fetch and send it.
+	if msg.MediaID != "" {
+		a.media[msg.MediaID] = msg.MsgType
+	}
+	if msg.ThumbMediaID != "" {
+		a.media[msg.ThumbMediaID] = "thumb"
 	}
 	m := msg
 	d := Delivery{Time: now, Direction: DirIn, Source: SourceFan, Kind: msg.MsgType, Message: &m,

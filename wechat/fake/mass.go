@@ -95,6 +95,25 @@ func (m *massRequest) content(source string, raw []byte) (Delivery, *reply) {
 	return d, nil
 }
 
+// mediaIDs are the media ids the request sends (wxcard ids are cards).
+func (m *massRequest) mediaIDs() []string {
+	switch {
+	case m.MsgType == "image" && m.Images != nil:
+		return m.Images.MediaIDs
+	case m.MsgType == "wxcard" || m.MsgType == "text":
+		return nil
+	}
+	for _, r := range []*mediaRef{m.Mpnews, m.Voice, m.Image} {
+		if r != nil {
+			return []string{r.MediaID}
+		}
+	}
+	if m.Mpvideo != nil {
+		return []string{m.Mpvideo.MediaID}
+	}
+	return nil
+}
+
 // handleMassSendAll is POST /cgi-bin/message/mass/sendall: to every follower
 // (filter.is_to_all) or to a tag's followers.
 func (s *Server) handleMassSendAll(c *apiCall) reply {
@@ -160,6 +179,9 @@ func (s *Server) massSendCounted(c *apiCall, m *massRequest, candidates []*fan, 
 	if rep != nil {
 		return *rep
 	}
+	if rep := c.acct.unknownMedia(m.mediaIDs()...); rep != nil {
+		return *rep
+	}
 	a := c.acct
 	if len(m.ClientMsgID) > maxClientMsgID {
 		return fail(40035, "clientmsgid longer than 64 bytes")
@@ -222,6 +244,9 @@ func (s *Server) handleMassPreview(c *apiCall) reply {
 	}
 	d, rep := m.content(SourcePreview, c.body)
 	if rep != nil {
+		return *rep
+	}
+	if rep := c.acct.unknownMedia(m.mediaIDs()...); rep != nil {
 		return *rep
 	}
 	f := c.acct.fans[openID]

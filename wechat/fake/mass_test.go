@@ -31,6 +31,9 @@ func TestMassSend(t *testing.T) {
 	if err := s.SeedFan(app, Fan{OpenID: "gone"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.SeedMedia(app, "MEDIA_1", "news"); err != nil { // a draft the account has
+		t.Fatal(err)
+	}
 	bc := broadcast.NewBroadcast(sdk(t, s, app).GetContext())
 
 	_, err := bc.SendText(&broadcast.User{OpenID: []string{"a"}}, "solo")

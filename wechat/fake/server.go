@@ -67,6 +67,15 @@ type Options struct {
 	// (服务号) receives per calendar month; further ones are filtered out
 	// (default 4; < 0 unlimited).
 	MassMonthlyPerFan int
+
+	// State, when set, keeps the platform's state across restarts: Open
+	// loads it, and every change (a fan's action, a successful API call
+	// that writes, SeedFan, AddAccount) saves it before the change is
+	// answered. nil: memory only.
+	State StateStore
+	// StateError, if set, is told when saving the state fails (the
+	// platform keeps working in memory).
+	StateError func(error)
 }
 
 // Default platform numbers, from wechat-platform.md.
@@ -184,27 +193,55 @@ type Server struct {
 	rates    map[rateKey]*rateWindow
 	seq      int64 // source of msg ids, tickets and delivery numbers
 	closed   bool
+	saveMu   sync.Mutex // orders saves of the state (persist)
 
 	ctx    context.Context // cancelled by Close; parents async callbacks
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
-// New returns an empty platform with no accounts.
+// New returns an empty platform with no accounts. With Options.State it
+// loads the saved state as Open does; a state that cannot be loaded is
+// reported to Options.StateError and the platform starts empty.
 func New(opts Options) *Server {
+	s, err := Open(opts)
+	if err != nil && s.opts.StateError != nil {
+		s.opts.StateError(err)
+	}
+	return s
+}
+
+// Open is New that returns the error of loading Options.State (the
+// platform it returns then starts empty). MsgIds and the other sequence
+// numbers continue from the saved counter, and never start below
+// base + the clock in microseconds, so a lost or older state file still
+// does not make the platform hand out a MsgId it used before.
+func Open(opts Options) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
+	s := &Server{
 		opts:     opts.withDefaults(),
 		accounts: make(map[string]*account),
 		tokens:   make(map[string]*token),
 		tickets:  make(map[string]*QRCode),
 		faults:   make(map[string][]*Fault),
 		rates:    make(map[rateKey]*rateWindow),
-		seq:      23000000000000000, // real MsgIds are large 64-bit numbers
+		seq:      seqBase, // real MsgIds are large 64-bit numbers
 		ctx:      ctx,
 		cancel:   cancel,
 	}
+	if s.opts.State == nil {
+		return s, nil
+	}
+	s.seq = max(s.seq, seqBase+s.opts.Now().UnixMicro())
+	if err := s.restore(); err != nil {
+		s.accounts, s.tickets = make(map[string]*account), make(map[string]*QRCode)
+		return s, err
+	}
+	return s, nil
 }
+
+// seqBase is where sequence numbers start.
+const seqBase = 23000000000000000
 
 // AddAccount registers an account. Adding an AppID again replaces its
 // settings (e.g. a new CallbackURL) and keeps its fans, tags and menu.
@@ -214,12 +251,13 @@ func (s *Server) AddAccount(a Account) {
 		a.OriginalID = "gh_" + hex.EncodeToString(sum[:6])
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if acct, ok := s.accounts[a.AppID]; ok {
 		acct.Account = a
-		return
+	} else {
+		s.accounts[a.AppID] = newAccount(a)
 	}
-	s.accounts[a.AppID] = newAccount(a)
+	s.mu.Unlock()
+	s.persist()
 }
 
 // Account returns the settings of a registered account.

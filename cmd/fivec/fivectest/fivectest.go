@@ -67,6 +67,9 @@ type Options struct {
 	SQLitePath string
 	// Env adds FIVEC_* settings (KEY=value), after the ones above.
 	Env []string
+	// Sandbox starts fivec without WeChat credentials (Acct and APIBase
+	// are ignored): sandbox mode, with its built-in fake WeChat.
+	Sandbox bool
 }
 
 // Proc is a running fivec binary.
@@ -95,13 +98,13 @@ func Start(ctx context.Context, o Options) (*Proc, error) {
 	env := []string{
 		"FIVEC_ADDR=127.0.0.1:" + strconv.Itoa(port),
 		"FIVEC_METRICS_ADDR=127.0.0.1:" + strconv.Itoa(metricsPort),
-		"FIVEC_WECHAT_APPID=" + o.Acct.AppID,
-		"FIVEC_WECHAT_APPSECRET=" + o.Acct.AppSecret,
-		"FIVEC_WECHAT_TOKEN=" + o.Acct.Token,
-		"FIVEC_WECHAT_API_BASE=" + o.APIBase,
 		"FIVEC_ADMIN_PASSWORD=" + AdminPassword,
 	}
-	if o.Acct.EncodingAESKey != "" {
+	if !o.Sandbox {
+		env = append(env, "FIVEC_WECHAT_APPID="+o.Acct.AppID, "FIVEC_WECHAT_APPSECRET="+o.Acct.AppSecret,
+			"FIVEC_WECHAT_TOKEN="+o.Acct.Token, "FIVEC_WECHAT_API_BASE="+o.APIBase)
+	}
+	if o.Acct.EncodingAESKey != "" && !o.Sandbox {
 		env = append(env, "FIVEC_WECHAT_AES_KEY="+o.Acct.EncodingAESKey)
 	}
 	if o.MySQLDSN != "" {
@@ -121,7 +124,7 @@ func Start(ctx context.Context, o Options) (*Proc, error) {
 		}
 	}
 	logPath := filepath.Join(o.Dir, o.Name+".log")
-	logFile, err := os.Create(logPath)
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644) // a restart appends
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +184,26 @@ func (p *Proc) Stop() error {
 		return fmt.Errorf("fivec exited with %v (log: %s)", p.err, p.LogPath)
 	}
 	return p.err
+}
+
+// Kill ends the process with SIGKILL (no shutdown at all) and waits for it.
+func (p *Proc) Kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}
+
+// Terminate sends SIGTERM and returns how long the process took to exit,
+// or an error if it did not within limit (it is then killed).
+func (p *Proc) Terminate(limit time.Duration) (time.Duration, error) {
+	start := time.Now()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+		return time.Since(start), nil
+	case <-time.After(limit):
+		p.Kill()
+		return time.Since(start), fmt.Errorf("fivec did not exit within %s after SIGTERM; killed", limit)
+	}
 }
 
 // CPU returns the user + system CPU time the process has used so far, from

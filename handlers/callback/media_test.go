@@ -1,0 +1,51 @@
+package callback_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/wechat/fake"
+)
+
+// TestVideoStoredEmpty: a fan's video or short video was logged with empty
+// content, an empty bubble in the member's log and the inbox. What WeChat
+// sends for it (the temporary MediaId and the cover's ThumbMediaId) is
+// stored, as an image's PicUrl is, under a [视频] / [小视频] label.
+func TestVideoStoredEmpty(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s, true)
+		ctx := context.Background()
+		const fan = "o_video"
+		if _, err := platform.Follow(ctx, e.acct.AppID, fan, ""); err != nil {
+			t.Fatal(err)
+		}
+		for _, msg := range []fake.CallbackMessage{
+			{MsgType: "video", MediaID: "vid-media-1", ThumbMediaID: "vid-thumb-1"},
+			{MsgType: "shortvideo", MediaID: "svid-media-2", ThumbMediaID: "svid-thumb-2"},
+		} {
+			if _, err := platform.Post(ctx, e.acct.AppID, fan, msg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.handler.Wait()
+		log, err := s.Conversation(ctx, fan, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"video": "[视频] media_id=vid-media-1 thumb_media_id=vid-thumb-1",
+			"shortvideo": "[小视频] media_id=svid-media-2 thumb_media_id=svid-thumb-2"}
+		for _, m := range log {
+			if w, ok := want[m.MsgType]; ok && m.Direction == models.DirectionIn {
+				if m.Content != w {
+					t.Errorf("%s stored as %q, want %q", m.MsgType, m.Content, w)
+				}
+				delete(want, m.MsgType)
+			}
+		}
+		if len(want) != 0 {
+			t.Errorf("not logged: %v", want)
+		}
+	})
+}
