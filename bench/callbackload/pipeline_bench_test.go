@@ -22,6 +22,7 @@ import (
 	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
@@ -60,8 +61,8 @@ func fivecRouter(b *testing.B, driver, dsn string, acct fake.Account) http.Handl
 		b.Fatal(err)
 	}
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
-	roles := callback.NewRoles(callback.Deps{Store: store, Sender: sender, WX: wx, Log: log}, cfg)
-	if err := roles.Consulting.Reload(context.Background()); err != nil {
+	rs := roles.NewRoles(roles.Deps{Store: store, Sender: sender, WX: wx, Log: log}, cfg)
+	if err := rs.Consulting.Reload(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	linger := cfg.RecordLinger
@@ -76,7 +77,7 @@ func fivecRouter(b *testing.B, driver, dsn string, acct fake.Account) http.Handl
 	b.Cleanup(rec.Close)
 	h := &callback.Handler{
 		Store: store, Recorder: rec, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
-		Pipeline: &callback.Pipeline{Log: log, Roles: roles.Chain()},
+		Pipeline: &roles.Pipeline{Log: log, Roles: rs.Chain()},
 	}
 	b.Cleanup(h.Wait)
 	return (&handlers.Server{Store: store, Callback: h, Metrics: m, Log: log}).Router()

@@ -1,4 +1,4 @@
-package callback
+package roles
 
 import (
 	"log/slog"
@@ -17,7 +17,7 @@ type Roles struct {
 	Consulting *Consulting
 	Client     *Client
 	Care       *Care
-	Center     *Diffusion
+	Center     *Center
 }
 
 // Deps are what the roles need besides the configuration.
@@ -65,7 +65,7 @@ func NewRoles(d Deps, cfg config.Config) *Roles {
 		client.Referrals = d.WX
 	}
 	care := &Care{Store: d.Store, Log: d.Log}
-	center := &Diffusion{Store: d.Store, Log: d.Log}
+	center := &Center{Store: d.Store, Log: d.Log}
 	return &Roles{Service: service, Consulting: consulting, Client: client, Care: care, Center: center}
 }
 
