@@ -2,16 +2,14 @@ package roles
 
 import (
 	"log/slog"
-	"strings"
 	"time"
 
-	"github.com/fivec/fivec/config"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/wechat"
 )
 
-// Roles are the roles built from the configuration. The server, the rules
-// command and the benchmarks all wire them here, so they cannot drift.
+// Roles are the five roles, built once. The server, the rules command and
+// the benchmarks all wire them here, so they cannot drift.
 type Roles struct {
 	Service    *Service
 	Consulting *Consulting
@@ -20,47 +18,68 @@ type Roles struct {
 	Center     *Center
 }
 
-// Deps are what the roles need besides the configuration.
+// Deps are what the roles work with: the store, WeChat, the clock and the log.
 type Deps struct {
 	Store  *models.Store
 	Sender *wechat.Sender // nil where nothing is sent (e.g. the rules command)
 	WX     *wechat.Client // nil: referral codes come without a QR image
 	Log    *slog.Logger
-	// PublicURL is where fans open fivec's pages (profile form links).
-	PublicURL string
+	Now    func() time.Time // nil: time.Now
 }
 
-// NewRoles builds every role from cfg (which must have passed Validate).
-func NewRoles(d Deps, cfg config.Config) *Roles {
+// Settings are the configured values the roles use, and only those:
+// cmd/fivec builds them from config.Config (which has passed Validate).
+type Settings struct {
+	// Loc is the account's time zone (rule schedules, sign-in days).
+	Loc *time.Location
+	// WelcomeText greets a new follower when no welcome rule does.
+	WelcomeText string
+	// PublicURL is where fans open fivec's pages (profile form links).
+	PublicURL string
+	Service   ServiceSettings
+	// Client is the points and growth rules; its PointsLife also bounds the
+	// points a rule's "points" action gives.
+	Client ClientRules
+}
+
+// ServiceSettings configure Close Service (the fields of Service they set).
+type ServiceSettings struct {
+	// Keywords ask for a person; NewRoles normalises them and drops blanks.
+	Keywords        []string
+	MenuKey         string
+	UnansweredLimit int
+	Policy          string
+	WeChatKf        bool
+	AskSatisfaction bool
+	TemplateID      string
+	TemplateField   string
+}
+
+// NewRoles builds every role from d and s.
+func NewRoles(d Deps, s Settings) *Roles {
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
 	var keywords []string
-	for _, k := range strings.Split(cfg.ServiceKeywords, ",") {
+	for _, k := range s.Service.Keywords {
 		if k = normalize(k); k != "" {
 			keywords = append(keywords, k)
 		}
 	}
 	service := &Service{
-		Store: d.Store, Sender: d.Sender, Log: d.Log, Keywords: keywords, MenuKey: cfg.ServiceMenuKey,
-		UnansweredLimit: cfg.ServiceUnanswered, Policy: cfg.ServicePolicy, WeChatKf: cfg.ServiceWeChatKf,
-		AskSatisfaction: cfg.ServiceSatisfaction, Texts: DefaultServiceTexts, Window: models.DefaultWindowRules,
-		TemplateID: cfg.ServiceTemplateID, TemplateField: cfg.ServiceTemplateKey,
+		Store: d.Store, Sender: d.Sender, Log: d.Log, Keywords: keywords, MenuKey: s.Service.MenuKey,
+		UnansweredLimit: s.Service.UnansweredLimit, Policy: s.Service.Policy, WeChatKf: s.Service.WeChatKf,
+		AskSatisfaction: s.Service.AskSatisfaction, Texts: DefaultServiceTexts, Window: models.DefaultWindowRules,
+		TemplateID: s.Service.TemplateID, TemplateField: s.Service.TemplateField,
 	}
 	actions := TagActions(d.Store)
-	actions["points"] = PointsAction(d.Store, cfg.PointsLife)
+	actions["points"] = PointsAction(d.Store, s.Client.PointsLife)
 	actions["escalate"] = service.EscalateAction
 	consulting := &Consulting{
-		Store: d.Store, Log: d.Log, Loc: cfg.Location, Now: time.Now, WelcomeText: cfg.WelcomeText, Actions: actions,
+		Store: d.Store, Log: d.Log, Loc: s.Loc, Now: now, WelcomeText: s.WelcomeText, Actions: actions,
 	}
-	rules := DefaultClientRules
-	rules.SignIn.Base = int64(cfg.SignInPoints)
-	rules.ReferralPoints = int64(cfg.ReferralPoints)
-	rules.ReferralHold = cfg.ReferralHold
-	rules.ReferralDailyCap = cfg.ReferralDailyCap
-	rules.PointsLife = cfg.PointsLife
-	rules.ProfileLinkLife = cfg.ProfileLinkLife
-	rules.LoyalAfterPoints = int64(cfg.LoyalAfterPoints)
-	rules.LoyalAfterDays = cfg.LoyalAfterDays
-	rules.KeyPersonReferrals = int64(cfg.KeyPersonAfter)
-	client := &Client{Store: d.Store, Log: d.Log, Loc: cfg.Location, Now: time.Now, Rules: rules, PublicURL: d.PublicURL}
+	client := &Client{Store: d.Store, Log: d.Log, Loc: s.Loc, Now: now, Rules: s.Client, PublicURL: s.PublicURL}
 	if d.WX != nil {
 		client.Referrals = d.WX
 	}

@@ -122,7 +122,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	}
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
 
-	rs := roles.NewRoles(roles.Deps{Store: store, Sender: sender, WX: wx, Log: log, PublicURL: a.baseURL}, cfg)
+	rs := roles.NewRoles(roles.Deps{Store: store, Sender: sender, WX: wx, Log: log}, roleSettings(cfg, a.baseURL))
 	service, consulting := rs.Service, rs.Consulting
 	if err := consulting.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
