@@ -10,6 +10,7 @@ import (
 
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // Channel is an acquisition QR code with its numbers.
@@ -89,7 +90,7 @@ func (h *Handler) channelCreate(c *gin.Context) {
 	}
 	n := models.NewChannel{Name: req.Name, Scene: req.Scene, Permanent: req.Permanent, ExpireSeconds: req.ExpireSeconds,
 		WelcomePoints: req.WelcomePoints, WelcomeTags: req.WelcomeTags, WelcomeGiftID: req.WelcomeGiftID}
-	ch, err := h.Store.IssueChannel(c.Request.Context(), n, h.MaxPermanentQR, h.WX.IssueQR)
+	ch, err := roles.IssueChannel(c.Request.Context(), h.Store, n, h.MaxPermanentQR, h.WX.IssueQR)
 	if err != nil {
 		web.Error(c, err) // a WeChat refusal is 502 "wechat" with the errcode
 		return

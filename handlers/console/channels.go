@@ -10,6 +10,7 @@ import (
 
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // channelRow is a channel with its numbers.
@@ -114,7 +115,7 @@ func (h *Handler) issueChannel(c *gin.Context, n models.NewChannel) (*models.Cha
 	if h.WX == nil {
 		return nil, fmt.Errorf("channel: no WeChat client configured")
 	}
-	return h.Store.IssueChannel(c.Request.Context(), n, h.MaxPermanentQR, h.WX.IssueQR)
+	return roles.IssueChannel(c.Request.Context(), h.Store, n, h.MaxPermanentQR, h.WX.IssueQR)
 }
 
 // channel reads the numbers of the form.
