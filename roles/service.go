@@ -38,6 +38,10 @@ var DefaultServiceTexts = ServiceTexts{
 	Thanks:       "感谢您的评价！",
 }
 
+// ErrNoService is what the console and the API answer when Close Service is
+// not wired in this process (a desk action with no desk).
+var ErrNoService = models.Errorf(models.ECONFLICT, "Close Service is not running in this process")
+
 // Service (贴身客服) puts fans in touch with staff: it escalates on request
 // (keywords, a menu button, a rule action) or after repeated unanswered
 // questions, keeps the bot quiet while a person handles the chat, and asks
