@@ -57,11 +57,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 		h.Now = time.Now
 	}
 	if h.Loc == nil {
-		loc, err := time.LoadLocation("Asia/Shanghai")
-		if err != nil {
-			loc = time.FixedZone("CST", 8*3600)
-		}
-		h.Loc = loc
+		h.Loc = web.DefaultLoc()
 	}
 	g.Use(noStore, web.Errors(h.Log, nil), web.BearerAuth(h.Store),
 		web.RequireRole(models.RoleAdmin, models.RoleAgent, models.RoleMarketer))

@@ -57,7 +57,7 @@ func (h *Handler) channelOut(c *gin.Context, ch *models.Channel) (Channel, error
 		tags = []string{}
 	}
 	return Channel{ID: ch.ID, Name: ch.Name, Scene: ch.Scene, Permanent: ch.Permanent, ExpireSeconds: ch.ExpireSeconds,
-		ExpiresAt: ch.ExpiresAt, Expired: ch.ExpiresAt != nil && !h.Now().Before(*ch.ExpiresAt), Ticket: ch.Ticket, URL: ch.URL,
+		ExpiresAt: ch.ExpiresAt, Expired: ch.Expired(h.Now()), Ticket: ch.Ticket, URL: ch.URL,
 		WelcomePoints: ch.WelcomePoints, WelcomeTags: tags, WelcomeGiftID: ch.WelcomeGiftID, Stats: st, CreatedAt: ch.CreatedAt}, err
 }
 
@@ -117,7 +117,7 @@ func (h *Handler) channelQR(c *gin.Context) {
 		return
 	}
 	var err error
-	if ch.ExpiresAt != nil && !h.Now().Before(*ch.ExpiresAt) {
+	if ch.Expired(h.Now()) {
 		err = models.Errorf(models.ENOTFOUND, "this QR code expired at %s", ch.ExpiresAt.Format(time.RFC3339))
 	} else if h.WX == nil {
 		err = fmt.Errorf("channel QR: no WeChat client configured")

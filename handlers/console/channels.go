@@ -73,7 +73,7 @@ func (h *Handler) channelsPage(c *gin.Context, status int, form channelForm, err
 			web.Error(c, serr)
 			return
 		}
-		row := channelRow{Channel: ch, Stats: st, Tags: ch.Tags(), Expired: ch.ExpiresAt != nil && !now.Before(*ch.ExpiresAt)}
+		row := channelRow{Channel: ch, Stats: st, Tags: ch.Tags(), Expired: ch.Expired(now)}
 		if ch.WelcomeGiftID != nil {
 			row.Gift = gifts[*ch.WelcomeGiftID]
 		}
@@ -155,7 +155,7 @@ func (h *Handler) channelQR(c *gin.Context) {
 	if err == nil {
 		ch, err = h.Store.FindChannel(c.Request.Context(), id)
 	}
-	if err == nil && ch.ExpiresAt != nil && !h.Now().Before(*ch.ExpiresAt) {
+	if err == nil && ch.Expired(h.Now()) {
 		err = models.Errorf(models.ENOTFOUND, "this QR code expired on %s", ch.ExpiresAt.In(h.Loc).Format("2006-01-02 15:04"))
 	}
 	if err == nil && h.WX == nil {

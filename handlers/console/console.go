@@ -131,11 +131,7 @@ func (h *Handler) defaults() {
 		h.Now = time.Now
 	}
 	if h.Loc == nil {
-		loc, err := time.LoadLocation("Asia/Shanghai")
-		if err != nil {
-			loc = time.FixedZone("CST", 8*3600)
-		}
-		h.Loc = loc
+		h.Loc = web.DefaultLoc()
 	}
 	if h.Limiter == nil {
 		h.Limiter = web.NewLoginLimiter(h.Now)
