@@ -13,7 +13,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
@@ -28,10 +27,17 @@ type Registrar interface {
 	Register(g *gin.RouterGroup)
 }
 
+// Callback is the WeChat endpoint (handlers/callback.Handler). The router
+// only mounts it, so that handlers/ need not import handlers/callback.
+type Callback interface {
+	Verify(c *gin.Context)
+	Receive(c *gin.Context)
+}
+
 // Server holds what the routes need. Every field is set in cmd/fivec.
 type Server struct {
 	Store    *models.Store
-	Callback *callback.Handler
+	Callback Callback
 	Console  Registrar // mounted at /console
 	API      Registrar // mounted at /api/v1
 	Fan      Registrar // fan-facing pages, mounted at /

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // Care runs the care journeys (客户关怀): it enrols members whose recorded
@@ -101,7 +102,7 @@ func (c *Care) runJourney(ctx context.Context, j *models.Journey, batch int, swe
 			return err
 		}
 	}
-	adv, err := c.Store.AdvanceJourney(ctx, j, batch)
+	adv, err := roles.AdvanceJourney(ctx, c.Store, j, batch)
 	run.Pushed += adv.Pushed
 	run.Skipped += adv.Skipped
 	run.Exited += adv.Exited

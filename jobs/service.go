@@ -6,25 +6,20 @@ import (
 	"time"
 
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
-// Desk is what the Close Service job needs from the service role.
-type Desk interface {
-	Resolve(ctx context.Context, convID uint64, by string) (*models.Conversation, error)
-	Apologize(ctx context.Context, conv models.Conversation) error
-	AssignWaiting(ctx context.Context) (int, error)
-}
-
-// ServiceTimeouts runs every minute: it resolves conversations idle longer
-// than idle (telling the fan), apologises once to fans queued longer than
-// waitLimit, and assigns queued chats to agents who have room.
-func (r *Runner) ServiceTimeouts(desk Desk, idle, waitLimit time.Duration, now func() time.Time) Job {
+// ServiceTimeouts runs every minute: through the agent desk (roles.Service)
+// it resolves conversations idle longer than idle (telling the fan),
+// apologises once to fans queued longer than waitLimit, and assigns queued
+// chats to agents who have room.
+func (r *Runner) ServiceTimeouts(desk *roles.Service, idle, waitLimit time.Duration, now func() time.Time) Job {
 	return Job{Name: "service-timeouts", Spec: "@every 1m", Run: func(ctx context.Context) error {
 		return r.serviceTick(ctx, desk, idle, waitLimit, now())
 	}}
 }
 
-func (r *Runner) serviceTick(ctx context.Context, desk Desk, idle, waitLimit time.Duration, now time.Time) error {
+func (r *Runner) serviceTick(ctx context.Context, desk *roles.Service, idle, waitLimit time.Duration, now time.Time) error {
 	var errs []error
 	stale, err := r.Store.IdleConversations(ctx, now.Add(-idle))
 	errs = append(errs, err)
@@ -47,6 +42,6 @@ func (r *Runner) serviceTick(ctx context.Context, desk Desk, idle, waitLimit tim
 }
 
 // RunServiceTick runs one tick now (tests drive it with their own clock).
-func (r *Runner) RunServiceTick(ctx context.Context, desk Desk, idle, waitLimit time.Duration, now time.Time) error {
+func (r *Runner) RunServiceTick(ctx context.Context, desk *roles.Service, idle, waitLimit time.Duration, now time.Time) error {
 	return r.serviceTick(ctx, desk, idle, waitLimit, now)
 }

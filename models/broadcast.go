@@ -55,6 +55,10 @@ const (
 	AccountSubscription = "subscription" // 订阅号: one mass send a day
 )
 
+// MaxPreviewFans is how many test fans one preview may go to (the console
+// and the API refuse an empty list and more).
+const MaxPreviewFans = 10
+
 // Broadcast is a marketer's intent: what to send, to whom, when. Each run
 // creates a Push whose recipients are delivered (see BroadcastRun).
 type Broadcast struct {

@@ -113,6 +113,24 @@ type BroadcastProgress struct {
 	Error     string     `json:"error,omitempty"` // why the run could not start
 }
 
+// RecentRuns is how many of a broadcast's runs its page shows.
+const RecentRuns = 20
+
+// RecentRunProgress returns the progress of a broadcast's newest runs (at
+// most RecentRuns), newest first. On an error it returns the runs counted so
+// far with the error.
+func (s *Store) RecentRunProgress(ctx context.Context, broadcastID uint64) ([]BroadcastProgress, error) {
+	runs, err := s.BroadcastRuns(ctx, broadcastID)
+	var out []BroadcastProgress
+	for i := 0; err == nil && i < len(runs) && i < RecentRuns; i++ {
+		var p BroadcastProgress
+		if p, err = s.RunProgress(ctx, &runs[i]); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out, err
+}
+
 // RunProgress counts a run's recipients by outcome.
 func (s *Store) RunProgress(ctx context.Context, run *BroadcastRun) (BroadcastProgress, error) {
 	p := BroadcastProgress{RunID: run.ID, State: run.State, StartedAt: run.StartedAt, EndedAt: run.FinishedAt, Error: run.Error}

@@ -141,6 +141,10 @@ type Draw struct {
 	CreatedAt time.Time
 }
 
+// MaxDrawWinners bounds one draw (each winner may get a message); the
+// console and the API refuse more.
+const MaxDrawWinners = 1000
+
 // RunDraw snapshots the segment, draws n winners with a fresh random seed,
 // and records everything.
 func (s *Store) RunDraw(ctx context.Context, name string, f SegmentFilter, n int, staffID uint64) (*Draw, []uint64, error) {

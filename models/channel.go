@@ -29,6 +29,12 @@ type Channel struct {
 	CreatedAt     time.Time
 }
 
+// Expired reports whether a temporary code has expired at now (a permanent
+// one never does); WeChat no longer resolves its scans.
+func (c *Channel) Expired(now time.Time) bool {
+	return c.ExpiresAt != nil && !now.Before(*c.ExpiresAt)
+}
+
 // Tags returns the channel's welcome tags.
 func (c *Channel) Tags() []string {
 	var out []string

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -376,45 +375,43 @@ func (s *Store) ExitAllJourneys(ctx context.Context, memberID uint64, reason str
 	return res.RowsAffected, translate("exit journeys", res.Error)
 }
 
-// Advance is what one AdvanceJourney run did.
+// Advance is what one roles.AdvanceJourney run did.
 type Advance struct {
 	Pushed, Skipped, Exited int
 }
 
-// AdvanceJourney handles j's due steps (at most limit members per step):
-// each due step becomes a push for that member (kind "care", delivered by
-// the delivery engine), or is skipped when the member does not match its
-// condition, and the enrolment moves on, all in one transaction. A member
-// who unfollowed or met the goal leaves instead.
-func (s *Store) AdvanceJourney(ctx context.Context, j *Journey, limit int) (Advance, error) {
-	var out Advance
-	if j.State != JourneyActive {
-		return out, nil
-	}
-	now := s.now()
-	for p := range j.Steps {
-		var ids []uint64
-		err := s.db.WithContext(ctx).Model(&JourneyEnrollment{}).
-			Where("journey_id = ? AND state = ? AND step = ? AND entered_at <= ?", j.ID, EnrollActive, p, now.Add(-time.Duration(j.Steps[p].AfterMinutes)*time.Minute)).
-			Order("id").Limit(limit).Pluck("id", &ids).Error
-		if err != nil {
-			return out, translate("due steps", err)
-		}
-		for _, id := range ids {
-			if err := s.sendStep(ctx, j, p, id, &out); err != nil {
-				return out, err
-			}
-		}
-	}
-	return out, nil
+// DueEnrollments lists (at most limit, oldest first) the active enrolments
+// of j waiting for step p that entered at or before enteredBy. When a step
+// is due is the Care role's decision (roles.AdvanceJourney).
+func (s *Store) DueEnrollments(ctx context.Context, j *Journey, p int, enteredBy time.Time, limit int) ([]uint64, error) {
+	var ids []uint64
+	err := s.db.WithContext(ctx).Model(&JourneyEnrollment{}).
+		Where("journey_id = ? AND state = ? AND step = ? AND entered_at <= ?", j.ID, EnrollActive, p, enteredBy).
+		Order("id").Limit(limit).Pluck("id", &ids).Error
+	return ids, translate("due steps", err)
 }
 
-// sendStep handles step p for one enrolment.
-func (s *Store) sendStep(ctx context.Context, j *Journey, p int, id uint64, out *Advance) error {
+// StepOutcome is what AdvanceEnrollment did with a due step.
+type StepOutcome int
+
+// Step outcomes.
+const (
+	StepNone    StepOutcome = iota // already handled by another worker, or the journey is gone
+	StepExited                     // the member unfollowed or met the goal, and left
+	StepSkipped                    // the member did not match the step's condition
+	StepPushed                     // push was created for the member
+)
+
+// AdvanceEnrollment handles step p of enrolment id in one transaction: a
+// member who unfollowed or met the goal leaves; otherwise push (for this
+// member) is created unless the member does not match the step's
+// condition, the step is recorded (JourneySend) and the enrolment moves on.
+// The enrolment row is locked, so two workers never handle a step twice.
+func (s *Store) AdvanceEnrollment(ctx context.Context, j *Journey, p int, id uint64, push NewPush) (StepOutcome, error) {
 	st := &j.Steps[p]
-	var result *int
+	var result StepOutcome
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		result = nil
+		result = StepNone
 		now := s.now()
 		var e JourneyEnrollment
 		if err := tx.Clauses(lockForUpdate(tx)...).Take(&e, id).Error; isNotFound(err) {
@@ -428,7 +425,7 @@ func (s *Store) sendStep(ctx context.Context, j *Journey, p int, id uint64, out 
 		for _, c := range exitConds(j) {
 			res := tx.Model(&JourneyEnrollment{}).Where("id = ?", id).Where(c.where, c.args...).Updates(s.exitUpdates(c.reason))
 			if res.Error != nil || res.RowsAffected == 1 {
-				result = &out.Exited
+				result = StepExited
 				return res.Error
 			}
 		}
@@ -442,18 +439,15 @@ func (s *Store) sendStep(ctx context.Context, j *Journey, p int, id uint64, out 
 				send.Outcome = SendCondition
 			}
 		}
-		result = &out.Skipped
+		result = StepSkipped
 		if send.Outcome == SendPushed {
 			// The push is created inside this transaction (CreatePush nests
 			// as a savepoint), so a crash leaves neither or both.
-			in := s.inTx(tx)
-			name := truncateUTF8(fmt.Sprintf("关怀：%s 第%d步", j.Name, p+1), 191)
-			push, err := in.CreatePush(ctx, NewPush{Kind: "care", Name: name, Reply: st.Reply(), TemplateID: st.TemplateID,
-				TemplateData: st.TemplateFields(), StaffID: j.StaffID}, []uint64{e.MemberID})
+			created, err := s.inTx(tx).CreatePush(ctx, push, []uint64{e.MemberID})
 			if err != nil {
 				return err
 			}
-			send.PushID, result = &push.ID, &out.Pushed
+			send.PushID, result = &created.ID, StepPushed
 		}
 		if err := tx.Create(&send).Error; err != nil {
 			return err
@@ -461,10 +455,7 @@ func (s *Store) sendStep(ctx context.Context, j *Journey, p int, id uint64, out 
 		return tx.Model(&JourneyEnrollment{}).Where("id = ?", id).Updates(map[string]any{"step": p + 1, "last_step_at": now}).Error
 	})
 	if err != nil {
-		return translate("send step", err)
+		return StepNone, translate("send step", err)
 	}
-	if result != nil {
-		*result++
-	}
-	return nil
+	return result, nil
 }

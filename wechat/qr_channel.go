@@ -13,7 +13,7 @@ import (
 	"github.com/fivec/fivec/models"
 )
 
-// IssueQR makes the code of a channel (a models.QRIssuer): temporary for
+// IssueQR makes the code of a channel (a roles.QRIssuer): temporary for
 // expire, permanent when expire is 0. A refusal is an *APIError with
 // WeChat's errcode.
 func (c *Client) IssueQR(ctx context.Context, scene string, expire time.Duration) (ticket, url string, expireSeconds int64, err error) {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -22,6 +23,7 @@ import (
 	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
@@ -60,8 +62,8 @@ func fivecRouter(b *testing.B, driver, dsn string, acct fake.Account) http.Handl
 		b.Fatal(err)
 	}
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
-	roles := callback.NewRoles(callback.Deps{Store: store, Sender: sender, WX: wx, Log: log}, cfg)
-	if err := roles.Consulting.Reload(context.Background()); err != nil {
+	rs := roles.NewRoles(roles.Deps{Store: store, Sender: sender, WX: wx, Log: log}, roleSettings(cfg))
+	if err := rs.Consulting.Reload(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	linger := cfg.RecordLinger
@@ -76,7 +78,7 @@ func fivecRouter(b *testing.B, driver, dsn string, acct fake.Account) http.Handl
 	b.Cleanup(rec.Close)
 	h := &callback.Handler{
 		Store: store, Recorder: rec, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, Log: log, Metrics: m,
-		Pipeline: &callback.Pipeline{Log: log, Roles: roles.Chain()},
+		Pipeline: &roles.Pipeline{Log: log, Roles: rs.Chain()},
 	}
 	b.Cleanup(h.Wait)
 	return (&handlers.Server{Store: store, Callback: h, Metrics: m, Log: log}).Router()
@@ -167,4 +169,27 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// roleSettings is cmd/fivec's roleSettings (package main cannot be
+// imported): the values the roles take from the configuration.
+func roleSettings(cfg config.Config) roles.Settings {
+	client := roles.DefaultClientRules
+	client.SignIn.Base = int64(cfg.SignInPoints)
+	client.ReferralPoints = int64(cfg.ReferralPoints)
+	client.ReferralHold = cfg.ReferralHold
+	client.ReferralDailyCap = cfg.ReferralDailyCap
+	client.PointsLife = cfg.PointsLife
+	client.ProfileLinkLife = cfg.ProfileLinkLife
+	client.LoyalAfterPoints = int64(cfg.LoyalAfterPoints)
+	client.LoyalAfterDays = cfg.LoyalAfterDays
+	client.KeyPersonReferrals = int64(cfg.KeyPersonAfter)
+	return roles.Settings{
+		Loc: cfg.Location, WelcomeText: cfg.WelcomeText, Client: client,
+		Service: roles.ServiceSettings{
+			Keywords: strings.Split(cfg.ServiceKeywords, ","), MenuKey: cfg.ServiceMenuKey,
+			UnansweredLimit: cfg.ServiceUnanswered, Policy: cfg.ServicePolicy, WeChatKf: cfg.ServiceWeChatKf,
+			AskSatisfaction: cfg.ServiceSatisfaction, TemplateID: cfg.ServiceTemplateID, TemplateField: cfg.ServiceTemplateKey,
+		},
+	}
 }

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // messages is what fans send: some mention an interest, most do not.
@@ -27,7 +27,7 @@ var messages = []string{
 
 // role builds a Care role with n keywords in n/5 interests (plus the two
 // the messages above hit).
-func role(tb testing.TB, n int) *callback.Care {
+func role(tb testing.TB, n int) *roles.Care {
 	tb.Helper()
 	ctx := context.Background()
 	s, err := models.Open(ctx, "sqlite", filepath.Join(tb.TempDir(), "care.db"), 10*time.Second)
@@ -49,7 +49,7 @@ func role(tb testing.TB, n int) *callback.Care {
 			tb.Fatal(err)
 		}
 	}
-	c := &callback.Care{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	c := &roles.Care{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if err := c.Reload(ctx); err != nil {
 		tb.Fatal(err)
 	}

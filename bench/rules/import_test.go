@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/text/width"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // rulesFile is the YAML export of ruleSpecs(n), as a marketer would import it.
@@ -59,7 +59,7 @@ func BenchmarkImport(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				c := &callback.Consulting{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Loc: time.UTC, Now: time.Now}
+				c := &roles.Consulting{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Loc: time.UTC, Now: time.Now}
 				b.StartTimer()
 				var warnings []string
 				if tc.before {
@@ -81,7 +81,7 @@ func BenchmarkImport(b *testing.B) {
 
 // importBefore is ImportRules before the indexed shadow check, minus the
 // template and action checks (linear, the same in both).
-func importBefore(ctx context.Context, c *callback.Consulting, file []byte) ([]string, error) {
+func importBefore(ctx context.Context, c *roles.Consulting, file []byte) ([]string, error) {
 	specs, err := models.ParseRulesYAML(file)
 	if err != nil {
 		return nil, err

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // ruleSpecs makes n keyword rules in the mix marketers write: 40 % exact,
@@ -48,7 +48,7 @@ var messages = []string{
 	"你们几点开门", "我想退货怎么办", "ＨＥＬＬＯ", "产品3价格", "门店8地址", "随便问问今天有什么活动吗",
 }
 
-func engine(b *testing.B, n int) *callback.Consulting {
+func engine(b *testing.B, n int) *roles.Consulting {
 	b.Helper()
 	ctx := context.Background()
 	s, err := models.Open(ctx, "sqlite", filepath.Join(b.TempDir(), "rules.db"), 10*time.Second)
@@ -59,7 +59,7 @@ func engine(b *testing.B, n int) *callback.Consulting {
 	if err := s.ReplaceRules(ctx, ruleSpecs(n)); err != nil {
 		b.Fatal(err)
 	}
-	c := &callback.Consulting{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Loc: time.UTC, Now: time.Now}
+	c := &roles.Consulting{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Loc: time.UTC, Now: time.Now}
 	if err := c.Reload(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func BenchmarkMatch(b *testing.B) {
 			ctx := context.Background()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := c.Test(ctx, callback.TestInput{Text: messages[i%len(messages)]}); err != nil {
+				if _, err := c.Test(ctx, roles.TestInput{Text: messages[i%len(messages)]}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -95,10 +95,10 @@ func TestMixMatchesAsIntended(t *testing.T) {
 		if err := s.ReplaceRules(ctx, ruleSpecs(n)); err != nil {
 			t.Fatal(err)
 		}
-		c := &callback.Consulting{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Loc: time.UTC, Now: time.Now}
+		c := &roles.Consulting{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Loc: time.UTC, Now: time.Now}
 		want := map[string]string{"产品0价格": "exact", "查询4 的物流": "prefix", "请问门店6地址在哪里？": "contains", "订单9号 123456": "regex", "你们几点开门": ""}
 		for msg, mode := range want {
-			res, err := c.Test(ctx, callback.TestInput{Text: msg})
+			res, err := c.Test(ctx, roles.TestInput{Text: msg})
 			if err != nil {
 				t.Fatal(err)
 			}

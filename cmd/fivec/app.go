@@ -21,6 +21,7 @@ import (
 	"github.com/fivec/fivec/jobs"
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 )
 
@@ -54,8 +55,8 @@ type app struct {
 
 	redis      *wechat.RedisTokens // nil without FIVEC_REDIS_URL
 	wx         *wechat.Client
-	consulting *callback.Consulting
-	service    *callback.Service
+	consulting *roles.Consulting
+	service    *roles.Service
 	delivery   *jobs.Delivery
 	broadcasts *jobs.Broadcasts
 	mass       *wechat.Mass
@@ -135,12 +136,12 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	}
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
 
-	roles := callback.NewRoles(callback.Deps{Store: store, Sender: sender, WX: wx, Log: log, PublicURL: a.baseURL}, cfg)
-	service, consulting := roles.Service, roles.Consulting
+	rs := roles.NewRoles(roles.Deps{Store: store, Sender: sender, WX: wx, Log: log}, roleSettings(cfg, a.baseURL))
+	service, consulting := rs.Service, rs.Consulting
 	if err := consulting.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
-	if err := roles.Care.Reload(ctx); err != nil {
+	if err := rs.Care.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load keyword interests: %w", err)
 	}
 	// A batch the database cannot take within 2 s fails, and its messages
@@ -152,7 +153,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	}
 	a.callback = &callback.Handler{
 		Store: store, Recorder: a.recorder, Spool: a.spool, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, MaxSkew: cfg.CallbackMaxSkew, Log: log, Metrics: m,
-		Pipeline: &callback.Pipeline{Log: log, Roles: roles.Chain()},
+		Pipeline: &roles.Pipeline{Log: log, Roles: rs.Chain()},
 	}
 	a.recorder.OnOrphan(a.callback.Orphaned)
 	proxies, _ := cfg.ProxyList() // checked by Validate
@@ -180,7 +181,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		a.runner.Deliver(a.delivery), a.runner.Broadcasts(a.broadcasts), jobs.Job{
 			// Every process recompiles within seconds of a rule change anywhere.
 			Name: "reload-rules", Spec: "@every 2s", Run: consulting.ReloadIfChanged, EveryProcess: true,
-		}, jobs.Job{Name: "reload-interests", Spec: "@every 2s", Run: roles.Care.ReloadIfChanged, EveryProcess: true},
+		}, jobs.Job{Name: "reload-interests", Spec: "@every 2s", Run: rs.Care.ReloadIfChanged, EveryProcess: true},
 		// Care messages go out through the delivery engine too.
 		a.runner.Care(&jobs.Care{Store: store, Log: log, Loc: cfg.Location}, cfg.CareInterval),
 		a.runner.PurgeLeases()}

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/fivec/fivec/config"
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 const rulesUsage = `usage:
@@ -65,7 +65,7 @@ func rulesCommand(ctx context.Context, args []string, getenv func(string) string
 		if err != nil {
 			return err
 		}
-		c := callback.NewRoles(callback.Deps{Store: store, Log: slog.New(slog.NewTextHandler(stderr, nil))}, cfg).Consulting
+		c := roles.NewRoles(roles.Deps{Store: store, Log: slog.New(slog.NewTextHandler(stderr, nil))}, roleSettings(cfg, "")).Consulting
 		warnings, err := c.ImportRules(ctx, b)
 		if err != nil {
 			return fmt.Errorf("rules import: %s (nothing was changed)", models.ErrorMessage(err))

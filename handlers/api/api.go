@@ -15,9 +15,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 )
 
@@ -29,9 +29,9 @@ type Handler struct {
 	Store *models.Store
 	Log   *slog.Logger
 	// Consulting is the rules engine (rules, tester, import/export).
-	Consulting *callback.Consulting
+	Consulting *roles.Consulting
 	// Service is Close Service (conversations).
-	Service *callback.Service
+	Service *roles.Service
 	// WX talks to WeChat (menu publishing, channel QR codes).
 	WX *wechat.Client
 	// MaxPermanentQR caps permanent channel codes (models.MaxPermanentQR,
@@ -57,11 +57,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 		h.Now = time.Now
 	}
 	if h.Loc == nil {
-		loc, err := time.LoadLocation("Asia/Shanghai")
-		if err != nil {
-			loc = time.FixedZone("CST", 8*3600)
-		}
-		h.Loc = loc
+		h.Loc = web.DefaultLoc()
 	}
 	g.Use(noStore, web.Errors(h.Log, nil), web.BearerAuth(h.Store),
 		web.RequireRole(models.RoleAdmin, models.RoleAgent, models.RoleMarketer))

@@ -121,13 +121,8 @@ func (h *Handler) broadcastGet(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	runs, err := h.Store.BroadcastRuns(ctx, b.ID)
-	for i := 0; err == nil && i < len(runs) && i < 20; i++ {
-		var p models.BroadcastProgress
-		if p, err = h.Store.RunProgress(ctx, &runs[i]); err == nil {
-			d.Last = append(d.Last, p)
-		}
-	}
+	runs, err := h.Store.RecentRunProgress(ctx, b.ID)
+	d.Last = append(d.Last, runs...)
 	respond(c, d, err)
 }
 
@@ -190,8 +185,8 @@ func (h *Handler) broadcastPreview(c *gin.Context) {
 		return
 	}
 	b, err := h.broadcast(c)
-	if err == nil && (len(req.OpenIDs) == 0 || len(req.OpenIDs) > 10) {
-		err = models.Errorf(models.EINVALID, "preview to 1-10 test fans")
+	if err == nil && (len(req.OpenIDs) == 0 || len(req.OpenIDs) > models.MaxPreviewFans) {
+		err = models.Errorf(models.EINVALID, "preview to 1-%d test fans", models.MaxPreviewFans)
 	}
 	if err == nil && h.Mass == nil {
 		err = models.Errorf(models.ECONFLICT, "previews need a WeChat connection")

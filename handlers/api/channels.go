@@ -10,6 +10,7 @@ import (
 
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // Channel is an acquisition QR code with its numbers.
@@ -56,7 +57,7 @@ func (h *Handler) channelOut(c *gin.Context, ch *models.Channel) (Channel, error
 		tags = []string{}
 	}
 	return Channel{ID: ch.ID, Name: ch.Name, Scene: ch.Scene, Permanent: ch.Permanent, ExpireSeconds: ch.ExpireSeconds,
-		ExpiresAt: ch.ExpiresAt, Expired: ch.ExpiresAt != nil && !h.Now().Before(*ch.ExpiresAt), Ticket: ch.Ticket, URL: ch.URL,
+		ExpiresAt: ch.ExpiresAt, Expired: ch.Expired(h.Now()), Ticket: ch.Ticket, URL: ch.URL,
 		WelcomePoints: ch.WelcomePoints, WelcomeTags: tags, WelcomeGiftID: ch.WelcomeGiftID, Stats: st, CreatedAt: ch.CreatedAt}, err
 }
 
@@ -89,7 +90,7 @@ func (h *Handler) channelCreate(c *gin.Context) {
 	}
 	n := models.NewChannel{Name: req.Name, Scene: req.Scene, Permanent: req.Permanent, ExpireSeconds: req.ExpireSeconds,
 		WelcomePoints: req.WelcomePoints, WelcomeTags: req.WelcomeTags, WelcomeGiftID: req.WelcomeGiftID}
-	ch, err := h.Store.IssueChannel(c.Request.Context(), n, h.MaxPermanentQR, h.WX.IssueQR)
+	ch, err := roles.IssueChannel(c.Request.Context(), h.Store, n, h.MaxPermanentQR, h.WX.IssueQR)
 	if err != nil {
 		web.Error(c, err) // a WeChat refusal is 502 "wechat" with the errcode
 		return
@@ -116,7 +117,7 @@ func (h *Handler) channelQR(c *gin.Context) {
 		return
 	}
 	var err error
-	if ch.ExpiresAt != nil && !h.Now().Before(*ch.ExpiresAt) {
+	if ch.Expired(h.Now()) {
 		err = models.Errorf(models.ENOTFOUND, "this QR code expired at %s", ch.ExpiresAt.Format(time.RFC3339))
 	} else if h.WX == nil {
 		err = fmt.Errorf("channel QR: no WeChat client configured")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // registerConversations adds Close Service: conversations, canned replies
@@ -196,7 +197,7 @@ func (h *Handler) resolve(c *gin.Context) {
 		err = conv.CheckResolve(web.CurrentStaff(c))
 	}
 	if err == nil && h.Service == nil {
-		err = errNoService
+		err = roles.ErrNoService
 	}
 	if err == nil {
 		conv, err = h.Service.Resolve(c.Request.Context(), conv.ID, "agent")
@@ -208,8 +209,6 @@ func (h *Handler) resolve(c *gin.Context) {
 	web.Audit(c, h.Store, "conversation.resolve", convTarget(conv), "via API")
 	c.JSON(http.StatusOK, conversationOut(conv))
 }
-
-var errNoService = models.Errorf(models.ECONFLICT, "Close Service is not running in this process")
 
 // reply sends text or an image (media_id) to the fan: 204, or 409 with
 // the reason when WeChat would not deliver it (window closed, quota used).
@@ -234,7 +233,7 @@ func (h *Handler) reply(c *gin.Context) {
 		return
 	}
 	if h.Service == nil {
-		web.Error(c, errNoService)
+		web.Error(c, roles.ErrNoService)
 		return
 	}
 	if err := h.Service.Reply(c.Request.Context(), id, web.CurrentStaff(c), r); err != nil {

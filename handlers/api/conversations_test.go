@@ -17,6 +17,7 @@ import (
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
@@ -35,10 +36,10 @@ func newDeskEnv(t *testing.T, s *models.Store) *deskEnv {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	wx := wechat.NewClient(wechat.Account{AppID: appID, AppSecret: "secret", Token: "tok"}, wechat.NewMemoryCache(nil))
 	sender := &wechat.Sender{Store: s, WX: wx, Log: log}
-	svc := &callback.Service{Store: s, Sender: sender, Log: log, Keywords: []string{"人工"}, Policy: models.PolicyLeastLoaded,
-		AskSatisfaction: true, Texts: callback.DefaultServiceTexts, Window: models.DefaultWindowRules}
+	svc := &roles.Service{Store: s, Sender: sender, Log: log, Keywords: []string{"人工"}, Policy: models.PolicyLeastLoaded,
+		AskSatisfaction: true, Texts: roles.DefaultServiceTexts, Window: models.DefaultWindowRules}
 	cb := &callback.Handler{Store: s, WX: wx, Sender: sender, Deadline: 3 * time.Second, Log: log, Metrics: metrics.New(),
-		Pipeline: &callback.Pipeline{Roles: []callback.Role{svc}, Log: log}}
+		Pipeline: &roles.Pipeline{Roles: []roles.Role{svc}, Log: log}}
 	srv := &handlers.Server{Store: s, Callback: cb, API: &api.Handler{Store: s, Log: log, Service: svc, WX: wx},
 		Metrics: metrics.New(), Log: log}
 	e := &deskEnv{env: &env{t: t, store: s, router: srv.Router()}}

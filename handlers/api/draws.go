@@ -54,9 +54,6 @@ type NotifyRequest struct {
 	Text string `json:"text"`
 }
 
-// maxWinners bounds one draw.
-const maxWinners = 1000
-
 func (h *Handler) registerDraws(g, ed *gin.RouterGroup) {
 	g.GET("/draws", h.drawsList)
 	g.GET("/draws/:id", h.drawGet)
@@ -123,8 +120,8 @@ func (h *Handler) drawRun(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if req.Winners < 1 || req.Winners > maxWinners {
-		web.Errorf(c, models.EINVALID, "winners must be 1 to %d", maxWinners)
+	if req.Winners < 1 || req.Winners > models.MaxDrawWinners {
+		web.Errorf(c, models.EINVALID, "winners must be 1 to %d", models.MaxDrawWinners)
 		return
 	}
 	sg, err := h.Store.FindSegment(ctx, req.SegmentID)

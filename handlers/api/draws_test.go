@@ -12,10 +12,10 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/fivec/fivec/handlers/api"
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/jobs"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
@@ -26,7 +26,7 @@ func TestDrawsAPI(t *testing.T) {
 		ctx := context.Background()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		e, h := crmEnv(t, s, func(h *api.Handler) {
-			h.Service = &callback.Service{Store: s, Log: log, Sender: &wechat.Sender{Store: s, WX: h.WX, Log: log}}
+			h.Service = &roles.Service{Store: s, Log: log, Sender: &wechat.Sender{Store: s, WX: h.WX, Log: log}}
 		})
 		mia, alex := e.token("mia", "marketer"), e.token("alex", "agent")
 		app := h.WX.Account.AppID

@@ -15,6 +15,7 @@ import (
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
@@ -23,8 +24,8 @@ import (
 func rulesEnv(t *testing.T, s *models.Store) (*env, *api.Handler) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := &api.Handler{Store: s, Log: log, WX: wxClient(),
-		Consulting: &callback.Consulting{Store: s, Log: log, Loc: time.UTC, Now: time.Now, WelcomeText: "默认欢迎",
-			Actions: callback.TagActions(s)}}
+		Consulting: &roles.Consulting{Store: s, Log: log, Loc: time.UTC, Now: time.Now, WelcomeText: "默认欢迎",
+			Actions: roles.TagActions(s)}}
 	srv := &handlers.Server{Store: s, API: h, Metrics: metrics.New(), Log: log, Callback: &callback.Handler{}}
 	return &env{t: t, store: s, router: srv.Router()}, h
 }

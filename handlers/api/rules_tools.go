@@ -10,9 +10,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // rulesTest tries a message against the rules without sending anything or
@@ -23,7 +23,7 @@ func (h *Handler) rulesTest(c *gin.Context) {
 		return
 	}
 	in, err := req.input()
-	var res *callback.TestResult
+	var res *roles.TestResult
 	if err == nil {
 		res, err = h.Consulting.Test(c.Request.Context(), in)
 	}
@@ -35,8 +35,8 @@ func (h *Handler) rulesTest(c *gin.Context) {
 }
 
 // input builds the engine's test input from the request.
-func (r RuleTestRequest) input() (callback.TestInput, error) {
-	in := callback.TestInput{Text: r.Text, OpenID: strings.TrimSpace(r.OpenID)}
+func (r RuleTestRequest) input() (roles.TestInput, error) {
+	in := roles.TestInput{Text: r.Text, OpenID: strings.TrimSpace(r.OpenID)}
 	if r.At != nil {
 		in.At = *r.At
 	}

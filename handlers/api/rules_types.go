@@ -3,8 +3,8 @@ package api
 import (
 	"time"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // RuleRequest is the body of POST /rules and PUT /rules/:id: the whole
@@ -192,7 +192,7 @@ type RuleTraceEntry struct {
 	Outcome  string `json:"outcome"`
 }
 
-func ruleTestOut(t *callback.TestResult) RuleTestResult {
+func ruleTestOut(t *roles.TestResult) RuleTestResult {
 	out := RuleTestResult{Matched: t.Matched, RuleID: t.RuleID, RuleName: t.RuleName, Keyword: t.Keyword, Mode: t.Mode,
 		Replies: []RuleReply{}, Unanswered: t.Unmatched, Trace: []RuleTraceEntry{}}
 	for _, r := range t.Replies {

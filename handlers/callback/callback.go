@@ -1,3 +1,6 @@
+// Package callback is the WeChat callback endpoint: signature, envelope,
+// dedupe, deadline and spool. The answer itself comes from the roles
+// (package roles), run by the Pipeline it is given.
 package callback
 
 import (
@@ -23,6 +26,7 @@ import (
 
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 )
 
@@ -37,7 +41,7 @@ type Handler struct {
 	Recorder *models.Recorder
 	WX       *wechat.Client
 	Sender   *wechat.Sender
-	Pipeline *Pipeline
+	Pipeline *roles.Pipeline
 	// Deadline bounds the pipeline; past it the callback answers "success"
 	// and the reply follows as a customer-service message.
 	Deadline time.Duration
@@ -201,8 +205,8 @@ func (h *Handler) answer(ctx context.Context, m *message.MixMessage, raw []byte)
 	}
 	h.Metrics.Messages.WithLabelValues(label, "new").Inc()
 
-	turn := &Turn{Msg: m, Inbound: msg, Member: member}
-	done := make(chan *Turn, 1)
+	turn := &roles.Turn{Msg: m, Inbound: msg, Member: member}
+	done := make(chan *roles.Turn, 1)
 	// The pipeline outlives the request when it misses the deadline.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 	go func() {
@@ -223,7 +227,7 @@ func (h *Handler) answer(ctx context.Context, m *message.MixMessage, raw []byte)
 				rest = replies // send them all as customer-service messages
 			}
 		}
-		if err := h.finishBy(ctx, start, msg.ID, turn.answer("")); err != nil {
+		if err := h.finishBy(ctx, start, msg.ID, turn.Answer("")); err != nil {
 			h.logFinish("store reply", msg.ID, err)
 		}
 		return passive, rest, true
@@ -290,7 +294,7 @@ func (h *Handler) finish(ctx context.Context, id uint64, a models.Answer) error 
 
 type deferred struct {
 	id   uint64
-	turn <-chan *Turn
+	turn <-chan *roles.Turn
 }
 
 // sendLater sends replies as customer-service messages in the background:
@@ -302,7 +306,7 @@ func (h *Handler) sendLater(openID string, d *deferred, replies []models.Reply) 
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		if d != nil {
-			var turn *Turn
+			var turn *roles.Turn
 			select {
 			case turn = <-d.turn:
 			case <-ctx.Done():
@@ -310,7 +314,7 @@ func (h *Handler) sendLater(openID string, d *deferred, replies []models.Reply) 
 				return
 			}
 			replies = turn.Replies
-			if err := h.finish(ctx, d.id, turn.answer(models.StateDeferred)); err != nil {
+			if err := h.finish(ctx, d.id, turn.Answer(models.StateDeferred)); err != nil {
 				h.Log.Error("store deferred reply", "msg", d.id, "err", err)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
@@ -147,7 +148,7 @@ func TestSubscribeWelcomesAndRecordsMember(t *testing.T) {
 func TestRetriesGetTheSameAnswerAndRunOnce(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		var runs atomic.Int32
-		slowEcho := roleFunc(func(ctx context.Context, turn *callback.Turn) error {
+		slowEcho := roleFunc(func(ctx context.Context, turn *roles.Turn) error {
 			runs.Add(1)
 			time.Sleep(60 * time.Millisecond) // let the retries pile up
 			turn.Reply(models.TextReply("echo: " + turn.Msg.Content))
@@ -192,7 +193,7 @@ func TestRetriesGetTheSameAnswerAndRunOnce(t *testing.T) {
 func TestSlowPipelineAnswersSuccessThenSendsCustomMessage(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		release := make(chan struct{})
-		slow := roleFunc(func(ctx context.Context, turn *callback.Turn) error {
+		slow := roleFunc(func(ctx context.Context, turn *roles.Turn) error {
 			if turn.Msg.MsgType != "text" {
 				return nil
 			}
@@ -235,7 +236,7 @@ func TestSlowPipelineAnswersSuccessThenSendsCustomMessage(t *testing.T) {
 
 func TestSeveralRepliesFollowAsCustomMessages(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
-		three := roleFunc(func(ctx context.Context, turn *callback.Turn) error {
+		three := roleFunc(func(ctx context.Context, turn *roles.Turn) error {
 			if turn.Msg.MsgType != "text" {
 				return nil
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 	"github.com/fivec/fivec/wechat/fake/faketest"
@@ -46,7 +47,7 @@ const testAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 // newEnv builds an account (safe mode when aes) whose callbacks reach the
 // real router backed by a store on driver; roles replace the default chain.
-func newEnv(t *testing.T, s *models.Store, aes bool, roles ...callback.Role) *env {
+func newEnv(t *testing.T, s *models.Store, aes bool, chain ...roles.Role) *env {
 	t.Helper()
 	appID := "wxtest" + strconv.FormatInt(appSeq.Add(1), 10) + models.RandomToken(4)
 	acct := fake.Account{AppID: appID, AppSecret: "secret-" + appID, Token: "tok" + appID, Verified: true}
@@ -55,13 +56,13 @@ func newEnv(t *testing.T, s *models.Store, aes bool, roles ...callback.Role) *en
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	wx := wechat.NewClient(wechat.Account{AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token, AESKey: acct.EncodingAESKey}, wechat.NewMemoryCache(nil))
-	if len(roles) == 0 {
-		roles = []callback.Role{&callback.Consulting{Store: s, Log: log, Loc: time.UTC, Now: time.Now, WelcomeText: "欢迎关注"}}
+	if len(chain) == 0 {
+		chain = []roles.Role{&roles.Consulting{Store: s, Log: log, Loc: time.UTC, Now: time.Now, WelcomeText: "欢迎关注"}}
 	}
 	rec := models.NewRecorder(s, models.RecorderOptions{})
 	h := &callback.Handler{
 		Store: s, Recorder: rec, WX: wx, Sender: &wechat.Sender{Store: s, WX: wx, Log: log},
-		Pipeline: &callback.Pipeline{Roles: roles, Log: log},
+		Pipeline: &roles.Pipeline{Roles: chain, Log: log},
 		Deadline: 3 * time.Second, Log: log, Metrics: metrics.New(),
 	}
 	rec.OnOrphan(h.Orphaned)
@@ -117,11 +118,11 @@ func forEachDB(t *testing.T, fn func(t *testing.T, s *models.Store)) {
 	modelstest.ForEachDB(t, fn)
 }
 
-// roleFunc adapts a function to callback.Role.
-type roleFunc func(ctx context.Context, t *callback.Turn) error
+// roleFunc adapts a function to roles.Role.
+type roleFunc func(ctx context.Context, t *roles.Turn) error
 
-func (roleFunc) Name() string                                         { return "test" }
-func (f roleFunc) Handle(ctx context.Context, t *callback.Turn) error { return f(ctx, t) }
+func (roleFunc) Name() string                                      { return "test" }
+func (f roleFunc) Handle(ctx context.Context, t *roles.Turn) error { return f(ctx, t) }
 
 // follow makes openID follow the account on the platform (and so in fivec).
 func (e *env) follow(openID string) {
@@ -146,3 +147,26 @@ func newEnvOnce(t *testing.T, s *models.Store, safe bool) *env {
 }
 
 func xmlUnmarshal(b []byte, v any) error { return xml.Unmarshal(b, v) }
+
+// shanghai is the default account zone.
+var shanghai, _ = time.LoadLocation("Asia/Shanghai")
+
+// newConsulting is a Consulting role on s with the tag actions (as in the
+// roles package's tests).
+func newConsulting(s *models.Store) *roles.Consulting {
+	return &roles.Consulting{
+		Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Loc: shanghai,
+		Now: time.Now, WelcomeText: "默认欢迎", Actions: roles.TagActions(s),
+	}
+}
+
+func mustSave(t *testing.T, c *roles.Consulting, spec models.RuleSpec) *models.Rule {
+	t.Helper()
+	r, _, err := c.SaveRule(context.Background(), 0, spec)
+	if err != nil {
+		t.Fatalf("save %s: %v", spec.Name, err)
+	}
+	return r
+}
+
+func kw(text, match string) []models.Keyword { return []models.Keyword{{Text: text, Match: match}} }

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
@@ -23,7 +23,7 @@ func TestRetriesAcrossProcessesRunOnce(t *testing.T) {
 		t.Run(driver, func(t *testing.T) {
 			s1, s2 := modelstest.MustOpenShared(t, driver)
 			var runs atomic.Int32
-			role := roleFunc(func(ctx context.Context, turn *callback.Turn) error {
+			role := roleFunc(func(ctx context.Context, turn *roles.Turn) error {
 				runs.Add(1)
 				time.Sleep(50 * time.Millisecond)
 				turn.Reply(models.TextReply("answer once"))

@@ -17,6 +17,7 @@ import (
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // Spool is the callback's fallback when the database is away: an
@@ -278,11 +279,11 @@ func (h *Handler) replayOne(ctx context.Context, m *message.MixMessage, raw []by
 // answerLate runs the pipeline for a recorded message whose callback was
 // answered without it, and sends the answer as customer-service messages.
 func (h *Handler) answerLate(ctx context.Context, m *message.MixMessage, msg *models.Message, member *models.Member) {
-	turn := &Turn{Msg: m, Inbound: msg, Member: member}
+	turn := &roles.Turn{Msg: m, Inbound: msg, Member: member}
 	pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	h.Pipeline.Run(pctx, turn)
-	if err := h.finish(ctx, msg.ID, turn.answer(models.StateDeferred)); err != nil {
+	if err := h.finish(ctx, msg.ID, turn.Answer(models.StateDeferred)); err != nil {
 		h.Log.Error("store late reply", "msg", msg.ID, "err", err)
 	}
 	h.sendLater(string(m.FromUserName), nil, turn.Replies)

@@ -20,6 +20,7 @@ import (
 	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
@@ -164,7 +165,7 @@ func TestDatabaseAwayMessagesAreSpooledAndReplayed(t *testing.T) {
 			f := openFaulty(t, driver)
 			var mu sync.Mutex
 			runs := map[string]int{}
-			role := roleFunc(func(ctx context.Context, turn *callback.Turn) error {
+			role := roleFunc(func(ctx context.Context, turn *roles.Turn) error {
 				if turn.Msg.MsgType == "text" {
 					mu.Lock()
 					runs[turn.Msg.Content]++

@@ -317,13 +317,7 @@ func (h *Handler) broadcastData(c *gin.Context, b *models.Broadcast) (bcData, er
 	if d.Plan, err = h.Store.PlanAudience(ctx, b, h.Policy, models.DefaultWindowRules); err != nil {
 		return d, err
 	}
-	runs, err := h.Store.BroadcastRuns(ctx, b.ID)
-	for i := 0; err == nil && i < len(runs) && i < 20; i++ {
-		var p models.BroadcastProgress
-		if p, err = h.Store.RunProgress(ctx, &runs[i]); err == nil {
-			d.Runs = append(d.Runs, p)
-		}
-	}
+	d.Runs, err = h.Store.RecentRunProgress(ctx, b.ID)
 	d.At = h.Now().In(h.Loc).Add(5 * time.Minute).Format("2006-01-02T15:04")
 	names := map[string]string{}
 	if b.Audience == models.AudienceSegment {
@@ -375,7 +369,7 @@ func (h *Handler) broadcastPreview(c *gin.Context) {
 	switch {
 	case h.Mass == nil:
 		status, d.Error = http.StatusConflict, h.Pages.T(h.lang(c), "bc.no_wechat")
-	case len(ids) == 0 || len(ids) > 10:
+	case len(ids) == 0 || len(ids) > models.MaxPreviewFans:
 		status, d.Error = http.StatusBadRequest, h.Pages.T(h.lang(c), "bc.preview_count")
 	default:
 		for _, id := range ids {

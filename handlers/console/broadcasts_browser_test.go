@@ -21,6 +21,7 @@ import (
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
@@ -47,9 +48,9 @@ func TestBrowserBroadcastScheduledToProgress(t *testing.T) {
 	}
 	mass := wechat.NewMass(wx, 6000)
 	pol := models.BroadcastPolicy{Loc: loc, AccountType: models.AccountService}
-	center := &callback.Diffusion{Store: s, Log: log}
+	center := &roles.Center{Store: s, Log: log}
 	cb := &callback.Handler{Store: s, WX: wx, Sender: &wechat.Sender{Store: s, WX: wx, Log: log}, Deadline: 3 * time.Second, Log: log,
-		Metrics: metrics.New(), Pipeline: &callback.Pipeline{Roles: []callback.Role{center}, Log: log}}
+		Metrics: metrics.New(), Pipeline: &roles.Pipeline{Roles: []roles.Role{center}, Log: log}}
 	con := &console.Handler{Store: s, Log: log, Loc: loc, Now: clock, Sim: platformSim{appID}, WX: wx, Mass: mass, Policy: pol}
 	srv := &handlers.Server{Store: s, Callback: cb, Console: con, API: &api.Handler{Store: s, Log: log}, Metrics: metrics.New(), Log: log}
 	web := httptest.NewServer(srv.Router())

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // channelRow is a channel with its numbers.
@@ -72,7 +73,7 @@ func (h *Handler) channelsPage(c *gin.Context, status int, form channelForm, err
 			web.Error(c, serr)
 			return
 		}
-		row := channelRow{Channel: ch, Stats: st, Tags: ch.Tags(), Expired: ch.ExpiresAt != nil && !now.Before(*ch.ExpiresAt)}
+		row := channelRow{Channel: ch, Stats: st, Tags: ch.Tags(), Expired: ch.Expired(now)}
 		if ch.WelcomeGiftID != nil {
 			row.Gift = gifts[*ch.WelcomeGiftID]
 		}
@@ -114,7 +115,7 @@ func (h *Handler) issueChannel(c *gin.Context, n models.NewChannel) (*models.Cha
 	if h.WX == nil {
 		return nil, fmt.Errorf("channel: no WeChat client configured")
 	}
-	return h.Store.IssueChannel(c.Request.Context(), n, h.MaxPermanentQR, h.WX.IssueQR)
+	return roles.IssueChannel(c.Request.Context(), h.Store, n, h.MaxPermanentQR, h.WX.IssueQR)
 }
 
 // channel reads the numbers of the form.
@@ -154,7 +155,7 @@ func (h *Handler) channelQR(c *gin.Context) {
 	if err == nil {
 		ch, err = h.Store.FindChannel(c.Request.Context(), id)
 	}
-	if err == nil && ch.ExpiresAt != nil && !h.Now().Before(*ch.ExpiresAt) {
+	if err == nil && ch.Expired(h.Now()) {
 		err = models.Errorf(models.ENOTFOUND, "this QR code expired on %s", ch.ExpiresAt.In(h.Loc).Format("2006-01-02 15:04"))
 	}
 	if err == nil && h.WX == nil {

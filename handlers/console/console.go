@@ -16,9 +16,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/templates"
 	"github.com/fivec/fivec/wechat"
 )
@@ -115,9 +115,9 @@ type Handler struct {
 	// Pages renders the templates (built from Loc when nil).
 	Pages *templates.Renderer
 	// Consulting is the rules engine (rules, tester, import/export).
-	Consulting *callback.Consulting
+	Consulting *roles.Consulting
 	// Service is Close Service (the staff inbox).
-	Service *callback.Service
+	Service *roles.Service
 	// WX talks to WeChat (menu publishing, channel QR codes).
 	WX *wechat.Client
 	// MaxPermanentQR caps permanent channel codes (models.MaxPermanentQR,
@@ -172,11 +172,7 @@ func (h *Handler) defaults() {
 		h.Now = time.Now
 	}
 	if h.Loc == nil {
-		loc, err := time.LoadLocation("Asia/Shanghai")
-		if err != nil {
-			loc = time.FixedZone("CST", 8*3600)
-		}
-		h.Loc = loc
+		h.Loc = web.DefaultLoc()
 	}
 	if h.LoginPolicy == (models.LoginPolicy{}) {
 		h.LoginPolicy = models.DefaultLoginPolicy

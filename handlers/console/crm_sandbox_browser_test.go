@@ -19,6 +19,7 @@ import (
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
@@ -78,9 +79,9 @@ func TestBrowserSandboxSignIn(t *testing.T) {
 	if err != nil {
 		loc = time.FixedZone("CST", 8*3600)
 	}
-	client := &callback.Client{Store: s, Log: log, Loc: loc, Now: time.Now, Rules: callback.DefaultClientRules}
+	client := &roles.Client{Store: s, Log: log, Loc: loc, Now: time.Now, Rules: roles.DefaultClientRules}
 	cb := &callback.Handler{Store: s, WX: wx, Sender: sender, Deadline: 3 * time.Second, Log: log, Metrics: metrics.New(),
-		Pipeline: &callback.Pipeline{Roles: []callback.Role{client}, Log: log}}
+		Pipeline: &roles.Pipeline{Roles: []roles.Role{client}, Log: log}}
 	con := &console.Handler{Store: s, Log: log, Loc: loc, Sim: platformSim{appID}, WX: wx}
 	srv := &handlers.Server{Store: s, Callback: cb, Console: con, API: &api.Handler{Store: s, Log: log},
 		Metrics: metrics.New(), Log: log}
@@ -113,7 +114,7 @@ func TestBrowserSandboxSignIn(t *testing.T) {
 	}
 	openID := fans[0].OpenID
 	do("member page", chromedp.Navigate(web.URL+"/console/members/"+openID), chromedp.WaitVisible(css("#ledger")))
-	want := strconv.FormatInt(callback.DefaultClientRules.SignIn.Base, 10)
+	want := strconv.FormatInt(roles.DefaultClientRules.SignIn.Base, 10)
 	br.Until(ctx, "balance", `document.querySelector('#points-balance').innerText.trim() === '`+want+`'`)
 	br.Until(ctx, "ledger entry", `document.querySelector('#ledger').innerText.includes('签到 ')`)
 	br.Until(ctx, "level", `document.querySelector('#member-level').innerText.includes('参与者')`)

@@ -13,9 +13,6 @@ import (
 	"github.com/fivec/fivec/models"
 )
 
-// maxWinners bounds one draw (each winner may get a message).
-const maxWinners = 1000
-
 // drawForm is the run-a-draw form as typed.
 type drawForm struct {
 	Name, Segment, Winners string
@@ -70,8 +67,8 @@ func (h *Handler) drawRun(c *gin.Context) {
 
 func (h *Handler) runDraw(ctx context.Context, f drawForm, staffID uint64) (*models.Draw, error) {
 	n, err := strconv.Atoi(f.Winners)
-	if err != nil || n < 1 || n > maxWinners {
-		return nil, models.Errorf(models.EINVALID, "the number of winners must be 1 to %d", maxWinners)
+	if err != nil || n < 1 || n > models.MaxDrawWinners {
+		return nil, models.Errorf(models.EINVALID, "the number of winners must be 1 to %d", models.MaxDrawWinners)
 	}
 	id, err := strconv.ParseUint(f.Segment, 10, 64)
 	if err != nil {

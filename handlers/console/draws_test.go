@@ -12,11 +12,11 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/handlers/console"
 	"github.com/fivec/fivec/jobs"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
@@ -28,7 +28,7 @@ func TestDrawsRunVerifyNotify(t *testing.T) {
 		wx := wxClient()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		a := newApp(t, s, false, func(_ *app, h *console.Handler) {
-			h.Service = &callback.Service{Store: s, Log: log, Sender: &wechat.Sender{Store: s, WX: wx, Log: log}}
+			h.Service = &roles.Service{Store: s, Log: log, Sender: &wechat.Sender{Store: s, WX: wx, Log: log}}
 		})
 		a.staff("mia", models.RoleMarketer)
 		a.staff("alex", models.RoleAgent)

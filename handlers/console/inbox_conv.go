@@ -12,6 +12,7 @@ import (
 
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // templateFallback reaches a fan whose customer-service window is closed
@@ -392,13 +393,11 @@ type serviceDesk interface {
 
 type noService struct{}
 
-var errNoService = models.Errorf(models.ECONFLICT, "Close Service is not running in this process")
-
 func (noService) Reply(context.Context, uint64, *models.Staff, models.Reply) error {
-	return errNoService
+	return roles.ErrNoService
 }
 func (noService) Resolve(context.Context, uint64, string) (*models.Conversation, error) {
-	return nil, errNoService
+	return nil, roles.ErrNoService
 }
 
 // noteAuthors maps the notes' authors to the names colleagues know them by

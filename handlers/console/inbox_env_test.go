@@ -18,6 +18,7 @@ import (
 	"github.com/fivec/fivec/handlers/console"
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
@@ -33,12 +34,12 @@ var appSeq atomic.Int64
 type desk struct {
 	*app
 	acct    fake.Account
-	service *callback.Service
+	service *roles.Service
 	srv     *httptest.Server
 	skew    atomic.Int64 // nanoseconds added to the store's clock
 }
 
-func newDesk(t *testing.T, s *models.Store, configure ...func(*callback.Service)) *desk {
+func newDesk(t *testing.T, s *models.Store, configure ...func(*roles.Service)) *desk {
 	t.Helper()
 	p := platform
 	appID := "wxinbox" + strconv.FormatInt(appSeq.Add(1), 10) + models.RandomToken(4)
@@ -49,14 +50,14 @@ func newDesk(t *testing.T, s *models.Store, configure ...func(*callback.Service)
 
 	wx := wechat.NewClient(wechat.Account{AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token}, wechat.NewMemoryCache(nil))
 	sender := &wechat.Sender{Store: s, WX: wx, Log: log}
-	d.service = &callback.Service{Store: s, Sender: sender, Log: log, Keywords: []string{"人工"},
-		Policy: models.PolicyLeastLoaded, AskSatisfaction: true, Texts: callback.DefaultServiceTexts,
+	d.service = &roles.Service{Store: s, Sender: sender, Log: log, Keywords: []string{"人工"},
+		Policy: models.PolicyLeastLoaded, AskSatisfaction: true, Texts: roles.DefaultServiceTexts,
 		Window: models.DefaultWindowRules}
 	for _, f := range configure {
 		f(d.service)
 	}
 	cb := &callback.Handler{Store: s, WX: wx, Sender: sender, Deadline: 3 * time.Second, Log: log, Metrics: metrics.New(),
-		Pipeline: &callback.Pipeline{Roles: []callback.Role{d.service}, Log: log}}
+		Pipeline: &roles.Pipeline{Roles: []roles.Role{d.service}, Log: log}}
 	con := &console.Handler{Store: s, Log: log, Now: func() time.Time { return s.Now() }, Service: d.service, WX: wx}
 	srv := &handlers.Server{Store: s, Callback: cb, Console: con,
 		API:     &api.Handler{Store: s, Log: log, Service: d.service, WX: wx},

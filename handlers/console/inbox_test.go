@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/roles"
 )
 
 // TestInboxHandoff follows one chat through the console: the fan asks for
@@ -210,7 +210,7 @@ func TestInboxWindowRefusal(t *testing.T) {
 
 		// With looser local rules than the platform's, WeChat's own quota
 		// answer (45047) comes back as the reason.
-		d2 := newDesk(t, modelstest.MustOpen(t, "sqlite"), func(svc *callback.Service) { svc.Window.Quota = 6 })
+		d2 := newDesk(t, modelstest.MustOpen(t, "sqlite"), func(svc *roles.Service) { svc.Window.Quota = 6 })
 		d2.staff("ann", models.RoleAgent)
 		a2 := d2.browser().login("ann")
 		d2.fan("oFanQuota", "人工")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/roles"
 )
 
 func TestJourneyEditorAndFlow(t *testing.T) {
@@ -65,7 +66,7 @@ func TestJourneyEditorAndFlow(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := s.AdvanceJourney(ctx, j, 10); err != nil {
+		if _, err := roles.AdvanceJourney(ctx, s, j, 10); err != nil {
 			t.Fatal(err)
 		}
 		path := fmt.Sprintf("/console/journeys/%d", j.ID)

@@ -14,19 +14,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/handlers/console"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/roles"
 )
 
 // rulesApp is the router with the Consulting engine and a WeChat client on
 // the fake platform.
-func rulesApp(t *testing.T, s *models.Store) (*app, *callback.Consulting) {
-	var engine *callback.Consulting
+func rulesApp(t *testing.T, s *models.Store) (*app, *roles.Consulting) {
+	var engine *roles.Consulting
 	a := newApp(t, s, false, func(a *app, h *console.Handler) {
-		engine = &callback.Consulting{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Loc: time.UTC, Now: a.clock, WelcomeText: "默认欢迎", Actions: callback.TagActions(s)}
+		engine = &roles.Consulting{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Loc: time.UTC, Now: a.clock, WelcomeText: "默认欢迎", Actions: roles.TagActions(s)}
 		h.Consulting, h.WX, h.Loc = engine, wxClient(), time.UTC
 	})
 	return a, engine

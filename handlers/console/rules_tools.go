@@ -11,9 +11,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // testerForm is the rule tester's form, as typed.
@@ -24,8 +24,8 @@ type testerForm struct {
 }
 
 // input builds the engine's test input; At is read in the account's zone.
-func (f testerForm) input(loc *time.Location) (callback.TestInput, error) {
-	in := callback.TestInput{Text: f.Text, OpenID: f.OpenID}
+func (f testerForm) input(loc *time.Location) (roles.TestInput, error) {
+	in := roles.TestInput{Text: f.Text, OpenID: f.OpenID}
 	if f.At != "" {
 		at, err := time.ParseInLocation("2006-01-02T15:04", f.At, loc)
 		if err != nil {
@@ -56,7 +56,7 @@ func (f testerForm) input(loc *time.Location) (callback.TestInput, error) {
 
 type testerData struct {
 	Form   testerForm
-	Result *callback.TestResult
+	Result *roles.TestResult
 	Trace  []traceRow
 	Error  string
 }
@@ -64,7 +64,7 @@ type testerData struct {
 // traceRow is one candidate rule with the engine's reason as a catalogue
 // key and argument, so the tester speaks the staff member's language.
 type traceRow struct {
-	callback.Trace
+	roles.Trace
 	Key, Arg string // Key "" shows the engine's own words
 }
 
@@ -82,7 +82,7 @@ var traceOutcomes = []struct {
 	{regexp.MustCompile(`^already answered this fan in the last (\d+) minutes$`), "rules.outcome.cooldown"},
 }
 
-func traceRows(tr []callback.Trace) []traceRow {
+func traceRows(tr []roles.Trace) []traceRow {
 	out := make([]traceRow, 0, len(tr))
 	for _, t := range tr {
 		row := traceRow{Trace: t}

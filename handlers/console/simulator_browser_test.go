@@ -22,6 +22,7 @@ import (
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
@@ -102,7 +103,7 @@ func TestBrowserSimulatorPhone(t *testing.T) {
 	acct := fake.Account{AppID: appID, AppSecret: "secret-" + appID, Token: "tok" + appID}
 	wx := wechat.NewClient(wechat.Account{AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token}, wechat.NewMemoryCache(nil))
 	cb := &callback.Handler{Store: s, WX: wx, Sender: &wechat.Sender{Store: s, WX: wx, Log: log}, Deadline: 3 * time.Second, Log: log,
-		Metrics: metrics.New(), Pipeline: &callback.Pipeline{Log: log}}
+		Metrics: metrics.New(), Pipeline: &roles.Pipeline{Log: log}}
 	con := &console.Handler{Store: s, Log: log, Sim: phoneSim{platformSim{appID}}, WX: wx}
 	srv := &handlers.Server{Store: s, Callback: cb, Console: con, API: &api.Handler{Store: s, Log: log}, Metrics: metrics.New(), Log: log}
 	web := httptest.NewServer(srv.Router())

@@ -1,4 +1,4 @@
-package callback
+package roles
 
 import (
 	"context"
@@ -37,6 +37,10 @@ var DefaultServiceTexts = ServiceTexts{
 	Satisfaction: "请为本次服务打分：回复 1-5（5 为非常满意）。",
 	Thanks:       "感谢您的评价！",
 }
+
+// ErrNoService is what the console and the API answer when Close Service is
+// not wired in this process (a desk action with no desk).
+var ErrNoService = models.Errorf(models.ECONFLICT, "Close Service is not running in this process")
 
 // Service (贴身客服) puts fans in touch with staff: it escalates on request
 // (keywords, a menu button, a rule action) or after repeated unanswered

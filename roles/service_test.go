@@ -1,4 +1,4 @@
-package callback_test
+package roles_test
 
 import (
 	"context"
@@ -10,26 +10,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/jobs"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
 // desk is an env with Close Service in front of Consulting, as in cmd/fivec.
 type desk struct {
 	*env
-	svc *callback.Service
-	con *callback.Consulting
+	svc *roles.Service
+	con *roles.Consulting
 }
 
-func newDesk(t *testing.T, s *models.Store, tweak func(*callback.Service)) *desk {
+func newDesk(t *testing.T, s *models.Store, tweak func(*roles.Service)) *desk {
 	t.Helper()
 	e := newEnv(t, s, false) // replaced below
-	svc := &callback.Service{
+	svc := &roles.Service{
 		Store: s, Sender: e.handler.Sender, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Keywords: []string{"人工", "转人工", "客服"}, MenuKey: "CONTACT_AGENT", UnansweredLimit: 3,
-		Policy: models.PolicyLeastLoaded, AskSatisfaction: true, Texts: callback.DefaultServiceTexts,
+		Policy: models.PolicyLeastLoaded, AskSatisfaction: true, Texts: roles.DefaultServiceTexts,
 		Window: models.DefaultWindowRules,
 	}
 	if tweak != nil {
@@ -37,7 +37,7 @@ func newDesk(t *testing.T, s *models.Store, tweak func(*callback.Service)) *desk
 	}
 	con := newConsulting(s)
 	con.Actions["escalate"] = svc.EscalateAction
-	e.handler.Pipeline.Roles = []callback.Role{svc, con}
+	e.handler.Pipeline.Roles = []roles.Role{svc, con}
 	return &desk{env: e, svc: svc, con: con}
 }
 
@@ -373,7 +373,7 @@ func TestTimeoutsApologyAndUnfollow(t *testing.T) {
 
 func TestWeChatKfModeTransfersToMultiAgent(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
-		d := newDesk(t, s, func(svc *callback.Service) { svc.WeChatKf = true })
+		d := newDesk(t, s, func(svc *roles.Service) { svc.WeChatKf = true })
 		d.follow("k1")
 		got, err := platform.SendText(context.Background(), d.acct.AppID, "k1", "人工")
 		if err != nil || got == nil || got.Kind != "transfer_customer_service" {
@@ -384,7 +384,7 @@ func TestWeChatKfModeTransfersToMultiAgent(t *testing.T) {
 
 func TestTemplateFallbackAndTyping(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
-		d := newDesk(t, s, func(svc *callback.Service) { svc.TemplateID = "TPL_SERVICE" })
+		d := newDesk(t, s, func(svc *roles.Service) { svc.TemplateID = "TPL_SERVICE" })
 		ctx := context.Background()
 		ann := d.agent("ann", true, 5)
 		d.follow("tf1")

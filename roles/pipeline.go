@@ -1,8 +1,8 @@
-// Package callback is the WeChat callback endpoint and the 5C pipeline that
-// answers each inbound message. Each role lives in its own file; the order of
-// the chain is fixed in cmd/fivec: Close Service → Consulting → Client →
-// Care → Center.
-package callback
+// Package roles is the 5C pipeline that answers each inbound message, and
+// the role methods the console, the API and the CLI call. Each role lives in
+// its own file; the order of the chain is fixed in Roles.Chain: Close Service
+// → Consulting → Client → Care → Center.
+package roles
 
 import (
 	"context"
@@ -83,8 +83,8 @@ func (p *Pipeline) Run(ctx context.Context, t *Turn) {
 	}
 }
 
-// answer is what the turn produced, for the message log.
-func (t *Turn) answer(state string) models.Answer {
+// Answer is what the turn produced, for the message log.
+func (t *Turn) Answer(state string) models.Answer {
 	if state == "" {
 		state = models.StateNone
 		if len(t.Replies) > 0 {

@@ -1,4 +1,4 @@
-package callback_test
+package roles_test
 
 import (
 	"context"
@@ -10,23 +10,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
 // growth is an env with the full chain: Close Service → Consulting → Client.
 type growth struct {
 	*desk
-	client *callback.Client
+	client *roles.Client
 	clock  time.Time
 }
 
 func newGrowth(t *testing.T, s *models.Store) *growth {
 	d := newDesk(t, s, nil)
 	g := &growth{desk: d, clock: time.Date(2026, 3, 2, 10, 0, 0, 0, shanghai)}
-	g.client = &callback.Client{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Loc: shanghai,
-		Now: func() time.Time { return g.clock }, Rules: callback.DefaultClientRules, Referrals: d.handler.WX}
+	g.client = &roles.Client{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Loc: shanghai,
+		Now: func() time.Time { return g.clock }, Rules: roles.DefaultClientRules, Referrals: d.handler.WX}
 	d.handler.Pipeline.Roles = append(d.handler.Pipeline.Roles, g.client)
 	return g
 }

@@ -1,4 +1,4 @@
-package callback_test
+package roles_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
@@ -19,7 +19,7 @@ func TestCareTagsInterestsAndExitsOnUnfollow(t *testing.T) {
 		if _, err := s.SaveInterest(ctx, 0, models.NewInterest{Name: "汽车", Keywords: []string{"4S店", "保养"}, Tag: "兴趣:汽车"}); err != nil {
 			t.Fatal(err)
 		}
-		care := &callback.Care{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		care := &roles.Care{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		e := newEnv(t, s, true, care)
 		e.follow("car1")
 		member, err := s.FindMemberByOpenID(ctx, "car1")

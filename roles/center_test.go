@@ -1,4 +1,4 @@
-package callback_test
+package roles_test
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
@@ -19,7 +19,7 @@ func TestCenterRecordsMassJobFinish(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		e := newEnv(t, s, false, &callback.Diffusion{Store: s, Log: log})
+		e := newEnv(t, s, false, &roles.Center{Store: s, Log: log})
 		e.follow("fanM1")
 		e.follow("fanM2")
 		pol := models.BroadcastPolicy{Loc: time.UTC}

@@ -1,4 +1,4 @@
-package callback
+package roles
 
 import (
 	"context"
@@ -9,21 +9,21 @@ import (
 	"github.com/fivec/fivec/models"
 )
 
-// Diffusion is the Center role (信息发布): broadcasts. On the callback it
+// Center is the Center role (信息发布): broadcasts. On the callback it
 // only listens for MASSSENDJOBFINISH, WeChat's final counts of a mass send,
 // and stores them on the broadcast run they belong to (a failed job turns
 // its recipients from sent to failed). The sending itself is jobs/broadcasts.go.
-type Diffusion struct {
+type Center struct {
 	Store *models.Store
 	Log   *slog.Logger
 }
 
 // Name implements Role.
-func (d *Diffusion) Name() string { return "center" }
+func (d *Center) Name() string { return "center" }
 
 // Handle implements Role. It never replies: the event comes from the
 // platform, not from a fan.
-func (d *Diffusion) Handle(ctx context.Context, t *Turn) error {
+func (d *Center) Handle(ctx context.Context, t *Turn) error {
 	m := t.Msg
 	if m.MsgType != message.MsgTypeEvent || m.Event != message.EventMassSendJobFinish {
 		return nil

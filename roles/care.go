@@ -1,4 +1,4 @@
-package callback
+package roles
 
 import (
 	"context"
@@ -17,8 +17,9 @@ import (
 // interest tags from the words they use (a fan who asks about 4S店 gets
 // 汽车) and takes a fan who unfollows out of every journey at once. It
 // never answers: care messages are pushes, sent by the delivery engine when
-// jobs.Care finds a step due. Keyword interests are cached and reloaded
-// when they change, so an ordinary message costs no query.
+// a step comes due (AdvanceJourney in care_steps.go, run by jobs.Care).
+// Keyword interests are cached and reloaded when they change, so an
+// ordinary message costs no query.
 type Care struct {
 	Store *models.Store
 	Log   *slog.Logger

@@ -1,4 +1,4 @@
-package callback_test
+package roles_test
 
 import (
 	"context"
@@ -9,25 +9,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
 // shanghai is the default account zone.
 var shanghai, _ = time.LoadLocation("Asia/Shanghai")
 
-func newConsulting(s *models.Store) *callback.Consulting {
-	c := &callback.Consulting{
+func newConsulting(s *models.Store) *roles.Consulting {
+	c := &roles.Consulting{
 		Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Loc: shanghai,
-		Now: time.Now, WelcomeText: "默认欢迎", Actions: callback.TagActions(s),
+		Now: time.Now, WelcomeText: "默认欢迎", Actions: roles.TagActions(s),
 	}
 	return c
 }
 
 func text(kind string, t string) models.Reply { return models.Reply{Kind: kind, Text: t} }
 
-func mustSave(t *testing.T, c *callback.Consulting, spec models.RuleSpec) *models.Rule {
+func mustSave(t *testing.T, c *roles.Consulting, spec models.RuleSpec) *models.Rule {
 	t.Helper()
 	r, _, err := c.SaveRule(context.Background(), 0, spec)
 	if err != nil {
@@ -70,7 +70,7 @@ func TestMatchModesAndPriorities(t *testing.T) {
 			{"随便聊聊", ""},
 		}
 		for _, tc := range cases {
-			res, err := c.Test(ctx, callback.TestInput{Text: tc.in})
+			res, err := c.Test(ctx, roles.TestInput{Text: tc.in})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,7 +112,7 @@ func TestScheduleAudienceAndCooldown(t *testing.T) {
 			{"2026-03-03 08:59", "已下班"},  // crosses midnight
 			{"2027-01-04 10:00", ""},     // after the date range; night rule not in hours
 		} {
-			res, err := c.Test(ctx, callback.TestInput{Text: "客服", At: at(tc.when)})
+			res, err := c.Test(ctx, roles.TestInput{Text: "客服", At: at(tc.when)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,18 +130,18 @@ func TestScheduleAudienceAndCooldown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, _ := c.Test(ctx, callback.TestInput{Text: "福利", OpenID: "o_vip"})
+		res, _ := c.Test(ctx, roles.TestInput{Text: "福利", OpenID: "o_vip"})
 		if res.RuleName == "vip" {
 			t.Fatal("vip rule fired for an untagged member")
 		}
 		if err := s.TagMember(ctx, m.ID, "vip"); err != nil {
 			t.Fatal(err)
 		}
-		res, _ = c.Test(ctx, callback.TestInput{Text: "福利", OpenID: "o_vip"})
+		res, _ = c.Test(ctx, roles.TestInput{Text: "福利", OpenID: "o_vip"})
 		if res.RuleName != "vip" {
 			t.Fatalf("vip rule did not fire for a vip: %+v", res.Trace)
 		}
-		if _, err := c.Test(ctx, callback.TestInput{Text: "福利", OpenID: "nobody"}); models.ErrorCode(err) != models.ENOTFOUND {
+		if _, err := c.Test(ctx, roles.TestInput{Text: "福利", OpenID: "nobody"}); models.ErrorCode(err) != models.ENOTFOUND {
 			t.Fatalf("unknown member in tester: %v", err)
 		}
 	})
@@ -330,13 +330,13 @@ func TestOtherProcessesNoticeRuleChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustSave(t, writer, models.RuleSpec{Name: "new", Kind: "keyword", Keywords: kw("新品", "exact"), Replies: []models.Reply{models.TextReply("上新了")}})
-		if res, _ := reader.Test(ctx, callback.TestInput{Text: "新品"}); res.Matched {
+		if res, _ := reader.Test(ctx, roles.TestInput{Text: "新品"}); res.Matched {
 			t.Fatal("reader matched before reloading")
 		}
 		if err := reader.ReloadIfChanged(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if res, _ := reader.Test(ctx, callback.TestInput{Text: "新品"}); !res.Matched {
+		if res, _ := reader.Test(ctx, roles.TestInput{Text: "新品"}); !res.Matched {
 			t.Fatal("reader did not pick up the change")
 		}
 	})
@@ -345,7 +345,7 @@ func TestOtherProcessesNoticeRuleChanges(t *testing.T) {
 func TestSeveralRepliesStayWithinQuotaAndPointsAction(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		c := newConsulting(s)
-		c.Actions["points"] = callback.PointsAction(s, 0)
+		c.Actions["points"] = roles.PointsAction(s, 0)
 		var replies []models.Reply
 		for i := 1; i <= 7; i++ {
 			replies = append(replies, models.TextReply(fmt.Sprintf("第 %d 条", i)))

@@ -1,4 +1,4 @@
-package callback
+package roles
 
 import (
 	"encoding/json"
@@ -19,7 +19,7 @@ var fuzzMatchModes = []string{models.MatchExact, models.MatchPrefix, models.Matc
 // order, and an exact rule must always match its own keyword (as typed,
 // padded with space, upper-cased).
 //
-//	go test -run '^$' -fuzz '^FuzzRuleMatch$' -fuzztime 10m ./handlers/callback
+//	go test -run '^$' -fuzz '^FuzzRuleMatch$' -fuzztime 10m ./roles
 func FuzzRuleMatch(f *testing.F) {
 	f.Add("价格", uint8(0), "价格", uint8(2), "价格")
 	f.Add("营业时间", uint8(2), "营业", uint8(1), "请问营业时间？")

@@ -1,4 +1,4 @@
-package callback_test
+package roles_test
 
 import (
 	"bytes"
@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
@@ -53,7 +53,7 @@ func TestStoredUnsafeTemplateDoesNotBurnCPU(t *testing.T) {
 			}
 		}
 		logs := &syncBuffer{}
-		c := &callback.Consulting{Store: s, Log: slog.New(slog.NewTextHandler(logs, nil)), Loc: shanghai, Now: time.Now, WelcomeText: "欢迎"}
+		c := &roles.Consulting{Store: s, Log: slog.New(slog.NewTextHandler(logs, nil)), Loc: shanghai, Now: time.Now, WelcomeText: "欢迎"}
 		e := newEnv(t, s, false, c)
 		start := time.Now()
 		var wg sync.WaitGroup
@@ -78,7 +78,7 @@ func TestStoredUnsafeTemplateDoesNotBurnCPU(t *testing.T) {
 			t.Fatalf("the refused rule was not logged: %s", logs.String())
 		}
 		// The rule tester shows the same: the unsafe rule is not a candidate.
-		res, err := c.Test(ctx, callback.TestInput{Text: "炸弹", OpenID: "o_fan_0"})
+		res, err := c.Test(ctx, roles.TestInput{Text: "炸弹", OpenID: "o_fan_0"})
 		if err != nil || res.RuleName != "安全" {
 			t.Fatalf("tester: %+v %v", res, err)
 		}
