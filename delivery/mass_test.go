@@ -1,4 +1,4 @@
-package jobs_test
+package delivery_test
 
 import (
 	"context"
@@ -9,17 +9,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fivec/fivec/jobs"
+	"github.com/fivec/fivec/delivery"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
-func newBroadcasts(s *models.Store, appID string, pol models.BroadcastPolicy) *jobs.Broadcasts {
+func newBroadcasts(s *models.Store, appID string, pol models.BroadcastPolicy) *delivery.Broadcasts {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	wx := wechat.NewClient(wechat.Account{AppID: appID, AppSecret: "s", Token: "t"}, wechat.NewMemoryCache(nil))
-	return &jobs.Broadcasts{Store: s, Mass: wechat.NewMass(wx, 6000), Log: log, Policy: pol, Delivery: newDelivery(s, appID, "w"),
+	return &delivery.Broadcasts{Store: s, Mass: wechat.NewMass(wx, 6000), Log: log, Policy: pol, Delivery: newDelivery(s, appID, "w"),
 		Lease: time.Minute, Now: func() time.Time { return s.Now() }}
 }
 
