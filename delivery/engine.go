@@ -5,17 +5,13 @@ package delivery
 
 import (
 	"context"
-
-	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/fivec/fivec/models"
-	"github.com/fivec/fivec/wechat"
 )
 
 // PushSender is what delivery needs from the WeChat side (wechat.Sender):
@@ -175,7 +171,7 @@ func (d *Engine) decide(ctx context.Context, run *runState, batch []models.Recip
 	finish := func(r *models.Recipient, o models.Outcome) {
 		finished = append(finished, models.Finished{ID: r.ID, Outcome: o})
 	}
-	if until, quiet := d.quietUntil(now); quiet {
+	if until, quiet := d.quiet().Until(now); quiet {
 		for i := range batch {
 			finish(&batch[i], models.Outcome{State: models.RcptQueued, NextAt: until, Reason: "quiet hours"})
 		}
@@ -206,10 +202,11 @@ func (d *Engine) decide(ctx context.Context, run *runState, batch []models.Recip
 	for i, r := range todo {
 		memberIDs[i], openIDs[i] = r.MemberID, r.OpenID
 	}
+	capRule := d.freqCap()
 	recent := map[uint64]int64{}
-	if d.FrequencyCap > 0 && len(todo) > 0 {
+	if capRule.On() && len(todo) > 0 {
 		var err error
-		if recent, err = d.Store.RecentPushCounts(ctx, memberIDs, now.Add(-d.CapWindow)); err != nil {
+		if recent, err = d.Store.RecentPushCounts(ctx, memberIDs, capRule.Since(now)); err != nil {
 			return nil, 0, false, err
 		}
 	}
@@ -220,31 +217,20 @@ func (d *Engine) decide(ctx context.Context, run *runState, batch []models.Recip
 	var send []sendJob
 	for _, r := range todo {
 		p := run.pushes[r.PushID]
-		if d.FrequencyCap > 0 {
-			// Sends of this run may not be written yet: count them too.
-			if n := recent[r.MemberID] + run.sends[r.MemberID]; n >= int64(d.FrequencyCap) {
-				finish(r, models.Outcome{State: models.RcptSkipped, Reason: fmt.Sprintf("frequency cap: %d pushes in %s", n, d.CapWindow)})
-				continue
-			}
+		// Sends of this run may not be written yet: count them too.
+		if why, over := capRule.Over(recent[r.MemberID] + run.sends[r.MemberID]); over {
+			finish(r, models.Outcome{State: models.RcptSkipped, Reason: why})
+			continue
 		}
 		w, known := windows[r.OpenID]
-		channel := models.ChannelCustom
-		switch {
-		case !known:
-			finish(r, models.Outcome{State: models.RcptSkipped, Reason: "the fan is no longer a member"})
+		channel, skip := ChooseChannel(w, known, p.TemplateID != "")
+		if skip != "" {
+			finish(r, models.Outcome{State: models.RcptSkipped, Reason: skip})
 			continue
-		case w.Open && w.Left > 0:
+		}
+		if channel == models.ChannelCustom {
 			w.Left-- // a fan in two pushes of one batch
 			windows[r.OpenID] = w
-		case p.TemplateID == "":
-			why := w.Why
-			if w.Open {
-				why = "the fan's message quota for this window is used up"
-			}
-			finish(r, models.Outcome{State: models.RcptSkipped, Reason: "unreachable: " + why + ", and no template message is set"})
-			continue
-		default:
-			channel = models.ChannelTemplate
 		}
 		if channel == models.ChannelCustom {
 			if _, err := p.Reply(); err != nil {
@@ -267,75 +253,12 @@ func (d *Engine) send(ctx context.Context, j sendJob) error {
 	return d.Sender.SendTemplate(ctx, j.r.OpenID, j.p.TemplateID, j.p.TemplateFields())
 }
 
-// outcome classifies a send's result: transient errors (system busy -1,
-// daily quota 45009, minute quota 45011, account errors, HTTP error
-// statuses, a refused connection) are retried with exponential backoff; the platform's refusals
-// are final (45015 window closed, 45047 window quota used up, 43004
-// unfollowed). A call that got no answer (a timeout, a connection cut after
-// the request went out) may have been delivered: it is "unknown" and is not
-// sent again, as after a crash.
-func (d *Engine) outcome(r *models.Recipient, channel string, err error, now time.Time) models.Outcome {
-	if err == nil {
-		return models.Outcome{State: models.RcptSent, Channel: channel}
-	}
-	code := wechat.ErrCode(err)
-	o := models.Outcome{State: models.RcptFailed, Channel: channel, ErrCode: code, Reason: err.Error()}
-	if err == wechat.ErrUnsubscribed || code == 43004 {
-		o.State, o.Reason = models.RcptSkipped, "unfollowed"
-		return o
-	}
-	if models.ErrorCode(err) != models.EINTERNAL {
-		return o // refused here (e.g. a message kind WeChat cannot take): never sent
-	}
-	if code == 0 && !neverArrived(err) {
-		o.State, o.Reason = models.RcptUnknown, "no answer from WeChat, it may have delivered the message (not resent): "+o.Reason
-		return o
-	}
-	transient := code == 0 || code == -1 || code == 45009 || code == 45011 || accountErrors[code]
-	if transient && r.Attempts+1 < d.MaxAttempts {
-		backoff := time.Duration(1<<min(r.Attempts, 8)) * 5 * time.Second
-		o.State, o.NextAt = models.RcptQueued, now.Add(backoff)
-		o.Reason = "retrying: " + o.Reason
-	}
-	return o
+// quiet is the engine's quiet hours.
+func (d *Engine) quiet() QuietHours {
+	return QuietHours{From: d.QuietFrom, To: d.QuietTo, Loc: d.Loc}
 }
 
-// accountErrors are about the account, not the fan (a bad token or secret,
-// the server's IP not whitelisted, an unverified account): retried, so the
-// breaker pauses the engine until someone fixes the account, instead of
-// failing every fan of the push.
-var accountErrors = map[int]bool{40001: true, 40013: true, 40125: true, 40164: true, 41001: true, 42001: true, 48001: true}
-
-// neverArrived tells errors where WeChat answered with an HTTP error status
-// or the request never left (the SDK reports both as text) from those where
-// the request may have been processed.
-func neverArrived(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{"statusCode=", "connection refused", "no such host"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// quietUntil reports whether now is in quiet hours and when they end.
-func (d *Engine) quietUntil(now time.Time) (time.Time, bool) {
-	if d.QuietFrom == "" || d.QuietTo == "" {
-		return time.Time{}, false
-	}
-	local := now.In(d.Loc)
-	hm := local.Format("15:04")
-	in := (d.QuietFrom <= d.QuietTo && hm >= d.QuietFrom && hm < d.QuietTo) ||
-		(d.QuietFrom > d.QuietTo && (hm >= d.QuietFrom || hm < d.QuietTo))
-	if !in {
-		return time.Time{}, false
-	}
-	var h, m int
-	fmt.Sscanf(strings.Replace(d.QuietTo, ":", " ", 1), "%d %d", &h, &m)
-	end := time.Date(local.Year(), local.Month(), local.Day(), h, m, 0, 0, d.Loc)
-	if !end.After(local) {
-		end = end.AddDate(0, 0, 1)
-	}
-	return end, true
+// freqCap is the engine's frequency cap.
+func (d *Engine) freqCap() FrequencyCap {
+	return FrequencyCap{Max: d.FrequencyCap, Window: d.CapWindow}
 }

@@ -71,7 +71,7 @@ func (b *Broadcasts) RunOnce(ctx context.Context) error {
 }
 
 func (b *Broadcasts) quiet() bool {
-	_, q := b.Delivery.quietUntil(b.Now())
+	_, q := b.Delivery.quiet().Until(b.Now())
 	return q
 }
 
@@ -121,9 +121,8 @@ func (b *Broadcasts) submit(ctx context.Context, j *models.MassJob) error {
 	default:
 		code := wechat.ErrCode(err)
 		o.ErrCode, o.Reason = code, err.Error()
-		transient := code == 0 || code == -1 || code == 45009 || code == 45011 || code == 45066
-		if transient && j.Attempts < b.maxAttempts() {
-			at := b.Now().Add(time.Duration(1<<min(j.Attempts, 6)) * 10 * time.Second)
+		// j.Attempts counts this call (the claim added it).
+		if at, ok := MassBackoff.Retry(j.Attempts, b.maxAttempts(), b.Now()); ok && Transient(code) {
 			o.RetryAt, o.Reason = &at, "retrying: "+o.Reason
 		}
 		b.Log.Warn("mass send refused", "job", j.ID, "errcode", code, "err", err)

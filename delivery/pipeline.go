@@ -122,7 +122,7 @@ func (d *Engine) startPipeline(ctx context.Context) *pipeline {
 				// A call under way finishes even when ctx ends: its outcome
 				// must be recorded.
 				err := d.send(context.WithoutCancel(ctx), j)
-				results <- models.Finished{ID: j.r.ID, Outcome: d.outcome(j.r, j.channel, err, d.Now())}
+				results <- models.Finished{ID: j.r.ID, Outcome: SendOutcome(j.channel, err, j.r.Attempts+1, d.MaxAttempts, d.Now())}
 			}
 		}()
 	}
