@@ -45,7 +45,7 @@ func (b *Broadcasts) RunOnce(ctx context.Context) error {
 	}
 	rules := models.MassRules{Policy: b.Policy}
 	if b.Delivery != nil {
-		rules.FrequencyCap, rules.CapWindow = b.Delivery.FrequencyCap, b.Delivery.CapWindow
+		rules.Cap = b.Delivery.freqCap()
 	}
 	if err := b.Store.PlanMassRuns(ctx, rules); err != nil {
 		return err

@@ -317,3 +317,40 @@ func TestPauseResumeCancelAMassRun(t *testing.T) {
 		}
 	})
 }
+
+// A mass send by openid list leaves out fans over the engine's frequency
+// cap (the one rule, delivery.FrequencyCap), and WeChat's monthly quota.
+func TestMassListKeepsTheFrequencyCap(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		appID := "wxbccap" + models.RandomToken(4)
+		platform.AddAccount(fake.Account{AppID: appID, AppSecret: "s", Token: "t", Verified: true})
+		ids := fans(t, s, appID, "q", 3, 3)
+		members, _ := s.MembersByIDs(ctx, ids)
+		bj := newBroadcasts(s, appID, models.BroadcastPolicy{Loc: time.UTC})
+		// The first fan has had two pushes this week.
+		for _, name := range []string{"一", "二"} {
+			if _, err := s.CreatePush(ctx, models.NewPush{Kind: "broadcast", Name: name, Reply: models.TextReply(name)}, ids[:1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := bj.Delivery.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		bj.Delivery.FrequencyCap, bj.Delivery.CapWindow = 2, 7*24*time.Hour
+		pol := models.BroadcastPolicy{Loc: time.UTC}
+		list := scheduleNow(t, s, models.BroadcastInput{Name: "名单", Kind: "text", Text: "x", Audience: "openids",
+			OpenIDs: []string{members[0].OpenID, members[1].OpenID, members[2].OpenID}}, pol)
+		if err := bj.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		runs, _ := s.BroadcastRuns(ctx, list.ID)
+		prog, _ := s.PushProgress(ctx, runs[0].PushID)
+		if prog[models.RcptSkipped] != 1 || prog[models.RcptSent] != 2 {
+			t.Fatalf("progress %v", prog)
+		}
+		if got := massInbox(appID, members[0].OpenID); len(got) != 0 {
+			t.Fatalf("the capped fan got %+v", got)
+		}
+	})
+}
