@@ -231,8 +231,6 @@ func (d *Engine) decide(ctx context.Context, run *runState, batch []models.Recip
 		if channel == models.ChannelCustom {
 			w.Left-- // a fan in two pushes of one batch
 			windows[r.OpenID] = w
-		}
-		if channel == models.ChannelCustom {
 			if _, err := p.Reply(); err != nil {
 				finish(r, models.Outcome{State: models.RcptFailed, Channel: channel, Reason: "the push's message is damaged"})
 				continue
