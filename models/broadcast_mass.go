@@ -63,9 +63,26 @@ type MassJob struct {
 // MassRules are the per-fan limits the mass sender applies when it picks
 // recipients (the delivery engine's frequency cap, WeChat's monthly quota).
 type MassRules struct {
-	Policy       BroadcastPolicy
-	FrequencyCap int
-	CapWindow    time.Duration
+	Policy BroadcastPolicy
+	// Cap is the frequency cap (delivery.FrequencyCap); nil: none.
+	Cap PushCap
+}
+
+// PushCap is a per-fan frequency cap. The rule lives in delivery/policy.go
+// (delivery.FrequencyCap); models only counts the pushes it is applied to.
+type PushCap interface {
+	On() bool
+	Since(now time.Time) time.Time
+	Over(sent int64) (reason string, over bool)
+}
+
+// overMonthlyMass is the service account's per-fan mass quota (WeChat
+// filters a fan who had MonthlyPerFan mass messages this calendar month).
+func (p BroadcastPolicy) overMonthlyMass(sent int64) (string, bool) {
+	if p.MonthlyPerFan <= 0 || sent < int64(p.MonthlyPerFan) {
+		return "", false
+	}
+	return fmt.Sprintf("WeChat filters it: %d mass messages this month already", p.MonthlyPerFan), true
 }
 
 // PlanMassRuns splits every mass run that has no jobs yet into jobs.
@@ -103,31 +120,45 @@ func (s *Store) planMassRun(ctx context.Context, run *BroadcastRun, rules MassRu
 			return err // another worker planned it
 		}
 		mine := tx.Session(&gorm.Session{NewDB: true}).Model(&Recipient{}).Select("member_id").Where("push_id = ?", run.PushID)
-		skip := func(reason string, since time.Time, limit int, channel string) error {
-			if limit <= 0 {
-				return nil
-			}
-			q := tx.Session(&gorm.Session{NewDB: true}).Model(&Recipient{}).Select("member_id").
+		// skip counts, for the push's fans, what they were sent since since
+		// (on channel, or all channels), and skips those the rule says are over.
+		skip := func(since time.Time, channel string, over func(sent int64) (string, bool)) error {
+			q := tx.Session(&gorm.Session{NewDB: true}).Model(&Recipient{}).Select("member_id, COUNT(*) AS n").
 				Where("state = ? AND sent_at >= ? AND member_id IN (?)", RcptSent, since, mine)
 			if channel != "" {
 				q = q.Where("channel = ?", channel)
 			}
-			// Plucked first: MySQL cannot update a table it reads in a subquery.
-			var over []uint64
-			if err := q.Group("member_id").Having("COUNT(*) >= ?", limit).Pluck("member_id", &over).Error; err != nil {
+			// Read first: MySQL cannot update a table it reads in a subquery.
+			var counts []struct {
+				MemberID uint64
+				N        int64
+			}
+			if err := q.Group("member_id").Scan(&counts).Error; err != nil {
 				return err
 			}
-			for i := 0; i < len(over); i += 1000 {
-				if err := tx.Model(&Recipient{}).Where("push_id = ? AND state = ? AND member_id IN ?", run.PushID, RcptQueued, over[i:min(i+1000, len(over))]).
-					Updates(map[string]any{"state": RcptSkipped, "channel": ChannelMass, "reason": reason}).Error; err != nil {
-					return err
+			byReason := map[string][]uint64{}
+			var reasons []string
+			for _, c := range counts {
+				if why, ok := over(c.N); ok {
+					if byReason[why] == nil {
+						reasons = append(reasons, why)
+					}
+					byReason[why] = append(byReason[why], c.MemberID)
+				}
+			}
+			for _, why := range reasons {
+				ids := byReason[why]
+				for i := 0; i < len(ids); i += 1000 {
+					if err := tx.Model(&Recipient{}).Where("push_id = ? AND state = ? AND member_id IN ?", run.PushID, RcptQueued, ids[i:min(i+1000, len(ids))]).
+						Updates(map[string]any{"state": RcptSkipped, "channel": ChannelMass, "reason": truncateUTF8(why, 191)}).Error; err != nil {
+						return err
+					}
 				}
 			}
 			return nil
 		}
-		if rules.Policy.AccountType == AccountService {
-			if err := skip(fmt.Sprintf("WeChat filters it: %d mass messages this month already", rules.Policy.MonthlyPerFan),
-				monthStart, rules.Policy.MonthlyPerFan, ChannelMass); err != nil {
+		if rules.Policy.AccountType == AccountService && rules.Policy.MonthlyPerFan > 0 {
+			if err := skip(monthStart, ChannelMass, rules.Policy.overMonthlyMass); err != nil {
 				return err
 			}
 		}
@@ -147,9 +178,8 @@ func (s *Store) planMassRun(ctx context.Context, run *BroadcastRun, rules MassRu
 				Updates(map[string]any{"state": RcptFailed, "channel": ChannelMass, "err_code": 45159,
 					"reason": "the tag is not on WeChat yet: turn on tag sync (FIVEC_WECHAT_TAG_SYNC)"}).Error
 		default:
-			if rules.FrequencyCap > 0 {
-				if err := skip(fmt.Sprintf("frequency cap: %d pushes in %s", rules.FrequencyCap, rules.CapWindow),
-					now.Add(-rules.CapWindow), rules.FrequencyCap, ""); err != nil {
+			if rules.Cap != nil && rules.Cap.On() {
+				if err := skip(rules.Cap.Since(now), "", rules.Cap.Over); err != nil {
 					return err
 				}
 			}

@@ -8,26 +8,68 @@ import (
 // quotaHorizon is how far ahead schedules are checked against the quotas.
 const quotaHorizon = 62 * 24 * time.Hour
 
-// checkMassQuota refuses a mass schedule the account's quota cannot carry:
-// a subscription account (订阅号) may mass-send once a day, a service
-// account's (服务号) fan receives at most 4 mass messages a calendar month.
-// Runs already made and those other scheduled mass broadcasts will make are
-// counted; broadcasts overlap when either goes to everyone or both go to
-// the same tag, segment, stage or list.
+// massRunAt is a mass run already made (or started): its broadcast and when.
+type massRunAt struct {
+	BroadcastID uint64
+	DueAt       time.Time
+}
+
+// checkMassQuota refuses a mass schedule the account's quota cannot carry
+// (massQuota is the rule). It reads the facts in three queries whatever
+// their number: the other scheduled mass broadcasts, the mass runs made
+// since the start of the month, and, in one batch, the broadcasts of those
+// runs that are no longer scheduled.
 func (s *Store) checkMassQuota(ctx context.Context, b *Broadcast, policy BroadcastPolicy, now time.Time) error {
 	if b.Channel != BroadcastMass {
 		return nil
 	}
 	loc := policy.Loc
-	until := now.Add(quotaHorizon)
-	mine, err := BroadcastSchedule{At: b.SendAt, Cron: b.Cron}.nextRuns(loc, now, until, 2000)
-	if err != nil {
-		return err
-	}
 	var others []Broadcast
 	if err := s.db.WithContext(ctx).Omit("open_ids").Where("id <> ? AND channel = ? AND state IN ?", b.ID, BroadcastMass,
 		[]string{BroadcastScheduled, BroadcastPending, BroadcastPaused}).Find(&others).Error; err != nil {
 		return translate("mass quota", err)
+	}
+	first := now.In(loc)
+	first = time.Date(first.Year(), first.Month(), 1, 0, 0, 0, 0, loc)
+	var past []massRunAt
+	if err := s.db.WithContext(ctx).Model(&BroadcastRun{}).Select("broadcast_id, due_at").
+		Where("channel = ? AND due_at >= ?", BroadcastMass, first.UTC()).Scan(&past).Error; err != nil {
+		return translate("mass quota", err)
+	}
+	known := map[uint64]bool{b.ID: true}
+	for _, o := range others {
+		known[o.ID] = true
+	}
+	var missing []uint64
+	for _, r := range past {
+		if !known[r.BroadcastID] {
+			known[r.BroadcastID] = true
+			missing = append(missing, r.BroadcastID)
+		}
+	}
+	var done []Broadcast // broadcasts whose runs count but which are no longer scheduled
+	if len(missing) > 0 {
+		if err := s.db.WithContext(ctx).Omit("open_ids").Where("id IN (" + idList(missing) + ")").Find(&done).Error; err != nil {
+			return translate("mass quota", err)
+		}
+	}
+	return massQuota(b, policy, now, others, done, past)
+}
+
+// massQuota is the account's mass quota rule, a pure function of the
+// facts: a subscription account (订阅号) may mass-send once a day, a service
+// account's (服务号) fan receives at most 4 mass messages a calendar month.
+// b's next runs, the runs other scheduled mass broadcasts (others) will
+// make and the runs already made (past, of b, others or done) are counted;
+// broadcasts overlap when either goes to everyone or both go to the same
+// tag, segment, stage or list. A run of a broadcast that is in neither
+// list (deleted) is not counted.
+func massQuota(b *Broadcast, policy BroadcastPolicy, now time.Time, others, done []Broadcast, past []massRunAt) error {
+	loc := policy.Loc
+	until := now.Add(quotaHorizon)
+	mine, err := BroadcastSchedule{At: b.SendAt, Cron: b.Cron}.nextRuns(loc, now, until, 2000)
+	if err != nil {
+		return err
 	}
 	// Periods: days for a subscription account, months for a service one.
 	period := func(t time.Time) string {
@@ -64,28 +106,17 @@ func (s *Store) checkMassQuota(ctx context.Context, b *Broadcast, policy Broadca
 		}
 	}
 	// Runs already made in the periods concerned.
-	first := now.In(loc)
-	first = time.Date(first.Year(), first.Month(), 1, 0, 0, 0, 0, loc)
-	var past []struct {
-		BroadcastID uint64
-		DueAt       time.Time
-	}
-	if err := s.db.WithContext(ctx).Model(&BroadcastRun{}).Select("broadcast_id, due_at").
-		Where("channel = ? AND due_at >= ?", BroadcastMass, first.UTC()).Scan(&past).Error; err != nil {
-		return translate("mass quota", err)
-	}
 	byID := map[uint64]*Broadcast{b.ID: b}
 	for i := range others {
 		byID[others[i].ID] = &others[i]
 	}
+	for i := range done {
+		byID[done[i].ID] = &done[i]
+	}
 	for _, r := range past {
 		o := byID[r.BroadcastID]
 		if o == nil {
-			var err error
-			if o, err = s.FindBroadcast(ctx, r.BroadcastID); err != nil {
-				continue
-			}
-			byID[o.ID] = o
+			continue
 		}
 		if o.ID != b.ID && !overlaps(o) {
 			continue

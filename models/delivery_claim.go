@@ -235,9 +235,10 @@ func (s *Store) RecentPushCounts(ctx context.Context, memberIDs []uint64, since 
 	return out, translate("recent pushes", err)
 }
 
-// ServiceWindows is ServiceWindow for a batch of fans: one query reads the
-// members, and only fans who interacted within the longer of the two
-// windows need the message log (nobody else can have a window open).
+// ServiceWindows is ServiceWindow for a batch of fans, in three queries
+// whatever the batch's size: one reads the members, two read the message
+// log of those who interacted within the longer of the two windows
+// (nobody else can have a window open).
 func (s *Store) ServiceWindows(ctx context.Context, openIDs []string, rules WindowRules) (map[string]Window, error) {
 	var members []Member
 	if err := s.db.WithContext(ctx).Select("open_id, subscribed, last_interaction_at").Where("open_id IN ?", openIDs).
@@ -246,6 +247,7 @@ func (s *Store) ServiceWindows(ctx context.Context, openIDs []string, rules Wind
 	}
 	horizon := s.now().Add(-max(rules.Length, rules.EventLength))
 	out := make(map[string]Window, len(members))
+	var recent []string
 	for _, m := range members {
 		switch {
 		case !m.Subscribed:
@@ -253,12 +255,15 @@ func (s *Store) ServiceWindows(ctx context.Context, openIDs []string, rules Wind
 		case m.LastInteractionAt == nil || m.LastInteractionAt.Before(horizon):
 			out[m.OpenID] = Window{Why: "the fan has not written in the last 48 hours"}
 		default:
-			w, err := s.ServiceWindow(ctx, m.OpenID, rules)
-			if err != nil {
-				return nil, err
-			}
-			out[m.OpenID] = w
+			recent = append(recent, m.OpenID)
 		}
+	}
+	windows, err := s.windowsFromLog(ctx, recent, rules)
+	if err != nil {
+		return nil, err
+	}
+	for id, w := range windows {
+		out[id] = w
 	}
 	return out, nil
 }

@@ -1,32 +1,69 @@
 package wechat
 
-// ErrInfo is what one WeChat errcode means, for the people who read the
-// console: what happened and what to do next, in Chinese and in English.
+// ErrClass says what a WeChat errcode means for whoever made the call:
+// try again later, fix the account, give up on this fan, or nobody knows.
+type ErrClass int
+
+const (
+	// ErrUnknown is an errcode this table does not list, or a call that
+	// failed with no errcode: callers decide (delivery treats it as final).
+	ErrUnknown ErrClass = iota
+	// ErrTransient: the platform is busy or a quota resets soon (-1, 45009,
+	// 45011, 45066). The same call may succeed later: retry with backoff.
+	ErrTransient
+	// ErrAccountBroken: the account, not the fan, is at fault (token,
+	// secret, IP whitelist, verification). Every call fails until it is
+	// fixed; delivery retries so its breaker pauses instead of failing
+	// every fan of a push.
+	ErrAccountBroken
+	// ErrRecipient: this fan cannot receive this message (unfollowed,
+	// window closed or used up, bad openid, blacklisted). Final for the
+	// fan; other fans are unaffected.
+	ErrRecipient
+)
+
+// String names the class for logs.
+func (c ErrClass) String() string {
+	switch c {
+	case ErrTransient:
+		return "transient"
+	case ErrAccountBroken:
+		return "account broken"
+	case ErrRecipient:
+		return "recipient"
+	}
+	return "unknown"
+}
+
+// ErrInfo is what one WeChat errcode means: for the code that made the
+// call, its class (retry, fix the account, give up on this fan); for the
+// people who read the console, what happened and what to do next, in
+// Chinese and in English.
 type ErrInfo struct {
+	Class          ErrClass
 	ZH, EN         string // what happened
 	NextZH, NextEN string // what to do next ("" when there is nothing to do)
 }
 
 // errcodes is every errcode fivec meets (sends, mass sends, templates,
 // menus, QR codes, tags, media, the token) with its meaning. Keep it a
-// plain table: classification (transient, broken account…) belongs in
-// fields added here, not in code around it.
+// plain table: a code's class and its words live in one entry.
 var errcodes = map[int]ErrInfo{
-	-1: {ZH: "微信系统繁忙", EN: "WeChat is busy",
+	-1: {Class: ErrTransient, ZH: "微信系统繁忙", EN: "WeChat is busy",
 		NextZH: "稍后自动重试；持续出现请检查微信公众平台状态。", NextEN: "Retried automatically; if it persists, check the WeChat platform status."},
-	40001: {ZH: "access_token 无效或已过期", EN: "the access token is invalid or expired",
+	40001: {Class: ErrAccountBroken, ZH: "access_token 无效或已过期", EN: "the access token is invalid or expired",
 		NextZH: "系统会重新获取令牌并重试；反复出现请检查 AppSecret 是否被重置、是否有其他程序在刷新令牌。", NextEN: "fivec fetches a new token and retries; if it repeats, check whether the AppSecret was reset or another program refreshes the token."},
 	40002: {ZH: "凭证类型不合法", EN: "invalid credential type",
 		NextZH: "检查公众号配置（AppID、AppSecret）。", NextEN: "Check the account settings (AppID, AppSecret)."},
-	40003: {ZH: "OpenID 不属于本公众号", EN: "the OpenID does not belong to this account",
+	40003: {Class: ErrRecipient, ZH: "OpenID 不属于本公众号", EN: "the OpenID does not belong to this account",
 		NextZH: "核对粉丝 OpenID；可能来自另一个公众号或测试号。", NextEN: "Check the fan's OpenID; it may come from another account or a test account."},
 	40007: {ZH: "素材 media_id 无效（临时素材只保留 3 天）", EN: "invalid media_id (temporary media is kept 3 days)",
 		NextZH: "重新上传图片或素材后再发送。", NextEN: "Upload the image or material again, then resend."},
 	40008: {ZH: "消息类型不合法", EN: "invalid message type",
 		NextZH: "换一种消息类型发送。", NextEN: "Send another message type."},
-	40013: {ZH: "AppID 不合法", EN: "invalid AppID",
+	40013: {Class: ErrAccountBroken, ZH: "AppID 不合法", EN: "invalid AppID",
 		NextZH: "检查 FIVEC_WECHAT_APPID 配置。", NextEN: "Check the FIVEC_WECHAT_APPID setting."},
-	40014: {ZH: "access_token 不合法", EN: "invalid access token",
+	40014: {Class: ErrAccountBroken, ZH: "access_token 不合法", EN: "invalid access token",
 		NextZH: "系统会重新获取令牌并重试。", NextEN: "fivec fetches a new token and retries."},
 	40016: {ZH: "菜单按钮数量不合法", EN: "invalid number of menu buttons",
 		NextZH: "一级菜单最多 3 个，每个最多 5 个子菜单。", NextEN: "At most 3 top-level buttons with 5 sub-buttons each."},
@@ -38,31 +75,35 @@ var errcodes = map[int]ErrInfo{
 		NextZH: "在公众平台核对模板是否存在，更新配置。", NextEN: "Check the template exists on the platform and update the settings."},
 	40130: {ZH: "按 OpenID 群发至少需要 2 个粉丝", EN: "a send by OpenID list needs at least 2 fans",
 		NextZH: "扩大受众，或改为单独发送客服消息。", NextEN: "Widen the audience, or send a customer-service message instead."},
-	40164: {ZH: "调用接口的 IP 不在公众号白名单中", EN: "the calling IP is not on the account's IP whitelist",
+	40125: {Class: ErrAccountBroken, ZH: "AppSecret 不合法", EN: "invalid AppSecret",
+		NextZH: "检查 FIVEC_WECHAT_APPSECRET 是否与公众平台一致（重置后需更新）。", NextEN: "Check FIVEC_WECHAT_APPSECRET matches the platform (update it after a reset)."},
+	40164: {Class: ErrAccountBroken, ZH: "调用接口的 IP 不在公众号白名单中", EN: "the calling IP is not on the account's IP whitelist",
 		NextZH: "在公众平台「基本配置 → IP 白名单」加入服务器的出口 IP。", NextEN: "Add the server's outgoing IP under Basic settings → IP whitelist on the platform."},
-	41001: {ZH: "缺少 access_token", EN: "missing access token",
+	41001: {Class: ErrAccountBroken, ZH: "缺少 access_token", EN: "missing access token",
 		NextZH: "检查公众号配置；系统会重新获取令牌。", NextEN: "Check the account settings; fivec fetches a new token."},
-	42001: {ZH: "access_token 已过期", EN: "the access token expired",
+	42001: {Class: ErrAccountBroken, ZH: "access_token 已过期", EN: "the access token expired",
 		NextZH: "系统会重新获取令牌并重试。", NextEN: "fivec fetches a new token and retries."},
 	43002: {ZH: "需要 POST 请求", EN: "POST required",
 		NextZH: "请联系开发人员。", NextEN: "Contact a developer."},
-	43004: {ZH: "粉丝未关注公众号", EN: "the fan does not follow the account",
+	43004: {Class: ErrRecipient, ZH: "粉丝未关注公众号", EN: "the fan does not follow the account",
 		NextZH: "无需处理；粉丝重新关注后才能收到消息。", NextEN: "Nothing to do; the fan gets messages again after following again."},
+	43019: {Class: ErrRecipient, ZH: "粉丝在公众号黑名单中", EN: "the fan is on the account's blacklist",
+		NextZH: "无需处理；移出黑名单后才能收到消息。", NextEN: "Nothing to do; the fan gets messages after leaving the blacklist."},
 	44002: {ZH: "消息内容为空", EN: "empty message",
 		NextZH: "填写内容后再发送。", NextEN: "Fill in the content, then send."},
 	45002: {ZH: "消息内容过长", EN: "the message is too long",
 		NextZH: "缩短文字后再发送。", NextEN: "Shorten the text, then send."},
 	45008: {ZH: "图文消息超过 1 篇", EN: "more than one article",
 		NextZH: "客服消息只能带 1 篇图文。", NextEN: "A customer-service message carries one article."},
-	45009: {ZH: "接口调用次数已达今日上限", EN: "the daily API quota is used up",
+	45009: {Class: ErrTransient, ZH: "接口调用次数已达今日上限", EN: "the daily API quota is used up",
 		NextZH: "明天额度恢复后会继续发送；可在公众平台查看或申请提高额度。", NextEN: "Sending resumes when the quota resets tomorrow; check or raise it on the platform."},
-	45011: {ZH: "接口调用太频繁", EN: "API calls too frequent",
+	45011: {Class: ErrTransient, ZH: "接口调用太频繁", EN: "API calls too frequent",
 		NextZH: "稍后自动重试。", NextEN: "Retried automatically later."},
-	45015: {ZH: "超出 48 小时回复时限，或粉丝已取消关注", EN: "outside the 48-hour reply window, or the fan unfollowed",
+	45015: {Class: ErrRecipient, ZH: "超出 48 小时回复时限，或粉丝已取消关注", EN: "outside the 48-hour reply window, or the fan unfollowed",
 		NextZH: "粉丝再次发消息后才能回复；紧急事项请改发模板消息。", NextEN: "Reply after the fan writes again; for urgent matters send a template message."},
 	45028: {ZH: "群发次数已用完", EN: "no mass-send quota left",
 		NextZH: "等待下一个周期（订阅号每天 1 次，服务号每月 4 次）。", NextEN: "Wait for the next period (subscription accounts: 1 a day; service accounts: 4 a month)."},
-	45047: {ZH: "客服消息条数已用完（48 小时内最多 5 条）", EN: "customer-service message quota used (5 per 48 hours)",
+	45047: {Class: ErrRecipient, ZH: "客服消息条数已用完（48 小时内最多 5 条）", EN: "customer-service message quota used (5 per 48 hours)",
 		NextZH: "等粉丝再次互动，或改发模板消息。", NextEN: "Wait until the fan interacts again, or send a template message."},
 	45056: {ZH: "标签数量已达上限", EN: "too many tags",
 		NextZH: "删除不用的标签（每个公众号最多 100 个）。", NextEN: "Delete unused tags (at most 100 per account)."},
@@ -72,7 +113,7 @@ var errcodes = map[int]ErrInfo{
 		NextZH: "每个粉丝最多 20 个标签，先移除一些。", NextEN: "A fan carries at most 20 tags; remove some first."},
 	45065: {ZH: "同一群发 24 小时内已提交过", EN: "this mass send was already submitted in the last 24 hours",
 		NextZH: "无需重发；系统会查询已有的群发结果。", NextEN: "No need to resend; fivec looks up the existing send."},
-	45066: {ZH: "群发重试太快", EN: "mass send retried too fast",
+	45066: {Class: ErrTransient, ZH: "群发重试太快", EN: "mass send retried too fast",
 		NextZH: "稍后自动重试。", NextEN: "Retried automatically later."},
 	45157: {ZH: "标签名不合法", EN: "invalid tag name",
 		NextZH: "换一个标签名。", NextEN: "Choose another tag name."},
@@ -86,7 +127,7 @@ var errcodes = map[int]ErrInfo{
 		NextZH: "请联系开发人员。", NextEN: "Contact a developer."},
 	47003: {ZH: "模板参数不合法", EN: "invalid template field",
 		NextZH: "检查模板字段长度（如 thing 最多 20 字）。", NextEN: "Check the template field lengths (thing: at most 20 characters)."},
-	48001: {ZH: "公众号没有这项接口权限", EN: "the account lacks this API permission",
+	48001: {Class: ErrAccountBroken, ZH: "公众号没有这项接口权限", EN: "the account lacks this API permission",
 		NextZH: "在公众平台确认认证状态和接口权限。", NextEN: "Check the account's verification and API permissions on the platform."},
 	50001: {ZH: "用户未授权该接口", EN: "the API is not authorised",
 		NextZH: "在公众平台检查接口权限。", NextEN: "Check the API permissions on the platform."},
@@ -115,4 +156,9 @@ func DescribeCode(lang string, errcode int) (what, next string) {
 		return info.EN, info.NextEN
 	}
 	return info.ZH, info.NextZH
+}
+
+// ClassOf returns code's class (ErrUnknown for 0 and unlisted codes).
+func ClassOf(code int) ErrClass {
+	return errcodes[code].Class
 }

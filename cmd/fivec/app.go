@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/fivec/fivec/config"
+	"github.com/fivec/fivec/delivery"
 	"github.com/fivec/fivec/handlers"
 	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/jobs"
@@ -57,8 +58,8 @@ type app struct {
 	wx         *wechat.Client
 	consulting *roles.Consulting
 	service    *roles.Service
-	delivery   *jobs.Delivery
-	broadcasts *jobs.Broadcasts
+	delivery   *delivery.Engine
+	broadcasts *delivery.Broadcasts
 	mass       *wechat.Mass
 }
 
@@ -167,7 +168,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	a.wx, a.consulting, a.service = wx, consulting, service
 	a.delivery = newDelivery(store, sender, cfg, log)
 	a.mass = wechat.NewMass(wx, 60) // the platform's 60 mass calls a minute, previews included
-	a.broadcasts = &jobs.Broadcasts{Store: store, Mass: a.mass, Log: log, Policy: broadcastPolicy(cfg),
+	a.broadcasts = &delivery.Broadcasts{Store: store, Mass: a.mass, Log: log, Policy: broadcastPolicy(cfg),
 		Delivery: a.delivery, Now: time.Now}
 	a.closing = make(chan struct{})
 	wireConsole(a, m)
@@ -208,7 +209,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 }
 
 // newDelivery builds the delivery engine every push goes through.
-func newDelivery(store *models.Store, sender *wechat.Sender, cfg config.Config, log *slog.Logger) *jobs.Delivery {
+func newDelivery(store *models.Store, sender *wechat.Sender, cfg config.Config, log *slog.Logger) *delivery.Engine {
 	host, _ := os.Hostname()
 	// A burst of 50 ms of sends lets the engine take tokens for a group at
 	// once; the bucket starts empty, so the first minute stays within a
@@ -216,7 +217,7 @@ func newDelivery(store *models.Store, sender *wechat.Sender, cfg config.Config, 
 	burst := max(1, cfg.DeliveryRate/20)
 	limiter := rate.NewLimiter(rate.Limit(cfg.DeliveryRate), burst)
 	limiter.ReserveN(time.Now(), burst)
-	d := &jobs.Delivery{
+	d := &delivery.Engine{
 		Store: store, Sender: sender, Log: log, Worker: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), models.RandomToken(3)),
 		Limiter: limiter, Batch: 500, Lease: 2 * time.Minute,
 		FrequencyCap: cfg.PushCap, CapWindow: 7 * 24 * time.Hour, Loc: cfg.Location,

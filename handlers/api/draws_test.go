@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/fivec/fivec/delivery"
 	"github.com/fivec/fivec/handlers/api"
-	"github.com/fivec/fivec/jobs"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/roles"
@@ -56,7 +56,7 @@ func TestDrawsAPI(t *testing.T) {
 		}
 		// The delivery engine sends them, as the server's job does.
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-		engine := &jobs.Delivery{Store: s, Sender: &wechat.Sender{Store: s, WX: h.WX, Log: log}, Log: log, Worker: "t",
+		engine := &delivery.Engine{Store: s, Sender: &wechat.Sender{Store: s, WX: h.WX, Log: log}, Log: log, Worker: "t",
 			Limiter: rate.NewLimiter(rate.Inf, 1), Batch: 10, Lease: time.Minute, Loc: time.UTC,
 			Window: models.DefaultWindowRules, MaxAttempts: 1, Now: time.Now}
 		if _, err := engine.RunOnce(ctx); err != nil {

@@ -12,12 +12,12 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/fivec/fivec/delivery"
 	"github.com/fivec/fivec/handlers"
 	"github.com/fivec/fivec/handlers/api"
 	"github.com/fivec/fivec/handlers/browsertest"
 	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/handlers/console"
-	"github.com/fivec/fivec/jobs"
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
@@ -70,7 +70,7 @@ func TestBrowserBroadcastScheduledToProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The scheduler job, as the server runs it (every 5 s there; faster here).
-	bj := &jobs.Broadcasts{Store: s, Mass: mass, Log: log, Policy: pol, Now: clock}
+	bj := &delivery.Broadcasts{Store: s, Mass: mass, Log: log, Policy: pol, Now: clock}
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {

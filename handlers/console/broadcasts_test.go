@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fivec/fivec/delivery"
 	"github.com/fivec/fivec/handlers/console"
-	"github.com/fivec/fivec/jobs"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/wechat"
@@ -94,7 +94,7 @@ func TestBroadcastComposePreviewApproveSend(t *testing.T) {
 
 		// A minute later the scheduler sends it; the progress bar is full.
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		bj := &jobs.Broadcasts{Store: s, Mass: mass, Log: log, Policy: pol, Now: a.clock}
+		bj := &delivery.Broadcasts{Store: s, Mass: mass, Log: log, Policy: pol, Now: a.clock}
 		a.advance(2 * time.Minute)
 		if err := bj.RunOnce(ctx); err != nil {
 			t.Fatal(err)

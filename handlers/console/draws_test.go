@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/fivec/fivec/delivery"
 	"github.com/fivec/fivec/handlers/console"
-	"github.com/fivec/fivec/jobs"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/roles"
@@ -128,7 +128,7 @@ func TestDrawsRunVerifyNotify(t *testing.T) {
 func deliverPushes(t *testing.T, s *models.Store, wx *wechat.Client) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d := &jobs.Delivery{Store: s, Sender: &wechat.Sender{Store: s, WX: wx, Log: log}, Log: log, Worker: "test",
+	d := &delivery.Engine{Store: s, Sender: &wechat.Sender{Store: s, WX: wx, Log: log}, Log: log, Worker: "test",
 		Limiter: rate.NewLimiter(rate.Inf, 1), Batch: 50, Lease: time.Minute, Loc: time.UTC,
 		Window: models.DefaultWindowRules, MaxAttempts: 1, Now: s.Now}
 	if _, err := d.RunOnce(context.Background()); err != nil {

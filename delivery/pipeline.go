@@ -1,4 +1,4 @@
-package jobs
+package delivery
 
 import (
 	"context"
@@ -50,7 +50,7 @@ type pipeline struct {
 // errBreaker stops a run when the API keeps failing.
 var errBreaker = errors.New("delivery paused: the WeChat API keeps failing")
 
-func (d *Delivery) startPipeline(ctx context.Context) *pipeline {
+func (d *Engine) startPipeline(ctx context.Context) *pipeline {
 	senders := d.Senders
 	if senders <= 0 {
 		senders = defaultSenders
@@ -122,7 +122,7 @@ func (d *Delivery) startPipeline(ctx context.Context) *pipeline {
 				// A call under way finishes even when ctx ends: its outcome
 				// must be recorded.
 				err := d.send(context.WithoutCancel(ctx), j)
-				results <- models.Finished{ID: j.r.ID, Outcome: d.outcome(j.r, j.channel, err, d.Now())}
+				results <- models.Finished{ID: j.r.ID, Outcome: SendOutcome(j.channel, err, j.r.Attempts+1, d.MaxAttempts, d.Now())}
 			}
 		}()
 	}
@@ -183,7 +183,7 @@ func (p *pipeline) finish() (sent int, stopped bool, err error) {
 
 // trip counts transient failures and unanswered calls in a row and reports whether the engine
 // should pause; it sets pausedUntil, doubling the pause each time.
-func (d *Delivery) trip(o models.Outcome) bool {
+func (d *Engine) trip(o models.Outcome) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if o.State != models.RcptQueued && o.State != models.RcptUnknown {
@@ -206,7 +206,7 @@ func (d *Delivery) trip(o models.Outcome) bool {
 }
 
 // paused is when the breaker lets the engine send again.
-func (d *Delivery) paused() time.Time {
+func (d *Engine) paused() time.Time {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.pausedUntil

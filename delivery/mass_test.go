@@ -1,4 +1,4 @@
-package jobs_test
+package delivery_test
 
 import (
 	"context"
@@ -9,17 +9,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fivec/fivec/jobs"
+	"github.com/fivec/fivec/delivery"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
-func newBroadcasts(s *models.Store, appID string, pol models.BroadcastPolicy) *jobs.Broadcasts {
+func newBroadcasts(s *models.Store, appID string, pol models.BroadcastPolicy) *delivery.Broadcasts {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	wx := wechat.NewClient(wechat.Account{AppID: appID, AppSecret: "s", Token: "t"}, wechat.NewMemoryCache(nil))
-	return &jobs.Broadcasts{Store: s, Mass: wechat.NewMass(wx, 6000), Log: log, Policy: pol, Delivery: newDelivery(s, appID, "w"),
+	return &delivery.Broadcasts{Store: s, Mass: wechat.NewMass(wx, 6000), Log: log, Policy: pol, Delivery: newDelivery(s, appID, "w"),
 		Lease: time.Minute, Now: func() time.Time { return s.Now() }}
 }
 
@@ -314,6 +314,43 @@ func TestPauseResumeCancelAMassRun(t *testing.T) {
 		}
 		if _, err := s.ChangeBroadcast(ctx, held.ID, models.ActionPause, pol); models.ErrorCode(err) != models.ECONFLICT {
 			t.Fatalf("pause a finished one-off: %v", err)
+		}
+	})
+}
+
+// A mass send by openid list leaves out fans over the engine's frequency
+// cap (the one rule, delivery.FrequencyCap), and WeChat's monthly quota.
+func TestMassListKeepsTheFrequencyCap(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		appID := "wxbccap" + models.RandomToken(4)
+		platform.AddAccount(fake.Account{AppID: appID, AppSecret: "s", Token: "t", Verified: true})
+		ids := fans(t, s, appID, "q", 3, 3)
+		members, _ := s.MembersByIDs(ctx, ids)
+		bj := newBroadcasts(s, appID, models.BroadcastPolicy{Loc: time.UTC})
+		// The first fan has had two pushes this week.
+		for _, name := range []string{"一", "二"} {
+			if _, err := s.CreatePush(ctx, models.NewPush{Kind: "broadcast", Name: name, Reply: models.TextReply(name)}, ids[:1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := bj.Delivery.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		bj.Delivery.FrequencyCap, bj.Delivery.CapWindow = 2, 7*24*time.Hour
+		pol := models.BroadcastPolicy{Loc: time.UTC}
+		list := scheduleNow(t, s, models.BroadcastInput{Name: "名单", Kind: "text", Text: "x", Audience: "openids",
+			OpenIDs: []string{members[0].OpenID, members[1].OpenID, members[2].OpenID}}, pol)
+		if err := bj.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		runs, _ := s.BroadcastRuns(ctx, list.ID)
+		prog, _ := s.PushProgress(ctx, runs[0].PushID)
+		if prog[models.RcptSkipped] != 1 || prog[models.RcptSent] != 2 {
+			t.Fatalf("progress %v", prog)
+		}
+		if got := massInbox(appID, members[0].OpenID); len(got) != 0 {
+			t.Fatalf("the capped fan got %+v", got)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package jobs_test
+package delivery_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/silenceper/wechat/v2/util"
 
-	"github.com/fivec/fivec/jobs"
+	"github.com/fivec/fivec/delivery"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/wechat/fake"
@@ -23,7 +23,7 @@ const customSend = "/cgi-bin/message/custom/send"
 type faultRig struct {
 	t     *testing.T
 	s     *models.Store
-	d     *jobs.Delivery
+	d     *delivery.Engine
 	appID string
 	push  *models.Push
 	mu    sync.Mutex

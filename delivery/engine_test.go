@@ -1,4 +1,4 @@
-package jobs_test
+package delivery_test
 
 import (
 	"context"
@@ -12,17 +12,17 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/fivec/fivec/jobs"
+	"github.com/fivec/fivec/delivery"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
-func newDelivery(s *models.Store, appID, worker string) *jobs.Delivery {
+func newDelivery(s *models.Store, appID, worker string) *delivery.Engine {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	wx := wechat.NewClient(wechat.Account{AppID: appID, AppSecret: "s", Token: "t"}, wechat.NewMemoryCache(nil))
-	return &jobs.Delivery{
+	return &delivery.Engine{
 		Store: s, Sender: &wechat.Sender{Store: s, WX: wx, Log: log}, Log: log, Worker: worker,
 		Limiter: rate.NewLimiter(rate.Inf, 1), Batch: 7, Lease: time.Minute, Loc: time.UTC,
 		Window: models.DefaultWindowRules, MaxAttempts: 3, Now: time.Now,
