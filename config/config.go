@@ -34,21 +34,30 @@ type Config struct {
 	MetricsAddr string
 	// MaxConns caps the connections open on Addr at once (0: derived from
 	// the process's file limit in cmd/fivec).
-	MaxConns      int
-	DBDriver      string
-	DBDSN         string
-	AppID         string
-	AppSecret     string
-	Token         string
-	AESKey        string
-	APIBase       string
-	StableToken   bool
-	TagSync       bool
-	RedisURL      string
-	AdminPassword string
-	TimeZone      string
-	WelcomeText   string
-	ReplyDeadline time.Duration
+	MaxConns  int
+	DBDriver  string
+	DBDSN     string
+	AppID     string
+	AppSecret string
+	Token     string
+	AESKey    string
+	// AESKeyPrevious is the EncodingAESKey before the last change in
+	// WeChat's console (FIVEC_WECHAT_AES_KEY_PREVIOUS): callbacks encrypted
+	// with it keep arriving for a while and are still accepted. Remove it
+	// once the rotation is over.
+	AESKeyPrevious string
+	// AESKeyPreviousUntil, when set, ends the previous key's grace period
+	// (FIVEC_WECHAT_AES_KEY_PREVIOUS_UNTIL, RFC3339): a fixed instant, so a
+	// restart does not extend it.
+	AESKeyPreviousUntil time.Time
+	APIBase             string
+	StableToken         bool
+	TagSync             bool
+	RedisURL            string
+	AdminPassword       string
+	TimeZone            string
+	WelcomeText         string
+	ReplyDeadline       time.Duration
 	// CallbackMaxSkew refuses callbacks whose signed timestamp is further
 	// than this from the server clock (0: no check).
 	CallbackMaxSkew time.Duration
@@ -293,6 +302,18 @@ func (c *Config) Validate() error {
 	if c.AESKey != "" && !aesKeyPattern.MatchString(c.AESKey) {
 		bad("FIVEC_WECHAT_AES_KEY", "an EncodingAESKey is 43 characters of [A-Za-z0-9], got %d characters", len(c.AESKey))
 	}
+	if c.AESKeyPrevious != "" {
+		switch {
+		case !aesKeyPattern.MatchString(c.AESKeyPrevious):
+			bad("FIVEC_WECHAT_AES_KEY_PREVIOUS", "an EncodingAESKey is 43 characters of [A-Za-z0-9], got %d characters", len(c.AESKeyPrevious))
+		case c.AESKey == "":
+			bad("FIVEC_WECHAT_AES_KEY_PREVIOUS", "needs the current key in FIVEC_WECHAT_AES_KEY")
+		case c.AESKeyPrevious == c.AESKey:
+			bad("FIVEC_WECHAT_AES_KEY_PREVIOUS", "is the same as FIVEC_WECHAT_AES_KEY")
+		}
+	} else if !c.AESKeyPreviousUntil.IsZero() {
+		bad("FIVEC_WECHAT_AES_KEY_PREVIOUS_UNTIL", "set without FIVEC_WECHAT_AES_KEY_PREVIOUS")
+	}
 	if c.AppID != "" {
 		if c.AppSecret == "" {
 			bad("FIVEC_WECHAT_APPSECRET", "required when FIVEC_WECHAT_APPID is set")
@@ -478,6 +499,8 @@ func fields() []field {
 		mk("FIVEC_WECHAT_APPSECRET", true, func(c *Config) *string { return &c.AppSecret }),
 		mk("FIVEC_WECHAT_TOKEN", true, func(c *Config) *string { return &c.Token }),
 		mk("FIVEC_WECHAT_AES_KEY", true, func(c *Config) *string { return &c.AESKey }),
+		mk("FIVEC_WECHAT_AES_KEY_PREVIOUS", true, func(c *Config) *string { return &c.AESKeyPrevious }),
+		timeField("FIVEC_WECHAT_AES_KEY_PREVIOUS_UNTIL", func(c *Config) *time.Time { return &c.AESKeyPreviousUntil }),
 		mk("FIVEC_WECHAT_API_BASE", false, func(c *Config) *string { return &c.APIBase }),
 		boolField("FIVEC_WECHAT_STABLE_TOKEN", func(c *Config) *bool { return &c.StableToken }),
 		boolField("FIVEC_WECHAT_TAG_SYNC", func(c *Config) *bool { return &c.TagSync }),
@@ -557,6 +580,29 @@ func durationField(env string, p func(*Config) *time.Duration) field {
 				return fmt.Errorf("want a duration such as 4.5s or 30m, got %q", v)
 			}
 			*p(c) = d
+			return nil
+		}}
+}
+
+// timeField reads an RFC3339 instant; unset is the zero time.
+func timeField(env string, p func(*Config) *time.Time) field {
+	return field{env: env,
+		get: func(c Config) string {
+			if t := *p(&c); !t.IsZero() {
+				return t.Format(time.RFC3339)
+			}
+			return ""
+		},
+		set: func(c *Config, v string) error {
+			if v == "" {
+				*p(c) = time.Time{}
+				return nil
+			}
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return fmt.Errorf("want an RFC3339 time such as 2026-12-14T00:00:00+08:00, got %q", v)
+			}
+			*p(c) = t
 			return nil
 		}}
 }

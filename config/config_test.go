@@ -33,6 +33,12 @@ func TestValidationNamesTheVariable(t *testing.T) {
 	}{
 		{map[string]string{"FIVEC_WECHAT_AES_KEY": "short"}, "FIVEC_WECHAT_AES_KEY: an EncodingAESKey is 43 characters"},
 		{map[string]string{"FIVEC_WECHAT_AES_KEY": strings.Repeat("a", 42) + "!"}, "FIVEC_WECHAT_AES_KEY"},
+		{map[string]string{"FIVEC_WECHAT_AES_KEY": strings.Repeat("a", 43), "FIVEC_WECHAT_AES_KEY_PREVIOUS": "short"},
+			"FIVEC_WECHAT_AES_KEY_PREVIOUS: an EncodingAESKey is 43 characters"},
+		{map[string]string{"FIVEC_WECHAT_AES_KEY_PREVIOUS": strings.Repeat("b", 43)}, "FIVEC_WECHAT_AES_KEY_PREVIOUS: needs the current key"},
+		{map[string]string{"FIVEC_WECHAT_AES_KEY": strings.Repeat("a", 43), "FIVEC_WECHAT_AES_KEY_PREVIOUS": strings.Repeat("a", 43)},
+			"FIVEC_WECHAT_AES_KEY_PREVIOUS: is the same"},
+		{map[string]string{"FIVEC_WECHAT_AES_KEY_PREVIOUS_UNTIL": "2026-12-14T00:00:00Z"}, "FIVEC_WECHAT_AES_KEY_PREVIOUS_UNTIL: set without"},
 		{map[string]string{"FIVEC_DB_DRIVER": "postgres"}, `FIVEC_DB_DRIVER: unknown driver "postgres"`},
 		{map[string]string{"FIVEC_WECHAT_APPID": "wx1"}, "FIVEC_WECHAT_APPSECRET: required"},
 		{map[string]string{"FIVEC_WECHAT_API_BASE": "ftp://x"}, "FIVEC_WECHAT_API_BASE"},
@@ -58,6 +64,18 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: err = %v, want it to contain %q", c.env, err, c.want)
 		}
+	}
+	if _, err := Load("", env(map[string]string{"FIVEC_WECHAT_AES_KEY_PREVIOUS_UNTIL": "next week"})); err == nil ||
+		!strings.HasPrefix(err.Error(), "FIVEC_WECHAT_AES_KEY_PREVIOUS_UNTIL: want an RFC3339 time") {
+		t.Errorf("bad grace-period end: %v", err)
+	}
+	rot, err := Load("", env(map[string]string{"FIVEC_WECHAT_AES_KEY": strings.Repeat("a", 43),
+		"FIVEC_WECHAT_AES_KEY_PREVIOUS": strings.Repeat("b", 43), "FIVEC_WECHAT_AES_KEY_PREVIOUS_UNTIL": "2026-12-14T00:00:00+08:00"}))
+	if err == nil {
+		err = rot.Validate()
+	}
+	if err != nil || rot.AESKeyPreviousUntil.UTC().Format(time.RFC3339) != "2026-12-13T16:00:00Z" || strings.Contains(rot.String(), strings.Repeat("b", 43)) {
+		t.Errorf("a key rotation's settings: %v %v (the previous key must be masked in %s)", err, rot.AESKeyPreviousUntil, rot.String())
 	}
 	if _, err := Load("", env(map[string]string{"FIVEC_REPLY_DEADLINE": "soon"})); err == nil || !strings.HasPrefix(err.Error(), "FIVEC_REPLY_DEADLINE") {
 		t.Errorf("bad duration: %v", err)

@@ -154,7 +154,22 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	}
 	a.callback = &callback.Handler{
 		Store: store, Recorder: a.recorder, Spool: a.spool, WX: wx, Sender: sender, Deadline: cfg.ReplyDeadline, MaxSkew: cfg.CallbackMaxSkew, Log: log, Metrics: m,
-		Pipeline: &roles.Pipeline{Log: log, Roles: rs.Chain()},
+		Pipeline:       &roles.Pipeline{Log: log, Roles: rs.Chain()},
+		PreviousAESKey: cfg.AESKeyPrevious, PreviousUntil: cfg.AESKeyPreviousUntil,
+	}
+	if cfg.AESKeyPrevious != "" {
+		// Said at every start, so a finished rotation's key is not kept
+		// (and accepted) by accident.
+		switch end := cfg.AESKeyPreviousUntil; {
+		case end.IsZero():
+			log.Warn("callbacks encrypted with the previous EncodingAESKey are still accepted until FIVEC_WECHAT_AES_KEY_PREVIOUS is removed")
+		case time.Now().Before(end):
+			log.Warn("callbacks encrypted with the previous EncodingAESKey are still accepted until " + end.Format(time.RFC3339) +
+				" (FIVEC_WECHAT_AES_KEY_PREVIOUS_UNTIL); remove FIVEC_WECHAT_AES_KEY_PREVIOUS after that")
+		default:
+			log.Warn("the previous EncodingAESKey's grace period ended at " + end.Format(time.RFC3339) +
+				": it is refused; remove FIVEC_WECHAT_AES_KEY_PREVIOUS")
+		}
 	}
 	a.recorder.OnOrphan(a.callback.Orphaned)
 	proxies, _ := cfg.ProxyList() // checked by Validate

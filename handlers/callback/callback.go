@@ -21,7 +21,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	oacontext "github.com/silenceper/wechat/v2/officialaccount/context"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
+	"github.com/silenceper/wechat/v2/officialaccount/server"
 	"github.com/silenceper/wechat/v2/util"
 
 	"github.com/fivec/fivec/metrics"
@@ -61,7 +63,16 @@ type Handler struct {
 	// cover the body, so without it a captured request could be replayed
 	// with another message for as long as the token stays the same.
 	MaxSkew time.Duration
-	Now     func() time.Time // default time.Now
+	// PreviousAESKey is the EncodingAESKey before the last change in
+	// WeChat's console (empty: none). WeChat keeps sending callbacks
+	// encrypted with it for a while; one the current key cannot decrypt is
+	// decrypted with it, and its reply encrypted with it, as WeChat's
+	// 消息加解密 FAQ asks ("用哪个Key解密成功，则用此Key加密对应的回包").
+	PreviousAESKey string
+	// PreviousUntil ends PreviousAESKey's grace period (zero: it is accepted
+	// until the operator removes it).
+	PreviousUntil time.Time
+	Now           func() time.Time // default time.Now
 
 	bg sync.WaitGroup // deferred and follow-up sends
 }
@@ -118,12 +129,15 @@ func (h *Handler) Receive(c *gin.Context) {
 		c.String(http.StatusForbidden, "encrypted callback required")
 		return
 	}
+	key := h.WX.Account.AESKey
 	if c.Query("encrypt_type") == "aes" {
 		mode = "safe"
-		if status, msg := h.checkEnvelope(c.Request, body); status != 0 {
+		encrypted, status, msg := h.checkEnvelope(c.Request, body)
+		if status != 0 {
 			c.String(status, msg)
 			return
 		}
+		key = h.keyFor(encrypted)
 	}
 
 	// The SDK parses, decrypts and renders; a buffer stands in for the
@@ -131,6 +145,11 @@ func (h *Handler) Receive(c *gin.Context) {
 	c.Request.Body = io.NopCloser(bytes.NewReader(body))
 	buf := &bufferedWriter{header: http.Header{}}
 	srv := h.WX.OA.GetServer(c.Request, buf)
+	if key != h.WX.Account.AESKey {
+		// Came in with the previous key: decrypt and reply with it.
+		srv = server.NewServer(withAESKey(h.WX.OA.GetContext(), key))
+		srv.Request, srv.Writer = c.Request, buf
+	}
 	var (
 		handled, bad, lost bool
 		passive            *message.Reply
@@ -420,24 +439,63 @@ func (h *Handler) fresh(timestamp string) bool {
 }
 
 // checkEnvelope verifies a safe-mode body before the SDK decrypts it, so a
-// forged msg_signature is a 403 and a broken envelope a 400.
-func (h *Handler) checkEnvelope(r *http.Request, body []byte) (int, string) {
+// forged msg_signature is a 403 and a broken envelope a 400. It returns the
+// ciphertext.
+func (h *Handler) checkEnvelope(r *http.Request, body []byte) (string, int, string) {
 	if h.WX.Account.AESKey == "" {
-		return http.StatusBadRequest, "safe mode is not configured (FIVEC_WECHAT_AES_KEY)"
+		return "", http.StatusBadRequest, "safe mode is not configured (FIVEC_WECHAT_AES_KEY)"
 	}
 	var env message.EncryptedXMLMsg
 	if err := xml.Unmarshal(body, &env); err != nil || env.EncryptedMsg == "" {
-		return http.StatusBadRequest, "malformed envelope"
+		return "", http.StatusBadRequest, "malformed envelope"
 	}
 	q := r.URL.Query()
 	want := util.Signature(h.WX.Account.Token, q.Get("timestamp"), q.Get("nonce"), env.EncryptedMsg)
 	if subtle.ConstantTimeCompare([]byte(want), []byte(q.Get("msg_signature"))) != 1 {
-		return http.StatusForbidden, "bad msg_signature"
+		return "", http.StatusForbidden, "bad msg_signature"
 	}
 	if _, err := strconv.ParseInt(q.Get("timestamp"), 10, 32); err != nil {
-		return http.StatusBadRequest, "bad timestamp"
+		return "", http.StatusBadRequest, "bad timestamp"
 	}
-	return 0, ""
+	return env.EncryptedMsg, 0, ""
+}
+
+// keyFor returns the EncodingAESKey to decrypt a ciphertext and encrypt its
+// reply with: the current key, unless only the previous one (within its
+// grace period) decrypts it. Without a previous key nothing is tried here:
+// the SDK decrypts once, as before.
+func (h *Handler) keyFor(encrypted string) string {
+	current := h.WX.Account.AESKey
+	if h.PreviousAESKey == "" || (!h.PreviousUntil.IsZero() && !h.now().Before(h.PreviousUntil)) {
+		return current
+	}
+	appID := h.WX.Account.AppID
+	if _, _, err := util.DecryptMsg(appID, encrypted, current); err == nil {
+		return current
+	}
+	if _, _, err := util.DecryptMsg(appID, encrypted, h.PreviousAESKey); err != nil {
+		return current // neither: the SDK refuses it (400)
+	}
+	// The operator removes the previous key once these stop.
+	h.Log.Info("callback encrypted with the previous EncodingAESKey (FIVEC_WECHAT_AES_KEY_PREVIOUS)")
+	return h.PreviousAESKey
+}
+
+// withAESKey is a copy of the account's SDK context that decrypts and
+// encrypts with key; the account's own context is shared and left alone.
+func withAESKey(ctx *oacontext.Context, key string) *oacontext.Context {
+	cfg := *ctx.Config
+	cfg.EncodingAESKey = key
+	c := *ctx
+	c.Config = &cfg
+	return &c
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
 }
 
 // inboundOf turns a parsed message into its message-log row.

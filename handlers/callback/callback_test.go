@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -358,6 +359,74 @@ func TestStaleTokenIsRefreshedOnce(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "access_token") {
 			t.Fatalf("error leaks the token: %v", err)
+		}
+	})
+}
+
+// TestOldAESKeyAcceptedDuringRotation sends safe-mode callbacks encrypted
+// with the EncodingAESKey from before a change in WeChat's console. With no
+// previous key configured they are refused (400) as before; with it they are
+// recorded once and answered encrypted with the key they came in with (what
+// WeChat decrypts them with); a third, unknown key is still refused, and so
+// is the previous key once its grace period has ended. The current key keeps
+// working throughout.
+func TestOldAESKeyAcceptedDuringRotation(t *testing.T) {
+	const previousKey = "PREVIOUSkey0123456789abcdefghijklmnopqrstuv"
+	const unknownKey = "UNKNOWNkey0123456789abcdefghijklmnopqrstuvw"
+	forEachDB(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s, true)
+		with := func(key string) fake.Account { a := e.acct; a.EncodingAESKey = key; return a }
+		send := func(acct fake.Account, msg fake.CallbackMessage) (int, *fake.Reply) {
+			t.Helper()
+			msg.ToUserName = "gh_test"
+			msg.CreateTime = time.Now().Unix()
+			q, body, err := fake.BuildCallback(acct, msg, strconv.FormatInt(time.Now().Unix(), 10), "nonce123")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := e.raw(http.MethodPost, "/wechat?"+q.Encode(), body)
+			if rec.Code != http.StatusOK {
+				return rec.Code, nil
+			}
+			// WeChat decrypts the reply with the key it encrypted the message with.
+			reply, err := fake.ParseReply(acct, q, rec.Body.Bytes())
+			if err != nil {
+				t.Fatalf("reply does not decrypt with the message's key: %v (%q)", err, rec.Body.String())
+			}
+			if _, err := fake.ParseReply(e.acct, q, rec.Body.Bytes()); acct.EncodingAESKey != e.acct.EncodingAESKey && err == nil {
+				t.Fatalf("reply to a previous-key message decrypts with the current key")
+			}
+			return rec.Code, reply
+		}
+		old := fake.CallbackMessage{FromUserName: "fan-old", MsgType: "event", Event: "subscribe"}
+
+		if code, _ := send(with(previousKey), old); code != http.StatusBadRequest || e.inbound() != 0 {
+			t.Fatalf("previous key not configured: %d, %d recorded (want 400, nothing)", code, e.inbound())
+		}
+
+		e.handler.PreviousAESKey = previousKey
+		for attempt := 1; attempt <= 2; attempt++ { // WeChat's retry gets the same answer
+			code, reply := send(with(previousKey), old)
+			if code != http.StatusOK || reply == nil || reply.Content != "欢迎关注" || reply.ToUserName != "fan-old" {
+				t.Fatalf("attempt %d with the previous key: %d %+v (want the welcome)", attempt, code, reply)
+			}
+		}
+		if n := e.inbound(); n != 1 {
+			t.Fatalf("previous-key message recorded %d times, want once", n)
+		}
+		if code, reply := send(e.acct, fake.CallbackMessage{FromUserName: "fan-new", MsgType: "event", Event: "subscribe"}); code != http.StatusOK || reply == nil {
+			t.Fatalf("current key during the rotation: %d %+v", code, reply)
+		}
+		if code, _ := send(with(unknownKey), fake.CallbackMessage{FromUserName: "fan-x", MsgType: "text", Content: "hi", MsgID: 9001}); code != http.StatusBadRequest {
+			t.Fatalf("unknown key: %d, want 400", code)
+		}
+
+		e.handler.PreviousUntil = time.Now().Add(-time.Minute)
+		if code, _ := send(with(previousKey), fake.CallbackMessage{FromUserName: "fan-late", MsgType: "text", Content: "hi", MsgID: 9002}); code != http.StatusBadRequest {
+			t.Fatalf("previous key after its grace period: %d, want 400", code)
+		}
+		if n := e.inbound(); n != 2 {
+			t.Fatalf("%d messages recorded, want 2 (the previous-key one once, the current-key one)", n)
 		}
 	})
 }
