@@ -140,17 +140,17 @@ func (s *Store) AutoAssign(ctx context.Context, conv *Conversation, policy strin
 			break
 		}
 	}
-	for _, a := range agents {
-		c, err := s.Claim(ctx, conv.ID, a.Staff.ID)
-		if err == nil {
-			return c, nil
-		}
-		if err != ErrTaken {
-			return nil, err
-		}
+	// Claim fails only when the conversation itself was taken meanwhile
+	// (by hand, or by another process) or on a database error; nothing about
+	// the agent can refuse it, so there is no next agent to try.
+	c, err := s.Claim(ctx, conv.ID, agents[0].Staff.ID)
+	if err == ErrTaken {
 		return nil, nil // someone claimed it by hand meanwhile
 	}
-	return nil, nil
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // ListConversations returns conversations by state ("" for open ones),

@@ -322,7 +322,7 @@ func (s *Store) ChangeBroadcast(ctx context.Context, id uint64, action string, p
 	}
 	now := s.now()
 	updates := map[string]any{"updated_at": now}
-	from := []string{}
+	var from []string
 	pushState := ""
 	switch action {
 	case ActionPause:

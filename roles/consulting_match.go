@@ -20,9 +20,8 @@ import (
 
 // compiledRule is a rule ready for matching.
 type compiledRule struct {
-	rule  models.Rule
-	spec  models.RuleSpec
-	regex []*regexp.Regexp // compiled regex keywords, same order as spec keywords of mode regex
+	rule models.Rule
+	spec models.RuleSpec
 	// texts are the checked templates of text replies, by reply index.
 	texts map[int]*replytemplate.Template
 	order int // position in priority order: lower wins

@@ -25,8 +25,6 @@ func newConsulting(s *models.Store) *roles.Consulting {
 	return c
 }
 
-func text(kind string, t string) models.Reply { return models.Reply{Kind: kind, Text: t} }
-
 func mustSave(t *testing.T, c *roles.Consulting, spec models.RuleSpec) *models.Rule {
 	t.Helper()
 	r, _, err := c.SaveRule(context.Background(), 0, spec)

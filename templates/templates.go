@@ -1,6 +1,6 @@
 // Package templates holds the staff console's HTML templates, its static
-// assets and the message catalogues, all embedded in the binary with
-// go:embed so nothing is read from disk or loaded from the internet.
+// assets and the message catalogues, all embedded in the binary (the
+// embed package) so nothing is read from disk or loaded from the internet.
 package templates
 
 import (

@@ -26,9 +26,9 @@ import (
 
 // faultyDB is a store whose database the test can take away and bring back.
 type faultyDB struct {
-	store          *models.Store
-	cut, restore   func()
-	path, mysqlDSN string
+	store        *models.Store
+	cut, restore func()
+	path         string
 }
 
 // openFaulty opens a store on driver with a real fault to inject: for
