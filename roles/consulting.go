@@ -391,7 +391,8 @@ func (v *Vars) Stage() string {
 }
 
 // Points is the member's points balance, read from the database when the
-// reply is rendered (the rule's actions may just have changed it).
+// reply is rendered: before the answering rule's own actions run, so a
+// rule that awards points shows the balance without them.
 func (v *Vars) Points() (int64, error) {
 	if v.pointsSet {
 		return v.points, nil
