@@ -34,8 +34,7 @@ func (r *CannedReply) Shared() bool { return r.OwnerID == 0 }
 // CannedVars are the values a canned reply can use: {{.Name}}, {{.Points}}
 // and {{.Agent}}.
 type CannedVars struct {
-	// Name is what fivec knows the fan as. WeChat stopped sending
-	// nicknames in 2021, so it is often empty: write {{or .Name "朋友"}}.
+	// Name is how to address the fan (FanName): the profile name, else 朋友.
 	Name string
 	// Points is the fan's points balance.
 	Points string
@@ -43,11 +42,26 @@ type CannedVars struct {
 	Agent string
 }
 
+// DefaultFanName is how fivec addresses a fan it has no name for.
+const DefaultFanName = "朋友"
+
+// FanName is how to address a fan: the name on their profile (p, nil when
+// they have none) when given, else 朋友. fivec stores no nicknames (WeChat
+// stopped sharing them in 2021); rule replies and canned replies both
+// address fans through this one function.
+func FanName(p *MemberProfile) string {
+	if p != nil {
+		if n := strings.TrimSpace(p.Name); n != "" {
+			return n
+		}
+	}
+	return DefaultFanName
+}
+
 // CannedVarsFor are the values a canned reply shows when agent answers
-// member m. fivec stores no fan names (WeChat stopped sharing nicknames):
-// this is the one place to fill one in when it does.
-func CannedVarsFor(m *Member, agent *Staff) CannedVars {
-	v := CannedVars{Points: strconv.FormatInt(m.Points, 10), Agent: agent.DisplayName}
+// member m, whose profile is p (nil when none).
+func CannedVarsFor(m *Member, p *MemberProfile, agent *Staff) CannedVars {
+	v := CannedVars{Name: FanName(p), Points: strconv.FormatInt(m.Points, 10), Agent: agent.DisplayName}
 	if v.Agent == "" {
 		v.Agent = agent.Username
 	}

@@ -118,7 +118,7 @@ func TestStoredUnsafeCannedReplyIsRefused(t *testing.T) {
 			t.Fatalf("%+v %v", list, err)
 		}
 		start := time.Now()
-		_, err = models.RenderCanned(list[0].Text, models.CannedVarsFor(&models.Member{Points: 1}, ann))
+		_, err = models.RenderCanned(list[0].Text, models.CannedVarsFor(&models.Member{Points: 1}, nil, ann))
 		if took := time.Since(start); took > 100*time.Millisecond {
 			t.Fatalf("refusing took %v", took)
 		}

@@ -343,11 +343,18 @@ func replyTemplates(spec *models.RuleSpec) (map[int]*replytemplate.Template, err
 }
 
 // Vars are the variables a text reply may use, e.g. "您好 {{.Name}}，您有
-// {{.Points}} 积分". Values are looked up only when a template uses them.
+// {{.Points}} 积分". Values are looked up only when a template uses them,
+// and at most once per message (one Vars serves all of a rule's replies).
+// Without a store or member (the dry run of Check) they are sample values.
 type Vars struct {
 	ctx    context.Context
 	store  *models.Store
 	member *models.Member
+
+	name      string
+	nameDone  bool
+	points    int64
+	pointsSet bool
 }
 
 // OpenID is the fan's openid.
@@ -358,8 +365,22 @@ func (v *Vars) OpenID() string {
 	return v.member.OpenID
 }
 
-// Name is how to address the fan ("朋友" until they give a name).
-func (v *Vars) Name() string { return "朋友" }
+// Name is how to address the fan (models.FanName): the name on their
+// profile, else 朋友.
+func (v *Vars) Name() (string, error) {
+	if v.nameDone {
+		return v.name, nil
+	}
+	var p *models.MemberProfile
+	if v.store != nil && v.member != nil && v.member.ID != 0 {
+		var err error
+		if p, err = v.store.Profile(v.ctx, v.member.ID); err != nil {
+			return "", err
+		}
+	}
+	v.name, v.nameDone = models.FanName(p), true
+	return v.name, nil
+}
 
 // Stage is the member's lifecycle stage.
 func (v *Vars) Stage() string {
@@ -369,8 +390,26 @@ func (v *Vars) Stage() string {
 	return v.member.Stage
 }
 
-// Points is the member's points balance.
-func (v *Vars) Points() int64 { return 0 }
+// Points is the member's points balance, read from the database when the
+// reply is rendered: before the answering rule's own actions run, so a
+// rule that awards points shows the balance without them.
+func (v *Vars) Points() (int64, error) {
+	if v.pointsSet {
+		return v.points, nil
+	}
+	switch {
+	case v.store != nil && v.member != nil && v.member.ID != 0:
+		n, err := v.store.Balance(v.ctx, v.member.ID)
+		if err != nil {
+			return 0, err
+		}
+		v.points = n
+	case v.member != nil:
+		v.points = v.member.Points
+	}
+	v.pointsSet = true
+	return v.points, nil
+}
 
 // Now is the current time, e.g. {{.Now.Format "15:04"}}.
 func (v *Vars) Now() time.Time { return time.Now() }

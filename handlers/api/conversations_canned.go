@@ -24,14 +24,18 @@ func (h *Handler) canned(c *gin.Context) {
 		}
 		conv, err := h.Store.FindConversation(ctx, id)
 		var m *models.Member
+		var prof *models.MemberProfile
 		if err == nil {
 			m, err = h.Store.FindMemberByOpenID(ctx, conv.OpenID)
+		}
+		if err == nil {
+			prof, err = h.Store.Profile(ctx, m.ID)
 		}
 		if err != nil {
 			web.Error(c, err)
 			return
 		}
-		v := models.CannedVarsFor(m, st)
+		v := models.CannedVarsFor(m, prof, st)
 		vars = &v
 	}
 	list, err := h.Store.ListCanned(ctx, st.ID, c.Query("q"), 500)

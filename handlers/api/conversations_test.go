@@ -188,6 +188,17 @@ func TestCannedAndStatusAPI(t *testing.T) {
 			{name: "duplicate", token: bob, method: "POST", path: "/api/v1/canned", body: `{"code":"hi","text":"x","shared":true}`, status: 409, code: "conflict"},
 			{name: "rendered", token: ann, method: "GET", path: fmt.Sprintf("/api/v1/canned?q=h&conversation_id=%d", cid), status: 200, contains: `"rendered":"朋友您好，我是ann，积分0"`},
 			{name: "bad conversation", token: ann, method: "GET", path: "/api/v1/canned?conversation_id=x", status: 400, code: "invalid"},
+		})
+		// With a profile name the fan is addressed by it (models.FanName).
+		m, err := s.FindMemberByOpenID(context.Background(), "oApiCanned")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SaveProfile(context.Background(), m.ID, models.ProfileInput{Name: "张三", Consent: true}); err != nil {
+			t.Fatal(err)
+		}
+		e.run(t, []check{
+			{name: "rendered with profile name", token: ann, method: "GET", path: fmt.Sprintf("/api/v1/canned?q=h&conversation_id=%d", cid), status: 200, contains: `"rendered":"张三您好，我是ann，积分0"`},
 			{name: "bob may not delete", token: bob, method: "DELETE", path: "/api/v1/canned/1", status: 403, code: "forbidden"},
 			{name: "ann deletes", token: ann, method: "DELETE", path: "/api/v1/canned/1", status: 204},
 			{name: "gone", token: ann, method: "DELETE", path: "/api/v1/canned/1", status: 404, code: "not_found"},

@@ -106,8 +106,12 @@ func (h *Handler) cannedPicker(c *gin.Context) {
 	}
 	conv, err := h.Store.FindConversation(ctx, id)
 	var member *models.Member
+	var prof *models.MemberProfile
 	if err == nil {
 		member, err = h.Store.FindMemberByOpenID(ctx, conv.OpenID)
+	}
+	if err == nil {
+		prof, err = h.Store.Profile(ctx, member.ID)
 	}
 	if err != nil {
 		h.fail(c, err)
@@ -118,7 +122,7 @@ func (h *Handler) cannedPicker(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	vars := models.CannedVarsFor(member, st)
+	vars := models.CannedVarsFor(member, prof, st)
 	var out []pickedCanned
 	for _, r := range list {
 		text, err := models.RenderCanned(r.Text, vars)

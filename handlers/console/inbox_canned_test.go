@@ -71,9 +71,16 @@ func TestCannedReplies(t *testing.T) {
 		}
 		path := "/console/inbox/" + id(conv)
 		expect(t, a.get(path+"/canned?q=hel"), 200, `data-text="朋友您好，我是安，您有 120 积分。"`, "/hello")
-		expect(t, a.get(path+"/canned?q=%2Fmin"), 200, "私人：亲")
+		// Without a profile name the fan is 朋友 (models.FanName), as in rule replies.
+		expect(t, a.get(path+"/canned?q=%2Fmin"), 200, "私人：朋友")
 		expect(t, a.get(path+"/canned?q=zzz"), 200, "没有匹配的快捷回复")
 		expect(t, b.get(path+"/canned?q=hello"), 200, "my own hello", "朋友您好")
+		// With one, the canned reply addresses the fan by it.
+		if _, err := s.SaveProfile(ctx, m.ID, models.ProfileInput{Name: "张三", Consent: true}); err != nil {
+			t.Fatal(err)
+		}
+		expect(t, a.get(path+"/canned?q=hel"), 200, `data-text="张三您好，我是安，您有 120 积分。"`)
+		expect(t, a.get(path+"/canned?q=%2Fmin"), 200, "私人：张三")
 
 		// Deleting: a shared reply by its author or an admin only.
 		list, _ := s.ListCanned(ctx, d.staffID("ann"), "hello", 10)
