@@ -202,7 +202,7 @@ func (s *Store) Transfer(ctx context.Context, convID, fromAgent, toAgent uint64,
 			var from Staff
 			tx.Take(&from, fromAgent)
 			if err := tx.Create(&ConversationNote{ConversationID: convID, StaffID: fromAgent, Username: from.Username,
-				Text: "转接给 " + to.Username + "：" + note}).Error; err != nil {
+				Text: "转接给 " + to.shownName() + "：" + note}).Error; err != nil {
 				return err
 			}
 		}
@@ -350,4 +350,13 @@ func (s *Store) MarkApologySent(ctx context.Context, convID uint64) (bool, error
 	res := s.db.WithContext(ctx).Model(&Conversation{}).Where("id = ? AND apology_sent = ?", convID, false).
 		Updates(map[string]any{"apology_sent": true, "updated_at": s.now()})
 	return res.RowsAffected == 1, translate("apology", res.Error)
+}
+
+// shownName is the name people see for the staff: the display name, or the
+// login name when it has none.
+func (s *Staff) shownName() string {
+	if s.DisplayName != "" {
+		return s.DisplayName
+	}
+	return s.Username
 }

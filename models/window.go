@@ -26,7 +26,22 @@ type Window struct {
 	Left int       `json:"left"` // messages still allowed in it
 	// Why explains a closed window for people.
 	Why string `json:"why,omitempty"`
+	// By is the fan's latest action that opens a window ("message", or
+	// the event: "click", "subscribe", "scan", …), At when, and Allows
+	// and For what it allows (Allows messages within For). Empty when the
+	// fan did nothing in the last 48 hours.
+	By     string        `json:"by,omitempty"`
+	At     time.Time     `json:"at,omitzero"`
+	Allows int           `json:"allows,omitempty"`
+	For    time.Duration `json:"for,omitempty"`
 }
+
+// Why texts of a closed window (the console translates them).
+const (
+	WhySilent      = "the fan has not written in the last 48 hours"
+	WhyQuota       = "the fan's message quota for this window is used up"
+	WhyEventClosed = "the short window of the fan's last follow, scan or menu click has closed"
+)
 
 // windowEvents open the short event window.
 var windowEvents = []string{"subscribe", "scan", "click", "scancode_push", "scancode_waitmsg"}
@@ -39,7 +54,17 @@ var windowEvents = []string{"subscribe", "scan", "click", "scancode_push", "scan
 // use up its quota. A zero time means "none". The open window with the
 // most messages left wins.
 func (r WindowRules) At(now, lastMessage, lastEvent time.Time, sent []time.Time) Window {
-	best := Window{Why: "the fan has not written in the last 48 hours"}
+	return r.Of(now, lastMessage, "", lastEvent, sent)
+}
+
+// Of is At knowing which event (event, as the log stores it: "click",
+// "subscribe", "scan", …) the fan's last window event was; the window says
+// which of the fan's actions came last and what it allows, and a closed
+// window says why: a follow, scan or click opens only EventQuota messages
+// within EventLength, so a minute after it the window is closed although
+// the fan was there a minute ago, not "silent for 48 hours".
+func (r WindowRules) Of(now, lastMessage time.Time, event string, lastEvent time.Time, sent []time.Time) Window {
+	best := Window{Why: WhySilent}
 	consider := func(at time.Time, length time.Duration, quota int) {
 		if at.IsZero() {
 			return
@@ -57,7 +82,7 @@ func (r WindowRules) At(now, lastMessage, lastEvent time.Time, sent []time.Time)
 		left := quota - used
 		if left <= 0 {
 			if !best.Open {
-				best.Why = "the fan's message quota for this window is used up"
+				best.Why = WhyQuota
 			}
 			return
 		}
@@ -67,6 +92,19 @@ func (r WindowRules) At(now, lastMessage, lastEvent time.Time, sent []time.Time)
 	}
 	consider(lastMessage, r.Length, r.Quota)
 	consider(lastEvent, r.EventLength, r.EventQuota)
+	// The fan's latest action, for the card: what it was and allows.
+	switch {
+	case !lastEvent.IsZero() && lastEvent.After(lastMessage) && now.Sub(lastEvent) < r.Length:
+		if event == "" {
+			event = "event"
+		}
+		best.By, best.At, best.Allows, best.For = event, lastEvent, r.EventQuota, r.EventLength
+		if !best.Open && best.Why == WhySilent {
+			best.Why = WhyEventClosed
+		}
+	case !lastMessage.IsZero() && now.Sub(lastMessage) < r.Length:
+		best.By, best.At, best.Allows, best.For = "message", lastMessage, r.Quota, r.Length
+	}
 	return best
 }
 
@@ -116,17 +154,19 @@ func (s *Store) windowsFromLog(ctx context.Context, openIDs []string, rules Wind
 		Scan(&outs).Error; err != nil {
 		return nil, translate("service window", err)
 	}
-	lastMsg, lastEv := map[string]time.Time{}, map[string]time.Time{}
-	eventFrom := now.Add(-rules.EventLength)
+	// Events are kept back to the horizon, not just EventLength: a click
+	// two minutes ago closed its window, and the card says so rather than
+	// "silent for 48 hours".
+	lastMsg, lastEv, lastKind := map[string]time.Time{}, map[string]time.Time{}, map[string]string{}
 	for _, m := range in {
 		switch {
 		case m.MsgType != "event":
 			if m.CreatedAt.After(lastMsg[m.OpenID]) {
 				lastMsg[m.OpenID] = m.CreatedAt
 			}
-		case slices.Contains(windowEvents, m.Event) && !m.CreatedAt.Before(eventFrom):
+		case slices.Contains(windowEvents, m.Event):
 			if m.CreatedAt.After(lastEv[m.OpenID]) {
-				lastEv[m.OpenID] = m.CreatedAt
+				lastEv[m.OpenID], lastKind[m.OpenID] = m.CreatedAt, m.Event
 			}
 		}
 	}
@@ -135,7 +175,7 @@ func (s *Store) windowsFromLog(ctx context.Context, openIDs []string, rules Wind
 		sent[m.OpenID] = append(sent[m.OpenID], m.CreatedAt)
 	}
 	for _, id := range openIDs {
-		out[id] = rules.At(now, lastMsg[id], lastEv[id], sent[id])
+		out[id] = rules.Of(now, lastMsg[id], lastKind[id], lastEv[id], sent[id])
 	}
 	return out, nil
 }

@@ -39,7 +39,7 @@ func TestWindowRule(t *testing.T) {
 		{"sent before the message do not count", ago(time.Hour), time.Time{}, times(2*time.Hour, 3*time.Hour), true, 5, ago(time.Hour).Add(48 * time.Hour), ""},
 		{"five sent: used up", ago(time.Hour), time.Time{}, times(1, 2, 3, 4, 5), false, 0, time.Time{}, usedUp},
 		{"followed 30 s ago", time.Time{}, ago(30 * time.Second), nil, true, 3, now.Add(30 * time.Second), ""},
-		{"followed 1 min ago: closed", time.Time{}, ago(time.Minute), nil, false, 0, time.Time{}, silent},
+		{"followed 1 min ago: closed", time.Time{}, ago(time.Minute), nil, false, 0, time.Time{}, models.WhyEventClosed},
 		{"event window used up, message window open", ago(time.Hour), ago(10 * time.Second), times(1, 2, 3), true, 2, ago(time.Hour).Add(48 * time.Hour), ""},
 		{"the window with more left wins", ago(time.Hour), ago(10 * time.Second), times(30*time.Minute, 20*time.Minute, 10*time.Minute, 5*time.Minute), true, 3, now.Add(50 * time.Second), ""},
 	} {
@@ -55,6 +55,51 @@ func TestWindowRule(t *testing.T) {
 // Claiming 500 recipients and checking their frequency cap and windows
 // takes a constant number of statements, however many fans have a window
 // open (it used to be a few queries per fan who wrote recently).
+// TestWindowOfEachAction: the platform's rule for each kind of fan action
+// (wechat-platform.md §2), and what the window says the action allows.
+func TestWindowOfEachAction(t *testing.T) {
+	r := models.DefaultWindowRules
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	var none time.Time
+	for _, tc := range []struct {
+		name   string
+		msg    time.Time
+		event  string
+		ev     time.Time
+		sent   int
+		open   bool
+		left   int
+		by     string
+		allows int
+		for_   time.Duration
+		why    string
+	}{
+		{"text 3 min ago", ago(3 * time.Minute), "", none, 0, true, 5, "message", 5, 48 * time.Hour, ""},
+		{"menu click 20 s ago", none, "click", ago(20 * time.Second), 0, true, 3, "click", 3, time.Minute, ""},
+		{"scancode_push 20 s ago", none, "scancode_push", ago(20 * time.Second), 0, true, 3, "scancode_push", 3, time.Minute, ""},
+		{"follow 20 s ago", none, "subscribe", ago(20 * time.Second), 0, true, 3, "subscribe", 3, time.Minute, ""},
+		{"scan 20 s ago", none, "scan", ago(20 * time.Second), 0, true, 3, "scan", 3, time.Minute, ""},
+		{"menu click 3 min ago: closed, not silent", none, "click", ago(3 * time.Minute), 0, false, 0, "click", 3, time.Minute, models.WhyEventClosed},
+		{"follow 2 min ago: closed", none, "subscribe", ago(2 * time.Minute), 0, false, 0, "subscribe", 3, time.Minute, models.WhyEventClosed},
+		{"click 20 s ago, 3 sent: used up", none, "click", ago(20 * time.Second), 3, false, 0, "click", 3, time.Minute, models.WhyQuota},
+		{"text an hour ago then a click 3 min ago: the text's window", ago(time.Hour), "click", ago(3 * time.Minute), 0, true, 5, "click", 3, time.Minute, ""},
+		{"text 49 h ago: silent", ago(49 * time.Hour), "", none, 0, false, 0, "", 0, 0, models.WhySilent},
+		{"click 49 h ago: silent", none, "click", ago(49 * time.Hour), 0, false, 0, "", 0, 0, models.WhySilent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sent []time.Time
+			for i := range tc.sent {
+				sent = append(sent, ago(time.Duration(i+1)*time.Second))
+			}
+			w := r.Of(now, tc.msg, tc.event, tc.ev, sent)
+			if w.Open != tc.open || w.Left != tc.left || w.By != tc.by || w.Allows != tc.allows || w.For != tc.for_ || w.Why != tc.why {
+				t.Fatalf("got %+v", w)
+			}
+		})
+	}
+}
+
 func TestClaimAndWindowsOf500RecipientsIsAFewQueries(t *testing.T) {
 	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()

@@ -281,7 +281,7 @@ func TestAgentReplyWindowTransferResolveAndRating(t *testing.T) {
 		if err != nil || *conv.AgentID != bob.ID {
 			t.Fatalf("transfer: %+v %v", conv, err)
 		}
-		if notes, _ := s.Notes(ctx, conv.ID); len(notes) != 1 || !strings.Contains(notes[0].Text, "VIP") {
+		if notes, _ := s.Notes(ctx, conv.ID); len(notes) != 1 || notes[0].Text != "转接给 BOB：VIP，注意语气" {
 			t.Fatalf("transfer note: %+v", notes)
 		}
 		// The fan writes again (new window), bob resolves, the fan rates.

@@ -115,7 +115,7 @@ func TestBrowserInbox(t *testing.T) {
 	until(b, "the chat appears in Ben's inbox", fmt.Sprintf(`document.querySelector('%s') !== null`, link))
 	do(b, "Ben opens it", chromedp.Click(css(link)), chromedp.WaitVisible(css("#resolve")))
 	text, _ := chromedp.Run(b, chromedp.Text(css("#notes")))
-	if !strings.Contains(text, "转接给 ben：请处理退款") {
+	if !strings.Contains(text, "转接给 Ben：请处理退款") {
 		t.Fatalf("Ben's notes: %q", text)
 	}
 	do(b, "resolve", chromedp.Click(css("#resolve")), chromedp.WaitVisible(css("#pickup-again")))

@@ -47,6 +47,9 @@ type convData struct {
 	Window     models.Window
 	WindowLeft string // time left in an open window
 	WindowWhy  string // why it is closed, translated when known
+	// WindowBy says what the fan's last action allows: "粉丝 3 分钟前点击了
+	// 菜单：1 分钟内可回复 3 条".
+	WindowBy string
 	// Held: the viewer may reply, transfer and resolve.
 	Held, Claimable, Resolvable bool
 	Agents                      []agentOption
@@ -112,6 +115,9 @@ func (h *Handler) loadConv(c *gin.Context) (*convData, error) {
 	} else {
 		d.WindowWhy = h.windowWhy(lang, d.Window.Why)
 	}
+	if w := d.Window; w.By != "" {
+		d.WindowBy = h.Pages.T(lang, "inbox.window.by", h.ago(lang, w.At), h.windowAction(lang, w.By), h.length(lang, w.For), w.Allows)
+	}
 	if d.Channel, err = h.channelName(ctx, d.Member.SubscribeScene); err != nil {
 		return nil, err
 	}
@@ -165,9 +171,28 @@ func (h *Handler) transferTargets(ctx context.Context, holder uint64) ([]agentOp
 	return append(on, off...), nil
 }
 
+// windowAction names the fan action that opened the window.
+func (h *Handler) windowAction(lang, by string) string {
+	switch by {
+	case "message", "click", "subscribe", "scan", "scancode_push", "scancode_waitmsg":
+		return h.Pages.T(lang, "inbox.window.action."+by)
+	}
+	return h.Pages.T(lang, "inbox.window.action.event")
+}
+
+// length writes a window's length: "48 小时", "1 分钟".
+func (h *Handler) length(lang string, d time.Duration) string {
+	if d >= time.Hour && d%time.Hour == 0 {
+		return h.Pages.T(lang, "inbox.window.hours", int(d/time.Hour))
+	}
+	return h.Pages.T(lang, "inbox.window.minutes", int(d/time.Minute))
+}
+
 // windowWhy translates the reasons models.ServiceWindow gives.
 func (h *Handler) windowWhy(lang, why string) string {
 	switch {
+	case why == models.WhyEventClosed:
+		return h.Pages.T(lang, "inbox.why.event_closed")
 	case strings.Contains(why, "unfollowed"):
 		return h.Pages.T(lang, "inbox.why.unfollowed")
 	case strings.Contains(why, "quota"):

@@ -26,6 +26,7 @@ var knownMessages = []struct {
 	{regexp.MustCompile(`^WeChat refused: errcode (?P<errcode>-?\d+)`), "errmsg.wechat_refused"},
 	{regexp.MustCompile(`^the fan has unfollowed$`), "errmsg.why_unfollowed"},
 	{regexp.MustCompile(`^the fan has not written in the last 48 hours$`), "errmsg.why_48h"},
+	{regexp.MustCompile(`^the short window of the fan's last follow, scan or menu click has closed$`), "errmsg.why_event_closed"},
 	{regexp.MustCompile(`^the fan's message quota for this window is used up$`), "errmsg.why_quota"},
 	{regexp.MustCompile(`^claim the conversation before replying$`), "errmsg.claim_first"},
 	{regexp.MustCompile(`^write the message first$`), "errmsg.write_first"},
