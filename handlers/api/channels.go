@@ -68,11 +68,6 @@ func (h *Handler) channelsList(c *gin.Context) {
 	respondListErr(c, list, err, func(m *models.Channel) (Channel, error) { return h.channelOut(c, m) })
 }
 
-// findChannel resolves :id, answering the error itself.
-func (h *Handler) findChannel(c *gin.Context) (*models.Channel, bool) {
-	return findByID(c, h.Store.FindChannel)
-}
-
 func (h *Handler) channelGet(c *gin.Context) {
 	respondOne(c, h.Store.FindChannel, func(m *models.Channel) (Channel, error) { return h.channelOut(c, m) })
 }
