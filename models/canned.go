@@ -68,6 +68,26 @@ func CannedVarsFor(m *Member, p *MemberProfile, agent *Staff) CannedVars {
 	return v
 }
 
+// ConversationCannedVars are the values canned replies show when agent
+// answers conversation convID: its fan's member row and profile, looked up
+// (ENOTFOUND for an unknown conversation). The console's "/" picker and the
+// API's canned list both fill replies with them.
+func (s *Store) ConversationCannedVars(ctx context.Context, convID uint64, agent *Staff) (CannedVars, error) {
+	conv, err := s.FindConversation(ctx, convID)
+	if err != nil {
+		return CannedVars{}, err
+	}
+	m, err := s.FindMemberByOpenID(ctx, conv.OpenID)
+	if err != nil {
+		return CannedVars{}, err
+	}
+	p, err := s.Profile(ctx, m.ID)
+	if err != nil {
+		return CannedVars{}, err
+	}
+	return CannedVarsFor(m, p, agent), nil
+}
+
 // Limits of a canned reply.
 const (
 	CannedTextMax  = 2000 // bytes; WeChat's text limit is about 2048

@@ -127,3 +127,51 @@ func TestStoredUnsafeCannedReplyIsRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestConversationCannedVars: canned replies in a conversation address its
+// fan by profile name (else the default) with the real balance, signed by
+// the agent's display name (else the login name); an unknown conversation is
+// not found.
+func TestConversationCannedVars(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		ann, _ := s.CreateStaff(ctx, models.NewStaff{Username: "ann", DisplayName: "安娜", Password: "violet-harbour-42", Role: models.RoleAgent})
+		bob, _ := s.CreateStaff(ctx, models.NewStaff{Username: "bob", Password: "violet-harbour-42", Role: models.RoleAgent})
+		fan := func(openID string) (*models.Member, *models.Conversation) {
+			_, m, _, err := s.RecordInbound(ctx, models.Inbound{DedupeKey: "cv-" + openID, OpenID: openID, MsgType: "event", Event: "subscribe", Subscribe: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			conv, _, err := s.Escalate(ctx, m.ID, openID, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m, conv
+		}
+		named, conv := fan("oNamed")
+		if _, err := s.SaveProfile(ctx, named.ID, models.ProfileInput{Name: "王小明", Consent: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Earn(ctx, named.ID, 120, models.SourceRule, "test", "cv-earn", nil); err != nil {
+			t.Fatal(err)
+		}
+		_, plain := fan("oPlain")
+
+		for _, tt := range []struct {
+			conv  uint64
+			agent *models.Staff
+			want  models.CannedVars
+		}{
+			{conv.ID, ann, models.CannedVars{Name: "王小明", Points: "120", Agent: "安娜"}},
+			{plain.ID, bob, models.CannedVars{Name: models.DefaultFanName, Points: "0", Agent: "bob"}},
+		} {
+			got, err := s.ConversationCannedVars(ctx, tt.conv, tt.agent)
+			if err != nil || got != tt.want {
+				t.Errorf("conversation %d: %+v %v, want %+v", tt.conv, got, err, tt.want)
+			}
+		}
+		if _, err := s.ConversationCannedVars(ctx, plain.ID+999, ann); models.ErrorCode(err) != models.ENOTFOUND {
+			t.Fatalf("unknown conversation: %v", err)
+		}
+	})
+}

@@ -33,6 +33,28 @@ func (s *Store) RuleHits(ctx context.Context, since time.Time) (map[uint64]int64
 	return out, translate("rule hits", err)
 }
 
+// RuleHitWindows are the periods the console and the API count each rule's
+// hits over: the last 24 hours, 7 days and 30 days.
+var RuleHitWindows = [3]time.Duration{24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour}
+
+// RuleHitCounts counts, per rule, the messages it answered in each of
+// RuleHitWindows up to now.
+func (s *Store) RuleHitCounts(ctx context.Context, now time.Time) (map[uint64][3]int64, error) {
+	out := map[uint64][3]int64{}
+	for i, w := range RuleHitWindows {
+		hits, err := s.RuleHits(ctx, now.Add(-w))
+		if err != nil {
+			return nil, err
+		}
+		for id, n := range hits {
+			v := out[id]
+			v[i] = n
+			out[id] = v
+		}
+	}
+	return out, nil
+}
+
 // UnansweredGroup is one question fans asked that no rule matched, grouped
 // by its normalized text.
 type UnansweredGroup struct {

@@ -21,7 +21,7 @@ func TestCareTagsInterestsAndExitsOnUnfollow(t *testing.T) {
 		}
 		care := &roles.Care{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		e := newEnv(t, s, true, care)
-		e.follow("car1")
+		e.Follow("car1")
 		member, err := s.FindMemberByOpenID(ctx, "car1")
 		if err != nil {
 			t.Fatal(err)
@@ -34,7 +34,7 @@ func TestCareTagsInterestsAndExitsOnUnfollow(t *testing.T) {
 		// Care never answers itself: the fan gets no passive reply from it.
 		say := func(text string) *fake.Delivery {
 			t.Helper()
-			d, err := platform.SendText(ctx, e.acct.AppID, "car1", text)
+			d, err := platform.SendText(ctx, e.Acct.AppID, "car1", text)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,10 +62,10 @@ func TestCareTagsInterestsAndExitsOnUnfollow(t *testing.T) {
 		if ok, err := s.Enrol(ctx, j, member.ID, "test", time.Now()); err != nil || !ok {
 			t.Fatalf("enrol: %v %v", ok, err)
 		}
-		if err := platform.Unfollow(ctx, e.acct.AppID, "car1"); err != nil {
+		if err := platform.Unfollow(ctx, e.Acct.AppID, "car1"); err != nil {
 			t.Fatal(err)
 		}
-		e.handler.Wait()
+		e.Handler.Wait()
 		f, err := s.Flow(ctx, j)
 		if err != nil || f.Active != 0 || f.Exits[models.ExitUnfollowed] != 1 {
 			t.Fatalf("after unfollow: %+v %v", f, err)

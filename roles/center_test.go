@@ -20,8 +20,8 @@ func TestCenterRecordsMassJobFinish(t *testing.T) {
 		ctx := context.Background()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		e := newEnv(t, s, false, &roles.Center{Store: s, Log: log})
-		e.follow("fanM1")
-		e.follow("fanM2")
+		e.Follow("fanM1")
+		e.Follow("fanM2")
 		pol := models.BroadcastPolicy{Loc: time.UTC}
 		b, err := s.SaveBroadcast(ctx, 0, models.BroadcastInput{Name: "群发", Kind: "text", Text: "x", Audience: "openids",
 			OpenIDs: []string{"fanM1", "fanM2"}}, 1, pol)
@@ -38,7 +38,7 @@ func TestCenterRecordsMassJobFinish(t *testing.T) {
 		if err := s.FinishMassJob(ctx, j, models.MassOutcome{MsgID: 4242, Status: "SUBMITTED"}); err != nil {
 			t.Fatal(err)
 		}
-		rec, _ := e.post(fake.CallbackMessage{FromUserName: "mphelper", CreateTime: time.Now().Unix(), MsgType: "event", Event: "MASSSENDJOBFINISH",
+		rec, _ := e.Post(fake.CallbackMessage{FromUserName: "mphelper", CreateTime: time.Now().Unix(), MsgType: "event", Event: "MASSSENDJOBFINISH",
 			JobMsgID: 4242, Status: "err(30003)", TotalCount: 2, FilterCount: 2, ErrorCount: 2})
 		if rec.Code != 200 || rec.Body.String() != "success" {
 			t.Fatalf("callback: %d %q", rec.Code, rec.Body.String())

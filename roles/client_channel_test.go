@@ -1,6 +1,7 @@
 package roles_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/roles"
+	"github.com/fivec/fivec/wechat/fake/faketest"
 )
 
 func TestIssueChannel(t *testing.T) {
@@ -52,6 +54,39 @@ func TestIssueChannel(t *testing.T) {
 		}
 		if c, _ := s.ChannelByScene(ctx, "broken"); c != nil {
 			t.Fatal("channel stored without a code")
+		}
+	})
+}
+
+// TestChannelQRImage: the one download rule of the console and the API. A
+// valid code's image comes from WeChat named after its scene; an expired
+// temporary code is not fetched and says when it expired, in the account
+// zone, and what to do; an unknown id is not found; without WeChat nothing
+// is fetched.
+func TestChannelQRImage(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		wx := faketest.Client(platform)
+		ch, err := roles.IssueChannel(ctx, s, models.NewChannel{Name: "海报", Scene: "poster", ExpireSeconds: 3600}, 1, wx.IssueQR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shanghai := time.FixedZone("CST", 8*3600)
+		qr, err := roles.ChannelQRImage(ctx, s, wx, ch.ID, time.Now(), shanghai)
+		if err != nil || qr.ContentType != "image/png" || !bytes.HasPrefix(qr.Data, []byte("\x89PNG")) || qr.Filename != "qr-poster.png" {
+			t.Fatalf("valid code: %+v %v", qr, err)
+		}
+
+		_, err = roles.ChannelQRImage(ctx, s, wx, ch.ID, ch.ExpiresAt.Add(time.Second), shanghai)
+		want := "this QR code expired on " + ch.ExpiresAt.In(shanghai).Format("2006-01-02 15:04") + " +08:00; create a new channel for a fresh code"
+		if models.ErrorCode(err) != models.ENOTFOUND || models.ErrorMessage(err) != want {
+			t.Fatalf("expired code: %v, want %q", err, want)
+		}
+		if _, err := roles.ChannelQRImage(ctx, s, wx, ch.ID+999, time.Now(), shanghai); models.ErrorCode(err) != models.ENOTFOUND {
+			t.Fatalf("unknown id: %v", err)
+		}
+		if _, err := roles.ChannelQRImage(ctx, s, nil, ch.ID, time.Now(), shanghai); err == nil || models.ErrorCode(err) != models.EINTERNAL {
+			t.Fatalf("no WeChat client: %v", err)
 		}
 	})
 }

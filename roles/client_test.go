@@ -26,8 +26,8 @@ func newGrowth(t *testing.T, s *models.Store) *growth {
 	d := newDesk(t, s, nil)
 	g := &growth{desk: d, clock: time.Date(2026, 3, 2, 10, 0, 0, 0, shanghai)}
 	g.client = &roles.Client{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Loc: shanghai,
-		Now: func() time.Time { return g.clock }, Rules: roles.DefaultClientRules, Referrals: d.handler.WX}
-	d.handler.Pipeline.Roles = append(d.handler.Pipeline.Roles, g.client)
+		Now: func() time.Time { return g.clock }, Rules: roles.DefaultClientRules, Referrals: d.Handler.WX}
+	d.Handler.Pipeline.Roles = append(d.Handler.Pipeline.Roles, g.client)
 	return g
 }
 
@@ -35,7 +35,7 @@ func TestChannelAttributionAndWelcomeGifts(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		g := newGrowth(t, s)
 		ctx := context.Background()
-		qr, err := g.handler.WX.CreateQR(ctx, "poster2026", 24*time.Hour)
+		qr, err := g.Handler.WX.CreateQR(ctx, "poster2026", 24*time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +44,7 @@ func TestChannelAttributionAndWelcomeGifts(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The image URL serves a PNG whose ticket maps back to the scene.
-		resp, err := http.Get(g.handler.WX.QRImageURL(qr.Ticket))
+		resp, err := http.Get(g.Handler.WX.QRImageURL(qr.Ticket))
 		if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" {
 			t.Fatalf("QR image: %v %v", resp, err)
 		}
@@ -52,10 +52,10 @@ func TestChannelAttributionAndWelcomeGifts(t *testing.T) {
 		if scene, ok := platform.SceneForTicket(qr.Ticket); !ok || scene != "poster2026" {
 			t.Fatalf("ticket → scene: %q %v", scene, ok)
 		}
-		if _, err := platform.Follow(ctx, g.acct.AppID, "c1", "poster2026"); err != nil {
+		if _, err := platform.Follow(ctx, g.Acct.AppID, "c1", "poster2026"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := platform.Scan(ctx, g.acct.AppID, "c1", "poster2026"); err != nil {
+		if _, err := platform.Scan(ctx, g.Acct.AppID, "c1", "poster2026"); err != nil {
 			t.Fatal(err)
 		}
 		m := g.member("c1")
@@ -67,9 +67,9 @@ func TestChannelAttributionAndWelcomeGifts(t *testing.T) {
 		}
 		// Unfollow and follow again through the same code: attributed, but
 		// no second gift.
-		platform.Unfollow(ctx, g.acct.AppID, "c1")
+		platform.Unfollow(ctx, g.Acct.AppID, "c1")
 		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 10*time.Millisecond)))
-		platform.Follow(ctx, g.acct.AppID, "c1", "poster2026")
+		platform.Follow(ctx, g.Acct.AppID, "c1", "poster2026")
 		if m := g.member("c1"); m.Points != 20 {
 			t.Fatalf("gift given twice: %d", m.Points)
 		}
@@ -94,7 +94,7 @@ func TestChannelAttributionAndWelcomeGifts(t *testing.T) {
 func TestSignInStreakPointsAndLeaderboard(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		g := newGrowth(t, s)
-		g.follow("s1")
+		g.Follow("s1")
 		var last string
 		for day := 0; day < 7; day++ {
 			last = g.say("s1", "签到")
@@ -133,23 +133,23 @@ func TestReferralChainRewardsAndReversal(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		g := newGrowth(t, s)
 		ctx := context.Background()
-		g.follow("ref_a")
+		g.Follow("ref_a")
 		got := g.say("ref_a", "推荐码")
 		code, _ := s.ReferralCode(ctx, g.member("ref_a").ID)
 		if !strings.Contains(got, code) || !strings.Contains(got, "showqrcode?ticket=") {
 			t.Fatalf("referral reply: %q", got)
 		}
 		scene := models.ReferralScenePrefix + code
-		platform.Follow(ctx, g.acct.AppID, "ref_b", scene) // stays
-		platform.Follow(ctx, g.acct.AppID, "ref_c", scene) // leaves early
+		platform.Follow(ctx, g.Acct.AppID, "ref_b", scene) // stays
+		platform.Follow(ctx, g.Acct.AppID, "ref_c", scene) // leaves early
 		b := g.member("ref_b")
 		codeB, _ := s.ReferralCode(ctx, b.ID)
-		platform.Follow(ctx, g.acct.AppID, "ref_d", models.ReferralScenePrefix+codeB) // a's indirect referral
+		platform.Follow(ctx, g.Acct.AppID, "ref_d", models.ReferralScenePrefix+codeB) // a's indirect referral
 		// Self-referral and re-follows never link.
 		codeA := code
-		platform.Unfollow(ctx, g.acct.AppID, "ref_a")
+		platform.Unfollow(ctx, g.Acct.AppID, "ref_a")
 		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 10*time.Millisecond)))
-		platform.Follow(ctx, g.acct.AppID, "ref_a", models.ReferralScenePrefix+codeA)
+		platform.Follow(ctx, g.Acct.AppID, "ref_a", models.ReferralScenePrefix+codeA)
 		if a := g.member("ref_a"); a.ReferrerID != nil {
 			t.Fatal("self-referral linked")
 		}
@@ -165,7 +165,7 @@ func TestReferralChainRewardsAndReversal(t *testing.T) {
 		if a.Level != models.LevelSpreader {
 			t.Fatalf("referrer level: %s", a.Level)
 		}
-		platform.Unfollow(ctx, g.acct.AppID, "ref_c")
+		platform.Unfollow(ctx, g.Acct.AppID, "ref_c")
 		// Nothing is paid before the hold.
 		if paid, _, _ := s.SettleReferralRewards(ctx, 10); paid != 0 {
 			t.Fatalf("paid %d before the hold", paid)
@@ -194,7 +194,7 @@ func TestTopicsRedeemAndProfileLink(t *testing.T) {
 		if _, err := s.SaveTopic(ctx, models.Topic{Keyword: "美食", Title: "最爱的餐厅", StartsAt: now.Add(-time.Hour), EndsAt: now.Add(time.Hour), Points: 30}); err != nil {
 			t.Fatal(err)
 		}
-		g.follow("tp1")
+		g.Follow("tp1")
 		if got := g.say("tp1", "美食"); !strings.Contains(got, "回复“美食 + 您的想法”") {
 			t.Fatalf("topic prompt: %q", got)
 		}
@@ -236,10 +236,10 @@ func TestWelcomeCouponPerChannel(t *testing.T) {
 		if _, err := s.CreateChannel(ctx, models.NewChannel{Name: "门店", Scene: "store9", Permanent: true, WelcomeGiftID: gift.ID}, "t", "u", 0); err != nil {
 			t.Fatal(err)
 		}
-		platform.Follow(ctx, g.acct.AppID, "wc1", "store9")
-		g.handler.Wait()
+		platform.Follow(ctx, g.Acct.AppID, "wc1", "store9")
+		g.Handler.Wait()
 		var got string
-		for _, x := range platform.Inbox(g.acct.AppID, "wc1") {
+		for _, x := range platform.Inbox(g.Acct.AppID, "wc1") {
 			if x.Source == fake.SourceCustom {
 				got = x.Text
 			}
@@ -251,7 +251,7 @@ func TestWelcomeCouponPerChannel(t *testing.T) {
 			t.Fatalf("grant: %+v", r)
 		}
 		// Out of stock: the second follower is welcomed without a coupon.
-		d, err := platform.Follow(ctx, g.acct.AppID, "wc2", "store9")
+		d, err := platform.Follow(ctx, g.Acct.AppID, "wc2", "store9")
 		if err != nil || d == nil {
 			t.Fatalf("second follow: %v", err)
 		}

@@ -4,63 +4,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"regexp"
 	"slices"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles/shadowtest"
 )
 
-// oldShadowWarnings is the shadow check as it was before shadowIndex: every
-// keyword of every rule against every keyword of spec. It is the baseline
-// the index must agree with.
+// oldShadowWarnings is the shadow check as it was before shadowIndex: the
+// regex notes, then every keyword of every rule against every keyword of spec
+// (shadowtest.Warnings). It is the baseline the index must agree with.
 func oldShadowWarnings(rules []models.Rule, spec *models.RuleSpec, selfID uint64) []string {
-	warnings := regexWarnings(spec)
-	if spec.Kind != models.RuleKeyword || spec.Disabled {
-		return warnings
-	}
-	for _, r := range rules {
-		if r.ID == selfID || r.Disabled || r.Kind != models.RuleKeyword {
-			continue
-		}
-		if r.Priority < spec.Priority || (r.Priority == spec.Priority && selfID != 0 && r.ID > selfID) {
-			continue
-		}
-		other, err := r.Decode()
-		if err != nil || other.Schedule != nil || other.Audience != nil {
-			continue
-		}
-		for _, mine := range spec.Keywords {
-			for _, theirs := range other.Keywords {
-				if oldCovers(theirs, mine) {
-					warnings = append(warnings, fmt.Sprintf("keyword %q is shadowed by rule %q (priority %d, %s %q), which matches the same messages or more and wins", mine.Text, other.Name, other.Priority, theirs.Match, theirs.Text))
-				}
-			}
-		}
-	}
-	return warnings
-}
-
-// oldCovers reports whether every text matching keyword b also matches a.
-func oldCovers(a, b models.Keyword) bool {
-	at, bt := normalize(a.Text), normalize(b.Text)
-	switch a.Match {
-	case models.MatchExact:
-		return b.Match == models.MatchExact && at == bt
-	case models.MatchPrefix:
-		return (b.Match == models.MatchExact || b.Match == models.MatchPrefix) && strings.HasPrefix(bt, at)
-	case models.MatchContains:
-		return b.Match != models.MatchRegex && strings.Contains(bt, at)
-	case models.MatchRegex:
-		if b.Match != models.MatchExact {
-			return false
-		}
-		re, err := regexp.Compile(a.Text)
-		return err == nil && (re.MatchString(b.Text) || re.MatchString(bt))
-	}
-	return false
+	return append(regexWarnings(spec), shadowtest.Warnings(rules, spec, selfID)...)
 }
 
 // randomRules makes n rules whose keywords overlap a lot: short texts from

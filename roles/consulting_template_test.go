@@ -62,12 +62,12 @@ func TestStoredUnsafeTemplateDoesNotBurnCPU(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, replies[i] = e.post(fake.CallbackMessage{FromUserName: fmt.Sprintf("o_fan_%d", i), MsgType: "text", Content: "炸弹", MsgID: int64(9000 + i)})
+				_, replies[i] = e.Post(fake.CallbackMessage{FromUserName: fmt.Sprintf("o_fan_%d", i), MsgType: "text", Content: "炸弹", MsgID: int64(9000 + i)})
 			}()
 		}
 		wg.Wait()
-		if took := time.Since(start); took > e.handler.Deadline {
-			t.Fatalf("six messages took %v, past the %v deadline", took, e.handler.Deadline)
+		if took := time.Since(start); took > e.Handler.Deadline {
+			t.Fatalf("six messages took %v, past the %v deadline", took, e.Handler.Deadline)
 		}
 		for i, r := range replies {
 			if r == nil || r.Content != "安全的回答，朋友" {

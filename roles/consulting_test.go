@@ -150,10 +150,10 @@ func TestDefaultReplyCooldownThroughCallback(t *testing.T) {
 		c := newConsulting(s)
 		mustSave(t, c, models.RuleSpec{Name: "default", Kind: "default", CooldownMinutes: 30, Replies: []models.Reply{models.TextReply("没听懂，回复 人工 找客服")}})
 		e := newEnv(t, s, false, c)
-		e.follow("fan_d")
+		e.Follow("fan_d")
 		ctx := context.Background()
-		d1, _ := platform.SendText(ctx, e.acct.AppID, "fan_d", "啊？")
-		d2, _ := platform.SendText(ctx, e.acct.AppID, "fan_d", "什么")
+		d1, _ := platform.SendText(ctx, e.Acct.AppID, "fan_d", "啊？")
+		d2, _ := platform.SendText(ctx, e.Acct.AppID, "fan_d", "什么")
 		if d1 == nil || d1.Text != "没听懂，回复 人工 找客服" {
 			t.Fatalf("first default reply: %+v", d1)
 		}
@@ -173,7 +173,7 @@ func TestWelcomeVariantsClicksAndTypes(t *testing.T) {
 		e := newEnv(t, s, true, c)
 		ctx := context.Background()
 		// No welcome rule yet: the configured text.
-		d, _ := platform.Follow(ctx, e.acct.AppID, "w1", "")
+		d, _ := platform.Follow(ctx, e.Acct.AppID, "w1", "")
 		if d == nil || d.Text != "默认欢迎" {
 			t.Fatalf("built-in welcome: %+v", d)
 		}
@@ -187,7 +187,7 @@ func TestWelcomeVariantsClicksAndTypes(t *testing.T) {
 			models.TextReply("套餐一"), models.TextReply("套餐二 {{.OpenID}}"),
 		}})
 
-		d, _ = platform.Follow(ctx, e.acct.AppID, "w2", "poster")
+		d, _ = platform.Follow(ctx, e.Acct.AppID, "w2", "poster")
 		if d == nil || d.Text != "海报来的朋友，欢迎！" {
 			t.Fatalf("scene welcome: %+v", d)
 		}
@@ -195,33 +195,33 @@ func TestWelcomeVariantsClicksAndTypes(t *testing.T) {
 		if tags, _ := s.MemberTags(ctx, m.ID); len(tags) != 1 || tags[0] != "来自海报" {
 			t.Fatalf("tag action: %v", tags)
 		}
-		d, _ = platform.Follow(ctx, e.acct.AppID, "w3", "")
+		d, _ = platform.Follow(ctx, e.Acct.AppID, "w3", "")
 		if d == nil || d.Text != "欢迎！" {
 			t.Fatalf("plain welcome: %+v", d)
 		}
-		platform.Unfollow(ctx, e.acct.AppID, "w3")
+		platform.Unfollow(ctx, e.Acct.AppID, "w3")
 		// Events are deduplicated by sender + CreateTime (seconds) + event,
 		// as WeChat's retries are: a real re-follow comes in a later second.
 		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 10*time.Millisecond)))
-		d, _ = platform.Follow(ctx, e.acct.AppID, "w3", "")
+		d, _ = platform.Follow(ctx, e.Acct.AppID, "w3", "")
 		if d == nil || d.Text != "欢迎回来" {
 			t.Fatalf("welcome back: %+v", d)
 		}
-		d, _ = platform.Click(ctx, e.acct.AppID, "w3", "V1001_HOURS")
+		d, _ = platform.Click(ctx, e.Acct.AppID, "w3", "V1001_HOURS")
 		if d == nil || d.Text != "9:00-21:00" {
 			t.Fatalf("click: %+v", d)
 		}
-		d, _ = platform.Post(ctx, e.acct.AppID, "w3", fake.CallbackMessage{MsgType: "image", PicURL: "http://x/y.jpg", MediaID: "m1"})
+		d, _ = platform.Post(ctx, e.Acct.AppID, "w3", fake.CallbackMessage{MsgType: "image", PicURL: "http://x/y.jpg", MediaID: "m1"})
 		if d == nil || d.Text != "收到图片" {
 			t.Fatalf("image: %+v", d)
 		}
-		d, _ = platform.SendText(ctx, e.acct.AppID, "w3", "套餐")
-		e.handler.Wait()
+		d, _ = platform.SendText(ctx, e.Acct.AppID, "w3", "套餐")
+		e.Handler.Wait()
 		if d == nil || d.Text != "套餐一" {
 			t.Fatalf("first of several: %+v", d)
 		}
 		var follow string
-		for _, x := range platform.Inbox(e.acct.AppID, "w3") {
+		for _, x := range platform.Inbox(e.Acct.AppID, "w3") {
 			if x.Source == fake.SourceCustom {
 				follow = x.Text
 			}
@@ -351,14 +351,14 @@ func TestSeveralRepliesStayWithinQuotaAndPointsAction(t *testing.T) {
 		mustSave(t, c, models.RuleSpec{Name: "seven", Kind: "keyword", Keywords: kw("七条", "exact"), Replies: replies,
 			Actions: []models.Action{{Type: "points", Value: "5"}}})
 		e := newEnv(t, s, false, c)
-		e.follow("qq1")
-		d, _ := platform.SendText(context.Background(), e.acct.AppID, "qq1", "七条")
-		e.handler.Wait()
+		e.Follow("qq1")
+		d, _ := platform.SendText(context.Background(), e.Acct.AppID, "qq1", "七条")
+		e.Handler.Wait()
 		if d == nil || d.Text != "第 1 条" {
 			t.Fatalf("passive: %+v", d)
 		}
 		custom := 0
-		for _, x := range platform.Inbox(e.acct.AppID, "qq1") {
+		for _, x := range platform.Inbox(e.Acct.AppID, "qq1") {
 			if x.Source == fake.SourceCustom {
 				custom++
 			}

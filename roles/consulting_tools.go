@@ -22,6 +22,42 @@ type TestInput struct {
 	Event, EventKey string
 }
 
+// TestRequest is a message to try as a transport receives it: a text
+// (Event ""), a follow ("subscribe", through the QR code of Scene when set)
+// or a menu click ("click" on the button whose key is Key). The console's
+// tester and the API's build the engine's input from it the same way.
+type TestRequest struct {
+	Text, OpenID string
+	At           time.Time // zero: now
+	Event        string
+	Scene, Key   string
+}
+
+// Input checks r and builds the engine's input (EINVALID naming what is
+// missing).
+func (r TestRequest) Input() (TestInput, error) {
+	in := TestInput{Text: r.Text, OpenID: strings.TrimSpace(r.OpenID), At: r.At}
+	switch r.Event {
+	case "":
+		if strings.TrimSpace(r.Text) == "" {
+			return in, models.Errorf(models.EINVALID, "type the message a fan would send")
+		}
+	case "subscribe":
+		in.Event, in.Text = "subscribe", ""
+		if r.Scene != "" {
+			in.EventKey = "qrscene_" + r.Scene
+		}
+	case "click":
+		if r.Key == "" {
+			return in, models.Errorf(models.EINVALID, "a menu click needs the button's key")
+		}
+		in.Event, in.EventKey, in.Text = "CLICK", r.Key, ""
+	default:
+		return in, models.Errorf(models.EINVALID, "event must be empty, subscribe or click")
+	}
+	return in, nil
+}
+
 // TestResult tells which rule would fire, why, and the exact reply.
 type TestResult struct {
 	Matched   bool            `json:"matched"`

@@ -22,7 +22,7 @@ func TestRuleReplyNameAndPoints(t *testing.T) {
 		e := newEnv(t, s, false)
 		ask := func(openID string, id int64) string {
 			t.Helper()
-			_, r := e.post(fake.CallbackMessage{FromUserName: openID, MsgType: "text", Content: "积分", MsgID: id})
+			_, r := e.Post(fake.CallbackMessage{FromUserName: openID, MsgType: "text", Content: "积分", MsgID: id})
 			if r == nil {
 				t.Fatalf("%s: no reply", openID)
 			}
@@ -30,8 +30,8 @@ func TestRuleReplyNameAndPoints(t *testing.T) {
 		}
 		member := func(openID string) *models.Member {
 			t.Helper()
-			e.post(fake.CallbackMessage{FromUserName: openID, MsgType: "text", Content: "你好", MsgID: int64(len(openID)) * 1000})
-			e.handler.Wait()
+			e.Post(fake.CallbackMessage{FromUserName: openID, MsgType: "text", Content: "你好", MsgID: int64(len(openID)) * 1000})
+			e.Handler.Wait()
 			m, err := s.FindMemberByOpenID(ctx, openID)
 			if err != nil {
 				t.Fatal(err)

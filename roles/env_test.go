@@ -1,24 +1,12 @@
 package roles_test
 
 import (
-	"bytes"
-	"context"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"strconv"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/fivec/fivec/handlers"
-	"github.com/fivec/fivec/handlers/callback"
-	"github.com/fivec/fivec/metrics"
+	"github.com/fivec/fivec/handlers/callback/callbacktest"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/roles"
-	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 	"github.com/fivec/fivec/wechat/fake/faketest"
 )
@@ -30,91 +18,19 @@ var platform *fake.Server
 
 func TestMain(m *testing.M) { faketest.Main(m, fake.Options{DisableJobEvents: true}, &platform) }
 
-var appSeq atomic.Int64
-
-// env is one account wired to a fresh store and the real router: the roles'
-// tests drive them as WeChat does, through the callback endpoint (a copy of
-// handlers/callback's test harness; only tests import handlers/).
-type env struct {
-	t       *testing.T
-	store   *models.Store
-	acct    fake.Account
-	handler *callback.Handler
-	router  http.Handler
-	srv     *httptest.Server
-}
-
-const testAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+// env is the callback harness (callbacktest.Env): the roles' tests drive
+// them as WeChat does, through the callback endpoint. Only tests import
+// handlers/.
+type env = callbacktest.Env
 
 // newEnv builds an account (safe mode when aes) whose callbacks reach the
-// real router backed by a store on driver; roles replace the default chain.
+// real router backed by s; roles replace the default chain.
 func newEnv(t *testing.T, s *models.Store, aes bool, chain ...roles.Role) *env {
 	t.Helper()
-	appID := "wxtest" + strconv.FormatInt(appSeq.Add(1), 10) + models.RandomToken(4)
-	acct := fake.Account{AppID: appID, AppSecret: "secret-" + appID, Token: "tok" + appID, Verified: true}
-	if aes {
-		acct.EncodingAESKey = testAESKey
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	wx := wechat.NewClient(wechat.Account{AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token, AESKey: acct.EncodingAESKey}, wechat.NewMemoryCache(nil))
-	if len(chain) == 0 {
-		chain = []roles.Role{&roles.Consulting{Store: s, Log: log, Loc: time.UTC, Now: time.Now, WelcomeText: "欢迎关注"}}
-	}
-	rec := models.NewRecorder(s, models.RecorderOptions{})
-	h := &callback.Handler{
-		Store: s, Recorder: rec, WX: wx, Sender: &wechat.Sender{Store: s, WX: wx, Log: log},
-		Pipeline: &roles.Pipeline{Roles: chain, Log: log},
-		Deadline: 3 * time.Second, Log: log, Metrics: metrics.New(),
-	}
-	rec.OnOrphan(h.Orphaned)
-	srv := &handlers.Server{Store: s, Callback: h, Metrics: metrics.New(), Log: log}
-	e := &env{t: t, store: s, acct: acct, handler: h, router: srv.Router()}
-	e.srv = httptest.NewServer(e.router)
-	t.Cleanup(func() { h.Wait(); e.srv.Close(); rec.Close() })
-	acct.CallbackURL = e.srv.URL + "/wechat"
-	e.acct = acct
-	platform.AddAccount(acct)
-	return e
-}
-
-// post sends msg signed as WeChat would and returns the recorder.
-func (e *env) post(msg fake.CallbackMessage) (*httptest.ResponseRecorder, *fake.Reply) {
-	e.t.Helper()
-	if msg.CreateTime == 0 {
-		msg.CreateTime = time.Now().Unix()
-	}
-	msg.ToUserName = "gh_test"
-	q, body, err := fake.BuildCallback(e.acct, msg, strconv.FormatInt(time.Now().Unix(), 10), "nonce123")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	rec := e.raw(http.MethodPost, "/wechat?"+q.Encode(), body)
-	var reply *fake.Reply
-	if rec.Code == http.StatusOK {
-		reply, err = fake.ParseReply(e.acct, q, rec.Body.Bytes())
-		if err != nil {
-			e.t.Fatalf("reply does not parse as WeChat would: %v (%q)", err, rec.Body.String())
-		}
-	}
-	return rec, reply
-}
-
-func (e *env) raw(method, target string, body []byte) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, target, bytes.NewReader(body))
-	rec := httptest.NewRecorder()
-	e.router.ServeHTTP(rec, req)
-	return rec
+	return callbacktest.New(t, platform, s, aes, chain...)
 }
 
 // forEachDB runs fn on SQLite and (when configured) MariaDB.
 func forEachDB(t *testing.T, fn func(t *testing.T, s *models.Store)) {
 	modelstest.ForEachDB(t, fn)
-}
-
-// follow makes openID follow the account on the platform (and so in fivec).
-func (e *env) follow(openID string) {
-	e.t.Helper()
-	if _, err := platform.Follow(context.Background(), e.acct.AppID, openID, ""); err != nil {
-		e.t.Fatal(err)
-	}
 }

@@ -28,7 +28,7 @@ type Deps struct {
 }
 
 // Settings are the configured values the roles use, and only those:
-// cmd/fivec builds them from config.Config (which has passed Validate).
+// SettingsFrom builds them from config.Config (which has passed Validate).
 type Settings struct {
 	// Loc is the account's time zone (rule schedules, sign-in days).
 	Loc *time.Location

@@ -27,7 +27,7 @@ func newDesk(t *testing.T, s *models.Store, tweak func(*roles.Service)) *desk {
 	t.Helper()
 	e := newEnv(t, s, false) // replaced below
 	svc := &roles.Service{
-		Store: s, Sender: e.handler.Sender, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Store: s, Sender: e.Handler.Sender, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Keywords: []string{"人工", "转人工", "客服"}, MenuKey: "CONTACT_AGENT", UnansweredLimit: 3,
 		Policy: models.PolicyLeastLoaded, AskSatisfaction: true, Texts: roles.DefaultServiceTexts,
 		Window: models.DefaultWindowRules,
@@ -37,17 +37,17 @@ func newDesk(t *testing.T, s *models.Store, tweak func(*roles.Service)) *desk {
 	}
 	con := newConsulting(s)
 	con.Actions["escalate"] = svc.EscalateAction
-	e.handler.Pipeline.Roles = []roles.Role{svc, con}
+	e.Handler.Pipeline.Roles = []roles.Role{svc, con}
 	return &desk{env: e, svc: svc, con: con}
 }
 
 func (d *desk) say(openID, text string) string {
-	d.t.Helper()
-	got, err := platform.SendText(context.Background(), d.acct.AppID, openID, text)
+	d.T.Helper()
+	got, err := platform.SendText(context.Background(), d.Acct.AppID, openID, text)
 	if err != nil {
-		d.t.Fatal(err)
+		d.T.Fatal(err)
 	}
-	d.handler.Wait()
+	d.Handler.Wait()
 	if got == nil {
 		return ""
 	}
@@ -56,7 +56,7 @@ func (d *desk) say(openID, text string) string {
 
 func (d *desk) lastCustom(openID string) string {
 	last := ""
-	for _, x := range platform.Inbox(d.acct.AppID, openID) {
+	for _, x := range platform.Inbox(d.Acct.AppID, openID) {
 		if x.Source == fake.SourceCustom {
 			last = x.Text
 		}
@@ -65,22 +65,22 @@ func (d *desk) lastCustom(openID string) string {
 }
 
 func (d *desk) agent(name string, online bool, capacity int) *models.Staff {
-	d.t.Helper()
+	d.T.Helper()
 	ctx := context.Background()
-	st, err := d.store.CreateStaff(ctx, models.NewStaff{Username: name, DisplayName: strings.ToUpper(name), Password: "correct-horse-1", Role: models.RoleAgent})
+	st, err := d.Store.CreateStaff(ctx, models.NewStaff{Username: name, DisplayName: strings.ToUpper(name), Password: "correct-horse-1", Role: models.RoleAgent})
 	if err != nil {
-		d.t.Fatal(err)
+		d.T.Fatal(err)
 	}
-	if _, err := d.store.SetAgentStatus(ctx, st.ID, online, capacity); err != nil {
-		d.t.Fatal(err)
+	if _, err := d.Store.SetAgentStatus(ctx, st.ID, online, capacity); err != nil {
+		d.T.Fatal(err)
 	}
 	return st
 }
 
 func (d *desk) member(openID string) *models.Member {
-	m, err := d.store.FindMemberByOpenID(context.Background(), openID)
+	m, err := d.Store.FindMemberByOpenID(context.Background(), openID)
 	if err != nil {
-		d.t.Fatal(err)
+		d.T.Fatal(err)
 	}
 	return m
 }
@@ -89,8 +89,8 @@ func TestEscalationQueueAndQuietBot(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		d := newDesk(t, s, nil)
 		mustSave(t, d.con, models.RuleSpec{Name: "price", Kind: "keyword", Keywords: kw("价格", "exact"), Replies: []models.Reply{models.TextReply("100 元")}})
-		d.follow("q1")
-		d.follow("q2")
+		d.Follow("q1")
+		d.Follow("q2")
 		if got := d.say("q1", "价格"); got != "100 元" {
 			t.Fatalf("bot before escalation: %q", got)
 		}
@@ -112,15 +112,15 @@ func TestEscalationQueueAndQuietBot(t *testing.T) {
 			t.Fatalf("conversation: %+v %v", conv, err)
 		}
 		// A menu click and a rule action escalate too.
-		d.follow("q3")
-		if _, err := platform.Click(context.Background(), d.acct.AppID, "q3", "CONTACT_AGENT"); err != nil {
+		d.Follow("q3")
+		if _, err := platform.Click(context.Background(), d.Acct.AppID, "q3", "CONTACT_AGENT"); err != nil {
 			t.Fatal(err)
 		}
 		if c, _ := s.OpenConversation(context.Background(), d.member("q3").ID); c == nil || c.Reason != models.ReasonMenu {
 			t.Fatalf("menu escalation: %+v", c)
 		}
 		mustSave(t, d.con, models.RuleSpec{Name: "refund", Kind: "keyword", Keywords: kw("退款", "contains"), Actions: []models.Action{{Type: "escalate"}}})
-		d.follow("q4")
+		d.Follow("q4")
 		if got := d.say("q4", "我要退款"); !strings.Contains(got, "已为您转接人工客服") {
 			t.Fatalf("rule escalation reply: %q", got)
 		}
@@ -134,7 +134,7 @@ func TestUnansweredRunEscalates(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		d := newDesk(t, s, nil)
 		mustSave(t, d.con, models.RuleSpec{Name: "hi", Kind: "keyword", Keywords: kw("你好", "exact"), Replies: []models.Reply{models.TextReply("你好！")}})
-		d.follow("u1")
+		d.Follow("u1")
 		d.say("u1", "啊")
 		d.say("u1", "你好") // answered: the run starts again
 		d.say("u1", "嗯")
@@ -156,7 +156,7 @@ func TestAssignmentCapacityStickyAndClaimRace(t *testing.T) {
 		ctx := context.Background()
 		ann := d.agent("ann", true, 1)
 		for _, f := range []string{"a1", "a2", "a3"} {
-			d.follow(f)
+			d.Follow(f)
 		}
 		if got := d.say("a1", "人工"); got != "客服 ANN 为您服务，请问有什么可以帮您？" {
 			t.Fatalf("auto-assigned reply: %q", got)
@@ -234,7 +234,7 @@ func TestAgentReplyWindowTransferResolveAndRating(t *testing.T) {
 		ctx := context.Background()
 		ann := d.agent("ann", true, 5)
 		bob := d.agent("bob", false, 5)
-		d.follow("r1")
+		d.Follow("r1")
 		d.say("r1", "人工")
 		conv, _ := s.OpenConversation(ctx, d.member("r1").ID)
 		if err := d.svc.Reply(ctx, conv.ID, bob, models.TextReply("hi")); models.ErrorCode(err) != models.ECONFLICT {
@@ -258,12 +258,12 @@ func TestAgentReplyWindowTransferResolveAndRating(t *testing.T) {
 				t.Fatalf("message %d: %v", i, err)
 			}
 		}
-		calls := len(platform.CallsFor(d.acct.AppID))
+		calls := len(platform.CallsFor(d.Acct.AppID))
 		err := d.svc.Reply(ctx, conv.ID, ann, models.TextReply("one too many"))
 		if models.ErrorCode(err) != models.ECONFLICT || !strings.Contains(err.Error(), "quota") {
 			t.Fatalf("over quota: %v", err)
 		}
-		if len(platform.CallsFor(d.acct.AppID)) != calls {
+		if len(platform.CallsFor(d.Acct.AppID)) != calls {
 			t.Fatal("an over-quota send reached WeChat")
 		}
 		// 49 hours later the window is closed.
@@ -315,8 +315,8 @@ func TestTimeoutsApologyAndUnfollow(t *testing.T) {
 		ctx := context.Background()
 		runner := &jobs.Runner{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		ann := d.agent("ann", true, 1)
-		d.follow("t1")
-		d.follow("t2")
+		d.Follow("t1")
+		d.Follow("t2")
 		d.say("t1", "人工") // assigned to ann
 		d.say("t2", "人工") // waits: ann is full
 		c1, _ := s.OpenConversation(ctx, d.member("t1").ID)
@@ -349,7 +349,7 @@ func TestTimeoutsApologyAndUnfollow(t *testing.T) {
 		}
 		runner.RunServiceTick(ctx, d.svc, 30*time.Minute, 10*time.Minute, later.Add(time.Minute))
 		apologies := 0
-		for _, x := range platform.Inbox(d.acct.AppID, "t2") {
+		for _, x := range platform.Inbox(d.Acct.AppID, "t2") {
 			if strings.Contains(x.Text, "让您久等了") {
 				apologies++
 			}
@@ -362,7 +362,7 @@ func TestTimeoutsApologyAndUnfollow(t *testing.T) {
 			t.Fatalf("t2 not assigned when ann freed up: %+v", c2)
 		}
 		// Unfollowing ends the conversation; nothing more is sent.
-		if err := platform.Unfollow(ctx, d.acct.AppID, "t2"); err != nil {
+		if err := platform.Unfollow(ctx, d.Acct.AppID, "t2"); err != nil {
 			t.Fatal(err)
 		}
 		if c, _ := s.FindConversation(ctx, c2.ID); c.State != models.ConvResolved || c.ResolvedBy != "fan" {
@@ -374,8 +374,8 @@ func TestTimeoutsApologyAndUnfollow(t *testing.T) {
 func TestWeChatKfModeTransfersToMultiAgent(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		d := newDesk(t, s, func(svc *roles.Service) { svc.WeChatKf = true })
-		d.follow("k1")
-		got, err := platform.SendText(context.Background(), d.acct.AppID, "k1", "人工")
+		d.Follow("k1")
+		got, err := platform.SendText(context.Background(), d.Acct.AppID, "k1", "人工")
 		if err != nil || got == nil || got.Kind != "transfer_customer_service" {
 			t.Fatalf("transfer reply: %+v %v", got, err)
 		}
@@ -387,10 +387,10 @@ func TestTemplateFallbackAndTyping(t *testing.T) {
 		d := newDesk(t, s, func(svc *roles.Service) { svc.TemplateID = "TPL_SERVICE" })
 		ctx := context.Background()
 		ann := d.agent("ann", true, 5)
-		d.follow("tf1")
+		d.Follow("tf1")
 		d.say("tf1", "人工")
 		conv, _ := s.OpenConversation(ctx, d.member("tf1").ID)
-		if err := d.handler.WX.Typing(ctx, "tf1"); err != nil {
+		if err := d.Handler.WX.Typing(ctx, "tf1"); err != nil {
 			t.Fatalf("typing right after the fan wrote: %v", err)
 		}
 		if err := d.svc.SendTemplateFallback(ctx, conv.ID, ann, strings.Repeat("长", 21)); models.ErrorCode(err) != models.EINVALID {
@@ -400,7 +400,7 @@ func TestTemplateFallbackAndTyping(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got string
-		for _, x := range platform.Inbox(d.acct.AppID, "tf1") {
+		for _, x := range platform.Inbox(d.Acct.AppID, "tf1") {
 			if x.Source == fake.SourceTemplate {
 				got = x.TemplateData["thing1"]
 			}

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -62,7 +61,7 @@ func fivecRouter(b *testing.B, driver, dsn string, acct fake.Account) http.Handl
 		b.Fatal(err)
 	}
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
-	rs := roles.NewRoles(roles.Deps{Store: store, Sender: sender, WX: wx, Log: log}, roleSettings(cfg))
+	rs := roles.NewRoles(roles.Deps{Store: store, Sender: sender, WX: wx, Log: log}, roles.SettingsFrom(cfg, ""))
 	if err := rs.Consulting.Reload(context.Background()); err != nil {
 		b.Fatal(err)
 	}
@@ -169,27 +168,4 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// roleSettings is cmd/fivec's roleSettings (package main cannot be
-// imported): the values the roles take from the configuration.
-func roleSettings(cfg config.Config) roles.Settings {
-	client := roles.DefaultClientRules
-	client.SignIn.Base = int64(cfg.SignInPoints)
-	client.ReferralPoints = int64(cfg.ReferralPoints)
-	client.ReferralHold = cfg.ReferralHold
-	client.ReferralDailyCap = cfg.ReferralDailyCap
-	client.PointsLife = cfg.PointsLife
-	client.ProfileLinkLife = cfg.ProfileLinkLife
-	client.LoyalAfterPoints = int64(cfg.LoyalAfterPoints)
-	client.LoyalAfterDays = cfg.LoyalAfterDays
-	client.KeyPersonReferrals = int64(cfg.KeyPersonAfter)
-	return roles.Settings{
-		Loc: cfg.Location, WelcomeText: cfg.WelcomeText, Client: client,
-		Service: roles.ServiceSettings{
-			Keywords: strings.Split(cfg.ServiceKeywords, ","), MenuKey: cfg.ServiceMenuKey,
-			UnansweredLimit: cfg.ServiceUnanswered, Policy: cfg.ServicePolicy, WeChatKf: cfg.ServiceWeChatKf,
-			AskSatisfaction: cfg.ServiceSatisfaction, TemplateID: cfg.ServiceTemplateID, TemplateField: cfg.ServiceTemplateKey,
-		},
-	}
 }

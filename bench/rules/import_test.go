@@ -6,15 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/text/width"
-
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/roles"
+	"github.com/fivec/fivec/roles/shadowtest"
 )
 
 // rulesFile is the YAML export of ruleSpecs(n), as a marketer would import it.
@@ -119,8 +116,9 @@ func importBefore(ctx context.Context, c *roles.Consulting, file []byte) ([]stri
 	return warnings, nil
 }
 
-// shadowBefore is the pairwise shadow check as it was (without the note on
-// regexes that cannot be indexed).
+// shadowBefore is the pairwise shadow check as it was (shadowtest.Warnings,
+// without the note on regexes that cannot be indexed), after one query of
+// every rule.
 func shadowBefore(ctx context.Context, s *models.Store, spec *models.RuleSpec, selfID uint64) ([]string, error) {
 	if spec.Kind != models.RuleKeyword || spec.Disabled {
 		return nil, nil
@@ -129,45 +127,5 @@ func shadowBefore(ctx context.Context, s *models.Store, spec *models.RuleSpec, s
 	if err != nil {
 		return nil, err
 	}
-	var warnings []string
-	for _, r := range rules {
-		if r.ID == selfID || r.Disabled || r.Kind != models.RuleKeyword {
-			continue
-		}
-		if r.Priority < spec.Priority || (r.Priority == spec.Priority && selfID != 0 && r.ID > selfID) {
-			continue
-		}
-		other, err := r.Decode()
-		if err != nil || other.Schedule != nil || other.Audience != nil {
-			continue
-		}
-		for _, mine := range spec.Keywords {
-			for _, theirs := range other.Keywords {
-				if coversBefore(theirs, mine) {
-					warnings = append(warnings, fmt.Sprintf("keyword %q is shadowed by rule %q (priority %d, %s %q), which matches the same messages or more and wins", mine.Text, other.Name, other.Priority, theirs.Match, theirs.Text))
-				}
-			}
-		}
-	}
-	return warnings, nil
-}
-
-func coversBefore(a, b models.Keyword) bool {
-	norm := func(s string) string { return strings.ToLower(strings.TrimSpace(width.Fold.String(s))) }
-	at, bt := norm(a.Text), norm(b.Text)
-	switch a.Match {
-	case models.MatchExact:
-		return b.Match == models.MatchExact && at == bt
-	case models.MatchPrefix:
-		return (b.Match == models.MatchExact || b.Match == models.MatchPrefix) && strings.HasPrefix(bt, at)
-	case models.MatchContains:
-		return b.Match != models.MatchRegex && strings.Contains(bt, at)
-	case models.MatchRegex:
-		if b.Match != models.MatchExact {
-			return false
-		}
-		re, err := regexp.Compile(a.Text)
-		return err == nil && (re.MatchString(b.Text) || re.MatchString(bt))
-	}
-	return false
+	return shadowtest.Warnings(rules, spec, selfID), nil
 }

@@ -137,7 +137,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	}
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
 
-	rs := roles.NewRoles(roles.Deps{Store: store, Sender: sender, WX: wx, Log: log}, roleSettings(cfg, a.baseURL))
+	rs := roles.NewRoles(roles.Deps{Store: store, Sender: sender, WX: wx, Log: log}, roles.SettingsFrom(cfg, a.baseURL))
 	service, consulting := rs.Service, rs.Consulting
 	if err := consulting.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)

@@ -65,7 +65,7 @@ func rulesCommand(ctx context.Context, args []string, getenv func(string) string
 		if err != nil {
 			return err
 		}
-		c := roles.NewRoles(roles.Deps{Store: store, Log: slog.New(slog.NewTextHandler(stderr, nil))}, roleSettings(cfg, "")).Consulting
+		c := roles.NewRoles(roles.Deps{Store: store, Log: slog.New(slog.NewTextHandler(stderr, nil))}, roles.SettingsFrom(cfg, "")).Consulting
 		warnings, err := c.ImportRules(ctx, b)
 		if err != nil {
 			return fmt.Errorf("rules import: %s (nothing was changed)", models.ErrorMessage(err))

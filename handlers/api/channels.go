@@ -68,11 +68,6 @@ func (h *Handler) channelsList(c *gin.Context) {
 	respondListErr(c, list, err, func(m *models.Channel) (Channel, error) { return h.channelOut(c, m) })
 }
 
-// findChannel resolves :id, answering the error itself.
-func (h *Handler) findChannel(c *gin.Context) (*models.Channel, bool) {
-	return findByID(c, h.Store.FindChannel)
-}
-
 func (h *Handler) channelGet(c *gin.Context) {
 	respondOne(c, h.Store.FindChannel, func(m *models.Channel) (Channel, error) { return h.channelOut(c, m) })
 }
@@ -110,27 +105,17 @@ func (h *Handler) channelCreate(c *gin.Context) {
 }
 
 // channelQR returns the code's image (image/png) fetched from WeChat;
-// 404 once a temporary code has expired.
+// 404 for an unknown id and once a temporary code has expired.
 func (h *Handler) channelQR(c *gin.Context) {
-	ch, ok := h.findChannel(c)
-	if !ok {
-		return
-	}
-	var err error
-	if ch.Expired(h.Now()) {
-		err = models.Errorf(models.ENOTFOUND, "this QR code expired at %s", ch.ExpiresAt.Format(time.RFC3339))
-	} else if h.WX == nil {
-		err = fmt.Errorf("channel QR: no WeChat client configured")
-	}
-	var img []byte
-	var ctype string
+	id, err := idParam(c)
+	var qr *roles.ChannelQR
 	if err == nil {
-		img, ctype, err = h.WX.QRImage(c.Request.Context(), ch.Ticket)
+		qr, err = roles.ChannelQRImage(c.Request.Context(), h.Store, h.WX, id, h.Now(), h.Loc)
 	}
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
-	c.Header("Content-Disposition", `attachment; filename="qr-`+ch.Scene+`.png"`)
-	c.Data(http.StatusOK, ctype, img)
+	c.Header("Content-Disposition", `attachment; filename="`+qr.Filename+`"`)
+	c.Data(http.StatusOK, qr.ContentType, qr.Data)
 }

@@ -54,8 +54,18 @@ func TestChannelsAPI(t *testing.T) {
 		if r.status != 200 || r.header.Get("Content-Type") != "image/png" || !bytes.HasPrefix([]byte(r.body), []byte("\x89PNG")) {
 			t.Fatalf("qr: %d %v", r.status, r.header)
 		}
+		if r := e.call(alex, "GET", fmt.Sprintf("/api/v1/channels/%d/qr", poster.ID+999), ""); r.status != 404 || r.errorCode() != "not_found" {
+			t.Fatalf("unknown channel's qr: %d %s", r.status, r.body)
+		}
+		if r := e.call(alex, "GET", "/api/v1/channels/x/qr", ""); r.status != 404 || r.errorCode() != "not_found" {
+			t.Fatalf("bad id's qr: %d %s", r.status, r.body)
+		}
 		now = now.Add(2 * time.Hour)
-		if r := e.call(alex, "GET", fmt.Sprintf("/api/v1/channels/%d/qr", poster.ID), ""); r.status != 404 || r.errorCode() != "not_found" {
+		// The same words as the console's (which translates them), with the
+		// expiry in the account zone and its offset.
+		expiry := poster.ExpiresAt.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04") + " +08:00"
+		if r := e.call(alex, "GET", fmt.Sprintf("/api/v1/channels/%d/qr", poster.ID), ""); r.status != 404 || r.errorCode() != "not_found" ||
+			!strings.Contains(r.body, "this QR code expired on "+expiry+"; create a new channel for a fresh code") {
 			t.Fatalf("expired qr: %d %s", r.status, r.body)
 		}
 	})

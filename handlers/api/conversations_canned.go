@@ -22,20 +22,11 @@ func (h *Handler) canned(c *gin.Context) {
 			web.Errorf(c, models.EINVALID, "conversation_id must be a conversation id")
 			return
 		}
-		conv, err := h.Store.FindConversation(ctx, id)
-		var m *models.Member
-		var prof *models.MemberProfile
-		if err == nil {
-			m, err = h.Store.FindMemberByOpenID(ctx, conv.OpenID)
-		}
-		if err == nil {
-			prof, err = h.Store.Profile(ctx, m.ID)
-		}
+		v, err := h.Store.ConversationCannedVars(ctx, id, st)
 		if err != nil {
 			web.Error(c, err)
 			return
 		}
-		v := models.CannedVarsFor(m, prof, st)
 		vars = &v
 	}
 	list, err := h.Store.ListCanned(ctx, st.ID, c.Query("q"), 500)

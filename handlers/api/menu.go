@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // menuGet returns the menu draft and its publishing state.
@@ -44,7 +44,7 @@ func (h *Handler) menuPublish(c *gin.Context) {
 	ctx := c.Request.Context()
 	draft, err := h.Store.MenuDraft(ctx)
 	if err == nil {
-		err = h.publish(ctx, draft)
+		err = roles.PublishMenu(ctx, h.Store, h.WX, draft)
 	}
 	if err != nil {
 		web.Error(c, err)
@@ -54,23 +54,9 @@ func (h *Handler) menuPublish(c *gin.Context) {
 	h.menuAnswer(c, draft)
 }
 
-func (h *Handler) publish(ctx context.Context, m models.Menu) error {
-	if h.WX == nil {
-		return models.Errorf(models.EINVALID, "fivec has no WeChat account configured")
-	}
-	if err := h.WX.PublishMenu(ctx, m); err != nil {
-		return err
-	}
-	return h.Store.MarkMenuPublished(ctx, m)
-}
-
 // menuLive reads back the menu WeChat shows now.
 func (h *Handler) menuLive(c *gin.Context) {
-	if h.WX == nil {
-		web.Errorf(c, models.EINVALID, "fivec has no WeChat account configured")
-		return
-	}
-	m, err := h.WX.LiveMenu(c.Request.Context())
+	m, err := roles.LiveMenu(c.Request.Context(), h.WX)
 	if err != nil {
 		web.Error(c, err)
 		return

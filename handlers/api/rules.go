@@ -1,10 +1,8 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -34,26 +32,6 @@ func (h *Handler) registerRules(g *gin.RouterGroup) {
 	ed.POST("/menu/publish", h.menuPublish)
 }
 
-// ruleHitWindows are the periods hit counts cover (RuleHits: 24h, 7d, 30d).
-var ruleHitWindows = []time.Duration{24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour}
-
-// ruleHits counts every rule's hits over each window.
-func (h *Handler) ruleHits(ctx context.Context) (map[uint64][3]int64, error) {
-	out := map[uint64][3]int64{}
-	for i, w := range ruleHitWindows {
-		hits, err := h.Store.RuleHits(ctx, time.Now().Add(-w))
-		if err != nil {
-			return nil, err
-		}
-		for id, n := range hits {
-			v := out[id]
-			v[i] = n
-			out[id] = v
-		}
-	}
-	return out, nil
-}
-
 // rulesList returns the rules, highest priority first, with hit counts.
 // ?kind= filters; paged.
 func (h *Handler) rulesList(c *gin.Context) {
@@ -64,7 +42,7 @@ func (h *Handler) rulesList(c *gin.Context) {
 	}
 	var hits map[uint64][3]int64
 	if err == nil {
-		hits, err = h.ruleHits(c.Request.Context())
+		hits, err = h.Store.RuleHitCounts(c.Request.Context(), h.Now())
 	}
 	if err != nil {
 		web.Error(c, err)
@@ -154,7 +132,7 @@ func (h *Handler) ruleSave(c *gin.Context, id uint64, req RuleRequest) {
 
 // ruleAnswer writes one rule with its hits and warnings.
 func (h *Handler) ruleAnswer(c *gin.Context, status int, r *models.Rule, warnings []string) {
-	hits, err := h.ruleHits(c.Request.Context())
+	hits, err := h.Store.RuleHitCounts(c.Request.Context(), h.Now())
 	var out Rule
 	if err == nil {
 		out, err = ruleOut(r, hits[r.ID])

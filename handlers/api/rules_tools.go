@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -36,29 +35,11 @@ func (h *Handler) rulesTest(c *gin.Context) {
 
 // input builds the engine's test input from the request.
 func (r RuleTestRequest) input() (roles.TestInput, error) {
-	in := roles.TestInput{Text: r.Text, OpenID: strings.TrimSpace(r.OpenID)}
+	q := roles.TestRequest{Text: r.Text, OpenID: r.OpenID, Event: r.Event, Scene: r.Scene, Key: r.Key}
 	if r.At != nil {
-		in.At = *r.At
+		q.At = *r.At
 	}
-	switch r.Event {
-	case "":
-		if strings.TrimSpace(r.Text) == "" {
-			return in, models.Errorf(models.EINVALID, "text is empty")
-		}
-	case "subscribe":
-		in.Event, in.Text = "subscribe", ""
-		if r.Scene != "" {
-			in.EventKey = "qrscene_" + r.Scene
-		}
-	case "click":
-		if r.Key == "" {
-			return in, models.Errorf(models.EINVALID, "a click needs the button's key")
-		}
-		in.Event, in.EventKey, in.Text = "CLICK", r.Key, ""
-	default:
-		return in, models.Errorf(models.EINVALID, "event must be empty, subscribe or click")
-	}
-	return in, nil
+	return q.Input()
 }
 
 // unansweredRanges are the periods ?range= accepts.

@@ -24,7 +24,7 @@ import (
 func TestVerifyEchostr(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		e := newEnv(t, s, false)
-		sig := util.Signature(e.acct.Token, "1700000000", "n1")
+		sig := util.Signature(e.Acct.Token, "1700000000", "n1")
 		cases := []struct {
 			name, query string
 			code        int
@@ -35,7 +35,7 @@ func TestVerifyEchostr(t *testing.T) {
 			{"missing signature", "timestamp=1700000000&nonce=n1&echostr=hello", 403, "bad signature"},
 		}
 		for _, c := range cases {
-			rec := e.raw(http.MethodGet, "/wechat?"+c.query, nil)
+			rec := e.Raw(http.MethodGet, "/wechat?"+c.query, nil)
 			if rec.Code != c.code || rec.Body.String() != c.body {
 				t.Errorf("%s: got %d %q, want %d %q", c.name, rec.Code, rec.Body.String(), c.code, c.body)
 			}
@@ -50,7 +50,7 @@ func TestBadRequestsStoreNothing(t *testing.T) {
 		ts := "1700000000"
 		good := func(e *env, msg fake.CallbackMessage) (url.Values, []byte) {
 			msg.CreateTime = 1700000000
-			q, b, err := fake.BuildCallback(e.acct, msg, ts, "n")
+			q, b, err := fake.BuildCallback(e.Acct, msg, ts, "n")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +58,7 @@ func TestBadRequestsStoreNothing(t *testing.T) {
 		}
 		text := fake.CallbackMessage{FromUserName: "o1", MsgType: "text", Content: "hi", MsgID: 1}
 		sign := func(e *env) url.Values {
-			return url.Values{"signature": {util.Signature(e.acct.Token, ts, "n")}, "timestamp": {ts}, "nonce": {"n"}}
+			return url.Values{"signature": {util.Signature(e.Acct.Token, ts, "n")}, "timestamp": {ts}, "nonce": {"n"}}
 		}
 
 		q, body := good(plain, text)
@@ -80,10 +80,10 @@ func TestBadRequestsStoreNothing(t *testing.T) {
 		junk := "bm90IGNpcGhlcnRleHQ="
 		junkQ := sign(safe)
 		junkQ.Set("encrypt_type", "aes")
-		junkQ.Set("msg_signature", util.Signature(safe.acct.Token, ts, "n", junk))
+		junkQ.Set("msg_signature", util.Signature(safe.Acct.Token, ts, "n", junk))
 		plainAES := sign(plain)
 		plainAES.Set("encrypt_type", "aes")
-		plainAES.Set("msg_signature", util.Signature(plain.acct.Token, ts, "n", junk))
+		plainAES.Set("msg_signature", util.Signature(plain.Acct.Token, ts, "n", junk))
 
 		cases := []struct {
 			name string
@@ -103,12 +103,12 @@ func TestBadRequestsStoreNothing(t *testing.T) {
 			{"safe mode not configured", plain, plainAES, []byte("<xml><Encrypt>" + junk + "</Encrypt></xml>"), 400},
 		}
 		for _, c := range cases {
-			rec := c.e.raw(http.MethodPost, "/wechat?"+c.q.Encode(), c.body)
+			rec := c.e.Raw(http.MethodPost, "/wechat?"+c.q.Encode(), c.body)
 			if rec.Code != c.code {
 				t.Errorf("%s: status %d (%q), want %d", c.name, rec.Code, rec.Body.String(), c.code)
 			}
 		}
-		if n := plain.inbound(); n != 0 {
+		if n := plain.Inbound(); n != 0 {
 			t.Fatalf("%d messages stored from bad requests, want 0", n)
 		}
 	})
@@ -120,7 +120,7 @@ func TestSubscribeWelcomesAndRecordsMember(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			forEachDB(t, func(t *testing.T, s *models.Store) {
 				e := newEnv(t, s, aes)
-				rec, reply := e.post(fake.CallbackMessage{FromUserName: "fan1", MsgType: "event", Event: "subscribe", EventKey: "qrscene_store42", Ticket: "T"})
+				rec, reply := e.Post(fake.CallbackMessage{FromUserName: "fan1", MsgType: "event", Event: "subscribe", EventKey: "qrscene_store42", Ticket: "T"})
 				if rec.Code != 200 || reply == nil || reply.MsgType != "text" || reply.Content != "欢迎关注" {
 					t.Fatalf("welcome: %d %+v %q", rec.Code, reply, rec.Body.String())
 				}
@@ -133,7 +133,7 @@ func TestSubscribeWelcomesAndRecordsMember(t *testing.T) {
 				}
 				// A text with no matching role: "success" (never an encrypted
 				// empty envelope), stored once.
-				rec, reply = e.post(fake.CallbackMessage{FromUserName: "fan1", MsgType: "text", Content: "价格？", MsgID: 77})
+				rec, reply = e.Post(fake.CallbackMessage{FromUserName: "fan1", MsgType: "text", Content: "价格？", MsgID: 77})
 				if rec.Code != 200 || rec.Body.String() != "success" || reply != nil {
 					t.Fatalf("no-reply answer: %d %q", rec.Code, rec.Body.String())
 				}
@@ -163,7 +163,7 @@ func TestRetriesGetTheSameAnswerAndRunOnce(t *testing.T) {
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				rec, r := e.post(msg)
+				rec, r := e.Post(msg)
 				if rec.Code == 200 && r != nil {
 					replies[i] = r.Content
 				}
@@ -175,18 +175,18 @@ func TestRetriesGetTheSameAnswerAndRunOnce(t *testing.T) {
 				t.Errorf("attempt %d got %q", i, r)
 			}
 		}
-		if runs.Load() != 1 || e.inbound() != 1 {
-			t.Fatalf("pipeline ran %d times, %d rows; want 1, 1", runs.Load(), e.inbound())
+		if runs.Load() != 1 || e.Inbound() != 1 {
+			t.Fatalf("pipeline ran %d times, %d rows; want 1, 1", runs.Load(), e.Inbound())
 		}
 		// Events have no MsgId: the same event retried is deduped, a
 		// different event in the same second is not.
 		click := fake.CallbackMessage{FromUserName: "fan2", MsgType: "event", Event: "CLICK", EventKey: "A", CreateTime: 1700000002}
-		e.post(click)
-		e.post(click)
+		e.Post(click)
+		e.Post(click)
 		click.EventKey = "B"
-		e.post(click)
-		if e.inbound() != 3 {
-			t.Fatalf("rows after events = %d, want 3", e.inbound())
+		e.Post(click)
+		if e.Inbound() != 3 {
+			t.Fatalf("rows after events = %d, want 3", e.Inbound())
 		}
 	})
 }
@@ -203,26 +203,26 @@ func TestSlowPipelineAnswersSuccessThenSendsCustomMessage(t *testing.T) {
 			return nil
 		})
 		e := newEnv(t, s, false, slow)
-		e.handler.Deadline = 300 * time.Millisecond
-		e.follow("fan3")
+		e.Handler.Deadline = 300 * time.Millisecond
+		e.Follow("fan3")
 		// The fan's message opens the 48-hour window on the platform.
 		start := time.Now()
-		if _, err := platform.SendText(context.Background(), e.acct.AppID, "fan3", "where is my order?"); err != nil {
+		if _, err := platform.SendText(context.Background(), e.Acct.AppID, "fan3", "where is my order?"); err != nil {
 			t.Fatal(err)
 		}
 		if d := time.Since(start); d > 4*time.Second {
 			t.Fatalf("callback took %s, deadline is 300ms", d)
 		}
 		close(release)
-		e.handler.Wait()
+		e.Handler.Wait()
 		var got string
-		for _, d := range platform.Inbox(e.acct.AppID, "fan3") {
+		for _, d := range platform.Inbox(e.Acct.AppID, "fan3") {
 			if d.Source == fake.SourceCustom {
 				got = d.Text
 			}
 		}
 		if got != "sorry for the wait" {
-			t.Fatalf("deferred reply not delivered as a customer-service message; inbox: %+v", platform.Inbox(e.acct.AppID, "fan3"))
+			t.Fatalf("deferred reply not delivered as a customer-service message; inbox: %+v", platform.Inbox(e.Acct.AppID, "fan3"))
 		}
 		conv, _ := s.Conversation(context.Background(), "fan3", 10)
 		if len(conv) == 0 {
@@ -247,14 +247,14 @@ func TestSeveralRepliesFollowAsCustomMessages(t *testing.T) {
 			return nil
 		})
 		e := newEnv(t, s, false, three)
-		e.follow("fan4")
-		d, err := platform.SendText(context.Background(), e.acct.AppID, "fan4", "menu")
+		e.Follow("fan4")
+		d, err := platform.SendText(context.Background(), e.Acct.AppID, "fan4", "menu")
 		if err != nil || d == nil || d.Text != "one" {
 			t.Fatalf("passive: %+v %v", d, err)
 		}
-		e.handler.Wait()
+		e.Handler.Wait()
 		var texts []string
-		for _, d := range platform.Inbox(e.acct.AppID, "fan4") {
+		for _, d := range platform.Inbox(e.Acct.AppID, "fan4") {
 			if d.Source == fake.SourceCustom {
 				texts = append(texts, d.Text+d.Title)
 				if d.Kind == "news" {
@@ -272,22 +272,22 @@ func TestUnsubscribeStopsSends(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		e := newEnv(t, s, false)
 		ctx := context.Background()
-		if _, err := platform.Follow(ctx, e.acct.AppID, "fan5", ""); err != nil {
+		if _, err := platform.Follow(ctx, e.Acct.AppID, "fan5", ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := platform.Unfollow(ctx, e.acct.AppID, "fan5"); err != nil {
+		if err := platform.Unfollow(ctx, e.Acct.AppID, "fan5"); err != nil {
 			t.Fatal(err)
 		}
 		m, _ := s.FindMemberByOpenID(ctx, "fan5")
 		if m.Subscribed || m.UnsubscribedAt == nil {
 			t.Fatalf("member still subscribed: %+v", m)
 		}
-		before := len(platform.CallsFor(e.acct.AppID))
-		err := e.handler.Sender.SendCustom(ctx, "fan5", models.TextReply("come back"))
+		before := len(platform.CallsFor(e.Acct.AppID))
+		err := e.Handler.Sender.SendCustom(ctx, "fan5", models.TextReply("come back"))
 		if err != wechat.ErrUnsubscribed {
 			t.Fatalf("send to unfollowed fan: %v", err)
 		}
-		if after := len(platform.CallsFor(e.acct.AppID)); after != before {
+		if after := len(platform.CallsFor(e.Acct.AppID)); after != before {
 			t.Fatalf("an API call was made for an unfollowed fan")
 		}
 		conv, _ := s.Conversation(ctx, "fan5", 10)
@@ -311,12 +311,12 @@ func TestUnknownTypesAcknowledgedAndStored(t *testing.T) {
 			{FromUserName: "fan6", MsgType: "event", Event: "TEMPLATESENDJOBFINISH", JobMsgID: 1001, Status: "failed:user block"},
 		}
 		for _, c := range cases {
-			rec, _ := e.post(c)
+			rec, _ := e.Post(c)
 			if rec.Code != 200 || rec.Body.String() != "success" {
 				t.Errorf("%s/%s: %d %q", c.MsgType, c.Event, rec.Code, rec.Body.String())
 			}
 		}
-		if n := e.inbound(); n != int64(len(cases)) {
+		if n := e.Inbound(); n != int64(len(cases)) {
 			t.Fatalf("stored %d of %d", n, len(cases))
 		}
 	})
@@ -326,17 +326,17 @@ func TestStaleTokenIsRefreshedOnce(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		e := newEnv(t, s, false)
 		ctx := context.Background()
-		e.follow("fan7")
-		platform.SendText(ctx, e.acct.AppID, "fan7", "hi")
-		if err := e.handler.Sender.SendCustom(ctx, "fan7", models.TextReply("first")); err != nil {
+		e.Follow("fan7")
+		platform.SendText(ctx, e.Acct.AppID, "fan7", "hi")
+		if err := e.Handler.Sender.SendCustom(ctx, "fan7", models.TextReply("first")); err != nil {
 			t.Fatal(err)
 		}
-		platform.ExpireTokens(e.acct.AppID)
-		if err := e.handler.Sender.SendCustom(ctx, "fan7", models.TextReply("second")); err != nil {
+		platform.ExpireTokens(e.Acct.AppID)
+		if err := e.Handler.Sender.SendCustom(ctx, "fan7", models.TextReply("second")); err != nil {
 			t.Fatalf("send after token expiry: %v", err)
 		}
 		var codes []int
-		for _, c := range platform.CallsFor(e.acct.AppID) {
+		for _, c := range platform.CallsFor(e.Acct.AppID) {
 			if strings.HasSuffix(c.Path, "custom/send") {
 				codes = append(codes, c.ErrCode)
 			}
@@ -348,7 +348,7 @@ func TestStaleTokenIsRefreshedOnce(t *testing.T) {
 		// send fails with 45047, and the failure is in the conversation.
 		var err error
 		for i := 0; i < 10 && err == nil; i++ {
-			err = e.handler.Sender.SendCustom(ctx, "fan7", models.TextReply("more"))
+			err = e.Handler.Sender.SendCustom(ctx, "fan7", models.TextReply("more"))
 		}
 		if wechat.ErrCode(err) != 45047 {
 			t.Fatalf("over quota: %v", err)
@@ -375,7 +375,7 @@ func TestOldAESKeyAcceptedDuringRotation(t *testing.T) {
 	const unknownKey = "UNKNOWNkey0123456789abcdefghijklmnopqrstuvw"
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		e := newEnv(t, s, true)
-		with := func(key string) fake.Account { a := e.acct; a.EncodingAESKey = key; return a }
+		with := func(key string) fake.Account { a := e.Acct; a.EncodingAESKey = key; return a }
 		send := func(acct fake.Account, msg fake.CallbackMessage) (int, *fake.Reply) {
 			t.Helper()
 			msg.ToUserName = "gh_test"
@@ -384,7 +384,7 @@ func TestOldAESKeyAcceptedDuringRotation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec := e.raw(http.MethodPost, "/wechat?"+q.Encode(), body)
+			rec := e.Raw(http.MethodPost, "/wechat?"+q.Encode(), body)
 			if rec.Code != http.StatusOK {
 				return rec.Code, nil
 			}
@@ -393,39 +393,39 @@ func TestOldAESKeyAcceptedDuringRotation(t *testing.T) {
 			if err != nil {
 				t.Fatalf("reply does not decrypt with the message's key: %v (%q)", err, rec.Body.String())
 			}
-			if _, err := fake.ParseReply(e.acct, q, rec.Body.Bytes()); acct.EncodingAESKey != e.acct.EncodingAESKey && err == nil {
+			if _, err := fake.ParseReply(e.Acct, q, rec.Body.Bytes()); acct.EncodingAESKey != e.Acct.EncodingAESKey && err == nil {
 				t.Fatalf("reply to a previous-key message decrypts with the current key")
 			}
 			return rec.Code, reply
 		}
 		old := fake.CallbackMessage{FromUserName: "fan-old", MsgType: "event", Event: "subscribe"}
 
-		if code, _ := send(with(previousKey), old); code != http.StatusBadRequest || e.inbound() != 0 {
-			t.Fatalf("previous key not configured: %d, %d recorded (want 400, nothing)", code, e.inbound())
+		if code, _ := send(with(previousKey), old); code != http.StatusBadRequest || e.Inbound() != 0 {
+			t.Fatalf("previous key not configured: %d, %d recorded (want 400, nothing)", code, e.Inbound())
 		}
 
-		e.handler.PreviousAESKey = previousKey
+		e.Handler.PreviousAESKey = previousKey
 		for attempt := 1; attempt <= 2; attempt++ { // WeChat's retry gets the same answer
 			code, reply := send(with(previousKey), old)
 			if code != http.StatusOK || reply == nil || reply.Content != "欢迎关注" || reply.ToUserName != "fan-old" {
 				t.Fatalf("attempt %d with the previous key: %d %+v (want the welcome)", attempt, code, reply)
 			}
 		}
-		if n := e.inbound(); n != 1 {
+		if n := e.Inbound(); n != 1 {
 			t.Fatalf("previous-key message recorded %d times, want once", n)
 		}
-		if code, reply := send(e.acct, fake.CallbackMessage{FromUserName: "fan-new", MsgType: "event", Event: "subscribe"}); code != http.StatusOK || reply == nil {
+		if code, reply := send(e.Acct, fake.CallbackMessage{FromUserName: "fan-new", MsgType: "event", Event: "subscribe"}); code != http.StatusOK || reply == nil {
 			t.Fatalf("current key during the rotation: %d %+v", code, reply)
 		}
 		if code, _ := send(with(unknownKey), fake.CallbackMessage{FromUserName: "fan-x", MsgType: "text", Content: "hi", MsgID: 9001}); code != http.StatusBadRequest {
 			t.Fatalf("unknown key: %d, want 400", code)
 		}
 
-		e.handler.PreviousUntil = time.Now().Add(-time.Minute)
+		e.Handler.PreviousUntil = time.Now().Add(-time.Minute)
 		if code, _ := send(with(previousKey), fake.CallbackMessage{FromUserName: "fan-late", MsgType: "text", Content: "hi", MsgID: 9002}); code != http.StatusBadRequest {
 			t.Fatalf("previous key after its grace period: %d, want 400", code)
 		}
-		if n := e.inbound(); n != 2 {
+		if n := e.Inbound(); n != 2 {
 			t.Fatalf("%d messages recorded, want 2 (the previous-key one once, the current-key one)", n)
 		}
 	})

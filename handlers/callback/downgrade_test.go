@@ -29,17 +29,17 @@ func TestSafeModeRefusesPlaintextDowngrade(t *testing.T) {
 		now := time.Now()
 		ts := strconv.FormatInt(now.Unix(), 10)
 		e := newEnv(t, s, true)
-		e.handler.MaxSkew = 5 * time.Minute
-		e.follow("o_victim")
+		e.Handler.MaxSkew = 5 * time.Minute
+		e.Follow("o_victim")
 
 		// A genuine encrypted callback, as logged by whoever saw the URL.
 		genuine := fake.CallbackMessage{ToUserName: "gh_test", FromUserName: "o_victim", MsgType: "text",
 			Content: "你好", MsgID: 9101, CreateTime: now.Unix()}
-		captured, _, err := fake.BuildCallback(e.acct, genuine, ts, "captured-nonce")
+		captured, _, err := fake.BuildCallback(e.Acct, genuine, ts, "captured-nonce")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rec, _ := e.post(genuine); rec.Code != http.StatusOK {
+		if rec, _ := e.Post(genuine); rec.Code != http.StatusOK {
 			t.Fatalf("genuine safe-mode callback: %d %q", rec.Code, rec.Body.String())
 		}
 
@@ -84,7 +84,7 @@ func TestSafeModeRefusesPlaintextDowngrade(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec := e.raw(http.MethodPost, "/wechat?"+c.q.Encode(), c.body)
+			rec := e.Raw(http.MethodPost, "/wechat?"+c.q.Encode(), c.body)
 			after, _ := s.RowCounts(ctx)
 			if rec.Code != http.StatusForbidden || rec.Body.String() != "encrypted callback required" {
 				t.Errorf("%s: %d %.100q, want 403 encrypted callback required", c.name, rec.Code, rec.Body.String())
@@ -98,14 +98,14 @@ func TestSafeModeRefusesPlaintextDowngrade(t *testing.T) {
 		}
 
 		// WeChat's URL check (GET, signature only) still echoes in safe mode.
-		check := url.Values{"signature": {util.Signature(e.acct.Token, ts, "v")}, "timestamp": {ts}, "nonce": {"v"}, "echostr": {"1234567890"}}
-		if rec := e.raw(http.MethodGet, "/wechat?"+check.Encode(), nil); rec.Code != 200 || rec.Body.String() != "1234567890" {
+		check := url.Values{"signature": {util.Signature(e.Acct.Token, ts, "v")}, "timestamp": {ts}, "nonce": {"v"}, "echostr": {"1234567890"}}
+		if rec := e.Raw(http.MethodGet, "/wechat?"+check.Encode(), nil); rec.Code != 200 || rec.Body.String() != "1234567890" {
 			t.Errorf("URL check in safe mode: %d %q", rec.Code, rec.Body.String())
 		}
 
 		// Plain mode (no key configured) is 明文模式: plaintext is how WeChat sends.
 		p := newEnv(t, s, false)
-		if rec, _ := p.post(fake.CallbackMessage{FromUserName: "o_plain", MsgType: "text", Content: "hi", MsgID: 9103}); rec.Code != 200 {
+		if rec, _ := p.Post(fake.CallbackMessage{FromUserName: "o_plain", MsgType: "text", Content: "hi", MsgID: 9103}); rec.Code != 200 {
 			t.Errorf("plain mode refused plaintext: %d %q", rec.Code, rec.Body.String())
 		}
 	})
@@ -124,7 +124,7 @@ func TestCompatibleModeUsesOnlyTheDecryptedMessage(t *testing.T) {
 		ts := strconv.FormatInt(now.Unix(), 10)
 		genuine := fake.CallbackMessage{ToUserName: "gh_test", FromUserName: "o_real", MsgType: "text",
 			Content: "真的消息", MsgID: 9201, CreateTime: now.Unix()}
-		q, envelope, err := fake.BuildCallback(e.acct, genuine, ts, "compat-nonce")
+		q, envelope, err := fake.BuildCallback(e.Acct, genuine, ts, "compat-nonce")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +137,7 @@ func TestCompatibleModeUsesOnlyTheDecryptedMessage(t *testing.T) {
 		body := "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[o_impostor]]></FromUserName>" +
 			"<CreateTime>" + ts + "</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[伪造的消息]]></Content>" +
 			"<MsgId>9202</MsgId><Encrypt><![CDATA[" + env.Encrypt + "]]></Encrypt></xml>"
-		rec := e.raw(http.MethodPost, "/wechat?"+q.Encode(), []byte(body))
+		rec := e.Raw(http.MethodPost, "/wechat?"+q.Encode(), []byte(body))
 		if rec.Code != http.StatusOK {
 			t.Fatalf("compatible-mode callback: %d %q", rec.Code, rec.Body.String())
 		}

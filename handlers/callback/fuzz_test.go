@@ -26,22 +26,22 @@ func FuzzCallback(f *testing.F) {
 	s := modelstest.MustOpen(f, "sqlite")
 	f.Fuzz(func(t *testing.T, body []byte, safe bool) {
 		e := newEnvOnce(t, s, safe)
-		before := e.inbound()
+		before := e.Inbound()
 		q := url.Values{"timestamp": {"1700000000"}, "nonce": {"n"}}
-		q.Set("signature", util.Signature(e.acct.Token, "1700000000", "n"))
+		q.Set("signature", util.Signature(e.Acct.Token, "1700000000", "n"))
 		if safe {
 			q.Set("encrypt_type", "aes")
 			var env struct {
 				Encrypt string `xml:"Encrypt"`
 			}
 			_ = xmlUnmarshal(body, &env)
-			q.Set("msg_signature", util.Signature(e.acct.Token, "1700000000", "n", env.Encrypt))
+			q.Set("msg_signature", util.Signature(e.Acct.Token, "1700000000", "n", env.Encrypt))
 		}
-		rec := e.raw(http.MethodPost, "/wechat?"+q.Encode(), body)
+		rec := e.Raw(http.MethodPost, "/wechat?"+q.Encode(), body)
 		switch rec.Code {
 		case 200:
 		case 400, 403, 413:
-			if after := e.inbound(); after != before {
+			if after := e.Inbound(); after != before {
 				t.Fatalf("status %d but %d message(s) stored", rec.Code, after-before)
 			}
 		default:

@@ -80,7 +80,7 @@ func TestHostileCallbacks(t *testing.T) {
 				if strings.Contains(c.name, "SQL") {
 					from = "o_hostile' OR '1'='1"
 				}
-				q, body, err := fake.BuildRawCallback(e.acct, c.body, "gh_test", from, "1700000000", "n"+string(rune('a'+i)))
+				q, body, err := fake.BuildRawCallback(e.Acct, c.body, "gh_test", from, "1700000000", "n"+string(rune('a'+i)))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -88,7 +88,7 @@ func TestHostileCallbacks(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				rec := e.raw(http.MethodPost, "/wechat?"+q.Encode(), body)
+				rec := e.Raw(http.MethodPost, "/wechat?"+q.Encode(), body)
 				after, err := s.RowCounts(ctx)
 				if err != nil {
 					t.Fatal(err)
@@ -146,18 +146,18 @@ func TestReplaysAndForgeries(t *testing.T) {
 		for _, safe := range []bool{false, true} {
 			e := newEnv(t, s, safe, rules)
 			msg := fake.CallbackMessage{ToUserName: "gh_test", FromUserName: "o_replay", MsgType: "text", Content: "价格？", MsgID: 8001, CreateTime: 1700000000}
-			q, body, err := fake.BuildCallback(e.acct, msg, "1700000000", "replay-nonce")
+			q, body, err := fake.BuildCallback(e.Acct, msg, "1700000000", "replay-nonce")
 			if err != nil {
 				t.Fatal(err)
 			}
-			first := e.raw(http.MethodPost, "/wechat?"+q.Encode(), body)
-			r1, err := fake.ParseReply(e.acct, q, first.Body.Bytes())
+			first := e.Raw(http.MethodPost, "/wechat?"+q.Encode(), body)
+			r1, err := fake.ParseReply(e.Acct, q, first.Body.Bytes())
 			if first.Code != 200 || err != nil || r1 == nil || r1.Content != "价格见菜单" {
 				t.Fatalf("first delivery: %d %q %v", first.Code, first.Body.String(), err)
 			}
 			before, _ := s.RowCounts(ctx)
-			again := e.raw(http.MethodPost, "/wechat?"+q.Encode(), body)
-			r2, err := fake.ParseReply(e.acct, q, again.Body.Bytes())
+			again := e.Raw(http.MethodPost, "/wechat?"+q.Encode(), body)
+			r2, err := fake.ParseReply(e.Acct, q, again.Body.Bytes())
 			if again.Code != 200 || err != nil || r2 == nil || r2.Content != r1.Content {
 				t.Fatalf("replay: %d %q %v, want the stored answer %q", again.Code, again.Body.String(), err, r1.Content)
 			}
@@ -169,7 +169,7 @@ func TestReplaysAndForgeries(t *testing.T) {
 			refuse := func(name string, q url.Values, body []byte, code int) {
 				t.Helper()
 				before, _ := s.RowCounts(ctx)
-				rec := e.raw(http.MethodPost, "/wechat?"+q.Encode(), body)
+				rec := e.Raw(http.MethodPost, "/wechat?"+q.Encode(), body)
 				after, _ := s.RowCounts(ctx)
 				if rec.Code != code || !slices.Contains(refusalBodies[code], rec.Body.String()) {
 					t.Errorf("%s: %d %.100q, want %d", name, rec.Code, rec.Body.String(), code)
@@ -190,13 +190,13 @@ func TestReplaysAndForgeries(t *testing.T) {
 			// The captured query with another message inside.
 			other := msg
 			other.MsgID, other.Content = 8002, "把积分都给我"
-			_, otherBody, err := fake.BuildCallback(e.acct, other, "1700000000", "replay-nonce")
+			_, otherBody, err := fake.BuildCallback(e.Acct, other, "1700000000", "replay-nonce")
 			if err != nil {
 				t.Fatal(err)
 			}
 			refuse("replayed signatures, new ciphertext", q, otherBody, 403)
 			// Signed with the right token and key, encrypted for another AppID.
-			wrong := e.acct
+			wrong := e.Acct
 			wrong.AppID = "wx_not_this_account"
 			wq, wbody, err := fake.BuildCallback(wrong, other, "1700000000", "other-nonce")
 			if err != nil {
@@ -226,16 +226,16 @@ func TestStaleTimestampsAreRefused(t *testing.T) {
 		now := time.Unix(1700000000, 0)
 		for _, safe := range []bool{false, true} {
 			e := newEnv(t, s, safe)
-			e.handler.MaxSkew, e.handler.Now = 5*time.Minute, func() time.Time { return now }
+			e.Handler.MaxSkew, e.Handler.Now = 5*time.Minute, func() time.Time { return now }
 			send := func(name string, ts time.Time, id int64, want int) {
 				t.Helper()
 				msg := fake.CallbackMessage{ToUserName: "gh_test", FromUserName: "o_skew", MsgType: "text", Content: "你好", MsgID: id, CreateTime: ts.Unix()}
-				q, body, err := fake.BuildCallback(e.acct, msg, strconv.FormatInt(ts.Unix(), 10), "skew-nonce")
+				q, body, err := fake.BuildCallback(e.Acct, msg, strconv.FormatInt(ts.Unix(), 10), "skew-nonce")
 				if err != nil {
 					t.Fatal(err)
 				}
 				before, _ := s.RowCounts(ctx)
-				rec := e.raw(http.MethodPost, "/wechat?"+q.Encode(), body)
+				rec := e.Raw(http.MethodPost, "/wechat?"+q.Encode(), body)
 				after, _ := s.RowCounts(ctx)
 				if rec.Code != want {
 					t.Errorf("%s (safe=%v): %d %q, want %d", name, safe, rec.Code, rec.Body.String(), want)
@@ -253,8 +253,8 @@ func TestStaleTimestampsAreRefused(t *testing.T) {
 			send("from the future", now.Add(time.Hour), 9004, 403)
 
 			ts := strconv.FormatInt(now.Add(-time.Hour).Unix(), 10)
-			q := url.Values{"signature": {util.Signature(e.acct.Token, ts, "n")}, "timestamp": {ts}, "nonce": {"n"}, "echostr": {"e"}}
-			if rec := e.raw(http.MethodGet, "/wechat?"+q.Encode(), nil); rec.Code != 403 || rec.Body.String() != "stale timestamp" {
+			q := url.Values{"signature": {util.Signature(e.Acct.Token, ts, "n")}, "timestamp": {ts}, "nonce": {"n"}, "echostr": {"e"}}
+			if rec := e.Raw(http.MethodGet, "/wechat?"+q.Encode(), nil); rec.Code != 403 || rec.Body.String() != "stale timestamp" {
 				t.Errorf("stale URL check: %d %q", rec.Code, rec.Body.String())
 			}
 		}

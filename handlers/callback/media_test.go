@@ -18,18 +18,18 @@ func TestVideoStoredEmpty(t *testing.T) {
 		e := newEnv(t, s, true)
 		ctx := context.Background()
 		const fan = "o_video"
-		if _, err := platform.Follow(ctx, e.acct.AppID, fan, ""); err != nil {
+		if _, err := platform.Follow(ctx, e.Acct.AppID, fan, ""); err != nil {
 			t.Fatal(err)
 		}
 		for _, msg := range []fake.CallbackMessage{
 			{MsgType: "video", MediaID: "vid-media-1", ThumbMediaID: "vid-thumb-1"},
 			{MsgType: "shortvideo", MediaID: "svid-media-2", ThumbMediaID: "svid-thumb-2"},
 		} {
-			if _, err := platform.Post(ctx, e.acct.AppID, fan, msg); err != nil {
+			if _, err := platform.Post(ctx, e.Acct.AppID, fan, msg); err != nil {
 				t.Fatal(err)
 			}
 		}
-		e.handler.Wait()
+		e.Handler.Wait()
 		log, err := s.Conversation(ctx, fan, 50)
 		if err != nil {
 			t.Fatal(err)

@@ -32,8 +32,8 @@ func TestRetriesAcrossProcessesRunOnce(t *testing.T) {
 			p1 := newEnv(t, s1, true, role)
 			p2 := newEnv(t, s2, true, role)
 			// The same account on both: same token, AES key and API client.
-			p2.acct, p2.handler.WX = p1.acct, p1.handler.WX
-			p2.handler.Sender.WX = p1.handler.WX
+			p2.Acct, p2.Handler.WX = p1.Acct, p1.Handler.WX
+			p2.Handler.Sender.WX = p1.Handler.WX
 			msg := fake.CallbackMessage{FromUserName: "fanX", MsgType: "text", Content: "hi", MsgID: 424242, CreateTime: 1700000100}
 			var wg sync.WaitGroup
 			answers := make([]string, 8)
@@ -45,7 +45,7 @@ func TestRetriesAcrossProcessesRunOnce(t *testing.T) {
 					if i%2 == 1 {
 						e = p2
 					}
-					if _, r := e.post(msg); r != nil {
+					if _, r := e.Post(msg); r != nil {
 						answers[i] = r.Content
 					}
 				}(i)
@@ -56,8 +56,8 @@ func TestRetriesAcrossProcessesRunOnce(t *testing.T) {
 					t.Errorf("attempt %d answered %q", i, a)
 				}
 			}
-			if runs.Load() != 1 || p1.inbound() != 1 || p2.inbound() != 1 {
-				t.Fatalf("pipeline ran %d times; rows seen %d/%d; want 1", runs.Load(), p1.inbound(), p2.inbound())
+			if runs.Load() != 1 || p1.Inbound() != 1 || p2.Inbound() != 1 {
+				t.Fatalf("pipeline ran %d times; rows seen %d/%d; want 1", runs.Load(), p1.Inbound(), p2.Inbound())
 			}
 		})
 	}

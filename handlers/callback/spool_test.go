@@ -175,7 +175,7 @@ func TestDatabaseAwayMessagesAreSpooledAndReplayed(t *testing.T) {
 				return nil
 			})
 			e := newEnv(t, f.store, false, role)
-			h := e.handler
+			h := e.Handler
 			rec := models.NewRecorder(f.store, models.RecorderOptions{Timeout: 2 * time.Second})
 			rec.OnOrphan(h.Orphaned)
 			spool, err := callback.OpenSpool(filepath.Join(t.TempDir(), "spool"))
@@ -191,9 +191,9 @@ func TestDatabaseAwayMessagesAreSpooledAndReplayed(t *testing.T) {
 			const fan = "o_spool"
 			fans := []string{fan, "o_spool1", "o_spool2", "o_spool3"}
 			for _, f := range fans {
-				e.follow(f)
+				e.Follow(f)
 			}
-			if d, err := platform.SendText(context.Background(), e.acct.AppID, fan, "one"); err != nil || d == nil || d.Text != "got one" {
+			if d, err := platform.SendText(context.Background(), e.Acct.AppID, fan, "one"); err != nil || d == nil || d.Text != "got one" {
 				t.Fatalf("with the database: %+v %v", d, err)
 			}
 
@@ -208,7 +208,7 @@ func TestDatabaseAwayMessagesAreSpooledAndReplayed(t *testing.T) {
 					defer wg.Done()
 					for j := range 3 {
 						text := fmt.Sprintf("t%d-%d", i, j)
-						d, err := platform.SendText(context.Background(), e.acct.AppID, f, text)
+						d, err := platform.SendText(context.Background(), e.Acct.AppID, f, text)
 						switch {
 						case err != nil:
 							errs <- fmt.Errorf("%s while the database is away: WeChat saw a failure: %w", text, err)
@@ -244,7 +244,7 @@ func TestDatabaseAwayMessagesAreSpooledAndReplayed(t *testing.T) {
 			deadline := time.Now().Add(30 * time.Second)
 			for len(want) > 0 && time.Now().Before(deadline) {
 				for i, f := range fans {
-					for _, d := range platform.Inbox(e.acct.AppID, f) {
+					for _, d := range platform.Inbox(e.Acct.AppID, f) {
 						if d.Source == fake.SourceCustom {
 							delete(want, fmt.Sprintf("%d %s", i, d.Text))
 						}
@@ -263,7 +263,7 @@ func TestDatabaseAwayMessagesAreSpooledAndReplayed(t *testing.T) {
 			}
 			// Recorded once each (four follows, thirteen texts), answered
 			// once each.
-			if n := e.inbound(); n != int64(len(fans)+1+3*len(fans)) {
+			if n := e.Inbound(); n != int64(len(fans)+1+3*len(fans)) {
 				t.Fatalf("%d inbound rows, want %d", n, len(fans)+1+3*len(fans))
 			}
 			mu.Lock()
@@ -277,7 +277,7 @@ func TestDatabaseAwayMessagesAreSpooledAndReplayed(t *testing.T) {
 			}
 			mu.Unlock()
 			for _, f := range fans {
-				msgs, err := e.store.Conversation(context.Background(), f, 50)
+				msgs, err := e.Store.Conversation(context.Background(), f, 50)
 				if err != nil {
 					t.Fatal(err)
 				}

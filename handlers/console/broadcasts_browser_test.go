@@ -3,9 +3,6 @@ package console_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -13,14 +10,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/fivec/fivec/delivery"
-	"github.com/fivec/fivec/handlers"
-	"github.com/fivec/fivec/handlers/api"
 	"github.com/fivec/fivec/handlers/browsertest"
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/handlers/console"
-	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
-	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
@@ -33,30 +25,16 @@ import (
 // moves forward, picks it up.
 func TestBrowserBroadcastScheduledToProgress(t *testing.T) {
 	br := browsertest.New(t, 120*time.Second)
-	s := modelstest.MustOpen(t, "sqlite")
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sb := newSandbox(t, "wxbcast")
+	s, log, loc, wx, appID := sb.store, sb.log, sb.loc, sb.wx, sb.appID
 	var mu sync.Mutex
 	offset := time.Duration(0)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) }
 	s.Now = clock
-	appID := "wxbcast" + models.RandomToken(6)
-	acct := fake.Account{AppID: appID, AppSecret: "secret-" + appID, Token: "tok" + appID, Verified: true}
-	wx := wechat.NewClient(wechat.Account{AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token}, wechat.NewMemoryCache(nil))
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		loc = time.FixedZone("CST", 8*3600)
-	}
+	sb.acct.Verified = true
 	mass := wechat.NewMass(wx, 6000)
 	pol := models.BroadcastPolicy{Loc: loc, AccountType: models.AccountService}
-	center := &roles.Center{Store: s, Log: log}
-	cb := &callback.Handler{Store: s, WX: wx, Sender: &wechat.Sender{Store: s, WX: wx, Log: log}, Deadline: 3 * time.Second, Log: log,
-		Metrics: metrics.New(), Pipeline: &roles.Pipeline{Roles: []roles.Role{center}, Log: log}}
-	con := &console.Handler{Store: s, Log: log, Loc: loc, Now: clock, Sim: platformSim{appID}, WX: wx, Mass: mass, Policy: pol}
-	srv := &handlers.Server{Store: s, Callback: cb, Console: con, API: &api.Handler{Store: s, Log: log}, Metrics: metrics.New(), Log: log}
-	web := httptest.NewServer(srv.Router())
-	t.Cleanup(func() { cb.Wait(); web.Close() })
-	acct.CallbackURL = web.URL + "/wechat"
-	platform.AddAccount(acct)
+	web := sb.serve(&console.Handler{Now: clock, Mass: mass, Policy: pol}, &roles.Center{Store: s, Log: log})
 	ctx0 := context.Background()
 	for i := 0; i < 3; i++ {
 		if _, err := platform.Follow(ctx0, appID, fmt.Sprintf("oPoster%d", i), "poster"); err != nil {
@@ -66,9 +44,7 @@ func TestBrowserBroadcastScheduledToProgress(t *testing.T) {
 	if _, err := platform.Follow(ctx0, appID, "oTester", "staff"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateStaff(ctx0, models.NewStaff{Username: "mia", Password: password, Role: models.RoleMarketer}); err != nil {
-		t.Fatal(err)
-	}
+	sb.staff("mia", models.RoleMarketer)
 	// The scheduler job, as the server runs it (every 5 s there; faster here).
 	bj := &delivery.Broadcasts{Store: s, Mass: mass, Log: log, Policy: pol, Now: clock}
 	stop := make(chan struct{})

@@ -151,26 +151,15 @@ func (f channelForm) channel() (models.NewChannel, error) {
 // channelQR downloads the channel's QR image through fivec, as a file.
 func (h *Handler) channelQR(c *gin.Context) {
 	id, err := idParam(c, "id")
-	var ch *models.Channel
+	var qr *roles.ChannelQR
 	if err == nil {
-		ch, err = h.Store.FindChannel(c.Request.Context(), id)
-	}
-	if err == nil && ch.Expired(h.Now()) {
-		err = models.Errorf(models.ENOTFOUND, "this QR code expired on %s", ch.ExpiresAt.In(h.Loc).Format("2006-01-02 15:04"))
-	}
-	if err == nil && h.WX == nil {
-		err = fmt.Errorf("channel QR: no WeChat client configured")
-	}
-	var img []byte
-	var ctype string
-	if err == nil {
-		img, ctype, err = h.WX.QRImage(c.Request.Context(), ch.Ticket)
+		qr, err = roles.ChannelQRImage(c.Request.Context(), h.Store, h.WX, id, h.Now(), h.Loc)
 	}
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
-	c.Header("Content-Disposition", `attachment; filename="qr-`+ch.Scene+`.png"`)
+	c.Header("Content-Disposition", `attachment; filename="`+qr.Filename+`"`)
 	c.Header("Cache-Control", "private, max-age=300")
-	c.Data(http.StatusOK, ctype, img)
+	c.Data(http.StatusOK, qr.ContentType, qr.Data)
 }

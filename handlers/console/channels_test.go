@@ -90,7 +90,10 @@ func TestChannelsCreateStatsAndQR(t *testing.T) {
 		// Past its expiry the temporary code is marked and not fetched.
 		a.advance(8 * 24 * time.Hour)
 		expect(t, b.get("/console/channels"), 200, "已过期")
-		expect(t, b.get("/console/channels/"+itoa(counter.ID)+"/qr"), 404, "expired")
+		// The API's words (roles.ChannelQRImage), in Chinese.
+		expect(t, b.get("/console/channels/"+itoa(counter.ID)+"/qr"), 404,
+			"这个二维码已于 "+counter.ExpiresAt.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04")+" &#43;08:00 过期", "请新建一个渠道二维码")
+		expect(t, b.get("/console/channels/x/qr"), 404)
 
 		entries, _, _ := s.ListAudit(ctx, 20, 0)
 		var got []string

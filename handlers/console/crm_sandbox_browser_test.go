@@ -2,25 +2,16 @@ package console_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/fivec/fivec/handlers"
-	"github.com/fivec/fivec/handlers/api"
 	"github.com/fivec/fivec/handlers/browsertest"
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/handlers/console"
-	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
-	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/roles"
-	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
@@ -69,29 +60,11 @@ func (p platformSim) Fans() []console.SimFan {
 // member's page.
 func TestBrowserSandboxSignIn(t *testing.T) {
 	br := browsertest.New(t, 90*time.Second)
-	s := modelstest.MustOpen(t, "sqlite")
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	appID := "wxsignin" + models.RandomToken(6)
-	acct := fake.Account{AppID: appID, AppSecret: "secret-" + appID, Token: "tok" + appID}
-	wx := wechat.NewClient(wechat.Account{AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token}, wechat.NewMemoryCache(nil))
-	sender := &wechat.Sender{Store: s, WX: wx, Log: log}
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		loc = time.FixedZone("CST", 8*3600)
-	}
-	client := &roles.Client{Store: s, Log: log, Loc: loc, Now: time.Now, Rules: roles.DefaultClientRules}
-	cb := &callback.Handler{Store: s, WX: wx, Sender: sender, Deadline: 3 * time.Second, Log: log, Metrics: metrics.New(),
-		Pipeline: &roles.Pipeline{Roles: []roles.Role{client}, Log: log}}
-	con := &console.Handler{Store: s, Log: log, Loc: loc, Sim: platformSim{appID}, WX: wx}
-	srv := &handlers.Server{Store: s, Callback: cb, Console: con, API: &api.Handler{Store: s, Log: log},
-		Metrics: metrics.New(), Log: log}
-	web := httptest.NewServer(srv.Router())
-	t.Cleanup(func() { cb.Wait(); web.Close() })
-	acct.CallbackURL = web.URL + "/wechat"
-	platform.AddAccount(acct)
-	if _, err := s.CreateStaff(context.Background(), models.NewStaff{Username: "ann", Password: password, Role: models.RoleAdmin}); err != nil {
-		t.Fatal(err)
-	}
+	sb := newSandbox(t, "wxsignin")
+	appID := sb.appID
+	client := &roles.Client{Store: sb.store, Log: sb.log, Loc: sb.loc, Now: time.Now, Rules: roles.DefaultClientRules}
+	web := sb.serve(&console.Handler{}, client)
+	sb.staff("ann", models.RoleAdmin)
 
 	ctx := br.Tab()
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {

@@ -104,15 +104,7 @@ func (h *Handler) cannedPicker(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	conv, err := h.Store.FindConversation(ctx, id)
-	var member *models.Member
-	var prof *models.MemberProfile
-	if err == nil {
-		member, err = h.Store.FindMemberByOpenID(ctx, conv.OpenID)
-	}
-	if err == nil {
-		prof, err = h.Store.Profile(ctx, member.ID)
-	}
+	vars, err := h.Store.ConversationCannedVars(ctx, id, st)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -122,7 +114,6 @@ func (h *Handler) cannedPicker(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	vars := models.CannedVarsFor(member, prof, st)
 	var out []pickedCanned
 	for _, r := range list {
 		text, err := models.RenderCanned(r.Text, vars)

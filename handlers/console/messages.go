@@ -44,6 +44,7 @@ var knownMessages = []struct {
 	{regexp.MustCompile(`^your role cannot see this report$`), "errmsg.report_forbidden"},
 	{regexp.MustCompile(`^bad openid$`), "errmsg.bad_openid"},
 	{regexp.MustCompile(`^tables are exported as <name>\.csv$`), "errmsg.csv_only"},
+	{regexp.MustCompile(`^this QR code expired on (.+); create a new channel for a fresh code$`), "errmsg.qr_expired"},
 	{regexp.MustCompile(`: already exists$`), "errmsg.exists"},
 	{regexp.MustCompile(`: not found$`), "errmsg.not_found"},
 }

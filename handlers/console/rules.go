@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -57,26 +56,6 @@ func canEditRules(c *gin.Context) bool {
 	return web.HasRole(web.CurrentStaff(c), models.RoleAdmin, models.RoleMarketer)
 }
 
-// ruleHitWindows are the periods the rules list counts hits over.
-var ruleHitWindows = []time.Duration{24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour}
-
-// ruleHits counts every rule's hits over each of ruleHitWindows.
-func (h *Handler) ruleHits(ctx context.Context) (map[uint64][3]int64, error) {
-	out := map[uint64][3]int64{}
-	for i, w := range ruleHitWindows {
-		hits, err := h.Store.RuleHits(ctx, h.Now().Add(-w))
-		if err != nil {
-			return nil, err
-		}
-		for id, n := range hits {
-			v := out[id]
-			v[i] = n
-			out[id] = v
-		}
-	}
-	return out, nil
-}
-
 // ruleRow is one line of the rules list.
 type ruleRow struct {
 	ID            uint64
@@ -110,7 +89,7 @@ func (h *Handler) rulesList(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	hits, err := h.ruleHits(ctx)
+	hits, err := h.Store.RuleHitCounts(ctx, h.Now())
 	if err != nil {
 		web.Error(c, err)
 		return

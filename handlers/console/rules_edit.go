@@ -59,7 +59,7 @@ func (h *Handler) ruleEdit(c *gin.Context) {
 	}
 	d := ruleEditData{ID: id, Form: ruleFormFrom(spec), UpdatedAt: r.UpdatedAt, TryURL: tryURL(spec)}
 	d.Warnings, err = h.Consulting.Check(ctx, &spec, id)
-	if hits, herr := h.ruleHits(ctx); herr == nil {
+	if hits, herr := h.Store.RuleHitCounts(ctx, h.Now()); herr == nil {
 		d.Hits = hits[id]
 	}
 	h.ruleEditor(c, http.StatusOK, d, err)

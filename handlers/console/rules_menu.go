@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 )
 
 // The menu editor has fixed slots: WeChat's 3 buttons, each with room for
@@ -118,7 +118,7 @@ func (h *Handler) menuView(c *gin.Context, live bool) {
 	}
 	status, d := http.StatusOK, menuData{}
 	if live {
-		m, err := h.liveMenu(ctx)
+		m, err := roles.LiveMenu(ctx, h.WX)
 		if status, d.Error = formFailure(err); status == http.StatusInternalServerError {
 			web.Error(c, err)
 			return
@@ -147,7 +147,7 @@ func (h *Handler) menuPublish(c *gin.Context) {
 	m := parseMenuForm(c.Request.PostForm)
 	err := h.Store.SaveMenuDraft(ctx, m)
 	if err == nil {
-		err = h.publishMenu(ctx, m)
+		err = roles.PublishMenu(ctx, h.Store, h.WX, m)
 	}
 	if err != nil {
 		h.menuFailed(c, m, err)
@@ -155,23 +155,6 @@ func (h *Handler) menuPublish(c *gin.Context) {
 	}
 	web.Audit(c, h.Store, "menu.publish", "", strconv.Itoa(len(m.Buttons))+" buttons")
 	redirect(c, Base+"/menu", "menu.flash.published")
-}
-
-func (h *Handler) publishMenu(ctx context.Context, m models.Menu) error {
-	if h.WX == nil {
-		return models.Errorf(models.EINVALID, "fivec has no WeChat account configured")
-	}
-	if err := h.WX.PublishMenu(ctx, m); err != nil {
-		return err
-	}
-	return h.Store.MarkMenuPublished(ctx, m)
-}
-
-func (h *Handler) liveMenu(ctx context.Context) (models.Menu, error) {
-	if h.WX == nil {
-		return models.Menu{}, models.Errorf(models.EINVALID, "fivec has no WeChat account configured")
-	}
-	return h.WX.LiveMenu(ctx)
 }
 
 // menuFailed shows the editor again with what was typed and why it failed.

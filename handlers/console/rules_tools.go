@@ -25,33 +25,15 @@ type testerForm struct {
 
 // input builds the engine's test input; At is read in the account's zone.
 func (f testerForm) input(loc *time.Location) (roles.TestInput, error) {
-	in := roles.TestInput{Text: f.Text, OpenID: f.OpenID}
+	q := roles.TestRequest{Text: f.Text, OpenID: f.OpenID, Event: f.Event, Scene: f.Scene, Key: f.Key}
 	if f.At != "" {
 		at, err := time.ParseInLocation("2006-01-02T15:04", f.At, loc)
 		if err != nil {
-			return in, models.Errorf(models.EINVALID, "the time must look like 2026-01-31T18:30")
+			return roles.TestInput{}, models.Errorf(models.EINVALID, "the time must look like 2026-01-31T18:30")
 		}
-		in.At = at
+		q.At = at
 	}
-	switch f.Event {
-	case "":
-		if strings.TrimSpace(f.Text) == "" {
-			return in, models.Errorf(models.EINVALID, "type the message a fan would send")
-		}
-	case "subscribe":
-		in.Event, in.Text = "subscribe", ""
-		if f.Scene != "" {
-			in.EventKey = "qrscene_" + f.Scene
-		}
-	case "click":
-		if f.Key == "" {
-			return in, models.Errorf(models.EINVALID, "a menu click needs the button's key")
-		}
-		in.Event, in.EventKey, in.Text = "CLICK", f.Key, ""
-	default:
-		return in, models.Errorf(models.EINVALID, "unknown event %q", f.Event)
-	}
-	return in, nil
+	return q.Input()
 }
 
 type testerData struct {

@@ -3,9 +3,6 @@ package console_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,16 +11,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/fivec/fivec/handlers"
-	"github.com/fivec/fivec/handlers/api"
 	"github.com/fivec/fivec/handlers/browsertest"
-	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/handlers/console"
-	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
-	"github.com/fivec/fivec/models/modelstest"
-	"github.com/fivec/fivec/roles"
-	"github.com/fivec/fivec/wechat"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
@@ -97,23 +87,11 @@ func (p phoneSim) SendLocation(ctx context.Context, openID string, lat, lng floa
 // channel. Screenshots at 1280 and 390 px with FIVEC_SCREENSHOTS.
 func TestBrowserSimulatorPhone(t *testing.T) {
 	br := browsertest.New(t, 120*time.Second)
-	s := modelstest.MustOpen(t, "sqlite")
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	appID := "wxphone" + models.RandomToken(6)
-	acct := fake.Account{AppID: appID, AppSecret: "secret-" + appID, Token: "tok" + appID}
-	wx := wechat.NewClient(wechat.Account{AppID: acct.AppID, AppSecret: acct.AppSecret, Token: acct.Token}, wechat.NewMemoryCache(nil))
-	cb := &callback.Handler{Store: s, WX: wx, Sender: &wechat.Sender{Store: s, WX: wx, Log: log}, Deadline: 3 * time.Second, Log: log,
-		Metrics: metrics.New(), Pipeline: &roles.Pipeline{Log: log}}
-	con := &console.Handler{Store: s, Log: log, Sim: phoneSim{platformSim{appID}}, WX: wx}
-	srv := &handlers.Server{Store: s, Callback: cb, Console: con, API: &api.Handler{Store: s, Log: log}, Metrics: metrics.New(), Log: log}
-	web := httptest.NewServer(srv.Router())
-	t.Cleanup(func() { cb.Wait(); web.Close() })
-	acct.CallbackURL = web.URL + "/wechat"
-	platform.AddAccount(acct)
+	sb := newSandbox(t, "wxphone")
+	s, wx, appID := sb.store, sb.wx, sb.appID
+	web := sb.serve(&console.Handler{Sim: phoneSim{platformSim{appID}}})
+	sb.staff("ann", models.RoleAdmin)
 	ctx0 := context.Background()
-	if _, err := s.CreateStaff(ctx0, models.NewStaff{Username: "ann", Password: password, Role: models.RoleAdmin}); err != nil {
-		t.Fatal(err)
-	}
 	menu := models.Menu{Buttons: []models.MenuButton{
 		{Type: "click", Name: "签到", Key: "SIGNIN"},
 		{Name: "服务", SubButtons: []models.MenuButton{

@@ -1,15 +1,18 @@
-package main
+package roles
 
 import (
 	"strings"
 
 	"github.com/fivec/fivec/config"
-	"github.com/fivec/fivec/roles"
 )
 
-// roleSettings picks from cfg the values the roles use.
-func roleSettings(cfg config.Config, publicURL string) roles.Settings {
-	client := roles.DefaultClientRules
+// SettingsFrom picks from cfg (which has passed Validate) the values the
+// roles use; publicURL is where fans open fivec's pages ("" where no page is
+// linked, e.g. the rules command). cmd/fivec and the benchmarks build their
+// roles with it, so the mapping cannot drift; NewRoles itself takes only
+// Settings, and tests write Settings by hand.
+func SettingsFrom(cfg config.Config, publicURL string) Settings {
+	client := DefaultClientRules
 	client.SignIn.Base = int64(cfg.SignInPoints)
 	client.ReferralPoints = int64(cfg.ReferralPoints)
 	client.ReferralHold = cfg.ReferralHold
@@ -19,9 +22,9 @@ func roleSettings(cfg config.Config, publicURL string) roles.Settings {
 	client.LoyalAfterPoints = int64(cfg.LoyalAfterPoints)
 	client.LoyalAfterDays = cfg.LoyalAfterDays
 	client.KeyPersonReferrals = int64(cfg.KeyPersonAfter)
-	return roles.Settings{
+	return Settings{
 		Loc: cfg.Location, WelcomeText: cfg.WelcomeText, PublicURL: publicURL, Client: client,
-		Service: roles.ServiceSettings{
+		Service: ServiceSettings{
 			Keywords: strings.Split(cfg.ServiceKeywords, ","), MenuKey: cfg.ServiceMenuKey,
 			UnansweredLimit: cfg.ServiceUnanswered, Policy: cfg.ServicePolicy, WeChatKf: cfg.ServiceWeChatKf,
 			AskSatisfaction: cfg.ServiceSatisfaction, TemplateID: cfg.ServiceTemplateID, TemplateField: cfg.ServiceTemplateKey,
