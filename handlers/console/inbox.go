@@ -203,6 +203,13 @@ func (h *Handler) previewText(lang string, m models.Message, menu map[string]str
 	if m.Event != "" {
 		return h.eventText(lang, m.Event, m.EventKey, menu)
 	}
+	if m.MsgType == models.ReplyVoice {
+		// "[语音] 识别：…" when WeChat recognised the speech; the media id
+		// is for the conversation, not the list.
+		if head, _, _ := strings.Cut(m.Content, " media_id="); strings.HasPrefix(head, "[") {
+			return strings.Join(strings.Fields(head), " ")
+		}
+	}
 	if m.MsgType != models.ReplyText {
 		return h.kindText(lang, m.MsgType)
 	}
