@@ -104,6 +104,8 @@ type Outcome struct {
 	ErrCode int
 	Reason  string
 	NextAt  time.Time
+	// TemplateMsgID is the msgid WeChat gave a template message sent.
+	TemplateMsgID int64
 }
 
 // FinishRecipient stores an attempt's outcome (only while worker holds it).
@@ -128,11 +130,12 @@ func (s *Store) FinishRecipients(ctx context.Context, worker string, done []Fini
 		state, channel, reason string
 		code                   int
 		next                   int64
+		msgID                  int64 // each template send has its own
 	}
 	groups := map[key][]uint64{}
 	var order []key
 	for _, f := range done {
-		k := key{f.State, f.Channel, truncateUTF8(f.Reason, 191), f.ErrCode, 0}
+		k := key{f.State, f.Channel, truncateUTF8(f.Reason, 191), f.ErrCode, 0, f.TemplateMsgID}
 		if f.State == RcptQueued {
 			k.next = f.NextAt.UTC().UnixMilli()
 		}
@@ -143,9 +146,14 @@ func (s *Store) FinishRecipients(ctx context.Context, worker string, done []Fini
 	}
 	now := s.now()
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var msgIDs []int64
 		for _, k := range order {
 			updates := map[string]any{"state": k.state, "channel": k.channel, "err_code": k.code,
 				"reason": k.reason, "claimed_by": "", "claimed_until": nil}
+			if k.msgID != 0 {
+				updates["template_msg_id"] = k.msgID
+				msgIDs = append(msgIDs, k.msgID)
+			}
 			switch k.state {
 			case RcptSent:
 				updates["sent_at"] = now
@@ -157,7 +165,12 @@ func (s *Store) FinishRecipients(ctx context.Context, worker string, done []Fini
 				return err
 			}
 		}
-		return nil
+		if len(msgIDs) == 0 {
+			return nil
+		}
+		// WeChat may have reported a failure before the outcome was stored.
+		_, err := applyTemplateResults(tx, msgIDs)
+		return err
 	})
 	return translate("finish recipient", err)
 }
