@@ -130,12 +130,11 @@ func (s *Store) FinishRecipients(ctx context.Context, worker string, done []Fini
 		state, channel, reason string
 		code                   int
 		next                   int64
-		msgID                  int64 // each template send has its own
 	}
 	groups := map[key][]uint64{}
 	var order []key
 	for _, f := range done {
-		k := key{f.State, f.Channel, truncateUTF8(f.Reason, 191), f.ErrCode, 0, f.TemplateMsgID}
+		k := key{f.State, f.Channel, truncateUTF8(f.Reason, 191), f.ErrCode, 0}
 		if f.State == RcptQueued {
 			k.next = f.NextAt.UTC().UnixMilli()
 		}
@@ -146,14 +145,28 @@ func (s *Store) FinishRecipients(ctx context.Context, worker string, done []Fini
 	}
 	now := s.now()
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		// Template messages' msgids first (one statement, a CASE per
+		// recipient), while the worker still holds the rows.
 		var msgIDs []int64
+		var held []uint64
+		cases, args := "CASE id", []any{}
+		for _, f := range done {
+			if f.TemplateMsgID != 0 {
+				held = append(held, f.ID)
+				msgIDs = append(msgIDs, f.TemplateMsgID)
+				cases += " WHEN ? THEN ?"
+				args = append(args, f.ID, f.TemplateMsgID)
+			}
+		}
+		if len(held) > 0 {
+			if err := tx.Model(&Recipient{}).Where("id IN ("+idList(held)+") AND claimed_by = ? AND +state IN ?", worker, []string{RcptClaimed, RcptSending}).
+				Update("template_msg_id", gorm.Expr(cases+" ELSE template_msg_id END", args...)).Error; err != nil {
+				return err
+			}
+		}
 		for _, k := range order {
 			updates := map[string]any{"state": k.state, "channel": k.channel, "err_code": k.code,
 				"reason": k.reason, "claimed_by": "", "claimed_until": nil}
-			if k.msgID != 0 {
-				updates["template_msg_id"] = k.msgID
-				msgIDs = append(msgIDs, k.msgID)
-			}
 			switch k.state {
 			case RcptSent:
 				updates["sent_at"] = now
