@@ -79,11 +79,12 @@ func TestInboxTemplateRefusedByFan(t *testing.T) {
 			}
 		}
 		words := []string{"粉丝已拒收本公众号的模板消息", "粉丝在微信里重新接收后才能收到",
-			"模板消息送达结果：粉丝已拒收本公众号的模板消息"} // the event itself, in words
+			"模板消息送达结果：粉丝已拒收本公众号的模板消息", // the event itself, in words
+			"[模板消息] thing1=您的问题已处理"}   // the send, labelled in Chinese
 		expect(t, a.get(path), 200, words...)
 		expect(t, a.get("/console/members/"+fan), 200, words...)
-		if body := a.get(path).Body.String(); strings.Contains(body, "user block") {
-			t.Error("the conversation shows WeChat's raw status")
+		if body := a.get(path).Body.String(); strings.Contains(body, "user block") || strings.Contains(body, "[template]") {
+			t.Error("the conversation shows WeChat's raw status or an English label")
 		}
 
 		// Turned on again: the next one is delivered and stays sent.
