@@ -18,7 +18,8 @@ import (
 // both calls record the attempt in the member's conversation.
 type PushSender interface {
 	SendCustom(ctx context.Context, openID string, r models.Reply) error
-	SendTemplate(ctx context.Context, openID, templateID string, data map[string]string) error
+	// SendTemplate returns the msgid WeChat gave the message.
+	SendTemplate(ctx context.Context, openID, templateID string, data map[string]string) (int64, error)
 }
 
 // Engine is the one engine every push goes through (broadcasts, care
@@ -242,11 +243,12 @@ func (d *Engine) decide(ctx context.Context, run *runState, batch []models.Recip
 	return send, len(batch) - len(send), more, d.Store.FinishRecipients(ctx, d.Worker, finished)
 }
 
-// send makes one API call on the push's channel.
-func (d *Engine) send(ctx context.Context, j sendJob) error {
+// send makes one API call on the push's channel; a template message's
+// msgid comes back (0 for a customer-service message).
+func (d *Engine) send(ctx context.Context, j sendJob) (int64, error) {
 	if j.channel == models.ChannelCustom {
 		reply, _ := j.p.Reply() // checked before the job was queued
-		return d.Sender.SendCustom(ctx, j.r.OpenID, reply)
+		return 0, d.Sender.SendCustom(ctx, j.r.OpenID, reply)
 	}
 	return d.Sender.SendTemplate(ctx, j.r.OpenID, j.p.TemplateID, j.p.TemplateFields())
 }

@@ -121,8 +121,12 @@ func (d *Engine) startPipeline(ctx context.Context) *pipeline {
 			for j := range work {
 				// A call under way finishes even when ctx ends: its outcome
 				// must be recorded.
-				err := d.send(context.WithoutCancel(ctx), j)
-				results <- models.Finished{ID: j.r.ID, Outcome: SendOutcome(j.channel, err, j.r.Attempts+1, d.MaxAttempts, d.Now())}
+				msgID, err := d.send(context.WithoutCancel(ctx), j)
+				o := SendOutcome(j.channel, err, j.r.Attempts+1, d.MaxAttempts, d.Now())
+				if o.State == models.RcptSent {
+					o.TemplateMsgID = msgID // TEMPLATESENDJOBFINISH reports on it
+				}
+				results <- models.Finished{ID: j.r.ID, Outcome: o}
 			}
 		}()
 	}

@@ -174,7 +174,10 @@ type BroadcastReport struct {
 	BroadcastProgress
 	ByChannel map[string]int64 `json:"reached_by_channel"`
 	ByErrCode map[int]int64    `json:"failed_by_errcode"`
-	ByReason  map[string]int64 `json:"skipped_by_reason"`
+	// ByTemplateStatus counts template messages WeChat accepted and then
+	// reported as not delivered, by TEMPLATESENDJOBFINISH status.
+	ByTemplateStatus map[string]int64 `json:"failed_by_template_status,omitempty"`
+	ByReason         map[string]int64 `json:"skipped_by_reason"`
 	// Unfollows counts recipients who unfollowed within 24 h after the run began.
 	Unfollows int64     `json:"unfollows_24h"`
 	Mass      []MassJob `json:"mass_jobs,omitempty"`
@@ -183,7 +186,7 @@ type BroadcastReport struct {
 // RunReport builds a run's report: reached by channel, failures by
 // errcode, skips by reason, unfollows within 24 h, WeChat's mass counts.
 func (s *Store) RunReport(ctx context.Context, run *BroadcastRun) (BroadcastReport, error) {
-	r := BroadcastReport{ByChannel: map[string]int64{}, ByErrCode: map[int]int64{}, ByReason: map[string]int64{}}
+	r := BroadcastReport{ByChannel: map[string]int64{}, ByErrCode: map[int]int64{}, ByReason: map[string]int64{}, ByTemplateStatus: map[string]int64{}}
 	var err error
 	if r.BroadcastProgress, err = s.RunProgress(ctx, run); err != nil || run.PushID == 0 {
 		return r, err
@@ -203,6 +206,10 @@ func (s *Store) RunReport(ctx context.Context, run *BroadcastRun) (BroadcastRepo
 		case RcptSent:
 			r.ByChannel[x.Channel] += x.N
 		case RcptFailed:
+			if status, ok := TemplateFailureStatus(x.Reason); ok && x.ErrCode == 0 {
+				r.ByTemplateStatus[status] += x.N
+				continue
+			}
 			r.ByErrCode[x.ErrCode] += x.N
 		case RcptSkipped:
 			r.ByReason[x.Reason] += x.N

@@ -90,6 +90,9 @@ type Recipient struct {
 	ClaimedBy    string     `gorm:"size:64"`
 	ClaimedUntil *time.Time `gorm:"index:idx_rcpt_lease,priority:2"`
 	SentAt       *time.Time
+	// TemplateMsgID is the msgid of the template message sent (0: none):
+	// a TEMPLATESENDJOBFINISH failure turns the recipient from sent to failed.
+	TemplateMsgID int64 `gorm:"not null;default:0;index:idx_recipients_template_msg"`
 }
 
 // NewPush is what a caller asks to deliver.

@@ -104,6 +104,8 @@ type Outcome struct {
 	ErrCode int
 	Reason  string
 	NextAt  time.Time
+	// TemplateMsgID is the msgid WeChat gave a template message sent.
+	TemplateMsgID int64
 }
 
 // FinishRecipient stores an attempt's outcome (only while worker holds it).
@@ -143,6 +145,25 @@ func (s *Store) FinishRecipients(ctx context.Context, worker string, done []Fini
 	}
 	now := s.now()
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		// Template messages' msgids first (one statement, a CASE per
+		// recipient), while the worker still holds the rows.
+		var msgIDs []int64
+		var held []uint64
+		cases, args := "CASE id", []any{}
+		for _, f := range done {
+			if f.TemplateMsgID != 0 {
+				held = append(held, f.ID)
+				msgIDs = append(msgIDs, f.TemplateMsgID)
+				cases += " WHEN ? THEN ?"
+				args = append(args, f.ID, f.TemplateMsgID)
+			}
+		}
+		if len(held) > 0 {
+			if err := tx.Model(&Recipient{}).Where("id IN ("+idList(held)+") AND claimed_by = ? AND +state IN ?", worker, []string{RcptClaimed, RcptSending}).
+				Update("template_msg_id", gorm.Expr(cases+" ELSE template_msg_id END", args...)).Error; err != nil {
+				return err
+			}
+		}
 		for _, k := range order {
 			updates := map[string]any{"state": k.state, "channel": k.channel, "err_code": k.code,
 				"reason": k.reason, "claimed_by": "", "claimed_until": nil}
@@ -157,7 +178,12 @@ func (s *Store) FinishRecipients(ctx context.Context, worker string, done []Fini
 				return err
 			}
 		}
-		return nil
+		if len(msgIDs) == 0 {
+			return nil
+		}
+		// WeChat may have reported a failure before the outcome was stored.
+		_, err := applyTemplateResults(tx, msgIDs)
+		return err
 	})
 	return translate("finish recipient", err)
 }

@@ -66,9 +66,12 @@ type Message struct {
 	// questions" list).
 	Unanswered bool `gorm:"not null;default:false;index"`
 	ErrCode    int
-	Error      string    `gorm:"size:255"`
-	CreatedAt  time.Time `gorm:"index:idx_messages_openid_created,priority:2;index:idx_messages_rule_created,priority:2;index:idx_messages_event_created,priority:2"`
-	UpdatedAt  time.Time
+	Error      string `gorm:"size:255"`
+	// TemplateMsgID is the msgid WeChat gave an outbound template message
+	// (0: none): TEMPLATESENDJOBFINISH reports its fate under it.
+	TemplateMsgID int64     `gorm:"not null;default:0;index:idx_messages_template_msg"`
+	CreatedAt     time.Time `gorm:"index:idx_messages_openid_created,priority:2;index:idx_messages_rule_created,priority:2;index:idx_messages_event_created,priority:2"`
+	UpdatedAt     time.Time
 }
 
 // DecodedReplies returns the stored replies.
@@ -259,6 +262,8 @@ type Outbound struct {
 	RuleID  uint64
 	ErrCode int
 	Err     error
+	// TemplateMsgID is the msgid of a template message WeChat accepted.
+	TemplateMsgID int64
 }
 
 // LogOutbound records an outbound message, successful or not, so nothing
@@ -267,7 +272,7 @@ func (s *Store) LogOutbound(ctx context.Context, o Outbound) error {
 	m := Message{
 		OpenID: o.OpenID, Direction: DirectionOut, MsgType: o.Reply.Kind,
 		Content: truncateUTF8(o.Reply.Summary(), 60000), Replies: encodeReplies([]Reply{o.Reply}),
-		Channel: o.Channel, ErrCode: o.ErrCode, State: StateSent,
+		Channel: o.Channel, ErrCode: o.ErrCode, State: StateSent, TemplateMsgID: o.TemplateMsgID,
 	}
 	if o.RuleID != 0 {
 		m.RuleID = &o.RuleID
@@ -282,7 +287,14 @@ func (s *Store) LogOutbound(ctx context.Context, o Outbound) error {
 		return translate("log outbound", err)
 	}
 	m.MemberID = member.ID
-	return translate("log outbound", s.db.WithContext(ctx).Create(&m).Error)
+	if err := s.db.WithContext(ctx).Create(&m).Error; err != nil {
+		return translate("log outbound", err)
+	}
+	if m.TemplateMsgID == 0 || m.State != StateSent {
+		return nil
+	}
+	// WeChat may report the message's failure before this row is written.
+	return translate("log outbound", s.applyTemplateResults(ctx, []int64{m.TemplateMsgID}))
 }
 
 // Conversation returns a member's messages in both directions, oldest first,

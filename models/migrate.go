@@ -144,6 +144,43 @@ var migrations = []migration{
 		return tx.Exec("ALTER TABLE broadcasts MODIFY open_ids MEDIUMTEXT").Error
 	}},
 	{23, "fan profile links: only the SHA-256 of each token, with an expiry; existing tokens hashed, valid 30 days from the upgrade", migrateProfileTokens},
+	{33, "template results: the msgid of each template send (message log, push recipients) and WeChat's TEMPLATESENDJOBFINISH failures", migrateTemplateResults},
+}
+
+// migrateTemplateResults (step 33) keeps the msgid WeChat gives each
+// template message on its message-log row and push recipient, and adds
+// template_results, the failures TEMPLATESENDJOBFINISH reports (whichever of
+// the send and the event is stored first, the other finds it). Plain DDL
+// and a local struct: the live ones change later.
+func migrateTemplateResults(tx *gorm.DB) error {
+	bigint := "bigint"
+	if tx.Dialector.Name() == "sqlite" {
+		bigint = "integer"
+	}
+	for _, t := range []struct{ table, index string }{
+		{"messages", "idx_messages_template_msg"}, {"recipients", "idx_recipients_template_msg"},
+	} {
+		if !tx.Migrator().HasColumn(t.table, "template_msg_id") {
+			if err := tx.Exec("ALTER TABLE " + t.table + " ADD COLUMN template_msg_id " + bigint + " NOT NULL DEFAULT 0").Error; err != nil {
+				return err
+			}
+		}
+		if !tx.Migrator().HasIndex(t.table, t.index) {
+			if err := tx.Exec("CREATE INDEX " + t.index + " ON " + t.table + " (template_msg_id)").Error; err != nil {
+				return err
+			}
+		}
+	}
+	type templateResult struct {
+		MsgID     int64  `gorm:"primaryKey;autoIncrement:false"`
+		OpenID    string `gorm:"size:64;not null"`
+		Status    string `gorm:"size:64;not null"`
+		CreatedAt time.Time
+	}
+	if tx.Migrator().HasTable("template_results") {
+		return nil
+	}
+	return tx.Table("template_results").Migrator().CreateTable(&templateResult{})
 }
 
 // migrateProfileTokens (step 23) moves profile-form tokens out of

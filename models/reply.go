@@ -58,13 +58,22 @@ func (r Reply) Summary() string {
 	case ReplyTransfer:
 		return "[转人工客服]"
 	default:
-		s := "[" + r.Kind + "]"
+		// Staff read these in the member's log and the inbox: the kinds
+		// fivec sends are labelled in Chinese, as 图文 is.
+		label, ok := replyLabels[r.Kind]
+		if !ok {
+			label = r.Kind
+		}
+		s := "[" + label + "]"
 		if r.Title != "" {
 			s += " " + r.Title
 		}
 		return s
 	}
 }
+
+// replyLabels name the other kinds of reply in Summary.
+var replyLabels = map[string]string{ReplyImage: "图片", ReplyVoice: "语音", ReplyVideo: "视频", ReplyMusic: "音乐", "template": "模板消息"}
 
 func encodeReplies(rs []Reply) string {
 	if len(rs) == 0 {

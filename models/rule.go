@@ -14,7 +14,7 @@ import (
 // Rule kinds: what makes a Consulting rule fire.
 const (
 	RuleKeyword     = "keyword"      // the fan's text matches one of the keywords
-	RuleWelcome     = "welcome"      // first follow; Trigger = QR scene ("" for any)
+	RuleWelcome     = "welcome"      // first follow; Trigger = QR scene ("" for any), which also answers a follower's SCAN
 	RuleWelcomeBack = "welcome_back" // a follow by a fan who followed before
 	RuleDefault     = "default"      // nothing else answered a text
 	RuleClick       = "click"        // menu CLICK; Trigger = the button key

@@ -7,10 +7,11 @@ import (
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/wechat"
 )
 
 // Center is the Center role (信息发布): broadcasts. On the callback it
-// only listens for MASSSENDJOBFINISH, WeChat's final counts of a mass send,
+// only listens for job-finish events: MASSSENDJOBFINISH, WeChat's final counts of a mass send,
 // and stores them on the broadcast run they belong to (a failed job turns
 // its recipients from sent to failed). The sending itself is jobs/broadcasts.go.
 type Center struct {
@@ -21,10 +22,24 @@ type Center struct {
 // Name implements Role.
 func (d *Center) Name() string { return "center" }
 
-// Handle implements Role. It never replies: the event comes from the
-// platform, not from a fan.
+// Handle implements Role. It never replies: the events come from the
+// platform, not from a fan. Besides MASSSENDJOBFINISH it listens for
+// TEMPLATESENDJOBFINISH: a template message WeChat accepted but did not
+// deliver (the fan turned template messages off, a system failure) turns
+// from sent to failed, with the reason, in the fan's log and on the push
+// recipient.
 func (d *Center) Handle(ctx context.Context, t *Turn) error {
 	m := t.Msg
+	if m.MsgType == message.MsgTypeEvent && m.Event == message.EventTemplateSendJobFinish {
+		failed := wechat.TemplateStatusFailed(m.Status)
+		ours, err := d.Store.RecordTemplateFinish(ctx, models.TemplateFinish{MsgID: m.TemplateMsgID,
+			OpenID: string(m.FromUserName), Status: m.Status, Failed: failed})
+		if err == nil && failed {
+			d.Log.Info("template message not delivered", "msg_id", m.TemplateMsgID, "openid", m.FromUserName,
+				"status", m.Status, "send_known", ours)
+		}
+		return err
+	}
 	if m.MsgType != message.MsgTypeEvent || m.Event != message.EventMassSendJobFinish {
 		return nil
 	}

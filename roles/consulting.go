@@ -199,6 +199,15 @@ func (c *Consulting) decide(ctx context.Context, m *message.MixMessage, member *
 		if len(rs.special[models.RuleWelcome]) == 0 && len(rs.special[models.RuleWelcomeBack]) == 0 {
 			d.fallbackWelcome = c.WelcomeText
 		}
+	case m.MsgType == message.MsgTypeEvent && m.Event == message.EventScan:
+		// A follower scanning a channel's code gets the channel's welcome
+		// (the welcome rule whose trigger is the scene), as a new follower
+		// through it does. EventKey is the bare scene here. The general
+		// welcome and the built-in text are for follows only: this fan
+		// already follows.
+		if m.EventKey != "" {
+			cands = specials(rs, models.RuleWelcome, m.EventKey)
+		}
 	case m.MsgType == message.MsgTypeEvent && m.Event == message.EventClick:
 		cands = specials(rs, models.RuleClick, m.EventKey)
 	case m.MsgType != message.MsgTypeEvent:

@@ -101,7 +101,7 @@ func (s *Service) SendTemplateFallback(ctx context.Context, convID uint64, agent
 	if field == "" {
 		field = "thing1"
 	}
-	if err := s.Sender.SendTemplate(ctx, conv.OpenID, s.TemplateID, map[string]string{field: text}); err != nil {
+	if _, err := s.Sender.SendTemplate(ctx, conv.OpenID, s.TemplateID, map[string]string{field: text}); err != nil {
 		if code := wechat.ErrCode(err); code != 0 {
 			return models.Errorf(models.ECONFLICT, "WeChat refused the template message (errcode %d)", code)
 		}

@@ -145,6 +145,12 @@ func funcs(lang string, cat Catalog, loc *time.Location) template.FuncMap {
 			}
 			return what + sep[lang] + next
 		},
+		// wxstatus is a template message's TEMPLATESENDJOBFINISH failure
+		// in words, with what to do next.
+		"wxstatus": func(status string) string {
+			what, next := wechat.DescribeTemplateStatus(lang, status)
+			return what + sep[lang] + next
+		},
 		"t": cat.T,
 		// when formats a time.Time or *time.Time in the account time zone.
 		"when": func(v any) string {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fivec/fivec/models"
 )
 
 func TestCatalogsHaveTheSameKeys(t *testing.T) {
@@ -112,5 +114,33 @@ func TestOneNamePerStage(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestBroadcastReportTemplateFailures: template messages WeChat accepted
+// and then reported as not delivered are listed under 失败 in words, with
+// what to do next, never as WeChat's raw status.
+func TestBroadcastReportTemplateFailures(t *testing.T) {
+	r, err := New(time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := models.BroadcastReport{ByChannel: map[string]int64{"template": 1}, ByErrCode: map[int]int64{},
+		ByReason: map[string]int64{}, ByTemplateStatus: map[string]int64{"failed:user block": 2, "failed: system failed": 1}}
+	rep.Sent, rep.Failed = 1, 3
+	page := Page{Title: "bc.report", Nav: "broadcasts", Lang: LangZH, User: &User{Name: "Ann", Role: "admin", Admin: true},
+		Data: map[string]any{"B": &models.Broadcast{ID: 1, Name: "周末"}, "R": rep}}
+	var b strings.Builder
+	if err := r.Render(&b, LangZH, "broadcast_report", page); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{`id="rep-failed">3<`, "粉丝已拒收本公众号的模板消息", "无需重发", "微信系统原因，模板消息未送达"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "user block") || strings.Contains(out, "system failed") {
+		t.Error("the report shows WeChat's raw status")
 	}
 }

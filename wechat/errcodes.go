@@ -1,5 +1,7 @@
 package wechat
 
+import "strings"
+
 // ErrClass says what a WeChat errcode means for whoever made the call:
 // try again later, fix the account, give up on this fan, or nobody knows.
 type ErrClass int
@@ -161,4 +163,54 @@ func DescribeCode(lang string, errcode int) (what, next string) {
 // ClassOf returns code's class (ErrUnknown for 0 and unlisted codes).
 func ClassOf(code int) ErrClass {
 	return errcodes[code].Class
+}
+
+// templateStatuses are the Status values of TEMPLATESENDJOBFINISH for a
+// template message WeChat accepted (it had a msgid) but did not deliver.
+// They are words, not errcodes, so they have their own keys in the one
+// table of explanations; keys are normalised (lower case, no space after
+// the colon: WeChat writes both "failed:user block" and "failed: system
+// failed").
+var templateStatuses = map[string]ErrInfo{
+	"failed:user block": {Class: ErrRecipient, ZH: "粉丝已拒收本公众号的模板消息", EN: "the fan has turned off this account's template messages",
+		NextZH: "无需重发；粉丝在微信里重新接收后才能收到。粉丝发消息后 48 小时内可改用客服消息回复。",
+		NextEN: "Do not resend; the fan receives them again only after turning them back on in WeChat. Within 48 hours after the fan writes, reply with a customer-service message."},
+	"failed:system failed": {Class: ErrTransient, ZH: "微信系统原因，模板消息未送达", EN: "WeChat failed to deliver the template message (system failure)",
+		NextZH: "稍后重新发送；持续出现请查看微信公众平台的公告。", NextEN: "Send it again later; if it persists, check the WeChat platform's announcements."},
+}
+
+// TemplateStatusFailed reports whether a TEMPLATESENDJOBFINISH Status says
+// the message was not delivered: anything but "success" (WeChat may add
+// statuses; an unknown one is a failure too).
+func TemplateStatusFailed(status string) bool {
+	return normalizeStatus(status) != "success"
+}
+
+func normalizeStatus(status string) string {
+	s := strings.ToLower(strings.TrimSpace(status))
+	if head, rest, ok := strings.Cut(s, ":"); ok {
+		s = strings.TrimSpace(head) + ":" + strings.TrimSpace(rest)
+	}
+	return s
+}
+
+// ExplainTemplateStatus returns what a failed template message's status
+// means; ok is false for a status this table does not list (info then
+// says the message was not delivered, quoting nothing raw).
+func ExplainTemplateStatus(status string) (info ErrInfo, ok bool) {
+	if info, ok = templateStatuses[normalizeStatus(status)]; ok {
+		return info, true
+	}
+	return ErrInfo{ZH: "微信未能送达这条模板消息", EN: "WeChat did not deliver this template message",
+		NextZH: "稍后重新发送；反复出现请在微信公众平台查看原因。", NextEN: "Send it again later; if it repeats, look for the reason on the WeChat platform."}, false
+}
+
+// DescribeTemplateStatus is a failed template message's status in words
+// for lang ("zh" or "en"): what happened and what to do next.
+func DescribeTemplateStatus(lang, status string) (what, next string) {
+	info, _ := ExplainTemplateStatus(status)
+	if lang == "en" {
+		return info.EN, info.NextEN
+	}
+	return info.ZH, info.NextZH
 }

@@ -75,3 +75,31 @@ func TestClassOf(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateStatusesExplained: TEMPLATESENDJOBFINISH's failures (spelt
+// as WeChat spells them, with or without a space) are explained in both
+// languages with a next step; "success" is no failure; an unknown status
+// is a failure, still described in words.
+func TestTemplateStatusesExplained(t *testing.T) {
+	for _, st := range []string{"failed:user block", "failed: system failed", "Failed: User Block"} {
+		info, ok := ExplainTemplateStatus(st)
+		if !ok || !hasHan(info.ZH) || !hasHan(info.NextZH) || info.EN == "" || info.NextEN == "" {
+			t.Errorf("%q: %+v %v", st, info, ok)
+		}
+		if !TemplateStatusFailed(st) {
+			t.Errorf("%q is not a failure", st)
+		}
+	}
+	if TemplateStatusFailed("success") || TemplateStatusFailed(" Success ") {
+		t.Error("success counted as a failure")
+	}
+	if !TemplateStatusFailed("failed: quota") {
+		t.Error("an unknown status is not a failure")
+	}
+	if what, next := DescribeTemplateStatus("zh", "failed: quota"); !hasHan(what) || !hasHan(next) {
+		t.Errorf("unknown status in Chinese: %q %q", what, next)
+	}
+	if what, _ := DescribeTemplateStatus("zh", "failed:user block"); what != "粉丝已拒收本公众号的模板消息" {
+		t.Errorf("user block in Chinese: %q", what)
+	}
+}

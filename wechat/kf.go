@@ -32,8 +32,10 @@ func (c *Client) SendTemplate(ctx context.Context, openID, templateID string, da
 }
 
 // SendTemplate sends a template message to openID and records it in the
-// conversation (refused for fans who unfollowed).
-func (s *Sender) SendTemplate(ctx context.Context, openID, templateID string, data map[string]string) error {
+// conversation (refused for fans who unfollowed). It returns the msgid
+// WeChat gave the message, which TEMPLATESENDJOBFINISH later reports on
+// (kept on the conversation's row).
+func (s *Sender) SendTemplate(ctx context.Context, openID, templateID string, data map[string]string) (int64, error) {
 	var parts []string
 	for k, v := range data {
 		parts = append(parts, k+"="+v)
@@ -41,9 +43,12 @@ func (s *Sender) SendTemplate(ctx context.Context, openID, templateID string, da
 	r := models.Reply{Kind: "template", Title: strings.Join(parts, " ")}
 	if m, err := s.Store.FindMemberByOpenID(ctx, openID); err == nil && !m.Subscribed {
 		s.log(ctx, openID, models.ChannelTemplate, r, ErrUnsubscribed)
-		return ErrUnsubscribed
+		return 0, ErrUnsubscribed
 	}
-	_, err := s.WX.SendTemplate(ctx, openID, templateID, data)
-	s.log(ctx, openID, models.ChannelTemplate, r, err)
-	return err
+	id, err := s.WX.SendTemplate(ctx, openID, templateID, data)
+	if err != nil {
+		id = 0
+	}
+	s.logWith(ctx, models.Outbound{OpenID: openID, Channel: models.ChannelTemplate, Reply: r, TemplateMsgID: id}, err)
+	return id, err
 }

@@ -31,13 +31,16 @@ func (s *Sender) SendCustom(ctx context.Context, openID string, r models.Reply) 
 }
 
 func (s *Sender) log(ctx context.Context, openID, channel string, r models.Reply, err error) {
+	s.logWith(ctx, models.Outbound{OpenID: openID, Channel: channel, Reply: r}, err)
+}
+
+// logWith records o in the conversation with the outcome err.
+func (s *Sender) logWith(ctx context.Context, o models.Outbound, err error) {
 	if err != nil {
-		s.Log.Warn("send failed", "channel", channel, "openid", openID, "errcode", ErrCode(err), "err", err)
+		s.Log.Warn("send failed", "channel", o.Channel, "openid", o.OpenID, "errcode", ErrCode(err), "err", err)
 	}
-	lerr := s.Store.LogOutbound(context.WithoutCancel(ctx), models.Outbound{
-		OpenID: openID, Channel: channel, Reply: r, ErrCode: ErrCode(err), Err: err,
-	})
-	if lerr != nil {
-		s.Log.Error("log outbound message", "openid", openID, "err", lerr)
+	o.ErrCode, o.Err = ErrCode(err), err
+	if lerr := s.Store.LogOutbound(context.WithoutCancel(ctx), o); lerr != nil {
+		s.Log.Error("log outbound message", "openid", o.OpenID, "err", lerr)
 	}
 }

@@ -146,7 +146,7 @@ func (m simulator) SendLocation(ctx context.Context, openID string, lat, lng flo
 func (m simulator) Fans() []console.SimFan {
 	var out []console.SimFan
 	for _, f := range m.s.fake.Fans(sandboxAppID) {
-		out = append(out, console.SimFan{OpenID: f.OpenID, Subscribed: f.Subscribed})
+		out = append(out, console.SimFan{OpenID: f.OpenID, Subscribed: f.Subscribed, BlocksTemplates: f.BlocksTemplates})
 	}
 	return out
 }
@@ -212,5 +212,15 @@ func deliveryText(d fake.Delivery) string {
 	return "[" + d.Kind + "]"
 }
 
+// BlockTemplates turns the fan's template messages off or on again
+// (console.SimTemplates): the fake then reports template sends to them as
+// "failed:user block", through the callback, as WeChat does.
+func (m simulator) BlockTemplates(_ context.Context, openID string, block bool) error {
+	return m.s.fake.BlockTemplates(sandboxAppID, openID, block)
+}
+
 // The sandbox simulator offers the richer phone (menu bar, pictures, voice, locations, scans).
 var _ console.SimPhone = simulator{}
+
+// Its fans can turn template messages off.
+var _ console.SimTemplates = simulator{}

@@ -518,7 +518,7 @@ func inboundOf(m *message.MixMessage, raw []byte) models.Inbound {
 	case message.MsgTypeImage:
 		in.Content = m.PicURL
 	case message.MsgTypeVoice:
-		in.Content = m.Recognition
+		in.Content = voiceContent(m)
 	case message.MsgTypeVideo, message.MsgTypeShortVideo:
 		// WeChat sends no URL for a video, only its temporary media (kept 3
 		// days, fetched with /cgi-bin/media/get) and its cover.
@@ -548,6 +548,26 @@ func inboundOf(m *message.MixMessage, raw []byte) models.Inbound {
 		}
 	}
 	return in
+}
+
+// voiceContent is a fan's voice note in the message log: a [语音] label,
+// WeChat's speech recognition when it sent one (only accounts that turned
+// it on get it, and often not even then), and the temporary media id (kept
+// 3 days, fetched with /cgi-bin/media/get) with its format. WeChat sends no
+// duration for a voice message.
+func voiceContent(m *message.MixMessage) string {
+	var b strings.Builder
+	b.WriteString("[语音]")
+	if r := strings.TrimSpace(m.Recognition); r != "" {
+		b.WriteString(" 识别：" + r)
+	}
+	if m.MediaID != "" {
+		b.WriteString(" media_id=" + m.MediaID)
+	}
+	if m.Format != "" {
+		b.WriteString(" format=" + m.Format)
+	}
+	return b.String()
 }
 
 var knownTypes = map[string]bool{

@@ -49,3 +49,41 @@ func TestVideoStoredEmpty(t *testing.T) {
 		}
 	})
 }
+
+// TestVoiceStoredEmpty: a fan's voice note without WeChat's recognition
+// was logged with empty content (an empty bubble in the member's log and
+// the inbox). It is stored as a [语音] message with its media id and
+// format, and with the recognised text when WeChat sent one.
+func TestVoiceStoredEmpty(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s, true)
+		ctx := context.Background()
+		const fan = "o_voice"
+		if _, err := platform.Follow(ctx, e.acct.AppID, fan, ""); err != nil {
+			t.Fatal(err)
+		}
+		_, plain, err := platform.SendVoice(ctx, e.acct.AppID, fan, "amr", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, heard, err := platform.SendVoice(ctx, e.acct.AppID, fan, "mp3", "营业时间是几点")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.handler.Wait()
+		log, err := s.Conversation(ctx, fan, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range log {
+			if m.MsgType == "voice" && m.Direction == models.DirectionIn {
+				got = append(got, m.Content)
+			}
+		}
+		want := []string{"[语音] media_id=" + plain + " format=amr", "[语音] 识别：营业时间是几点 media_id=" + heard + " format=mp3"}
+		if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("voice notes stored as %q, want %q", got, want)
+		}
+	})
+}

@@ -93,6 +93,16 @@ type SimButton struct {
 type SimFan struct {
 	OpenID     string
 	Subscribed bool
+	// BlocksTemplates: the fan turned the account's template messages off.
+	BlocksTemplates bool
+}
+
+// SimTemplates is a Simulator whose fans can turn the account's template
+// messages off and on again, as in WeChat: the platform then accepts a
+// template send but never shows it, and reports it as not delivered
+// (TEMPLATESENDJOBFINISH "failed:user block").
+type SimTemplates interface {
+	BlockTemplates(ctx context.Context, openID string, block bool) error
 }
 
 // Handler serves the console. Store is required; the rest have defaults.

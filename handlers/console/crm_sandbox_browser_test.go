@@ -49,7 +49,7 @@ func (p platformSim) Inbox(openID string) []console.SimMessage {
 func (p platformSim) Fans() []console.SimFan {
 	var out []console.SimFan
 	for _, f := range platform.Fans(p.appID) {
-		out = append(out, console.SimFan{OpenID: f.OpenID, Subscribed: f.Subscribed})
+		out = append(out, console.SimFan{OpenID: f.OpenID, Subscribed: f.Subscribed, BlocksTemplates: f.BlocksTemplates})
 	}
 	return out
 }

@@ -201,7 +201,14 @@ func (h *Handler) inboxRows(c *gin.Context, filter string) ([]inboxRow, error) {
 // previewText is a one-line summary of a fan's message.
 func (h *Handler) previewText(lang string, m models.Message, menu map[string]string) string {
 	if m.Event != "" {
-		return h.eventText(lang, m.Event, m.EventKey, menu)
+		return h.messageEventText(lang, m, menu)
+	}
+	if m.MsgType == models.ReplyVoice {
+		// "[语音] 识别：…" when WeChat recognised the speech; the media id
+		// is for the conversation, not the list.
+		if head, _, _ := strings.Cut(m.Content, " media_id="); strings.HasPrefix(head, "[") {
+			return strings.Join(strings.Fields(head), " ")
+		}
 	}
 	if m.MsgType != models.ReplyText {
 		return h.kindText(lang, m.MsgType)

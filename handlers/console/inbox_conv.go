@@ -46,7 +46,10 @@ type convData struct {
 	Channel    string            // the QR channel the fan followed through, by name
 	Window     models.Window
 	WindowLeft string // time left in an open window
-	WindowWhy  string // why it is closed, translated when known
+	// WindowClosesIn is how long until an open window closes, in
+	// milliseconds: the page asks for a live update then.
+	WindowClosesIn int64
+	WindowWhy      string // why it is closed, translated when known
 	// WindowBy says what the fan's last action allows: "粉丝 3 分钟前点击了
 	// 菜单：1 分钟内可回复 3 条".
 	WindowBy string
@@ -112,6 +115,7 @@ func (h *Handler) loadConv(c *gin.Context) (*convData, error) {
 	lang := h.lang(c)
 	if d.Window.Open {
 		d.WindowLeft = h.span(lang, d.Window.Ends.Sub(h.Now()))
+		d.WindowClosesIn = max(d.Window.Ends.Sub(h.Now()).Milliseconds(), 0)
 	} else {
 		d.WindowWhy = h.windowWhy(lang, d.Window.Why)
 	}

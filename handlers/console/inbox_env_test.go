@@ -35,6 +35,7 @@ type desk struct {
 	*app
 	acct    fake.Account
 	service *roles.Service
+	cb      *callback.Handler // its Pipeline may take more roles before any traffic
 	srv     *httptest.Server
 	skew    atomic.Int64 // nanoseconds added to the store's clock
 }
@@ -62,6 +63,7 @@ func newDesk(t *testing.T, s *models.Store, configure ...func(*roles.Service)) *
 	srv := &handlers.Server{Store: s, Callback: cb, Console: con,
 		API:     &api.Handler{Store: s, Log: log, Service: d.service, WX: wx},
 		Metrics: metrics.New(), Log: log}
+	d.cb = cb
 	d.app = &app{t: t, store: s, router: srv.Router(), now: time.Now()}
 	d.srv = httptest.NewServer(d.router)
 	t.Cleanup(func() { cb.Wait(); d.srv.Close() })

@@ -203,7 +203,7 @@ func (h *Handler) conversation(ctx context.Context, lang string, msgs []models.M
 			if menu == nil {
 				menu = h.menuNames(ctx)
 			}
-			it.EventText = h.eventText(lang, m.Event, m.EventKey, menu)
+			it.EventText = h.messageEventText(lang, m, menu)
 		} else if m.MsgType != models.ReplyText && it.Text == "" {
 			it.Text = h.kindText(lang, m.MsgType)
 		}

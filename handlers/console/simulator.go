@@ -34,6 +34,9 @@ type simData struct {
 	Phone    bool
 	Menu     []SimButton
 	Channels []models.Channel
+	// Templates: the fan can turn template messages off (SimTemplates);
+	// BlocksTemplates says whether they have.
+	Templates, BlocksTemplates bool
 }
 
 // simData gathers what the page shows; the fan list only for a whole page,
@@ -45,9 +48,10 @@ func (h *Handler) simData(openID string, withFans bool) simData {
 	}
 	for _, f := range d.Fans {
 		if f.OpenID == openID {
-			d.Subscribed = f.Subscribed
+			d.Subscribed, d.BlocksTemplates = f.Subscribed, f.BlocksTemplates
 		}
 	}
+	_, d.Templates = h.Sim.(SimTemplates)
 	if openID != "" {
 		in := h.Sim.Inbox(openID)
 		d.Inbox = make([]SimMessage, len(in))
@@ -137,6 +141,17 @@ func (h *Handler) simAct(c *gin.Context) {
 	case "click":
 		if err = required(c.PostForm("key")); err == nil {
 			err = h.Sim.Click(ctx, openID, limited(c.PostForm("key"), 128))
+		}
+	case "templates": // the fan turns the account's template messages off or on
+		st, ok := h.Sim.(SimTemplates)
+		if !ok {
+			web.Errorf(c, models.ENOTFOUND, "unknown simulator action")
+			return
+		}
+		block := c.PostForm("block") == "1"
+		err, flash = st.BlockTemplates(ctx, openID, block), "sim.templates_on"
+		if block {
+			flash = "sim.templates_off"
 		}
 	default:
 		p, ok := h.Sim.(SimPhone)

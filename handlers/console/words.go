@@ -70,6 +70,21 @@ func (h *Handler) eventText(lang, event, key string, menu map[string]string) str
 	return t("event.other", event)
 }
 
+// messageEventText is a logged event in words. A template message's
+// TEMPLATESENDJOBFINISH carries no EventKey: its status is the start of
+// the stored content ("<status> msgid=…"), said in words.
+func (h *Handler) messageEventText(lang string, m models.Message, menu map[string]string) string {
+	if strings.ToLower(m.Event) != "templatesendjobfinish" {
+		return h.eventText(lang, m.Event, m.EventKey, menu)
+	}
+	status, _, _ := strings.Cut(m.Content, " msgid=")
+	words := h.Pages.T(lang, "event.template_delivered")
+	if wechat.TemplateStatusFailed(status) {
+		words, _ = wechat.DescribeTemplateStatus(lang, status)
+	}
+	return h.Pages.T(lang, "event.template_result", words)
+}
+
 // sendError is why a send failed, in words: the errcode's meaning and what
 // to do next when WeChat gave one, else the stored reason translated when
 // it is one fivec writes itself.
@@ -79,6 +94,10 @@ func (h *Handler) sendError(lang string, errcode int, stored string) (what, next
 	}
 	if stored == "" {
 		return "", ""
+	}
+	if status, ok := models.TemplateFailureStatus(stored); ok {
+		// Accepted by WeChat, then not delivered (TEMPLATESENDJOBFINISH).
+		return wechat.DescribeTemplateStatus(lang, status)
 	}
 	if k, ok := storedErrors[stored]; ok {
 		return h.Pages.T(lang, k), ""

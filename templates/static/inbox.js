@@ -136,6 +136,7 @@
     });
     document.body.addEventListener('htmx:afterSettle', function (e) {
       if (!e.detail.target || e.detail.target.id !== 'conv-live') return;
+      windowState();
       if (stick) bottom();
       var key = (document.getElementById('conv-key') || {}).dataset.key;
       var text = document.getElementById('reply-text');
@@ -144,6 +145,39 @@
       }
     });
     replyBox();
+    windowState();
+    // The card is swapped out of band with the history: follow it as soon
+    // as it is in (its attributes settle a moment later, so again then).
+    document.body.addEventListener('htmx:oobAfterSwap', windowState);
+  }
+
+  // windowState makes the reply box follow the window card: the live update
+  // swaps the card (and the reason under the box); here the box, the send
+  // button and the ways out of a closed window (the template message) follow
+  // it at the same moment, both ways. While the window is open a timer asks
+  // for a live update the moment it closes, so nobody types into a box that
+  // WeChat no longer delivers.
+  var closeTimer = null;
+  function windowState() {
+    var card = document.getElementById('conv-window');
+    if (!card) return;
+    var open = card.getAttribute('data-open') === 'true';
+    var text = document.getElementById('reply-text');
+    var send = document.getElementById('send');
+    var ways = document.getElementById('closed-ways');
+    if (text) {
+      text.disabled = !open;
+      if (open) text.removeAttribute('aria-describedby');
+      else text.setAttribute('aria-describedby', 'reply-closed');
+    }
+    if (send) send.disabled = !open;
+    if (ways) ways.hidden = open;
+    if (closeTimer) clearTimeout(closeTimer);
+    closeTimer = null;
+    var ms = parseInt(card.getAttribute('data-closes-in') || '', 10);
+    if (open && ms >= 0 && ms < 2147483647 && window.htmx) {
+      closeTimer = setTimeout(function () { htmx.trigger(document.body, 'inbox-changed'); }, ms + 300);
+    }
   }
 
   function replyBox() {

@@ -226,6 +226,10 @@ func (s *Server) handleTyping(c *apiCall) reply {
 
 const typingShown = 15 * time.Second // how long the fan sees "typing"
 
+// TemplateBlocked is TEMPLATESENDJOBFINISH's status for a fan who turned
+// the account's template messages off (Fan.BlocksTemplates).
+const TemplateBlocked = "failed:user block"
+
 // templateMessage is the body of /cgi-bin/message/template/send.
 type templateMessage struct {
 	ToUser     string `json:"touser"`
@@ -281,10 +285,16 @@ func (s *Server) handleTemplateSend(c *apiCall) reply {
 		lines = append(lines, k+": "+shown[k])
 	}
 	id := s.nextSeq()
-	s.push(f, Delivery{Time: c.now, Direction: DirOut, Source: SourceTemplate, Kind: "template",
-		TemplateID: m.TemplateID, TemplateData: shown, URL: m.URL, MsgID: id,
-		Text: strings.Join(lines, "\n"), Raw: string(c.body)})
+	status := "success"
+	if f.BlocksTemplates {
+		// Accepted with a msgid, never shown: only the job event tells.
+		status = TemplateBlocked
+	} else {
+		s.push(f, Delivery{Time: c.now, Direction: DirOut, Source: SourceTemplate, Kind: "template",
+			TemplateID: m.TemplateID, TemplateData: shown, URL: m.URL, MsgID: id,
+			Text: strings.Join(lines, "\n"), Raw: string(c.body)})
+	}
 	s.jobEvent(c.acct, CallbackMessage{FromUserName: m.ToUser, CreateTime: c.now.Unix(), MsgType: "event",
-		Event: "TEMPLATESENDJOBFINISH", JobMsgID: id, Status: "success"})
+		Event: "TEMPLATESENDJOBFINISH", JobMsgID: id, Status: status})
 	return ok(map[string]any{"msgid": id})
 }

@@ -237,3 +237,66 @@ func TestTemplateSend(t *testing.T) {
 	_, err = sdk(t, s, plain).GetTemplate().Send(msg("fan", "TPL1"))
 	wantErrCode(t, err, 48001)
 }
+
+// TestTemplateBlockedByFan: a fan who turned the account's template
+// messages off (BlockTemplates) does not get them; the send is still
+// accepted with a msgid, and TEMPLATESENDJOBFINISH reports
+// "failed:user block" for it ("success" once the fan turns them on again).
+func TestTemplateBlockedByFan(t *testing.T) {
+	t.Parallel()
+	const app = "wx-template-block"
+	events := make(chan *message.MixMessage, 4)
+	acct := Account{AppID: app, Token: "t", Verified: true}
+	cs := newCallbackServer(t, acct, func(m *message.MixMessage) *message.Reply {
+		if m.Event == message.EventTemplateSendJobFinish {
+			events <- m
+		}
+		return nil
+	})
+	acct.CallbackURL = cs.URL
+	s, _ := newFake(t, Options{}, acct)
+	if err := s.SeedFan(app, Fan{OpenID: "fan", Subscribed: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.BlockTemplates(app, "nobody", true); err == nil {
+		t.Fatal("blocking for an unknown fan: no error")
+	}
+	if err := s.BlockTemplates(app, "fan", true); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Fans(app)[0].BlocksTemplates {
+		t.Fatal("the fan's choice is not in the snapshot")
+	}
+	tpl := sdk(t, s, app).GetTemplate()
+	send := func() int64 {
+		t.Helper()
+		id, err := tpl.Send(&message.TemplateMessage{ToUser: "fan", TemplateID: "TPL",
+			Data: map[string]*message.TemplateDataItem{"thing1": {Value: "订单已发货"}}})
+		if err != nil || id == 0 {
+			t.Fatalf("template send: %d %v", id, err)
+		}
+		return id
+	}
+	wait := func(id int64, status string) {
+		t.Helper()
+		select {
+		case ev := <-events:
+			if ev.TemplateMsgID != id || ev.Status != status || string(ev.FromUserName) != "fan" {
+				t.Fatalf("TEMPLATESENDJOBFINISH %+v, want msgid %d status %q", ev, id, status)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no TEMPLATESENDJOBFINISH")
+		}
+	}
+	wait(send(), TemplateBlocked)
+	if got := outbox(s, app, "fan", SourceTemplate); len(got) != 0 {
+		t.Fatalf("a fan who blocked template messages got %+v", got)
+	}
+	if err := s.BlockTemplates(app, "fan", false); err != nil {
+		t.Fatal(err)
+	}
+	wait(send(), "success")
+	if got := outbox(s, app, "fan", SourceTemplate); len(got) != 1 {
+		t.Fatalf("after unblocking the fan has %d template messages, want 1", len(got))
+	}
+}

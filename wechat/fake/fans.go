@@ -102,6 +102,11 @@ type Fan struct {
 	MessageWindowLeft int
 	EventWindowEnds   time.Time
 	EventWindowLeft   int
+	// BlocksTemplates: the fan turned off this account's template messages
+	// (拒收消息 in WeChat). The platform still accepts a template send and
+	// gives a msgid, but the fan never sees it, and TEMPLATESENDJOBFINISH
+	// says "failed:user block".
+	BlocksTemplates bool
 }
 
 // account is the state of one official account.
@@ -232,6 +237,26 @@ func (s *Server) seedFan(appID string, f Fan) error {
 	x := a.fanFor(f.OpenID)
 	x.Fan = f
 	x.Tags = append([]int(nil), f.Tags...)
+	return nil
+}
+
+// BlockTemplates turns the fan's template messages from the account off
+// (block) or on again, as the fan can in WeChat. The fan must be known.
+func (s *Server) BlockTemplates(appID, openID string, block bool) error {
+	s.mu.Lock()
+	a := s.accounts[appID]
+	if a == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrUnknownAccount, appID)
+	}
+	f := a.fans[openID]
+	if f == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("fake: no fan %s", openID)
+	}
+	f.BlocksTemplates = block
+	s.mu.Unlock()
+	s.persist()
 	return nil
 }
 
