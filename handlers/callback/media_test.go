@@ -59,18 +59,18 @@ func TestVoiceStoredEmpty(t *testing.T) {
 		e := newEnv(t, s, true)
 		ctx := context.Background()
 		const fan = "o_voice"
-		if _, err := platform.Follow(ctx, e.acct.AppID, fan, ""); err != nil {
+		if _, err := platform.Follow(ctx, e.Acct.AppID, fan, ""); err != nil {
 			t.Fatal(err)
 		}
-		_, plain, err := platform.SendVoice(ctx, e.acct.AppID, fan, "amr", "")
+		_, plain, err := platform.SendVoice(ctx, e.Acct.AppID, fan, "amr", "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, heard, err := platform.SendVoice(ctx, e.acct.AppID, fan, "mp3", "营业时间是几点")
+		_, heard, err := platform.SendVoice(ctx, e.Acct.AppID, fan, "mp3", "营业时间是几点")
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.handler.Wait()
+		e.Handler.Wait()
 		log, err := s.Conversation(ctx, fan, 50)
 		if err != nil {
 			t.Fatal(err)

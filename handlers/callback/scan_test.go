@@ -37,11 +37,11 @@ func TestScanAnsweredByChannelWelcome(t *testing.T) {
 			t.Fatal(err)
 		}
 		const fan = "o_scanner"
-		e.follow(fan)
+		e.Follow(fan)
 
 		scan := func(scene string, at int64) *fake.Reply {
 			t.Helper()
-			rec, reply := e.post(fake.CallbackMessage{FromUserName: fan, CreateTime: at, MsgType: "event", Event: "SCAN", EventKey: scene, Ticket: "tk-" + scene})
+			rec, reply := e.Post(fake.CallbackMessage{FromUserName: fan, CreateTime: at, MsgType: "event", Event: "SCAN", EventKey: scene, Ticket: "tk-" + scene})
 			if rec.Code != 200 {
 				t.Fatalf("SCAN %s: HTTP %d %s", scene, rec.Code, rec.Body.String())
 			}
