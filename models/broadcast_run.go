@@ -73,6 +73,16 @@ func (s *Store) StartDueBroadcasts(ctx context.Context, policy BroadcastPolicy) 
 	}
 	var started []BroadcastRun
 	for i := range due {
+		if due[i].VarsProblem() != nil {
+			// Saved before variables were checked (a mass send with
+			// {{.Name}}): it never starts. Back to draft, where its page
+			// says why and the marketer can edit it.
+			if err := s.db.WithContext(ctx).Model(&Broadcast{}).Where("id = ? AND state = ?", due[i].ID, BroadcastScheduled).
+				Updates(map[string]any{"state": BroadcastDraft, "next_run_at": nil, "approved_by": 0, "approved_at": nil, "updated_at": now}).Error; err != nil {
+				return started, translate("hold broadcast", err)
+			}
+			continue
+		}
 		run, err := s.claimRun(ctx, &due[i], policy, now)
 		if err != nil {
 			return started, err
