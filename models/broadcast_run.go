@@ -61,8 +61,9 @@ func (s *Store) FindBroadcastRun(ctx context.Context, id uint64) (*BroadcastRun,
 // it records the run (once, whichever worker gets there first), moves the
 // broadcast to its next cron time (skipping ticks missed while the server
 // was down) or marks a one-off sent, and creates the run's push. It also
-// finishes runs a crashed worker left half-planned. It returns the runs it
-// started or resumed.
+// finishes runs a crashed worker left half-planned. A broadcast whose
+// variables cannot be sent (VarsProblem: saved before the check) does not
+// start: it goes back to draft. It returns the runs it started or resumed.
 func (s *Store) StartDueBroadcasts(ctx context.Context, policy BroadcastPolicy) ([]BroadcastRun, error) {
 	policy = policy.withDefaults()
 	now := s.now()
