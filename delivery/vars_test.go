@@ -2,6 +2,8 @@ package delivery_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -84,4 +86,56 @@ func mapValues(m map[string]string) []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// TestMassJobPlannedWithVariablesIsNotSent: a mass run planned before mass
+// sends with variables were refused (its push holds "{{.Name}}") is
+// recorded as failed with the reason, and no fan receives it.
+func TestMassJobPlannedWithVariablesIsNotSent(t *testing.T) {
+	for _, driver := range modelstest.Drivers() {
+		t.Run(driver, func(t *testing.T) {
+			name, dsn := modelstest.DSN(t, driver)
+			s, err := models.Open(context.Background(), name, dsn, 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			ctx := context.Background()
+			appID := "wxbcm" + models.RandomToken(4)
+			platform.AddAccount(fake.Account{AppID: appID, AppSecret: "s", Token: "t", Verified: true})
+			fans(t, s, appID, "mv", 2, 0)
+			pol := models.BroadcastPolicy{Loc: time.UTC, AccountType: models.AccountService}
+			bj := newBroadcasts(s, appID, pol)
+			b := scheduleNow(t, s, models.BroadcastInput{Name: "旧群发", Kind: "text", Text: "您好", Audience: "all"}, pol)
+			started, err := s.StartDueBroadcasts(ctx, pol)
+			if err != nil || len(started) != 1 || started[0].PushID == 0 {
+				t.Fatalf("started %+v, %v", started, err)
+			}
+			db, err := sql.Open(name, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Exec("UPDATE pushes SET content = ? WHERE id = ?", `{"kind":"text","text":"{{.Name}}您好"}`, started[0].PushID); err != nil {
+				t.Fatal(err)
+			}
+			if err := bj.RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{"mv000", "mv001"} {
+				if got := massInbox(appID, id); len(got) != 0 {
+					t.Fatalf("%s received %+v", id, got)
+				}
+			}
+			prog, _ := s.PushProgress(ctx, started[0].PushID)
+			if prog[models.RcptFailed] != 2 || prog[models.RcptSent] != 0 {
+				t.Fatalf("progress %v, want both failed", prog)
+			}
+			runs, _ := s.BroadcastRuns(ctx, b.ID)
+			rep, _ := s.RunReport(ctx, &runs[0])
+			if !strings.Contains(fmt.Sprint(rep), models.ErrMassVariables) {
+				t.Fatalf("the report does not say why: %+v", rep)
+			}
+		})
+	}
 }
