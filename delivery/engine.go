@@ -249,7 +249,7 @@ func (d *Engine) decide(ctx context.Context, run *runState, batch []models.Recip
 			}
 			var err error
 			if j.reply, j.fields, err = p.PersonalMessage(v); err != nil {
-				finish(r, models.Outcome{State: models.RcptFailed, Channel: channel, Reason: "variables: " + models.ErrorMessage(err)})
+				finish(r, models.Outcome{State: models.RcptFailed, Channel: channel, Reason: "变量无法填写：" + models.ErrorMessage(err)})
 				continue
 			}
 			j.personal = true
