@@ -77,7 +77,9 @@ func TestBrowserBroadcastVariables(t *testing.T) {
 		br.Do(ctx, step, actions...)
 	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	shown := func(sel string) string { return fmt.Sprintf(`(document.querySelector('%s') || {}).offsetParent != null`, sel) }
+	shown := func(sel string) string {
+		return fmt.Sprintf(`(document.querySelector('%s') || {}).offsetParent != null`, sel)
+	}
 	do("log in", chromedp.Navigate(web.URL+"/console/broadcasts/new"), chromedp.WaitVisible(css("#username")),
 		chromedp.SendKeys(css("#username"), "mia"), chromedp.SendKeys(css("#password"), password),
 		chromedp.Click(css("#login")), chromedp.WaitVisible(css("#bc-form")))
