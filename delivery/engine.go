@@ -215,6 +215,10 @@ func (d *Engine) decide(ctx context.Context, run *runState, batch []models.Recip
 	if err != nil {
 		return nil, 0, false, err
 	}
+	fans, err := d.fanVars(ctx, run, todo)
+	if err != nil {
+		return nil, 0, false, err
+	}
 	var send []sendJob
 	for _, r := range todo {
 		p := run.pushes[r.PushID]
@@ -237,8 +241,22 @@ func (d *Engine) decide(ctx context.Context, run *runState, batch []models.Recip
 				continue
 			}
 		}
+		j := sendJob{r: r, p: p, channel: channel}
+		if p.Personal() {
+			// Each fan gets their own message: fill in their name, points, ….
+			v := fans[r.MemberID]
+			if v == nil {
+				v = models.NewFanVars(ctx, nil, &models.Member{ID: r.MemberID, OpenID: r.OpenID})
+			}
+			var err error
+			if j.reply, j.fields, err = p.PersonalMessage(v); err != nil {
+				finish(r, models.Outcome{State: models.RcptFailed, Channel: channel, Reason: "变量无法填写：" + models.ErrorMessage(err)})
+				continue
+			}
+			j.personal = true
+		}
 		run.sends[r.MemberID]++
-		send = append(send, sendJob{r: r, p: p, channel: channel})
+		send = append(send, j)
 	}
 	return send, len(batch) - len(send), more, d.Store.FinishRecipients(ctx, d.Worker, finished)
 }
@@ -246,11 +264,32 @@ func (d *Engine) decide(ctx context.Context, run *runState, batch []models.Recip
 // send makes one API call on the push's channel; a template message's
 // msgid comes back (0 for a customer-service message).
 func (d *Engine) send(ctx context.Context, j sendJob) (int64, error) {
+	if j.personal {
+		if j.channel == models.ChannelCustom {
+			return 0, d.Sender.SendCustom(ctx, j.r.OpenID, j.reply)
+		}
+		return d.Sender.SendTemplate(ctx, j.r.OpenID, j.p.TemplateID, j.fields)
+	}
 	if j.channel == models.ChannelCustom {
 		reply, _ := j.p.Reply() // checked before the job was queued
 		return 0, d.Sender.SendCustom(ctx, j.r.OpenID, reply)
 	}
 	return d.Sender.SendTemplate(ctx, j.r.OpenID, j.p.TemplateID, j.p.TemplateFields())
+}
+
+// fanVars loads the variables of the batch's fans whose push is filled in
+// per fan (two queries for the batch; none when no push has variables).
+func (d *Engine) fanVars(ctx context.Context, run *runState, todo []*models.Recipient) (map[uint64]*models.FanVars, error) {
+	var ids []uint64
+	for _, r := range todo {
+		if run.pushes[r.PushID].Personal() {
+			ids = append(ids, r.MemberID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return d.Store.FanVarsFor(ctx, ids)
 }
 
 // quiet is the engine's quiet hours.

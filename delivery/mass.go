@@ -92,6 +92,11 @@ func (b *Broadcasts) submit(ctx context.Context, j *models.MassJob) error {
 	if err != nil {
 		return b.Store.FinishMassJob(ctx, j, models.MassOutcome{Reason: "the broadcast's message is damaged"})
 	}
+	if p.Personal() {
+		// Planned before mass sends with variables were refused: WeChat
+		// would show every fan "{{.Name}}". Nothing is sent.
+		return b.Store.FinishMassJob(ctx, j, models.MassOutcome{Reason: models.ErrMassVariables + "，未发送：请删除变量或改为直发"})
+	}
 	to := wechat.MassTarget{ToAll: j.Target == models.MassToAll, TagID: j.TagID}
 	if j.Target == models.MassToOpenIDs {
 		if to.OpenIDs, err = b.Store.MassJobOpenIDs(ctx, j); err != nil {

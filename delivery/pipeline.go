@@ -32,6 +32,11 @@ type sendJob struct {
 	r       *models.Recipient
 	p       *models.Push
 	channel string
+	// personal: the message filled in for this fan (a push with
+	// variables); reply and fields are then what to send.
+	personal bool
+	reply    models.Reply
+	fields   map[string]string
 }
 
 // pipeline sends what RunOnce feeds into in: a feeder takes limiter tokens

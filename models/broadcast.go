@@ -223,6 +223,9 @@ func (s *Store) ScheduleBroadcast(ctx context.Context, id uint64, sc BroadcastSc
 	if b.State != BroadcastDraft && b.State != BroadcastPaused {
 		return nil, Errorf(ECONFLICT, "only a draft or a paused broadcast can be scheduled (this one is %s)", b.State)
 	}
+	if err := b.VarsProblem(); err != nil {
+		return nil, err // saved before variables were checked: edit it first
+	}
 	sc.Cron = strings.TrimSpace(sc.Cron)
 	if sc.At != nil {
 		at := sc.At.UTC().Truncate(time.Millisecond) // the precision stored
@@ -278,6 +281,9 @@ func (s *Store) ApproveBroadcast(ctx context.Context, id uint64, admin *Staff, p
 	}
 	if b.State != BroadcastPending {
 		return nil, Errorf(ECONFLICT, "the broadcast is not waiting for approval (it is %s)", b.State)
+	}
+	if err := b.VarsProblem(); err != nil {
+		return nil, err
 	}
 	now := s.now()
 	if err := s.checkMassQuota(ctx, b, policy, now); err != nil {

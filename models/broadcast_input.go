@@ -82,6 +82,11 @@ func (in BroadcastInput) build(b *Broadcast, policy BroadcastPolicy) error {
 	if in.Kind != BroadcastTemplate && b.Channel == BroadcastDirect && in.TemplateID == "" {
 		in.TemplateData = nil
 	}
+	// Variables: filled in per fan on a direct send, refused in a mass
+	// send (broadcast_vars.go).
+	if err := checkVars(in.Kind, b.Channel, r, in.TemplateData); err != nil {
+		return err
+	}
 	content, _ := json.Marshal(r)
 	data, _ := json.Marshal(in.TemplateData)
 	b.Name, b.Content, b.TemplateData = in.Name, string(content), string(data)

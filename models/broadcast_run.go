@@ -61,8 +61,9 @@ func (s *Store) FindBroadcastRun(ctx context.Context, id uint64) (*BroadcastRun,
 // it records the run (once, whichever worker gets there first), moves the
 // broadcast to its next cron time (skipping ticks missed while the server
 // was down) or marks a one-off sent, and creates the run's push. It also
-// finishes runs a crashed worker left half-planned. It returns the runs it
-// started or resumed.
+// finishes runs a crashed worker left half-planned. A broadcast whose
+// variables cannot be sent (VarsProblem: saved before the check) does not
+// start: it goes back to draft. It returns the runs it started or resumed.
 func (s *Store) StartDueBroadcasts(ctx context.Context, policy BroadcastPolicy) ([]BroadcastRun, error) {
 	policy = policy.withDefaults()
 	now := s.now()
@@ -73,6 +74,16 @@ func (s *Store) StartDueBroadcasts(ctx context.Context, policy BroadcastPolicy) 
 	}
 	var started []BroadcastRun
 	for i := range due {
+		if due[i].VarsProblem() != nil {
+			// Saved before variables were checked (a mass send with
+			// {{.Name}}): it never starts. Back to draft, where its page
+			// says why and the marketer can edit it.
+			if err := s.db.WithContext(ctx).Model(&Broadcast{}).Where("id = ? AND state = ?", due[i].ID, BroadcastScheduled).
+				Updates(map[string]any{"state": BroadcastDraft, "next_run_at": nil, "approved_by": 0, "approved_at": nil, "updated_at": now}).Error; err != nil {
+				return started, translate("hold broadcast", err)
+			}
+			continue
+		}
 		run, err := s.claimRun(ctx, &due[i], policy, now)
 		if err != nil {
 			return started, err

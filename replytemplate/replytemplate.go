@@ -1,5 +1,5 @@
 // Package replytemplate holds the Go templates staff write for replies
-// (rule replies, canned replies; ready for journeys and broadcasts): which
+// (rule replies, canned replies, per-fan broadcasts): which
 // part of text/template they may use, and how they are rendered.
 //
 // text/template cannot be interrupted once it runs, so the bound on time is

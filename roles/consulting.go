@@ -307,7 +307,7 @@ func (c *Consulting) render(ctx context.Context, cr *compiledRule, member *model
 		}
 	}
 	out := make([]models.Reply, 0, len(picked))
-	vars := &Vars{ctx: ctx, store: c.Store, member: member}
+	vars := models.NewFanVars(ctx, c.Store, member)
 	for _, i := range picked {
 		r := spec.Replies[i]
 		if tpl := cr.texts[i]; tpl != nil {
@@ -323,13 +323,11 @@ func (c *Consulting) render(ctx context.Context, cr *compiledRule, member *model
 }
 
 // maxRendered bounds a rendered text so a template cannot balloon.
-const maxRendered = 2048
+const maxRendered = models.FanTextMax
 
-// ruleVars are the variables of a rule's text replies: the methods of Vars.
-var ruleVars = replytemplate.Vars{
-	"OpenID": replytemplate.String, "Name": replytemplate.String, "Stage": replytemplate.String,
-	"Points": replytemplate.Number, "Now": replytemplate.Time,
-}
+// ruleVars are the variables of a rule's text replies: those of every text
+// written to one fan (models.FanVars), shared with per-fan broadcasts.
+var ruleVars = models.FanTemplateVars
 
 // replyTemplates parses and checks the templates of a rule's text replies,
 // by reply index (replies without "{{" are sent as written).
@@ -350,78 +348,6 @@ func replyTemplates(spec *models.RuleSpec) (map[int]*replytemplate.Template, err
 	}
 	return out, nil
 }
-
-// Vars are the variables a text reply may use, e.g. "您好 {{.Name}}，您有
-// {{.Points}} 积分". Values are looked up only when a template uses them,
-// and at most once per message (one Vars serves all of a rule's replies).
-// Without a store or member (the dry run of Check) they are sample values.
-type Vars struct {
-	ctx    context.Context
-	store  *models.Store
-	member *models.Member
-
-	name      string
-	nameDone  bool
-	points    int64
-	pointsSet bool
-}
-
-// OpenID is the fan's openid.
-func (v *Vars) OpenID() string {
-	if v.member == nil {
-		return "o_sample_openid"
-	}
-	return v.member.OpenID
-}
-
-// Name is how to address the fan (models.FanName): the name on their
-// profile, else 朋友.
-func (v *Vars) Name() (string, error) {
-	if v.nameDone {
-		return v.name, nil
-	}
-	var p *models.MemberProfile
-	if v.store != nil && v.member != nil && v.member.ID != 0 {
-		var err error
-		if p, err = v.store.Profile(v.ctx, v.member.ID); err != nil {
-			return "", err
-		}
-	}
-	v.name, v.nameDone = models.FanName(p), true
-	return v.name, nil
-}
-
-// Stage is the member's lifecycle stage.
-func (v *Vars) Stage() string {
-	if v.member == nil {
-		return models.StageProspect
-	}
-	return v.member.Stage
-}
-
-// Points is the member's points balance, read from the database when the
-// reply is rendered: before the answering rule's own actions run, so a
-// rule that awards points shows the balance without them.
-func (v *Vars) Points() (int64, error) {
-	if v.pointsSet {
-		return v.points, nil
-	}
-	switch {
-	case v.store != nil && v.member != nil && v.member.ID != 0:
-		n, err := v.store.Balance(v.ctx, v.member.ID)
-		if err != nil {
-			return 0, err
-		}
-		v.points = n
-	case v.member != nil:
-		v.points = v.member.Points
-	}
-	v.pointsSet = true
-	return v.points, nil
-}
-
-// Now is the current time, e.g. {{.Now.Format "15:04"}}.
-func (v *Vars) Now() time.Time { return time.Now() }
 
 // Check validates a spec as the engine will use it: the spec's own rules,
 // reply templates, and known action types. It returns warnings about rules
@@ -444,7 +370,7 @@ func (c *Consulting) validate(ctx context.Context, spec *models.RuleSpec) error 
 	}
 	for i, tpl := range tpls {
 		// A dry run with a sample member catches what the checks let through.
-		if _, err := tpl.Execute(&Vars{ctx: ctx}, maxRendered); err != nil {
+		if _, err := tpl.Execute(models.NewFanVars(ctx, nil, nil), maxRendered); err != nil {
 			return models.Errorf(models.EINVALID, "rule %q: 第 %d 条回复：%s", spec.Name, i+1, err)
 		}
 	}

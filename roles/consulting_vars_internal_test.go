@@ -41,7 +41,7 @@ func TestVarsLazyAndOnce(t *testing.T) {
 		both, other := parse("{{.Name}} {{.Points}}"), parse("{{.Points}}分，{{.Name}}")
 		plain := parse("{{.OpenID}} {{.Stage}}")
 
-		vars := &Vars{ctx: ctx, store: s, member: m}
+		vars := models.NewFanVars(ctx, s, m)
 		if got, err := both.Execute(vars, maxRendered); err != nil || got != "李四 7" {
 			t.Fatalf("first rendering: %q, %v", got, err)
 		}
@@ -50,11 +50,11 @@ func TestVarsLazyAndOnce(t *testing.T) {
 		}
 		// The database is gone: a fresh Vars that needs it fails (so the
 		// checks below would notice a query) ...
-		if _, err := both.Execute(&Vars{ctx: ctx, store: s, member: m}, maxRendered); err == nil {
+		if _, err := both.Execute(models.NewFanVars(ctx, s, m), maxRendered); err == nil {
 			t.Fatal("a query on the closed store did not fail: the test proves nothing")
 		}
 		// ... one that does not need it renders ...
-		if got, err := plain.Execute(&Vars{ctx: ctx, store: s, member: m}, maxRendered); err != nil || got != "o_lazy "+m.Stage {
+		if got, err := plain.Execute(models.NewFanVars(ctx, s, m), maxRendered); err != nil || got != "o_lazy "+m.Stage {
 			t.Fatalf("template without Name/Points: %q, %v", got, err)
 		}
 		// ... and the message's Vars answer from what they looked up.

@@ -191,13 +191,21 @@ func (h *Handler) broadcastPreview(c *gin.Context) {
 	if err == nil && h.Mass == nil {
 		err = models.Errorf(models.ECONFLICT, "previews need a WeChat connection")
 	}
+	if err == nil {
+		err = b.VarsProblem() // a mass send saved with {{.Name}} before the check
+	}
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
 	out := make([]PreviewResult, 0, len(req.OpenIDs))
 	for _, id := range req.OpenIDs {
-		code, msg := wechat.Describe(h.Mass.PreviewBroadcast(c.Request.Context(), id, b))
+		// Each test fan sees the message filled in with their own name, points, ….
+		fb, err := h.Store.BroadcastFor(c.Request.Context(), b, id)
+		if err == nil {
+			err = h.Mass.PreviewBroadcast(c.Request.Context(), id, fb)
+		}
+		code, msg := wechat.Describe(err)
 		out = append(out, PreviewResult{OpenID: id, Sent: msg == "", ErrCode: code, Error: msg})
 	}
 	web.Audit(c, h.Store, "broadcast.preview", b.Name, "id="+strconv.FormatUint(b.ID, 10))

@@ -103,6 +103,10 @@ type bcForm struct {
 	CanEdit, Locked bool
 	Segments        []models.Segment
 	Stages          []string
+	// Account decides what "automatic" picks (the live warning about
+	// variables in a mass send); VarsProblem is why a stored broadcast's
+	// variables cannot be sent.
+	Account, VarsProblem string
 }
 
 func (h *Handler) renderBroadcastForm(c *gin.Context, status int, f bcForm) {
@@ -113,6 +117,9 @@ func (h *Handler) renderBroadcastForm(c *gin.Context, status int, f bcForm) {
 	}
 	f.Stages = models.Stages
 	f.CanEdit = canEditCRM(c)
+	if f.Account = h.Policy.AccountType; f.Account == "" {
+		f.Account = models.AccountService
+	}
 	h.render(c, status, "broadcast_edit", h.bcPage(c, "bc.compose", f))
 }
 
@@ -128,6 +135,9 @@ func (h *Handler) broadcastEdit(c *gin.Context) {
 	r, _ := b.Reply()
 	f := bcForm{ID: b.ID, Name: b.Name, Kind: b.Kind, MediaID: r.MediaID, TemplateID: b.TemplateID, Audience: b.Audience,
 		OpenIDs: b.OpenIDs, Channel: b.Channel, Locked: !b.Editable()}
+	if err := b.VarsProblem(); err != nil {
+		f.VarsProblem = h.errFor(c, err)
+	}
 	if b.Kind == models.BroadcastText {
 		f.Text = r.Text
 	}
@@ -302,6 +312,9 @@ type bcData struct {
 	Live     bool
 	// Active: a run is under way (a started one-off may still be paused).
 	Active bool
+	// VarsProblem: the stored message has variables it cannot send (a mass
+	// send saved with {{.Name}} before the check); it will not go out.
+	VarsProblem string
 }
 
 type previewRow struct {
@@ -313,6 +326,9 @@ func (h *Handler) broadcastData(c *gin.Context, b *models.Broadcast) (bcData, er
 	ctx := c.Request.Context()
 	d := bcData{B: b, CanEdit: canEditCRM(c), CanApprove: web.HasRole(web.CurrentStaff(c), models.RoleAdmin), Zone: h.Loc.String()}
 	d.Reply, _ = b.Reply()
+	if verr := b.VarsProblem(); verr != nil && b.State != models.BroadcastSent && b.State != models.BroadcastCancelled {
+		d.VarsProblem = h.Pages.T(h.lang(c), "bc.vars_held", h.errFor(c, verr))
+	}
 	var err error
 	if d.Plan, err = h.Store.PlanAudience(ctx, b, h.Policy, models.DefaultWindowRules); err != nil {
 		return d, err
@@ -371,9 +387,16 @@ func (h *Handler) broadcastPreview(c *gin.Context) {
 		status, d.Error = http.StatusConflict, h.Pages.T(h.lang(c), "bc.no_wechat")
 	case len(ids) == 0 || len(ids) > models.MaxPreviewFans:
 		status, d.Error = http.StatusBadRequest, h.Pages.T(h.lang(c), "bc.preview_count")
+	case b.VarsProblem() != nil:
+		status, d.Error = http.StatusBadRequest, h.errFor(c, b.VarsProblem())
 	default:
 		for _, id := range ids {
-			code, msg := wechat.Describe(h.Mass.PreviewBroadcast(c.Request.Context(), id, b))
+			// Each test fan sees the message filled in with their own name, points, ….
+			fb, err := h.Store.BroadcastFor(c.Request.Context(), b, id)
+			if err == nil {
+				err = h.Mass.PreviewBroadcast(c.Request.Context(), id, fb)
+			}
+			code, msg := wechat.Describe(err)
 			d.Previews = append(d.Previews, previewRow{OpenID: id, ErrCode: code, Error: msg})
 		}
 		web.Audit(c, h.Store, "broadcast.preview", b.Name, "id="+strconv.FormatUint(b.ID, 10)+" to="+strings.Join(ids, ","))
