@@ -32,6 +32,7 @@ func (h *Handler) registerBroadcasts(a *gin.RouterGroup) {
 	ed.POST("/broadcasts/:id/edit", h.broadcastSave)
 	ed.POST("/broadcasts/:id/preview", h.broadcastPreview)
 	ed.POST("/broadcasts/:id/schedule", h.broadcastSchedule)
+	ed.POST("/broadcasts/:id/starts", h.broadcastStarts)
 	ed.POST("/broadcasts/:id/pause", h.broadcastChange(models.ActionPause))
 	ed.POST("/broadcasts/:id/resume", h.broadcastChange(models.ActionResume))
 	ed.POST("/broadcasts/:id/cancel", h.broadcastChange(models.ActionCancel))
@@ -72,7 +73,12 @@ func (h *Handler) broadcastsList(c *gin.Context) {
 	for _, b := range list {
 		audience[b.ID] = h.audienceName(c, b.Audience, b.AudienceRef, names)
 	}
-	h.render(c, http.StatusOK, "broadcasts", h.bcPage(c, "bc.title", gin.H{"Rows": list, "Audience": audience, "CanEdit": canEditCRM(c)}))
+	status, err := h.listStatuses(c, list)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, "broadcasts", h.bcPage(c, "bc.title", gin.H{"Rows": list, "Audience": audience, "Status": status, "CanEdit": canEditCRM(c)}))
 }
 
 // audienceName is how people know a broadcast's audience: the segment's
@@ -249,7 +255,7 @@ func (h *Handler) broadcastPlan(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	h.fragment(c, "broadcast_edit", "bc_plan_live", gin.H{"Plan": plan})
+	h.fragment(c, "broadcast_edit", "bc_plan_live", gin.H{"Plan": h.planView(c, plan)})
 }
 
 // maxUpload bounds an uploaded openid list: the most a broadcast takes.
@@ -289,7 +295,7 @@ func parseFields(s string) map[string]string {
 type bcData struct {
 	B                   *models.Broadcast
 	Reply               models.Reply
-	Plan                models.AudiencePlan
+	Plan                bcPlanView
 	Runs                []models.BroadcastProgress
 	Previews            []previewRow
 	PreviewTo, At, Cron string
@@ -302,6 +308,10 @@ type bcData struct {
 	Live     bool
 	// Active: a run is under way (a started one-off may still be paused).
 	Active bool
+	// Status is the title's badge; Next says whether quiet hours hold the
+	// next run, NowQuiet whether they hold a send started now.
+	Status         bcStatus
+	Next, NowQuiet bcStart
 }
 
 type previewRow struct {
@@ -314,10 +324,21 @@ func (h *Handler) broadcastData(c *gin.Context, b *models.Broadcast) (bcData, er
 	d := bcData{B: b, CanEdit: canEditCRM(c), CanApprove: web.HasRole(web.CurrentStaff(c), models.RoleAdmin), Zone: h.Loc.String()}
 	d.Reply, _ = b.Reply()
 	var err error
-	if d.Plan, err = h.Store.PlanAudience(ctx, b, h.Policy, models.DefaultWindowRules); err != nil {
+	plan, err := h.Store.PlanAudience(ctx, b, h.Policy, models.DefaultWindowRules)
+	if err != nil {
 		return d, err
 	}
+	d.Plan = h.planView(c, plan)
 	d.Runs, err = h.Store.RecentRunProgress(ctx, b.ID)
+	d.Runs = h.quiet().RunStatuses(d.Runs, h.Now())
+	d.Status = bcStatus{State: b.State}
+	if len(d.Runs) > 0 {
+		d.Status.Run = &d.Runs[0]
+	}
+	if b.NextRunAt != nil {
+		d.Next = h.startOf(*b.NextRunAt)
+	}
+	d.NowQuiet = h.startOf(h.Now())
 	d.At = h.Now().In(h.Loc).Add(5 * time.Minute).Format("2006-01-02T15:04")
 	names := map[string]string{}
 	if b.Audience == models.AudienceSegment {
@@ -522,5 +543,7 @@ func (h *Handler) broadcastReport(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	h.render(c, http.StatusOK, "broadcast_report", h.bcPage(c, "bc.report", gin.H{"B": b, "R": rep}))
+	rep.BroadcastProgress = h.quiet().RunStatus(rep.BroadcastProgress, h.Now())
+	failures, skips := h.reportReasons(c, rep)
+	h.render(c, http.StatusOK, "broadcast_report", h.bcPage(c, "bc.report", gin.H{"B": b, "R": rep, "Failures": failures, "Skips": skips}))
 }
