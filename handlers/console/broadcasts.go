@@ -296,7 +296,7 @@ type bcData struct {
 	B                   *models.Broadcast
 	Reply               models.Reply
 	Plan                bcPlanView
-	Runs                []models.BroadcastProgress
+	Runs                []bcRun
 	Previews            []previewRow
 	PreviewTo, At, Cron string
 	Error               string
@@ -329,11 +329,11 @@ func (h *Handler) broadcastData(c *gin.Context, b *models.Broadcast) (bcData, er
 		return d, err
 	}
 	d.Plan = h.planView(c, plan)
-	d.Runs, err = h.Store.RecentRunProgress(ctx, b.ID)
-	d.Runs = h.quiet().RunStatuses(d.Runs, h.Now())
+	runs, err := h.Store.RecentRunProgress(ctx, b.ID)
+	d.Runs = runViews(h.quiet().RunStatuses(runs, h.Now()))
 	d.Status = bcStatus{State: b.State}
 	if len(d.Runs) > 0 {
-		d.Status.Run = &d.Runs[0]
+		d.Status.Run = &d.Runs[0].BroadcastProgress
 	}
 	if b.NextRunAt != nil {
 		d.Next = h.startOf(*b.NextRunAt)
@@ -545,5 +545,5 @@ func (h *Handler) broadcastReport(c *gin.Context) {
 	}
 	rep.BroadcastProgress = h.quiet().RunStatus(rep.BroadcastProgress, h.Now())
 	failures, skips := h.reportReasons(c, rep)
-	h.render(c, http.StatusOK, "broadcast_report", h.bcPage(c, "bc.report", gin.H{"B": b, "R": rep, "Failures": failures, "Skips": skips}))
+	h.render(c, http.StatusOK, "broadcast_report", h.bcPage(c, "bc.report", gin.H{"B": b, "R": rep, "Failures": failures, "Skips": skips, "Bar": runView(rep.BroadcastProgress)}))
 }

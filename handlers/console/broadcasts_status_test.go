@@ -123,7 +123,7 @@ func TestBroadcastStatusQuietHoursAndFailures(t *testing.T) {
 		q.advance(7*time.Hour + 2*time.Minute)
 		q.tick(t)
 		r = b.get(page)
-		expect(t, r, 200, `<span class="badge run-failed">失败</span>`, `<span class="c-failed">失败 2</span>`, `class="seg seg-failed" style="flex-grow: 2"`, "查看失败原因和处理办法")
+		expect(t, r, 200, `<span class="badge run-failed">失败</span>`, `<span class="c-failed">失败 2</span>`, `<rect class="seg seg-failed" x="0" y="0" width="1000" height="10">`, "查看失败原因和处理办法")
 		if strings.Contains(r.body(), "seg-sent") || strings.Contains(r.body(), "run-done") {
 			t.Fatal("a run where every send failed shows sends or 已发送")
 		}
