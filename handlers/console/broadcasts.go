@@ -255,7 +255,7 @@ func (h *Handler) broadcastPlan(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	h.fragment(c, "broadcast_edit", "bc_plan_live", gin.H{"Plan": h.planView(c, plan)})
+	h.fragment(c, "broadcast_edit", "bc_plan_live", gin.H{"Plan": h.planView(c, plan), "Now": h.startOf(h.Now())})
 }
 
 // maxUpload bounds an uploaded openid list: the most a broadcast takes.

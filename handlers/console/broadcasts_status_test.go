@@ -136,8 +136,13 @@ func TestBroadcastStatusQuietHoursAndFailures(t *testing.T) {
 			t.Fatal("the report shows a bare errcode or 完成")
 		}
 
-		// The estimate shows who cannot be reached, why, and what would.
+		// The estimate shows who cannot be reached, why, and what would; at
+		// 08:01 it is no longer quiet, so send it at night again.
+		q.advance(15 * time.Hour)
+		b = q.browser().login("mia") // the session of the night before has expired
+		hx = map[string]string{"HX-Request": "true", "X-CSRF-Token": b.csrf(page)}
 		plan := b.do("POST", "/console/broadcasts/plan", url.Values{"kind": {"text"}, "audience": {"openids"}, "openids": {"qzA\nqzSilent"}, "channel": {"direct"}}, hx)
-		expect(t, plan, 200, `id="plan-unreachable">1<`, `id="plan-why-window_closed"`, "48 小时内没有互动，客服消息窗口已关闭，且没有设置模板消息", "填写模板 ID 以模板消息触达，或改用群发")
+		expect(t, plan, 200, `id="plan-unreachable">1<`, `id="plan-why-window_closed"`, "48 小时内没有互动，客服消息窗口已关闭，且没有设置模板消息", "填写模板 ID 以模板消息触达，或改用群发",
+			`id="plan-quiet"`, "现在处于免打扰时段（22:00–08:00）：立即发送要到 12-09 08:00 才开始发出。")
 	})
 }
