@@ -64,7 +64,7 @@ func (c FrequencyCap) Over(sent int64) (reason string, over bool) {
 	if !c.On() || sent < int64(c.Max) {
 		return "", false
 	}
-	return fmt.Sprintf("frequency cap: %d pushes in %s", sent, c.Window), true
+	return fmt.Sprintf(reasonCapPrefix+" %d pushes in %s", sent, c.Window), true
 }
 
 // ChooseChannel picks how a push reaches a fan: by customer-service message
@@ -74,7 +74,7 @@ func (c FrequencyCap) Over(sent int64) (reason string, over bool) {
 func ChooseChannel(w models.Window, known, hasTemplate bool) (channel, skip string) {
 	switch {
 	case !known:
-		return "", "the fan is no longer a member"
+		return "", reasonNotMember
 	case w.Open && w.Left > 0:
 		return models.ChannelCustom, ""
 	case !hasTemplate:
@@ -82,7 +82,7 @@ func ChooseChannel(w models.Window, known, hasTemplate bool) (channel, skip stri
 		if w.Open {
 			why = "the fan's message quota for this window is used up"
 		}
-		return "", "unreachable: " + why + ", and no template message is set"
+		return "", reasonUnreach + why + ", and no template message is set"
 	}
 	return models.ChannelTemplate, ""
 }
@@ -140,7 +140,7 @@ func SendOutcome(channel string, err error, attempts, maxAttempts int, now time.
 	code := wechat.ErrCode(err)
 	o := models.Outcome{State: models.RcptFailed, Channel: channel, ErrCode: code, Reason: err.Error()}
 	if err == wechat.ErrUnsubscribed || code == 43004 {
-		o.State, o.Reason = models.RcptSkipped, "unfollowed"
+		o.State, o.Reason = models.RcptSkipped, reasonUnfollowed
 		return o
 	}
 	if models.ErrorCode(err) != models.EINTERNAL {

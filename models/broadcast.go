@@ -92,6 +92,13 @@ type BroadcastPolicy struct {
 	Approval bool
 	// MonthlyPerFan and DailyMass are the platform's quotas (4 and 1).
 	MonthlyPerFan, DailyMass int
+	// QuietFrom and QuietTo are the delivery engine's quiet hours ("22:00",
+	// "08:00" in Loc; empty: none), and PushCap pushes per fan per
+	// CapWindow its frequency cap (0: off): the console and the API use
+	// them to say when a run will really send and who it cannot reach.
+	QuietFrom, QuietTo string
+	PushCap            int
+	CapWindow          time.Duration
 }
 
 func (p BroadcastPolicy) withDefaults() BroadcastPolicy {
@@ -106,6 +113,9 @@ func (p BroadcastPolicy) withDefaults() BroadcastPolicy {
 	}
 	if p.DailyMass == 0 {
 		p.DailyMass = 1
+	}
+	if p.CapWindow == 0 {
+		p.CapWindow = 7 * 24 * time.Hour
 	}
 	return p
 }

@@ -1,7 +1,9 @@
 package models
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -14,9 +16,15 @@ type AudiencePlan struct {
 	Custom      int64 `json:"custom"`   // inside the 48 h window (an estimate: the quota is checked at send time)
 	Template    int64 `json:"template"` // window closed, template message set
 	Unreachable int64 `json:"unreachable"`
-	// Unfollowed and OverQuota are parts of Unreachable.
+	// Unfollowed and OverQuota are parts of Unreachable (the sum of the
+	// four reasons below).
 	Unfollowed int64 `json:"unfollowed"`
 	OverQuota  int64 `json:"over_quota"` // 4 mass messages this month already (服务号)
+	// OutsideWindow (direct, no template message: the 48 h window is
+	// closed) and OverCap (the frequency cap is reached) are parts of
+	// Unreachable too.
+	OutsideWindow int64 `json:"outside_window"`
+	OverCap       int64 `json:"over_cap"`
 	// UnknownOpenIDs counts uploaded openids that are not members.
 	UnknownOpenIDs int `json:"unknown_openids"`
 }
@@ -77,6 +85,29 @@ func (s *Store) PlanAudience(ctx context.Context, b *Broadcast, policy Broadcast
 			p.Mass += int64(len(reachable)) - over
 			continue
 		}
+		// Fans the frequency cap holds back get nothing, whatever their window.
+		direct := int64(len(reachable))
+		if policy.PushCap > 0 && len(reachable) > 0 {
+			var full []uint64
+			if err := db.Model(&Recipient{}).Where("member_id IN ? AND state = ? AND sent_at >= ?", reachable, RcptSent, now.Add(-policy.CapWindow).UTC()).
+				Group("member_id").Having("COUNT(*) >= ?", policy.PushCap).Pluck("member_id", &full).Error; err != nil {
+				return p, translate("plan audience", err)
+			}
+			if len(full) > 0 {
+				capped := map[uint64]bool{}
+				for _, id := range full {
+					capped[id] = true
+				}
+				openIDs = openIDs[:0]
+				for _, m := range members {
+					if m.Subscribed && !capped[m.ID] {
+						openIDs = append(openIDs, m.OpenID)
+					}
+				}
+			}
+			p.OverCap += int64(len(full))
+			direct -= int64(len(full))
+		}
 		// Fans who wrote within the window (events open only a minute).
 		var open int64
 		if len(openIDs) > 0 {
@@ -87,12 +118,12 @@ func (s *Store) PlanAudience(ctx context.Context, b *Broadcast, policy Broadcast
 		}
 		p.Custom += open
 		if b.TemplateID != "" {
-			p.Template += int64(len(reachable)) - open
+			p.Template += direct - open
 		} else {
-			p.Unreachable += int64(len(reachable)) - open
+			p.OutsideWindow += direct - open
 		}
 	}
-	p.Unreachable += p.Unfollowed + p.OverQuota
+	p.Unreachable += p.Unfollowed + p.OverQuota + p.OverCap + p.OutsideWindow
 	return p, nil
 }
 
@@ -111,6 +142,13 @@ type BroadcastProgress struct {
 	StartedAt time.Time  `json:"started_at"`
 	EndedAt   *time.Time `json:"finished_at,omitempty"`
 	Error     string     `json:"error,omitempty"` // why the run could not start
+	// Status is what the run amounts to for people (RunStatus*): set by
+	// delivery.RunStatus, which knows the quiet hours. While quiet hours
+	// hold the run, Waiting counts the recipients they hold (the rest of
+	// Remaining) and ResumeAt is when they end.
+	Status   string     `json:"status,omitempty"`
+	Waiting  int64      `json:"waiting"`
+	ResumeAt *time.Time `json:"resume_at,omitempty"`
 }
 
 // RecentRuns is how many of a broadcast's runs its page shows.
@@ -133,17 +171,22 @@ func (s *Store) RecentRunProgress(ctx context.Context, broadcastID uint64) ([]Br
 
 // RunProgress counts a run's recipients by outcome.
 func (s *Store) RunProgress(ctx context.Context, run *BroadcastRun) (BroadcastProgress, error) {
-	p := BroadcastProgress{RunID: run.ID, State: run.State, StartedAt: run.StartedAt, EndedAt: run.FinishedAt, Error: run.Error}
 	if run.PushID == 0 {
-		if run.State == RunDone {
-			p.Percent = 100 // ended before it had recipients (see Error)
-		}
-		return p, nil
+		return progressOf(run, nil), nil
 	}
 	counts, err := s.PushProgress(ctx, run.PushID)
 	if err != nil {
-		return p, err
+		return progressOf(run, nil), err
 	}
+	p := progressOf(run, counts)
+	err = s.db.WithContext(ctx).Model(&Recipient{}).Where("push_id = ? AND state = ? AND sent_at >= ?", run.PushID, RcptSent, s.now().Add(-time.Minute)).
+		Count(&p.PerMinute).Error
+	return p, translate("run progress", err)
+}
+
+// progressOf is a run's progress from its recipients counted by state.
+func progressOf(run *BroadcastRun, counts PushCounts) BroadcastProgress {
+	p := BroadcastProgress{RunID: run.ID, State: run.State, StartedAt: run.StartedAt, EndedAt: run.FinishedAt, Error: run.Error}
 	for st, n := range counts {
 		p.Total += n
 		switch st {
@@ -162,11 +205,33 @@ func (s *Store) RunProgress(ctx context.Context, run *BroadcastRun) (BroadcastPr
 	if p.Total > 0 {
 		p.Percent = int((p.Total - p.Remaining) * 100 / p.Total)
 	} else if run.State == RunDone {
-		p.Percent = 100
+		p.Percent = 100 // ended before it had recipients (see Error)
 	}
-	err = s.db.WithContext(ctx).Model(&Recipient{}).Where("push_id = ? AND state = ? AND sent_at >= ?", run.PushID, RcptSent, s.now().Add(-time.Minute)).
-		Count(&p.PerMinute).Error
-	return p, translate("run progress", err)
+	p.Status = p.outcome()
+	return p
+}
+
+// outcome is what the run amounts to from its counts alone (quiet hours
+// aside: delivery.RunStatus adds them). A run is over when its state is
+// done or nothing is left to send; then it failed when nothing went out
+// and sends failed (or it never started), and reached nobody when
+// every fan was skipped.
+func (p BroadcastProgress) outcome() string {
+	switch {
+	case p.State == RunPlanning:
+		return RunStatusPlanning
+	case p.State != RunDone && (p.Remaining > 0 || p.Total == 0):
+		return RunStatusSending
+	case p.Error != "" && p.Sent == 0:
+		return RunStatusFailed
+	case p.Sent == 0 && p.Unknown == 0 && p.Failed > 0:
+		return RunStatusFailed
+	case p.Failed > 0:
+		return RunStatusPartial
+	case p.Sent == 0 && p.Unknown == 0 && p.Total > 0:
+		return RunStatusUnreached
+	}
+	return RunStatusDone
 }
 
 // BroadcastReport is a run's final report.
@@ -181,6 +246,16 @@ type BroadcastReport struct {
 	// Unfollows counts recipients who unfollowed within 24 h after the run began.
 	Unfollows int64     `json:"unfollows_24h"`
 	Mass      []MassJob `json:"mass_jobs,omitempty"`
+	// Failures groups the failed recipients by errcode, and those with no
+	// errcode by their reason, most first (transports put them in words).
+	Failures []FailureCount `json:"-"`
+}
+
+// FailureCount is how many recipients of a run failed one way.
+type FailureCount struct {
+	ErrCode int
+	Reason  string // only when ErrCode is 0
+	Count   int64
 }
 
 // RunReport builds a run's report: reached by channel, failures by
@@ -211,6 +286,7 @@ func (s *Store) RunReport(ctx context.Context, run *BroadcastRun) (BroadcastRepo
 				continue
 			}
 			r.ByErrCode[x.ErrCode] += x.N
+			r.Failures = addFailure(r.Failures, x.ErrCode, x.Reason, x.N)
 		case RcptSkipped:
 			r.ByReason[x.Reason] += x.N
 		}
@@ -220,6 +296,7 @@ func (s *Store) RunReport(ctx context.Context, run *BroadcastRun) (BroadcastRepo
 		run.StartedAt, run.StartedAt.Add(24*time.Hour)).Count(&r.Unfollows).Error; err != nil {
 		return r, translate("run report", err)
 	}
+	slices.SortStableFunc(r.Failures, func(a, b FailureCount) int { return cmp.Compare(b.Count, a.Count) })
 	r.Mass, err = s.MassJobs(ctx, run.PushID)
 	return r, err
 }

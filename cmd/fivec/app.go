@@ -235,7 +235,7 @@ func newDelivery(store *models.Store, sender *wechat.Sender, cfg config.Config, 
 	d := &delivery.Engine{
 		Store: store, Sender: sender, Log: log, Worker: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), models.RandomToken(3)),
 		Limiter: limiter, Batch: 500, Lease: 2 * time.Minute,
-		FrequencyCap: cfg.PushCap, CapWindow: 7 * 24 * time.Hour, Loc: cfg.Location,
+		FrequencyCap: cfg.PushCap, CapWindow: pushCapWindow, Loc: cfg.Location,
 		Window: models.DefaultWindowRules, MaxAttempts: 5, Now: time.Now,
 	}
 	if from, to, ok := strings.Cut(cfg.QuietHours, "-"); ok {
@@ -245,9 +245,20 @@ func newDelivery(store *models.Store, sender *wechat.Sender, cfg config.Config, 
 }
 
 // broadcastPolicy is the account's broadcast configuration.
+// The quiet hours and the frequency cap are the delivery engine's (see
+// newDelivery), so pages and the API say when a run really sends.
 func broadcastPolicy(cfg config.Config) models.BroadcastPolicy {
-	return models.BroadcastPolicy{Loc: cfg.Location, AccountType: cfg.AccountType, Approval: cfg.BroadcastApproval}
+	p := models.BroadcastPolicy{Loc: cfg.Location, AccountType: cfg.AccountType, Approval: cfg.BroadcastApproval,
+		PushCap: cfg.PushCap, CapWindow: pushCapWindow}
+	if from, to, ok := strings.Cut(cfg.QuietHours, "-"); ok {
+		p.QuietFrom, p.QuietTo = from, to
+	}
+	return p
 }
+
+// pushCapWindow is the frequency cap's window: FIVEC_PUSH_CAP pushes per fan
+// per week.
+const pushCapWindow = 7 * 24 * time.Hour
 
 // serve runs HTTP until ctx ends, then shuts down: HTTP, background sends,
 // jobs, database.

@@ -103,6 +103,7 @@ var routeAccess = map[string][]string{
 	"POST /console/broadcasts/:id/edit":     editors,
 	"POST /console/broadcasts/:id/preview":  editors,
 	"POST /console/broadcasts/:id/schedule": editors,
+	"POST /console/broadcasts/:id/starts":   editors,
 	"POST /console/broadcasts/:id/pause":    editors,
 	"POST /console/broadcasts/:id/resume":   editors,
 	"POST /console/broadcasts/:id/cancel":   editors,

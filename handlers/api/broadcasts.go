@@ -32,12 +32,15 @@ type Broadcast struct {
 	ApprovedBy   uint64            `json:"approved_by,omitempty"`
 	Runs         int               `json:"run_count"`
 	UpdatedAt    time.Time         `json:"updated_at"`
+	// LastRun is the newest run's progress and status (lists only): sent,
+	// failed, skipped and waiting apart.
+	LastRun *models.BroadcastProgress `json:"last_run,omitempty"`
 }
 
 // BroadcastDetail adds the audience plan and the runs' progress.
 type BroadcastDetail struct {
 	Broadcast
-	Plan models.AudiencePlan        `json:"plan"`
+	Plan Plan                       `json:"plan"`
 	Last []models.BroadcastProgress `json:"runs"`
 }
 
@@ -106,7 +109,17 @@ func broadcastOut(b *models.Broadcast) Broadcast {
 
 func (h *Handler) broadcastsList(c *gin.Context) {
 	list, err := h.Store.ListBroadcasts(c.Request.Context(), 200)
-	respondList(c, list, err, broadcastOut)
+	var last map[uint64]models.BroadcastProgress
+	if err == nil {
+		last, err = h.lastRuns(c, list)
+	}
+	respondList(c, list, err, func(b *models.Broadcast) Broadcast {
+		out := broadcastOut(b)
+		if p, ok := last[b.ID]; ok {
+			out.LastRun = &p
+		}
+		return out
+	})
 }
 
 func (h *Handler) broadcastGet(c *gin.Context) {
@@ -117,12 +130,14 @@ func (h *Handler) broadcastGet(c *gin.Context) {
 		return
 	}
 	d := BroadcastDetail{Broadcast: broadcastOut(b), Last: []models.BroadcastProgress{}}
-	if d.Plan, err = h.Store.PlanAudience(ctx, b, h.Policy, models.DefaultWindowRules); err != nil {
+	plan, err := h.Store.PlanAudience(ctx, b, h.Policy, models.DefaultWindowRules)
+	if err != nil {
 		web.Error(c, err)
 		return
 	}
+	d.Plan = planOut(plan)
 	runs, err := h.Store.RecentRunProgress(ctx, b.ID)
-	d.Last = append(d.Last, runs...)
+	d.Last = append(d.Last, h.quiet().RunStatuses(runs, h.Now())...)
 	respond(c, d, err)
 }
 
@@ -175,7 +190,7 @@ func (h *Handler) broadcastPlan(c *gin.Context) {
 		return
 	}
 	plan, err := h.Store.PlanDraft(c.Request.Context(), req.input(), h.Policy, models.DefaultWindowRules)
-	respond(c, plan, err)
+	respond(c, planOut(plan), err)
 }
 
 // broadcastPreview sends the broadcast to 1-10 test fans now.
@@ -228,7 +243,7 @@ func (h *Handler) broadcastSchedule(c *gin.Context) {
 		return
 	}
 	web.Audit(c, h.Store, "broadcast.schedule", b.Name, "id="+strconv.FormatUint(b.ID, 10)+" state="+b.State)
-	c.JSON(http.StatusOK, broadcastOut(b))
+	c.JSON(http.StatusOK, h.scheduledOut(b))
 }
 
 func (h *Handler) broadcastApprove(c *gin.Context) {
@@ -263,8 +278,9 @@ func (h *Handler) broadcastChange(action string) gin.HandlerFunc {
 	}
 }
 
-// broadcastRun is a run's report: progress, reached by channel, failures
-// by errcode, skips by reason, unfollows within 24 h, WeChat's mass counts.
+// broadcastRun is a run's report: progress and status, reached by channel,
+// failures by errcode and skips by reason (in words), unfollows within
+// 24 h, WeChat's mass counts.
 func (h *Handler) broadcastRun(c *gin.Context) {
 	ctx := c.Request.Context()
 	b, err := h.broadcast(c)
@@ -282,5 +298,5 @@ func (h *Handler) broadcastRun(c *gin.Context) {
 		return
 	}
 	rep, err := h.Store.RunReport(ctx, run)
-	respond(c, rep, err)
+	respond(c, h.reportInWords(rep), err)
 }

@@ -32,6 +32,7 @@ func (h *Handler) registerBroadcasts(a *gin.RouterGroup) {
 	ed.POST("/broadcasts/:id/edit", h.broadcastSave)
 	ed.POST("/broadcasts/:id/preview", h.broadcastPreview)
 	ed.POST("/broadcasts/:id/schedule", h.broadcastSchedule)
+	ed.POST("/broadcasts/:id/starts", h.broadcastStarts)
 	ed.POST("/broadcasts/:id/pause", h.broadcastChange(models.ActionPause))
 	ed.POST("/broadcasts/:id/resume", h.broadcastChange(models.ActionResume))
 	ed.POST("/broadcasts/:id/cancel", h.broadcastChange(models.ActionCancel))
@@ -72,7 +73,12 @@ func (h *Handler) broadcastsList(c *gin.Context) {
 	for _, b := range list {
 		audience[b.ID] = h.audienceName(c, b.Audience, b.AudienceRef, names)
 	}
-	h.render(c, http.StatusOK, "broadcasts", h.bcPage(c, "bc.title", gin.H{"Rows": list, "Audience": audience, "CanEdit": canEditCRM(c)}))
+	status, err := h.listStatuses(c, list)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, "broadcasts", h.bcPage(c, "bc.title", gin.H{"Rows": list, "Audience": audience, "Status": status, "CanEdit": canEditCRM(c)}))
 }
 
 // audienceName is how people know a broadcast's audience: the segment's
@@ -259,7 +265,7 @@ func (h *Handler) broadcastPlan(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	h.fragment(c, "broadcast_edit", "bc_plan_live", gin.H{"Plan": plan})
+	h.fragment(c, "broadcast_edit", "bc_plan_live", gin.H{"Plan": h.planView(c, plan), "Now": h.startOf(h.Now())})
 }
 
 // maxUpload bounds an uploaded openid list: the most a broadcast takes.
@@ -299,8 +305,8 @@ func parseFields(s string) map[string]string {
 type bcData struct {
 	B                   *models.Broadcast
 	Reply               models.Reply
-	Plan                models.AudiencePlan
-	Runs                []models.BroadcastProgress
+	Plan                bcPlanView
+	Runs                []bcRun
 	Previews            []previewRow
 	PreviewTo, At, Cron string
 	Error               string
@@ -315,6 +321,10 @@ type bcData struct {
 	// VarsProblem: the stored message has variables it cannot send (a mass
 	// send saved with {{.Name}} before the check); it will not go out.
 	VarsProblem string
+	// Status is the title's badge; Next says whether quiet hours hold the
+	// next run, NowQuiet whether they hold a send started now.
+	Status         bcStatus
+	Next, NowQuiet bcStart
 }
 
 type previewRow struct {
@@ -330,10 +340,21 @@ func (h *Handler) broadcastData(c *gin.Context, b *models.Broadcast) (bcData, er
 		d.VarsProblem = h.Pages.T(h.lang(c), "bc.vars_held", h.errFor(c, verr))
 	}
 	var err error
-	if d.Plan, err = h.Store.PlanAudience(ctx, b, h.Policy, models.DefaultWindowRules); err != nil {
+	plan, err := h.Store.PlanAudience(ctx, b, h.Policy, models.DefaultWindowRules)
+	if err != nil {
 		return d, err
 	}
-	d.Runs, err = h.Store.RecentRunProgress(ctx, b.ID)
+	d.Plan = h.planView(c, plan)
+	runs, err := h.Store.RecentRunProgress(ctx, b.ID)
+	d.Runs = runViews(h.quiet().RunStatuses(runs, h.Now()))
+	d.Status = bcStatus{State: b.State}
+	if len(d.Runs) > 0 {
+		d.Status.Run = &d.Runs[0].BroadcastProgress
+	}
+	if b.NextRunAt != nil {
+		d.Next = h.startOf(*b.NextRunAt)
+	}
+	d.NowQuiet = h.startOf(h.Now())
 	d.At = h.Now().In(h.Loc).Add(5 * time.Minute).Format("2006-01-02T15:04")
 	names := map[string]string{}
 	if b.Audience == models.AudienceSegment {
@@ -545,5 +566,7 @@ func (h *Handler) broadcastReport(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	h.render(c, http.StatusOK, "broadcast_report", h.bcPage(c, "bc.report", gin.H{"B": b, "R": rep}))
+	rep.BroadcastProgress = h.quiet().RunStatus(rep.BroadcastProgress, h.Now())
+	failures, skips := h.reportReasons(c, rep)
+	h.render(c, http.StatusOK, "broadcast_report", h.bcPage(c, "bc.report", gin.H{"B": b, "R": rep, "Failures": failures, "Skips": skips, "Bar": runView(rep.BroadcastProgress)}))
 }

@@ -139,7 +139,7 @@ func TestBrowserBroadcastScheduledToProgress(t *testing.T) {
 	mu.Lock()
 	offset = 3 * time.Minute
 	mu.Unlock()
-	br.Until(ctx, "progress bar at 100%", `(() => { const p = document.querySelector('.bc-progress'); return !!p && p.value === 100 })()`)
+	br.Until(ctx, "progress bar at 100%", `(() => { const p = document.querySelector('.bc-progress'); return !!p && p.dataset.percent === '100' })()`)
 	br.Until(ctx, "counts", `document.querySelector('#runs').innerText.includes('已发送 3')`)
 	br.Shot(ctx, "broadcast-progress")
 	do("report", chromedp.Click(css("#runs a")), chromedp.WaitVisible(css("#report")))
@@ -171,7 +171,7 @@ func TestBrowserBroadcastScheduledToProgress(t *testing.T) {
 		chromedp.Click(css("#bc-save")), chromedp.WaitVisible(css("#send-now")))
 	br.Shot(ctx, "broadcast-send-now")
 	do("send now", chromedp.Click(css("#send-now")), chromedp.WaitNotPresent(css("#send-now")), chromedp.WaitVisible(css("#runs")))
-	br.Until(ctx, "sent at once", `(() => { const p = document.querySelector('.bc-progress'); return !!p && p.value === 100 })()`)
+	br.Until(ctx, "sent at once", `(() => { const p = document.querySelector('.bc-progress'); return !!p && p.dataset.percent === '100' })()`)
 	for i := 0; i < 3; i++ {
 		got := 0
 		for _, d := range platform.Inbox(appID, fmt.Sprintf("oPoster%d", i)) {

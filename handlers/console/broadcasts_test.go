@@ -99,7 +99,7 @@ func TestBroadcastComposePreviewApproveSend(t *testing.T) {
 		if err := bj.RunOnce(ctx); err != nil {
 			t.Fatal(err)
 		}
-		expect(t, mia.get(page), 200, "已发送", `value="100"`, "已发送 2 · 失败 0 · 跳过 1")
+		expect(t, mia.get(page), 200, `class="badge run-done">已发送`, `data-percent="100"`, `<span class="c-sent">已发送 2</span> · <span class="c-none">失败 0</span> · <span class="c-skipped">跳过 1</span>`)
 		got := 0
 		for _, d := range platform.Inbox(wx.Account.AppID, "bFan") {
 			if d.Source == fake.SourceMass && d.Text == "双十二全场八折" {
@@ -110,7 +110,7 @@ func TestBroadcastComposePreviewApproveSend(t *testing.T) {
 			t.Fatalf("bFan received %d mass messages", got)
 		}
 		runs, _ := s.BroadcastRuns(ctx, mustID(t, page))
-		expect(t, mia.get(page+"/runs/"+itoa(runs[0].ID)), 200, `id="rep-sent">2<`, "unfollowed", `id="rep-unfollows">0<`)
+		expect(t, mia.get(page+"/runs/"+itoa(runs[0].ID)), 200, `id="rep-sent">2<`, "已取消关注", "粉丝重新关注后才能收到", `id="rep-unfollows">0<`)
 		expect(t, mia.submit(page, page+"/pause", nil), 409, "cannot be paused")
 	})
 }
