@@ -18,6 +18,7 @@ import (
 	"github.com/fivec/fivec/handlers/browsertest"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/roles"
 )
 
 // testPicture writes a real PNG (a green and white poster) for uploads.
@@ -121,4 +122,62 @@ func TestBrowserMediaLibrary(t *testing.T) {
 	br.Until(ctx, "the thumbnail shows on a phone", `(() => { const i = document.querySelector('#media-list img'); return i.complete && i.naturalWidth === 240 && i.getBoundingClientRect().width > 100; })()`)
 	br.Until(ctx, "no sideways scrolling", `document.documentElement.scrollWidth <= window.innerWidth`)
 	br.Shot(ctx, "media-library-390")
+}
+
+// TestBrowserRuleImagePicker: a marketer writing an image reply picks a
+// picture from the library (a thumbnail grid) instead of typing its
+// media_id; the preview card shows it, and the rule saves with its id. A
+// typed unknown id is flagged in the page at once. At 1280 and 390 px.
+func TestBrowserRuleImagePicker(t *testing.T) {
+	br := browsertest.New(t, 2*time.Minute, chromedp.Flag("lang", "zh-CN"))
+	s := modelstest.MustOpen(t, "sqlite")
+	a, lib := pickerApp(t, s)
+	a.staff("mia", models.RoleMarketer)
+	raw, err := os.ReadFile(testPicture(t, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := lib.Upload(t.Context(), roles.Upload{Kind: "image", FileName: "菜单.png", Data: raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.router)
+	t.Cleanup(srv.Close)
+	ctx := br.Tab()
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	for _, w := range []int64{1280, 390} {
+		if w == 1280 {
+			br.Do(ctx, "log in", chromedp.EmulateViewport(w, 900), chromedp.Navigate(srv.URL+"/console/rules/new"),
+				chromedp.WaitVisible(css("#username")), chromedp.SendKeys(css("#username"), "mia"), chromedp.SendKeys(css("#password"), password),
+				chromedp.Click(css("#login")), chromedp.WaitVisible(css("#account")))
+		}
+		br.Do(ctx, "new rule", chromedp.EmulateViewport(w, 900), chromedp.Navigate(srv.URL+"/console/rules/new"), chromedp.WaitVisible(css("#replies")))
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const k = document.querySelector('select[name="reply.0.kind"]'); k.value = 'image'; k.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`)); err != nil {
+			t.Fatal(err)
+		}
+		br.Do(ctx, "type an unknown id", chromedp.SendKeys(css(`input[name="reply.0.media_id"]`), "no-such-id"), chromedp.WaitVisible(css(".pick-unknown")))
+		br.Do(ctx, "open the picker", chromedp.Click(css(".media-pick summary")), chromedp.WaitVisible(css(".pick")))
+		br.Shot(ctx, fmt.Sprintf("rule-picker-open-%d", w))
+		br.Do(ctx, "pick", chromedp.Click(css(`.pick[data-media-id="`+img.MediaID+`"]`)), chromedp.WaitVisible(css(".pick-preview img")))
+		got, _ := chromedp.Run(ctx, chromedp.Value(css(`input[name="reply.0.media_id"]`)))
+		if got != img.MediaID {
+			t.Errorf("%d px: media_id box %q, want %q", w, got, img.MediaID)
+		}
+		name, _ := chromedp.Run(ctx, chromedp.Text(css(".pick-preview .pick-name")))
+		if name != "菜单.png" {
+			t.Errorf("%d px: preview %q", w, name)
+		}
+		br.Until(ctx, "no sideways scrolling", `document.documentElement.scrollWidth <= window.innerWidth`)
+		br.Shot(ctx, fmt.Sprintf("rule-picker-chosen-%d", w))
+	}
+	br.Do(ctx, "name and keyword", chromedp.SendKeys(css(`input[name="name"]`), "菜单图"), chromedp.SendKeys(css(`input[name="kw.0.text"]`), "菜单"))
+	br.Do(ctx, "save", chromedp.Click(css("#save-rule")), chromedp.WaitVisible(css(".notice.ok")))
+	list, err := s.ListRules(t.Context())
+	if err != nil || len(list) != 1 {
+		t.Fatalf("rules: %v %v", list, err)
+	}
+	spec, err := list[0].Decode()
+	if err != nil || len(spec.Replies) != 1 || spec.Replies[0].MediaID != img.MediaID {
+		t.Errorf("saved replies: %+v %v", spec.Replies, err)
+	}
 }

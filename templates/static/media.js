@@ -46,3 +46,46 @@
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init); else init();
 })();
+
+// The reply editor's picker: a click on a library image fills the
+// media_id box and shows the image; a typed id shows its image when the
+// library has it, else says saving will be refused.
+(function () {
+  function init() {
+    document.querySelectorAll('.media-pick').forEach(function (box) {
+      var input = document.querySelector('input[name="' + box.getAttribute('data-input') + '"]');
+      var preview = box.querySelector('.pick-preview');
+      if (!input) return;
+      function show() {
+        var id = input.value.trim(), hit = null;
+        box.querySelectorAll('.pick').forEach(function (b) {
+          var on = b.getAttribute('data-media-id') === id;
+          b.classList.toggle('on', on);
+          if (on) hit = b;
+        });
+        preview.textContent = '';
+        if (hit) {
+          var img = document.createElement('img');
+          img.src = hit.getAttribute('data-src'); img.alt = '';
+          var name = document.createElement('span');
+          name.className = 'pick-name'; name.textContent = hit.getAttribute('data-name');
+          preview.appendChild(img); preview.appendChild(name);
+        } else if (id) {
+          var warn = document.createElement('span');
+          warn.className = 'pick-unknown'; warn.textContent = box.getAttribute('data-unknown');
+          preview.appendChild(warn);
+        }
+      }
+      box.querySelectorAll('.pick').forEach(function (b) {
+        b.addEventListener('click', function () {
+          input.value = b.getAttribute('data-media-id');
+          box.querySelector('details').open = false;
+          show();
+        });
+      });
+      input.addEventListener('input', show);
+      show();
+    });
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init); else init();
+})();
