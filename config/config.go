@@ -120,6 +120,11 @@ type Config struct {
 	// SpoolDir holds messages that arrive while the database is away
 	// ("": beside the SQLite file, or in the temp dir for MySQL; SpoolPath).
 	SpoolDir string
+	// MediaURL is where media files (the 素材库's images, voice, video,
+	// thumbs) are kept (FIVEC_MEDIA_URL): file:///abs/dir for one process,
+	// s3://bucket?region=… when several replicas share them; "" for the
+	// default directory beside the database (MediaStoreURL).
+	MediaURL string
 
 	// Location is TimeZone, parsed by Validate.
 	Location *time.Location
@@ -142,6 +147,24 @@ func (c Config) SpoolPath() string {
 		return db + "-spool"
 	}
 	return filepath.Join(os.TempDir(), "fivec-spool")
+}
+
+// MediaStoreURL is the media bucket URL: MediaURL, or by default a
+// file:// URL of "<sqlite file>-media" beside the SQLite file (fivec.db-media,
+// like the spool), and for MySQL a "fivec-media" directory in the working
+// directory, since the temp directory may be emptied on reboot.
+func (c Config) MediaStoreURL() string {
+	if c.MediaURL != "" {
+		return c.MediaURL
+	}
+	dir := "fivec-media"
+	if db := c.sqliteFile(); db != "" {
+		dir = db + "-media"
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}).String()
 }
 
 // SandboxStatePath is the file where sandbox mode keeps the fake WeChat's
@@ -330,6 +353,9 @@ func (c *Config) Validate() error {
 			bad("FIVEC_REDIS_URL", "not a redis:// URL")
 		}
 	}
+	if err := checkMediaURL(c.MediaURL); err != nil {
+		bad("FIVEC_MEDIA_URL", "%v", err)
+	}
 	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
 		bad("FIVEC_ADMIN_PASSWORD", "must be at least 8 characters")
 	}
@@ -443,6 +469,34 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// checkMediaURL accepts "" (the default), file:///absolute/dir and
+// s3://bucket[?query]; anything else names what to write instead.
+func checkMediaURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("not a URL: want file:///var/lib/fivec/media or s3://bucket?region=…")
+	}
+	switch u.Scheme {
+	case "file":
+		if u.Host != "" || !strings.HasPrefix(u.Path, "/") {
+			return fmt.Errorf("want an absolute directory such as file:///var/lib/fivec/media, got %q", raw)
+		}
+	case "s3":
+		if u.Host == "" {
+			return fmt.Errorf("want s3://bucket?region=…, got %q (no bucket)", raw)
+		}
+		if u.User != nil {
+			return fmt.Errorf("put S3 credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, not in the URL")
+		}
+	default:
+		return fmt.Errorf("want file:///dir or s3://bucket, got scheme %q", u.Scheme)
+	}
+	return nil
+}
+
 // String renders the configuration for logs with secrets masked.
 func (c Config) String() string {
 	var b strings.Builder
@@ -519,6 +573,7 @@ func fields() []field {
 		intField("FIVEC_RECORD_BATCH", func(c *Config) *int { return &c.RecordBatch }),
 		durationField("FIVEC_RECORD_LINGER", func(c *Config) *time.Duration { return &c.RecordLinger }),
 		mk("FIVEC_SPOOL_DIR", false, func(c *Config) *string { return &c.SpoolDir }),
+		mk("FIVEC_MEDIA_URL", false, func(c *Config) *string { return &c.MediaURL }),
 		mk("FIVEC_SERVICE_POLICY", false, func(c *Config) *string { return &c.ServicePolicy }),
 		durationField("FIVEC_SERVICE_IDLE", func(c *Config) *time.Duration { return &c.ServiceIdle }),
 		durationField("FIVEC_SERVICE_WAIT_LIMIT", func(c *Config) *time.Duration { return &c.ServiceWaitLimit }),

@@ -235,3 +235,38 @@ func TestQuickStartSpoolLeftInCheckout(t *testing.T) {
 		t.Errorf("MySQL sandbox state: %q / %q", cfg.SandboxStatePath(), other.SandboxStatePath())
 	}
 }
+
+// TestMediaURL: FIVEC_MEDIA_URL picks where media files live; by default
+// a directory beside the SQLite file, like the spool.
+func TestMediaURL(t *testing.T) {
+	for _, c := range []struct{ value, want string }{
+		{"ftp://x/y", `FIVEC_MEDIA_URL: want file:///dir or s3://bucket, got scheme "ftp"`},
+		{"file://media", "FIVEC_MEDIA_URL: want an absolute directory"},
+		{"/var/lib/fivec/media", `FIVEC_MEDIA_URL: want file:///dir or s3://bucket, got scheme ""`},
+		{"s3://", "FIVEC_MEDIA_URL: want s3://bucket?region=…"},
+		{"s3://key:secret@bucket", "FIVEC_MEDIA_URL: put S3 credentials in AWS_ACCESS_KEY_ID"},
+	} {
+		cfg, err := Load("", env(map[string]string{"FIVEC_MEDIA_URL": c.value}))
+		if err == nil {
+			err = cfg.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("FIVEC_MEDIA_URL=%s: err = %v, want %q", c.value, err, c.want)
+		}
+	}
+	for _, ok := range []string{"file:///var/lib/fivec/media", "s3://fivec-media?region=cn-north-1"} {
+		cfg, _ := Load("", env(map[string]string{"FIVEC_MEDIA_URL": ok}))
+		if err := cfg.Validate(); err != nil || cfg.MediaStoreURL() != ok {
+			t.Errorf("%s: %v, store %q", ok, err, cfg.MediaStoreURL())
+		}
+	}
+	cfg, _ := Load("", env(map[string]string{"FIVEC_DB_DSN": "/var/lib/fivec/fivec.db?_pragma=x"}))
+	if got := cfg.MediaStoreURL(); got != "file:///var/lib/fivec/fivec.db-media" {
+		t.Errorf("default beside SQLite: %q", got)
+	}
+	cfg, _ = Load("", env(map[string]string{"FIVEC_DB_DRIVER": "mysql", "FIVEC_DB_DSN": "u:p@tcp(db)/fivec"}))
+	wd, _ := os.Getwd()
+	if got := cfg.MediaStoreURL(); got != "file://"+filepath.ToSlash(filepath.Join(wd, "fivec-media")) {
+		t.Errorf("MySQL default: %q", got)
+	}
+}

@@ -144,6 +144,9 @@ var migrations = []migration{
 		return tx.Exec("ALTER TABLE broadcasts MODIFY open_ids MEDIUMTEXT").Error
 	}},
 	{23, "fan profile links: only the SHA-256 of each token, with an expiry; existing tokens hashed, valid 30 days from the upgrade", migrateProfileTokens},
+	{24, "media library: the local cache of the account's permanent materials, with each file's key in the media store", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&materialV1{})
+	}},
 	{33, "template results: the msgid of each template send (message log, push recipients) and WeChat's TEMPLATESENDJOBFINISH failures", migrateTemplateResults},
 }
 

@@ -592,3 +592,24 @@ type weChatTokenV1 struct {
 }
 
 func (weChatTokenV1) TableName() string { return "wechat_tokens" }
+
+type materialV1 struct {
+	ID              uint64    `gorm:"primaryKey"`
+	MediaID         string    `gorm:"size:191;not null;uniqueIndex"`
+	Kind            string    `gorm:"size:16;not null;index:idx_materials_kind_updated,priority:1"`
+	Name            string    `gorm:"size:255;not null;default:''"`
+	Title           string    `gorm:"size:255;not null;default:''"`
+	Description     string    `gorm:"type:text"`
+	URL             string    `gorm:"size:1024;not null;default:''"`
+	FileKey         string    `gorm:"size:255;not null;default:''"`
+	ContentType     string    `gorm:"size:64;not null;default:''"`
+	Size            int64     `gorm:"not null;default:0"`
+	ThumbMediaID    string    `gorm:"size:191;not null;default:''"`
+	WeChatUpdatedAt time.Time `gorm:"not null;index:idx_materials_kind_updated,priority:2"`
+	SyncedAt        time.Time `gorm:"not null"`
+	CreatedBy       uint64    `gorm:"not null;default:0"`
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (materialV1) TableName() string { return "materials" }

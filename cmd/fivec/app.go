@@ -20,6 +20,7 @@ import (
 	"github.com/fivec/fivec/handlers"
 	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/jobs"
+	"github.com/fivec/fivec/media"
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/roles"
@@ -61,6 +62,8 @@ type app struct {
 	delivery   *delivery.Engine
 	broadcasts *delivery.Broadcasts
 	mass       *wechat.Mass
+	files      *media.Store // FIVEC_MEDIA_URL
+	library    *roles.Library
 }
 
 func newApp(ctx context.Context, configPath string, getenv func(string) string, stdout io.Writer, log *slog.Logger) (*app, error) {
@@ -185,6 +188,10 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	a.mass = wechat.NewMass(wx, 60) // the platform's 60 mass calls a minute, previews included
 	a.broadcasts = &delivery.Broadcasts{Store: store, Mass: a.mass, Log: log, Policy: broadcastPolicy(cfg),
 		Delivery: a.delivery, Now: time.Now}
+	if a.files, err = media.Open(ctx, cfg.MediaStoreURL()); err != nil {
+		return nil, fmt.Errorf("FIVEC_MEDIA_URL: %v", err)
+	}
+	a.library = &roles.Library{Store: store, Files: a.files, WX: wx, Log: log, Now: time.Now}
 	a.closing = make(chan struct{})
 	wireConsole(a, m)
 	if a.sandbox != nil {
@@ -203,6 +210,8 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		a.runner.PurgeLeases()}
 	// The follower sync runs when asked (console button) and daily at 03:00.
 	jobList = append(jobList, a.runner.FollowerSync(wx, time.Now)...)
+	// The media library syncs when asked (console, API) and daily at 03:30.
+	jobList = append(jobList, a.runner.MaterialSync(a.library)...)
 	if cfg.TagSync {
 		jobList = append(jobList, a.runner.TagSync(wx))
 	}
@@ -317,6 +326,9 @@ func (a *app) close() {
 	}
 	if a.spool != nil {
 		a.spool.Close()
+	}
+	if a.files != nil {
+		a.files.Close()
 	}
 	a.store.Close()
 }

@@ -70,6 +70,11 @@ func TestDestructiveActionsAskFirst(t *testing.T) {
 				_, err := s.FindBroadcast(ctx0, draft.ID)
 				return models.ErrorCode(err) == models.ENOTFOUND
 			}},
+		{"delete material", models.RoleMarketer, "/console/media", "#material-" + itoa(sd.material) + " .media-delete button", 390,
+			"确定删除素材「新品海报.png」吗？微信上的这个素材也会被删除，使用它的规则回复和群发将无法发送，此操作不能撤销。", func() bool {
+				_, err := s.Material(ctx0, sd.material)
+				return models.ErrorCode(err) == models.ENOTFOUND
+			}},
 		{"delete rule", models.RoleMarketer, "/console/rules/" + sd.params["/console/rules/:id"], "#delete-rule", 390,
 			"确定删除这条规则吗？", nil},
 	}

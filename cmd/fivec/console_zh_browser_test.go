@@ -66,8 +66,8 @@ func TestConsoleChineseInBrowser(t *testing.T) {
 			"/console/broadcasts/" + sd.params["/console/broadcasts/:id/runs/:run"],
 			"/console/reports/content", "/console/staff", "/console/audit", "/console/menu", "/console/rules", "/console/tokens"},
 		models.RoleAgent: {"/console/broadcasts/new", "/console/broadcasts/" + itoa(sd.broadcast) + "/edit", "/console/canned",
-			"/console/inbox/" + sd.params["/console/inbox/:id"], "/console/staff"},
-		models.RoleMarketer: {"/console/members/" + sd.openID, "/console/broadcasts", "/console/segments/" + sd.params["/console/segments/:id"]},
+			"/console/inbox/" + sd.params["/console/inbox/:id"], "/console/staff", "/console/media"},
+		models.RoleMarketer: {"/console/members/" + sd.openID, "/console/broadcasts", "/console/segments/" + sd.params["/console/segments/:id"], "/console/media"},
 	}
 	for _, role := range anyStaff {
 		ctx := zhBrowser(t, br, root, base, role)

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/png"
 	"net/http"
 	"regexp"
 	"slices"
@@ -15,6 +19,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat"
 )
 
@@ -24,6 +29,7 @@ type zhSeed struct {
 	openID    string
 	params    map[string]string // "/console/broadcasts/:id" → id
 	broadcast uint64
+	material  uint64 // a picture in the media library
 }
 
 // seedZH fills the store: a member with messages (a follow, a menu click,
@@ -86,6 +92,13 @@ func seedZH(t *testing.T, c *crawler) zhSeed {
 	sd.params["/console/broadcasts/:id"] = itoa(b.ID)
 	sd.params["/console/broadcasts/:id/edit"] = itoa(b.ID)
 	sd.params["/console/broadcasts/:id/runs/:run"] = itoa(b.ID) + "/runs/" + itoa(runs[0].ID)
+
+	// A picture in the media library (uploaded to the sandbox's WeChat).
+	pic, err := c.a.library.Upload(ctx, roles.Upload{Kind: models.MaterialImage, FileName: "新品海报.png",
+		Data: posterPNG(t), By: mk.ID})
+	must(err)
+	sd.material = pic.ID
+	sd.params["/console/media/:id/file"] = itoa(pic.ID)
 
 	for _, e := range []models.AuditEntry{
 		{StaffID: c.staff[models.RoleAdmin].ID, Action: "staff.disable", Target: "crawl-agent", IP: "192.0.2.1"},
@@ -296,4 +309,19 @@ func TestEnglishSentence(t *testing.T) {
 			t.Errorf("englishSentence(%q) = %v, want %v", s, got, want)
 		}
 	}
+}
+
+// posterPNG is a small real picture for the media library.
+func posterPNG(t *testing.T) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 160, 120))
+	for y := 0; y < 120; y++ {
+		for x := 0; x < 160; x++ {
+			img.Set(x, y, color.RGBA{7, uint8(120 + x/2), uint8(60 + y), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

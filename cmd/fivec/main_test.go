@@ -53,6 +53,9 @@ func startAppWith(t *testing.T, extra map[string]string, adjust func(*app)) (*ap
 	env := map[string]string{
 		"FIVEC_ADDR": "127.0.0.1:0", "FIVEC_METRICS_ADDR": "127.0.0.1:0", "FIVEC_DB_DSN": filepath.Join(t.TempDir(), "fivec.db"),
 		"FIVEC_ADMIN_PASSWORD": "violet-harbour-42", "FIVEC_WELCOME_TEXT": "欢迎来到 fivec",
+		// Media files in the test's directory (MySQL's default is the
+		// working directory, i.e. the checkout).
+		"FIVEC_MEDIA_URL": "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "media")),
 	}
 	for k, v := range extra {
 		env[k] = v
@@ -65,7 +68,10 @@ func startAppWith(t *testing.T, extra map[string]string, adjust func(*app)) (*ap
 		t.Fatal(err)
 	}
 	if a.cfg.DBDriver == "mysql" { // SQLite's sits in the TempDir
-		t.Cleanup(func() { os.Remove(a.cfg.SandboxStatePath()) })
+		t.Cleanup(func() {
+			os.Remove(a.cfg.SandboxStatePath())
+			os.RemoveAll(a.cfg.SandboxStatePath() + "-media")
+		})
 	}
 	if adjust != nil {
 		adjust(a)

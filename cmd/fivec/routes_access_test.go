@@ -144,6 +144,12 @@ var routeAccess = map[string][]string{
 	"GET /console/canned":              service,
 	"POST /console/canned":             service,
 	"POST /console/canned/:id/delete":  service,
+	// the media library (素材库): media.go
+	"GET /console/media":             anyStaff,
+	"GET /console/media/:id/file":    anyStaff,
+	"POST /console/media":            editors,
+	"POST /console/media/:id/delete": editors,
+	"POST /console/media/sync":       editors,
 	// console: rules.go
 	"GET /console/rules":              anyStaff,
 	"GET /console/rules/new":          anyStaff,
@@ -222,6 +228,13 @@ var routeAccess = map[string][]string{
 	"GET /api/v1/canned":                      service,
 	"POST /api/v1/canned":                     service,
 	"DELETE /api/v1/canned/:id":               service,
+	"GET /api/v1/materials":                   anyStaff,
+	"GET /api/v1/materials/:id":               anyStaff,
+	"GET /api/v1/materials/:id/file":          anyStaff,
+	"GET /api/v1/materials/sync":              anyStaff,
+	"POST /api/v1/materials":                  editors,
+	"DELETE /api/v1/materials/:id":            editors,
+	"POST /api/v1/materials/sync":             editors,
 	"GET /api/v1/agent/status":                service,
 	"PUT /api/v1/agent/status":                service,
 	// api: crm_members.go

@@ -26,13 +26,14 @@ type sandbox struct {
 
 // newSandbox creates the fake platform with one safe-mode account whose
 // callbacks go to base + "/wechat". Its state (fans, follows, phones, menu,
-// tags, QR codes, the MsgId counter) is kept in the file statePath, saved
-// on every change, so a restart on the same database (even after SIGKILL)
+// tags, QR codes, materials, the MsgId counter) is kept in the file
+// statePath, saved on every change (uploaded files' bytes in the directory
+// statePath + "-media"), so a restart on the same database (even after SIGKILL)
 // finds the fans the database knows. The account's secrets are new each
 // start: fivec is the only client and fetches a new token.
 func newSandbox(base, statePath string, log *slog.Logger) (*sandbox, error) {
 	acct := wechat.Account{AppID: sandboxAppID, AppSecret: randomKey(32), Token: randomKey(32), AESKey: randomKey(43)}
-	f, err := fake.Open(fake.Options{State: fake.FileState{Path: statePath},
+	f, err := fake.Open(fake.Options{State: fake.FileState{Path: statePath}, MediaDir: statePath + "-media",
 		StateError: func(err error) { log.Error("sandbox: save the fake WeChat's state", "path", statePath, "err", err) }})
 	if err != nil {
 		f.Close()

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -148,7 +150,10 @@ func testSandboxRestart(t *testing.T, bin, driver, stop string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { os.Remove(cfg.SandboxStatePath()) })
+		t.Cleanup(func() {
+			os.Remove(cfg.SandboxStatePath())
+			os.RemoveAll(cfg.SandboxStatePath() + "-media")
+		})
 	} else {
 		o.SQLitePath = dsn
 	}
@@ -185,6 +190,14 @@ func testSandboxRestart(t *testing.T, bin, driver, stop string) {
 	if !strings.Contains(phone, "人工客服") {
 		t.Fatalf("escalation: %s", phone)
 	}
+	// A picture in the media library: the fake WeChat keeps it too.
+	var pic struct {
+		ID      uint64 `json:"id"`
+		MediaID string `json:"media_id"`
+	}
+	if stop == "SIGKILL" {
+		s.uploadMaterial("image", "poster.png", posterPNG(t), &pic)
+	}
 	if stop == "SIGKILL" {
 		s.p.Kill()
 	} else if err := s.p.Stop(); err != nil {
@@ -214,6 +227,33 @@ func testSandboxRestart(t *testing.T, bin, driver, stop string) {
 	if strings.Count(phone, "客服小李") != 1 {
 		t.Errorf("the direct send shows %d times:\n%s", strings.Count(phone, "客服小李"), phone)
 	}
+	if stop == "SIGKILL" {
+		// A sync from WeChat after the restart still finds the picture on
+		// the fake (else it would drop it from the library).
+		s.api(http.MethodPost, "/materials/sync", map[string]string{}, nil)
+		var st struct {
+			Running bool   `json:"running"`
+			Done    int    `json:"done"`
+			Error   string `json:"error"`
+		}
+		for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+			s.api(http.MethodGet, "/materials/sync", nil, &st)
+			if !st.Running || time.Now().After(deadline) {
+				break
+			}
+		}
+		if st.Running || st.Error != "" || st.Done != 1 {
+			t.Errorf("material sync after the restart: %+v", st)
+		}
+		var got struct {
+			MediaID string `json:"media_id"`
+			HasFile bool   `json:"has_file"`
+		}
+		s.api(http.MethodGet, fmt.Sprintf("/materials/%d", pic.ID), nil, &got)
+		if got.MediaID != pic.MediaID || !got.HasFile {
+			t.Errorf("the picture after the restart and a sync: %+v", got)
+		}
+	}
 	// Following again is refused (the fan follows); the texts get their own answers.
 	if f := s.simStatus("follow", form()); f != http.StatusConflict {
 		t.Errorf("follow of a follower after restart: %d", f)
@@ -240,6 +280,32 @@ func testSandboxRestart(t *testing.T, bin, driver, stop string) {
 	}
 	if sent := countOut(log, "客服小李：您好，请讲"); sent != 1 {
 		t.Errorf("the direct send is logged %d times", sent)
+	}
+}
+
+// uploadMaterial uploads a file to the media library through the API.
+func (s *sandboxProc) uploadMaterial(kind, name string, data []byte, out any) {
+	s.t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	w.WriteField("kind", kind)
+	fw, _ := w.CreateFormFile("file", name)
+	fw.Write(data)
+	w.Close()
+	req, _ := http.NewRequest(http.MethodPost, s.p.URL+"/api/v1/materials", &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+s.bearer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		s.t.Fatalf("upload %s: %d %s", name, resp.StatusCode, b)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		s.t.Fatal(err)
 	}
 }
 

@@ -46,6 +46,8 @@ type Handler struct {
 	// (nil: previews are refused).
 	Policy models.BroadcastPolicy
 	Mass   *wechat.Mass
+	// Library is the media library (素材库); nil: its endpoints are absent.
+	Library *roles.Library
 }
 
 // Register adds the API routes to g (mounted at /api/v1).
@@ -74,6 +76,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	h.registerReports(g)
 	h.registerBroadcasts(g, g.Group("", web.RequireRole(models.RoleAdmin, models.RoleMarketer)))
 	h.registerCare(g, g.Group("", web.RequireRole(models.RoleAdmin, models.RoleMarketer)))
+	h.registerMedia(g, g.Group("", web.RequireRole(models.RoleAdmin, models.RoleMarketer)))
 
 	admin := g.Group("", web.RequireRole(models.RoleAdmin))
 	admin.GET("/staff", h.staffList)

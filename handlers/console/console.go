@@ -137,6 +137,8 @@ type Handler struct {
 	// broadcast previews (nil: previews are refused).
 	Policy models.BroadcastPolicy
 	Mass   *wechat.Mass
+	// Library is the media library (素材库); nil: the page is not offered.
+	Library *roles.Library
 }
 
 // Register adds the console routes to g (mounted at Base).
@@ -163,6 +165,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	h.registerReports(a)
 	h.registerBroadcasts(a)
 	h.registerCare(a)
+	h.registerMedia(a)
 	if h.Sim != nil {
 		h.registerSimulator(a)
 	}

@@ -45,9 +45,23 @@ var knownMessages = []struct {
 	{regexp.MustCompile(`^bad openid$`), "errmsg.bad_openid"},
 	{regexp.MustCompile(`^tables are exported as <name>\.csv$`), "errmsg.csv_only"},
 	{regexp.MustCompile(`^this QR code expired on (.+); create a new channel for a fresh code$`), "errmsg.qr_expired"},
+	{regexp.MustCompile(`^choose a file to upload$`), "errmsg.media_choose"},
+	{regexp.MustCompile(`^unknown material kind`), "errmsg.media_kind"},
+	{regexp.MustCompile(`^(?P<kind>an image|a voice file|a video|a thumb) must be a (\S+) file; "(.*)" is not$`), "errmsg.media_ext"},
+	{regexp.MustCompile(`^(?P<kind>an image|a voice file|a video|a thumb) may be at most (.+); "(.*)" is (.+)$`), "errmsg.media_size"},
+	{regexp.MustCompile(`^"(.*)" is not really a (\S+) file`), "errmsg.media_content"},
+	{regexp.MustCompile(`^a video needs a title`), "errmsg.media_title"},
+	{regexp.MustCompile(`^the account holds the most (?P<kindword>\w+) materials WeChat allows \((\d+)\)`), "errmsg.media_quota"},
+	{regexp.MustCompile(`^WeChat's quota for (?P<kindword>\w+) materials is used up`), "errmsg.media_wechat_quota"},
+	{regexp.MustCompile(`^a library sync is already running$`), "errmsg.media_sync_running"},
+	{regexp.MustCompile(`^WeChat could not be reached$`), "errmsg.media_unreachable"},
 	{regexp.MustCompile(`: already exists$`), "errmsg.exists"},
 	{regexp.MustCompile(`: not found$`), "errmsg.not_found"},
 }
+
+// kindPhrases maps the material kinds as models' messages name them.
+var kindPhrases = map[string]string{"an image": models.MaterialImage, "a voice file": models.MaterialVoice,
+	"a video": models.MaterialVideo, "a thumb": models.MaterialThumb}
 
 // errText is the message of a known error in lang; messages without a
 // translation are shown as they are.
@@ -72,6 +86,10 @@ func (h *Handler) translateMessage(lang, msg string) string {
 			switch name {
 			case "why":
 				args = append(args, h.translateMessage(lang, v))
+			case "kind": // "an image" … as the library's tabs name it
+				args = append(args, h.Pages.T(lang, "media.kind."+kindPhrases[v]))
+			case "kindword":
+				args = append(args, h.Pages.T(lang, "media.kind."+v))
 			case "errcode":
 				n, _ := strconv.Atoi(v)
 				what, next := wechat.DescribeCode(lang, n)

@@ -28,6 +28,10 @@ type ruleEditData struct {
 	// The choices the form offers.
 	Kinds, Matches, ReplyKinds, ActionTypes, Stages []string
 	Days                                            []int
+	// Library offers the media library's images to image replies (nil
+	// Images with Library false: no library configured).
+	Library bool
+	Images  []models.Material
 }
 
 // ruleReplyKinds are the reply kinds the editor offers, in menu order.
@@ -91,6 +95,9 @@ func (h *Handler) ruleSave(c *gin.Context, id uint64) {
 		return
 	}
 	spec, err := form.spec()
+	if err == nil {
+		err = h.checkLibraryImages(c.Request.Context(), spec)
+	}
 	var r *models.Rule
 	if err == nil {
 		r, err = h.saveRule(c.Request.Context(), id, spec)
@@ -105,6 +112,32 @@ func (h *Handler) ruleSave(c *gin.Context, id uint64) {
 	action := map[bool]string{true: "rule.create", false: "rule.update"}[id == 0]
 	web.Audit(c, h.Store, action, r.Name, "id="+strconv.FormatUint(r.ID, 10))
 	redirect(c, Base+"/rules/"+strconv.FormatUint(r.ID, 10), "rules.flash.saved")
+}
+
+// pickerSize is how many of the newest library images the reply editor's
+// picker shows (older ones: type or paste the media_id).
+const pickerSize = 60
+
+// checkLibraryImages refuses an image reply whose media_id the media
+// library does not hold as an image: a typo, an expired temporary id or an
+// id from elsewhere that a sync has not brought in yet (no library: no check).
+func (h *Handler) checkLibraryImages(ctx context.Context, spec models.RuleSpec) error {
+	if h.Library == nil {
+		return nil
+	}
+	for i, r := range spec.Replies {
+		if r.Kind != models.ReplyImage || r.MediaID == "" {
+			continue
+		}
+		m, err := h.Store.MaterialByMediaID(ctx, r.MediaID)
+		if models.ErrorCode(err) == models.ENOTFOUND || err == nil && m.Kind != models.MaterialImage {
+			return models.Errorf(models.EINVALID, "rule %q: 第 %d 条回复：素材库中没有 media_id 为「%s」的图片。请从素材库选择图片；来自微信公众平台的图片，先到素材库点「从微信同步」。", spec.Name, i+1, r.MediaID)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // saveRule saves through the engine. A rule stored but not yet recompiled
@@ -125,6 +158,14 @@ func (h *Handler) ruleEditor(c *gin.Context, status int, d ruleEditData, err err
 	d.Kinds, d.Matches, d.ReplyKinds = models.RuleKinds, []string{models.MatchExact, models.MatchPrefix, models.MatchContains, models.MatchRegex}, ruleReplyKinds
 	d.ActionTypes, d.Stages = h.Consulting.ActionTypes(), []string{models.StageProspect, models.StageNew, models.StageLoyal}
 	d.Days = []int{1, 2, 3, 4, 5, 6, 7}
+	if h.Library != nil {
+		d.Library = true
+		if page, err := h.Store.Materials(c.Request.Context(), models.MaterialImage, 0, pickerSize); err == nil {
+			d.Images = page.Items
+		} else {
+			h.Log.Error("media picker", "err", err)
+		}
+	}
 	title := "rules.edit_title"
 	if d.ID == 0 {
 		title = "rules.new_title"

@@ -157,7 +157,7 @@ func (s *Server) handleCustomSend(c *apiCall) reply {
 		if m.Video != nil {
 			thumb = m.Video.ThumbMediaID
 		}
-		if rep := c.acct.unknownMedia(d.MediaID, thumb); rep != nil {
+		if rep := c.acct.unknownMedia(c.now, d.MediaID, thumb); rep != nil {
 			return *rep
 		}
 	}

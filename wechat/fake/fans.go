@@ -123,7 +123,8 @@ type account struct {
 	massStarts   []time.Time // sendall jobs, for the daily limit
 	massSpeed    int
 	stableToken  *token
-	media        map[string]string // media id → type: what the account may send
+	media        map[string]string    // media id → type: what the account may send
+	materials    map[string]*Material // uploads with their bytes (material.go)
 }
 
 func newAccount(a Account) *account {
@@ -136,6 +137,7 @@ func newAccount(a Account) *account {
 		mass:         make(map[int64]*massJob),
 		clientMsgIDs: make(map[string]clientMsg),
 		media:        make(map[string]string),
+		materials:    make(map[string]*Material),
 	}
 }
 

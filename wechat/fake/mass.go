@@ -179,7 +179,7 @@ func (s *Server) massSendCounted(c *apiCall, m *massRequest, candidates []*fan, 
 	if rep != nil {
 		return *rep
 	}
-	if rep := c.acct.unknownMedia(m.mediaIDs()...); rep != nil {
+	if rep := c.acct.unknownMedia(c.now, m.mediaIDs()...); rep != nil {
 		return *rep
 	}
 	a := c.acct
@@ -246,7 +246,7 @@ func (s *Server) handleMassPreview(c *apiCall) reply {
 	if rep != nil {
 		return *rep
 	}
-	if rep := c.acct.unknownMedia(m.mediaIDs()...); rep != nil {
+	if rep := c.acct.unknownMedia(c.now, m.mediaIDs()...); rep != nil {
 		return *rep
 	}
 	f := c.acct.fans[openID]

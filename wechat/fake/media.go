@@ -1,18 +1,16 @@
 package fake
 
 import (
-	"bytes"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
 	"strconv"
+	"time"
 )
 
 // Media ids: the platform accepts in messages only the media ids it issued
 // (an upload, a fan's own image, voice or video) or that SeedMedia
 // registered; any other is refused with 40007 "invalid media_id", as WeChat
-// does. Temporary media do not expire here (WeChat drops them after 3 days).
+// does. Temporary uploads expire after Options.TempMediaTTL (3 days) and
+// are then refused too.
 
 // maxUpload is the largest /cgi-bin/media/upload body (a 10 MB image or
 // video, plus the multipart envelope).
@@ -38,18 +36,22 @@ func (s *Server) SeedMedia(appID, mediaID, kind string) error {
 	return nil
 }
 
-// knows reports whether the account issued (or was seeded) mediaID.
+// knows reports whether the account issued (or was seeded) mediaID and,
+// for a temporary upload, whether it is still within its 3 days at now.
 // Caller holds s.mu.
-func (a *account) knows(mediaID string) bool {
+func (a *account) knows(mediaID string, now time.Time) bool {
+	if m := a.materials[mediaID]; m != nil && m.expired(now) {
+		return false
+	}
 	_, ok := a.media[mediaID]
 	return ok
 }
 
 // unknownMedia is the 40007 refusal for the first of ids the account does
 // not know, nil when it knows them all. Caller holds s.mu.
-func (a *account) unknownMedia(ids ...string) *reply {
+func (a *account) unknownMedia(now time.Time, ids ...string) *reply {
 	for _, id := range ids {
-		if id != "" && !a.knows(id) {
+		if id != "" && !a.knows(id, now) {
 			r := fail(40007, id)
 			return &r
 		}
@@ -58,36 +60,22 @@ func (a *account) unknownMedia(ids ...string) *reply {
 }
 
 // handleMediaUpload is POST /cgi-bin/media/upload?type=…: multipart with
-// the file in "media". The content is not kept, only the id it gets.
+// the file in "media", checked against the type's limits and kept (with its
+// bytes) for TempMediaTTL.
 func (s *Server) handleMediaUpload(c *apiCall) reply {
 	typ := c.query.Get("type")
 	if !mediaTypes[typ] {
 		return fail(40004, typ)
 	}
-	if n := uploadSize(c); n <= 0 {
-		return fail(41005, "")
+	u, rep := parseUpload(c)
+	if rep != nil {
+		return *rep
+	}
+	if rep := checkUpload(typ, u); rep != nil {
+		return *rep
 	}
 	id := "fake-" + typ + "-" + strconv.FormatInt(s.nextSeq(), 36)
-	c.acct.media[id] = typ
+	s.keep(c.acct, &Material{MediaID: id, Type: typ, Name: u.name, Created: c.now, Updated: c.now,
+		Temporary: true, Expires: c.now.Add(s.opts.TempMediaTTL)}, u.data)
 	return data(map[string]any{"type": typ, "media_id": id, "created_at": c.now.Unix()})
-}
-
-// uploadSize is the size of the "media" part of a multipart upload
-// (0 when there is none).
-func uploadSize(c *apiCall) int64 {
-	_, params, err := mime.ParseMediaType(c.contentType)
-	if err != nil || params["boundary"] == "" {
-		return 0
-	}
-	r := multipart.NewReader(bytes.NewReader(c.body), params["boundary"])
-	for {
-		p, err := r.NextPart()
-		if err != nil {
-			return 0
-		}
-		if p.FormName() == "media" {
-			n, _ := io.Copy(io.Discard, p)
-			return n
-		}
-	}
 }

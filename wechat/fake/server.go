@@ -68,6 +68,17 @@ type Options struct {
 	// (default 4; < 0 unlimited).
 	MassMonthlyPerFan int
 
+	// TempMediaTTL is how long a media/upload id lives (default 3 days;
+	// media/get and sends answer 40007 after it).
+	TempMediaTTL time.Duration
+	// MaterialLimits overrides the permanent-material quotas per type
+	// (default 100000 images, 1000 of each other type); over it → 45009.
+	MaterialLimits map[string]int
+	// MediaDir, when set, keeps uploaded files' bytes there (one file per
+	// media id under the AppID), so that they survive a restart with
+	// State; "" keeps them in memory.
+	MediaDir string
+
 	// State, when set, keeps the platform's state across restarts: Open
 	// loads it, and every change (a fan's action, a successful API call
 	// that writes, SeedFan, AddAccount) saves it before the change is
@@ -117,6 +128,7 @@ func (o Options) withDefaults() Options {
 		{&o.MessageWindow, defaultMessageWindow}, {&o.EventWindow, defaultEventWindow},
 		{&o.TypingWindow, defaultTypingWindow}, {&o.TokenTTL, defaultTokenTTL},
 		{&o.TokenGrace, defaultTokenGrace}, {&o.CallbackTimeout, defaultCallbackWait},
+		{&o.TempMediaTTL, defaultTempMediaTTL},
 	}
 	for _, x := range durations {
 		if *x.v <= 0 {

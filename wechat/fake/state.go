@@ -86,6 +86,7 @@ type savedAccount struct {
 	MassStarts   []time.Time
 	MassSpeed    int
 	Media        map[string]string // media id → type
+	Materials    []Material        // uploads; bytes in Options.MediaDir
 }
 
 type savedFan struct {
@@ -164,6 +165,10 @@ func saveAccount(a *account) savedAccount {
 		}
 		sa.Mass = append(sa.Mass, sj)
 	}
+	for _, m := range a.materials {
+		sa.Materials = append(sa.Materials, *m)
+	}
+	sort.Slice(sa.Materials, func(i, j int) bool { return sa.Materials[i].MediaID < sa.Materials[j].MediaID })
 	sort.Slice(sa.Mass, func(i, j int) bool { return sa.Mass[i].ID < sa.Mass[j].ID })
 	for k, m := range a.clientMsgIDs {
 		sa.ClientMsgIDs[k] = savedClientMsg{MsgID: m.msgID, At: m.at}
@@ -235,6 +240,10 @@ func restoreAccount(sa savedAccount) *account {
 	}
 	for id, typ := range sa.Media {
 		a.media[id] = typ
+	}
+	for i := range sa.Materials {
+		m := sa.Materials[i]
+		a.materials[m.MediaID] = &m
 	}
 	return a
 }

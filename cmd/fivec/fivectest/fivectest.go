@@ -116,6 +116,11 @@ func Start(ctx context.Context, o Options) (*Proc, error) {
 		}
 		env = append(env, "FIVEC_DB_DRIVER=sqlite", "FIVEC_DB_DSN="+path)
 	}
+	// Media files in Dir, shared by the processes started there (with
+	// MySQL the default is the working directory, i.e. the checkout).
+	if dir, err := filepath.Abs(filepath.Join(o.Dir, "media")); err == nil {
+		env = append(env, "FIVEC_MEDIA_URL=file://"+filepath.ToSlash(dir))
+	}
 	env = append(env, o.Env...)
 	// Keep PATH, HOME, GOMAXPROCS and the like, but no FIVEC_* of the caller.
 	for _, kv := range os.Environ() {
