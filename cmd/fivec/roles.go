@@ -1,10 +1,12 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/fivec/fivec/config"
 	"github.com/fivec/fivec/roles"
+	"github.com/fivec/fivec/settings"
 )
 
 // roleSettings picks from cfg the values the roles use.
@@ -27,4 +29,28 @@ func roleSettings(cfg config.Config, publicURL string) roles.Settings {
 			AskSatisfaction: cfg.ServiceSatisfaction, TemplateID: cfg.ServiceTemplateID, TemplateField: cfg.ServiceTemplateKey,
 		},
 	}
+}
+
+// settingDefaults are the defaults of the console's settings: the
+// environment's values (cfg) and, for settings without a variable, the
+// built-in ones. A value saved in the console wins over them.
+func settingDefaults(cfg config.Config) (settings.Values, error) {
+	texts, rules := roles.DefaultServiceTexts, roles.DefaultClientRules
+	quiet := cfg.QuietHours
+	if quiet == "" {
+		quiet = "off"
+	}
+	return settings.Validate(settings.Values{
+		settings.WelcomeText: cfg.WelcomeText, settings.DefaultReply: "",
+		settings.ServiceQueued: texts.Queued, settings.ServiceWaiting: texts.Waiting, settings.ServiceAssigned: texts.Assigned,
+		settings.ServiceResolved: texts.Resolved, settings.ServiceTimeout: texts.Timeout, settings.ServiceApology: texts.Apology,
+		settings.ServiceSatisfaction: texts.Satisfaction, settings.ServiceThanks: texts.Thanks,
+		settings.ServiceKeywords: cfg.ServiceKeywords, settings.ServiceMenuKey: cfg.ServiceMenuKey,
+		settings.ServiceUnanswered: strconv.Itoa(cfg.ServiceUnanswered),
+		settings.SignInPoints:      strconv.Itoa(cfg.SignInPoints), settings.SignInBonus: strconv.FormatInt(rules.SignIn.Bonus, 10),
+		settings.SignInBonusEvery: strconv.Itoa(rules.SignIn.BonusEvery),
+		settings.ReferralPoints:   strconv.Itoa(cfg.ReferralPoints), settings.ReferralHold: settings.FormatDuration(cfg.ReferralHold),
+		settings.ReferralDailyCap: strconv.Itoa(cfg.ReferralDailyCap), settings.PointsLife: settings.FormatDuration(cfg.PointsLife),
+		settings.DeliveryRate: strconv.Itoa(cfg.DeliveryRate), settings.PushCap: strconv.Itoa(cfg.PushCap), settings.QuietHours: quiet,
+	})
 }
