@@ -18,6 +18,7 @@ import (
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/roles"
+	"github.com/fivec/fivec/settings"
 	"github.com/fivec/fivec/wechat"
 )
 
@@ -46,6 +47,8 @@ type Handler struct {
 	// (nil: previews are refused).
 	Policy models.BroadcastPolicy
 	Mass   *wechat.Mass
+	// Live holds the console's settings (nil: no settings endpoints).
+	Live *settings.Live
 }
 
 // Register adds the API routes to g (mounted at /api/v1).
@@ -80,6 +83,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	admin.POST("/staff", h.createStaff)
 	admin.PATCH("/staff/:id", h.updateStaff)
 	admin.GET("/audit", h.audit)
+	h.registerSettings(admin)
 }
 
 func noStore(c *gin.Context) {

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/settings"
+)
+
+// fanHears is the texts the sandbox fan openID received.
+func fanHears(a *app, openID string) []string {
+	var out []string
+	for _, m := range (simulator{a.sandbox}).Inbox(openID) {
+		if !m.FromFan {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+// TestSettingsConsoleThroughTheRouter: only an admin opens the settings
+// page (marketers and agents get the Chinese 403 page); a save with bad
+// values names every bad field in Chinese and keeps nothing; the preview
+// fills the sample fan; a good save is audited and answers the next
+// follower at once; "恢复默认" returns to the environment's value. On
+// SQLite and MariaDB.
+func TestSettingsConsoleThroughTheRouter(t *testing.T) {
+	for _, driver := range modelstest.Drivers() {
+		t.Run(driver, func(t *testing.T) {
+			c := newCrawler(t, driver)
+			ctx := context.Background()
+			for _, role := range []string{models.RoleMarketer, models.RoleAgent} {
+				cookie, csrf := c.session(role)
+				rec := c.do(http.MethodGet, "/console/settings", who{role: role, cookie: cookie, csrf: csrf})
+				if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "无权访问") {
+					t.Fatalf("%s opens the settings: %d %.300s", role, rec.Code, rec.Body.String())
+				}
+				rec = c.doForm(http.MethodPost, "/console/settings", who{role: role, cookie: cookie, csrf: csrf},
+					url.Values{settings.WelcomeText: {"被篡改"}, "action": {"save"}})
+				if rec.Code != http.StatusForbidden {
+					t.Fatalf("%s saves the settings: %d", role, rec.Code)
+				}
+			}
+			cookie, csrf := c.session(models.RoleAdmin)
+			admin := who{role: models.RoleAdmin, cookie: cookie, csrf: csrf}
+			rec := c.do(http.MethodGet, "/console/settings", admin)
+			body := rec.Body.String()
+			if rec.Code != http.StatusOK || !strings.Contains(body, "关注欢迎语") || !strings.Contains(body, "FIVEC_WELCOME_TEXT") ||
+				!strings.Contains(body, "已为您转接人工客服，前面还有 2 位，请稍候。") {
+				t.Fatalf("settings page: %d %.500s", rec.Code, body)
+			}
+
+			bad := url.Values{"action": {"save"}, settings.WelcomeText: {"你好 {{.Nickname}}"}, settings.QuietHours: {"25:00-08:00"},
+				settings.SignInPoints: {"-3"}, settings.ServiceThanks: {""}, settings.PushCap: {"2"}}
+			rec = c.doForm(http.MethodPost, "/console/settings", admin, bad)
+			body = rec.Body.String()
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("bad save: %d", rec.Code)
+			}
+			for _, want := range []string{"所有修改都没有保存", "「关注欢迎语」有误", "{{.Nickname}}", "「免打扰时段」格式不对",
+				"「每日签到积分」不能是负数", "「评价感谢」不能为空", `value="25:00-08:00"`} {
+				if !strings.Contains(body, want) {
+					t.Errorf("the refused save does not say %q", want)
+				}
+			}
+			if saved, _, _ := c.a.store.ConsoleSettings(ctx); len(saved) != 0 {
+				t.Fatalf("a refused save kept %v", saved)
+			}
+
+			rec = c.doForm(http.MethodPost, "/console/settings", admin, url.Values{"action": {"preview"},
+				settings.WelcomeText: {"{{.Name}}，欢迎来到小店！"}})
+			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "张小明，欢迎来到小店！") ||
+				!strings.Contains(rec.Body.String(), "修改还没有保存") {
+				t.Fatalf("preview: %d %.300s", rec.Code, rec.Body.String())
+			}
+			if saved, _, _ := c.a.store.ConsoleSettings(ctx); len(saved) != 0 {
+				t.Fatalf("a preview saved %v", saved)
+			}
+
+			rec = c.doForm(http.MethodPost, "/console/settings", admin, url.Values{"action": {"save"},
+				settings.WelcomeText: {"欢迎来到小店！"}, settings.PushCap: {"2"}, settings.QuietHours: {"23:00-07:00"}})
+			if rec.Code != http.StatusSeeOther || !strings.Contains(rec.Header().Get("Location"), "ok=settings.saved") {
+				t.Fatalf("save: %d %s", rec.Code, rec.Header().Get("Location"))
+			}
+			if err := (simulator{c.a.sandbox}).Follow(ctx, "o_settings_fan", ""); err != nil {
+				t.Fatal(err)
+			}
+			if got := fanHears(c.a, "o_settings_fan"); len(got) == 0 || got[0] != "欢迎来到小店！" {
+				t.Fatalf("the new follower heard %q", got)
+			}
+			if from, to := c.a.live.Current().Quiet(); from != "23:00" || to != "07:00" || c.a.delivery.Live != c.a.live {
+				t.Fatalf("delivery quiet hours %s-%s", from, to)
+			}
+			entries, _, _ := c.a.store.ListAudit(ctx, 10, 0)
+			var audited []string
+			for _, e := range entries {
+				if e.Action == "settings.update" {
+					audited = append(audited, e.Target+" "+e.Detail)
+				}
+			}
+			if len(audited) != 3 || !strings.Contains(strings.Join(audited, "\n"), `welcome_text {"after":"欢迎来到小店！","before":"`+c.a.live.Defaults[settings.WelcomeText]+`"}`) {
+				t.Fatalf("audit: %q", audited)
+			}
+
+			rec = c.doForm(http.MethodPost, "/console/settings/"+settings.WelcomeText+"/reset", admin, nil)
+			if rec.Code != http.StatusSeeOther {
+				t.Fatalf("reset: %d", rec.Code)
+			}
+			if got := c.a.live.Current().Text(settings.WelcomeText); got != c.a.cfg.WelcomeText || c.a.live.Current().Saved(settings.WelcomeText) {
+				t.Fatalf("after the reset the welcome is %q", got)
+			}
+		})
+	}
+}
+
+// TestSettingsAPIThroughTheRouter: the JSON API lists, saves (all or
+// nothing, fields named) and previews, for admins only.
+func TestSettingsAPIThroughTheRouter(t *testing.T) {
+	c := newCrawler(t, "sqlite")
+	api := func(role, method, path, body string) (int, map[string]any) {
+		req, _ := http.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := c.serve(req, who{role: role, bearer: c.tokens[role]})
+		var out map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &out)
+		return rec.Code, out
+	}
+	for _, role := range []string{models.RoleMarketer, models.RoleAgent} {
+		if code, _ := api(role, "PUT", "/api/v1/settings", `{"values":{"push_cap":"1"}}`); code != http.StatusForbidden {
+			t.Fatalf("%s PUT: %d", role, code)
+		}
+		if code, _ := api(role, "GET", "/api/v1/settings", ""); code != http.StatusForbidden {
+			t.Fatalf("%s GET: %d", role, code)
+		}
+	}
+	code, out := api(models.RoleAdmin, "PUT", "/api/v1/settings", `{"values":{"push_cap":"-1","service_queued":"排队 {{.Agent}}","delivery_rate":"40"}}`)
+	fields, _ := out["fields"].([]any)
+	if code != http.StatusBadRequest || len(fields) != 2 || !strings.Contains(out["error"].(map[string]any)["message"].(string), "「每位粉丝每周推送上限」") {
+		t.Fatalf("bad PUT: %d %v", code, out)
+	}
+	if c.a.live.Current().Int(settings.DeliveryRate) != 20 {
+		t.Fatal("a refused PUT changed the rate")
+	}
+	code, out = api(models.RoleAdmin, "PUT", "/api/v1/settings", `{"values":{"service_queued":"稍等，前面 {{.Ahead}} 位","delivery_rate":"40"}}`)
+	if code != http.StatusOK || c.a.live.Current().Int(settings.DeliveryRate) != 40 {
+		t.Fatalf("PUT: %d %v", code, out)
+	}
+	code, out = api(models.RoleAdmin, "POST", "/api/v1/settings/preview", `{"key":"service_queued","text":"稍等，前面 {{.Ahead}} 位"}`)
+	if code != http.StatusOK || out["preview"] != "稍等，前面 2 位" {
+		t.Fatalf("preview: %d %v", code, out)
+	}
+	code, out = api(models.RoleAdmin, "GET", "/api/v1/settings", "")
+	items, _ := out["items"].([]any)
+	if code != http.StatusOK || len(items) != len(settings.Catalog) {
+		t.Fatalf("GET: %d %v", code, out)
+	}
+	for _, it := range items {
+		m := it.(map[string]any)
+		if m["key"] == settings.DeliveryRate && (m["value"] != "40" || m["default"] != "20" || m["saved"] != true || m["env"] != "FIVEC_DELIVERY_RATE") {
+			t.Fatalf("delivery_rate: %v", m)
+		}
+	}
+}
