@@ -2,6 +2,7 @@ package settings
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -187,13 +188,59 @@ func (l *Live) reload(ctx context.Context) error {
 	return nil
 }
 
+// Changed returns the values of set that differ from those in force (a
+// form posts every setting; only those the admin changed are checked, so a
+// default the console would refuse, e.g. an old FIVEC_QUIET_HOURS of
+// 00:00-00:00, does not block saving the others). Unknown keys are kept,
+// for Validate to refuse.
+func (l *Live) Changed(set Values) Values {
+	cur := l.Current()
+	out := Values{}
+	for k, v := range set {
+		if _, known := Find(k); known && tidy(v) == cur.Text(k) {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// tidy is a posted value as Check starts from (browsers send CRLF).
+func tidy(v string) string { return strings.TrimSpace(strings.ReplaceAll(v, "\r\n", "\n")) }
+
+// NormalizeDefaults writes the defaults as the console shows them. A
+// default the console would refuse (config accepted it) is kept as it is,
+// and reported, so that start-up does not fail on a value that worked
+// before.
+func NormalizeDefaults(v Values) (Values, []error) {
+	out := Values{}
+	var warnings []error
+	for _, d := range Catalog {
+		raw := v[d.Key]
+		nv, err := d.Check(raw)
+		if err != nil {
+			name := d.Env
+			if name == "" {
+				name = d.Key
+			}
+			warnings = append(warnings, fmt.Errorf("%s: %w", name, err))
+			nv = tidy(raw)
+		}
+		out[d.Key] = nv
+	}
+	return out, warnings
+}
+
 // Save validates every value of set (all or nothing) and saves them with
 // the keys of reset returned to their defaults, in one transaction audited
 // as actor, then applies them in this process at once. Values equal to
 // what is in force and not saved before are left to follow the default.
 // The error is Errors when a value is refused.
 func (l *Live) Save(ctx context.Context, set Values, reset []string, actor models.AuditEntry) error {
-	clean, err := Validate(set)
+	if err := l.ReloadIfChanged(ctx); err != nil {
+		return err
+	}
+	clean, err := Validate(l.Changed(set))
 	if err != nil {
 		return err
 	}
@@ -205,9 +252,6 @@ func (l *Live) Save(ctx context.Context, set Values, reset []string, actor model
 	}
 	if len(errs) > 0 {
 		return errs
-	}
-	if err := l.ReloadIfChanged(ctx); err != nil {
-		return err
 	}
 	cur := l.Current()
 	var changes []models.SettingChange

@@ -172,7 +172,7 @@ func (e Errors) For(key string) string {
 // Check validates and normalises one value of d. The error names the
 // setting and says what to write instead, in Chinese.
 func (d Def) Check(v string) (string, error) {
-	v = strings.TrimSpace(strings.ReplaceAll(v, "\r\n", "\n"))
+	v = tidy(v)
 	bad := func(format string, a ...any) (string, error) {
 		return "", fmt.Errorf("「%s」%s", d.Label, fmt.Sprintf(format, a...))
 	}

@@ -147,3 +147,37 @@ func TestLiveSaveAllOrNothingAndOtherProcess(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultTheConsoleWouldRefuse: an environment value config accepts
+// but the console refuses (quiet hours 00:00-00:00) is kept as the default
+// with a warning naming the variable, and does not block saving the other
+// settings of the form; changing it to a bad value is still refused.
+func TestDefaultTheConsoleWouldRefuse(t *testing.T) {
+	raw := defaults(t)
+	raw[settings.QuietHours] = "00:00-00:00"
+	d, warnings := settings.NormalizeDefaults(raw)
+	if len(warnings) != 1 || !strings.Contains(warnings[0].Error(), "FIVEC_QUIET_HOURS") || d[settings.QuietHours] != "00:00-00:00" ||
+		d[settings.ReferralHold] != "7d" {
+		t.Fatalf("defaults %v, warnings %v", d, warnings)
+	}
+	s := modelstest.MustOpen(t, "sqlite")
+	ctx := context.Background()
+	l := &settings.Live{Store: s, Defaults: d}
+	form := settings.Values{}
+	for _, def := range settings.Catalog {
+		form[def.Key] = l.Current().Text(def.Key)
+	}
+	form[settings.PushCap] = "1"
+	form[settings.WelcomeText] = "感谢关注\r\n" // as a browser posts it: unchanged
+	if err := l.Save(ctx, form, nil, models.AuditEntry{Username: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	if saved, _, _ := s.ConsoleSettings(ctx); len(saved) != 1 || saved[settings.PushCap] != "1" {
+		t.Fatalf("saved %v, want only the push cap", saved)
+	}
+	form[settings.QuietHours] = "24:00-06:00"
+	var errs settings.Errors
+	if err := l.Save(ctx, form, nil, models.AuditEntry{}); !errors.As(err, &errs) || errs.For(settings.QuietHours) == "" {
+		t.Fatalf("a changed bad value: %v", err)
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -235,15 +234,9 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 // newLive is the provider of the console's settings, loaded once: cfg's
 // values are the defaults.
 func newLive(ctx context.Context, store *models.Store, cfg config.Config, log *slog.Logger) (*settings.Live, error) {
-	defaults, err := settingDefaults(cfg)
-	if err != nil {
-		var errs settings.Errors
-		if errors.As(err, &errs) && len(errs) > 0 {
-			if d, ok := settings.Find(errs[0].Key); ok && d.Env != "" {
-				return nil, fmt.Errorf("%s: %v", d.Env, err)
-			}
-		}
-		return nil, err
+	defaults, warnings := settingDefaults(cfg)
+	for _, w := range warnings {
+		log.Warn("a default the console would refuse is used as it is", "err", w)
 	}
 	live := &settings.Live{Store: store, Defaults: defaults, Log: log}
 	if err := live.Reload(ctx); err != nil {

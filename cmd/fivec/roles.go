@@ -33,14 +33,16 @@ func roleSettings(cfg config.Config, publicURL string) roles.Settings {
 
 // settingDefaults are the defaults of the console's settings: the
 // environment's values (cfg) and, for settings without a variable, the
-// built-in ones. A value saved in the console wins over them.
-func settingDefaults(cfg config.Config) (settings.Values, error) {
+// built-in ones. A value saved in the console wins over them. The
+// warnings name values config accepts but the console would refuse (kept
+// as they are).
+func settingDefaults(cfg config.Config) (settings.Values, []error) {
 	texts, rules := roles.DefaultServiceTexts, roles.DefaultClientRules
 	quiet := cfg.QuietHours
 	if quiet == "" {
 		quiet = "off"
 	}
-	return settings.Validate(settings.Values{
+	return settings.NormalizeDefaults(settings.Values{
 		settings.WelcomeText: cfg.WelcomeText, settings.DefaultReply: "",
 		settings.ServiceQueued: texts.Queued, settings.ServiceWaiting: texts.Waiting, settings.ServiceAssigned: texts.Assigned,
 		settings.ServiceResolved: texts.Resolved, settings.ServiceTimeout: texts.Timeout, settings.ServiceApology: texts.Apology,

@@ -90,7 +90,7 @@ func (h *Handler) settingsSave(c *gin.Context) {
 		}
 	}
 	if c.PostForm("action") == "preview" {
-		_, err := settings.Validate(posted)
+		_, err := settings.Validate(h.Live.Changed(posted))
 		var errs settings.Errors
 		errors.As(err, &errs)
 		h.settingsPage(c, http.StatusOK, posted, errs, true)
