@@ -166,6 +166,20 @@ func (c *Consulting) builtIn(ctx context.Context, key string, member *models.Mem
 	case key == settings.WelcomeText:
 		text = c.WelcomeText
 	}
+	return c.renderSetting(ctx, key, text, member)
+}
+
+// channelWelcome is the welcome text of the channel whose QR code has
+// scene ("": none, or no scene).
+func (c *Consulting) channelWelcome(scene string) string {
+	if scene == "" || c.Live == nil {
+		return ""
+	}
+	return c.Live.Current().SceneWelcome(scene)
+}
+
+// renderSetting fills a settings text (valid for key's variables) for member.
+func (c *Consulting) renderSetting(ctx context.Context, key, text string, member *models.Member) string {
 	if text == "" {
 		return ""
 	}
@@ -219,12 +233,20 @@ func (c *Consulting) decide(ctx context.Context, m *message.MixMessage, member *
 		if member != nil && member.Refollow() {
 			cands = specials(rs, models.RuleWelcomeBack, "")
 		}
+		var sceneRules []hit
 		if scene != "" {
-			cands = append(cands, specials(rs, models.RuleWelcome, scene)...)
+			sceneRules = specials(rs, models.RuleWelcome, scene)
+			cands = append(cands, sceneRules...)
 		}
-		cands = append(cands, specials(rs, models.RuleWelcome, "")...)
-		if len(rs.special[models.RuleWelcome]) == 0 && len(rs.special[models.RuleWelcomeBack]) == 0 {
-			d.fallback = c.builtIn(ctx, settings.WelcomeText, member)
+		if text := c.channelWelcome(scene); text != "" && len(sceneRules) == 0 {
+			// The channel's welcome (settings) answers a follow through
+			// its QR code before the general welcome rules.
+			d.fallback = c.renderSetting(ctx, settings.WelcomeText, text, member)
+		} else {
+			cands = append(cands, specials(rs, models.RuleWelcome, "")...)
+			if len(rs.special[models.RuleWelcome]) == 0 && len(rs.special[models.RuleWelcomeBack]) == 0 {
+				d.fallback = c.builtIn(ctx, settings.WelcomeText, member)
+			}
 		}
 	case m.MsgType == message.MsgTypeEvent && m.Event == message.EventClick:
 		cands = specials(rs, models.RuleClick, m.EventKey)

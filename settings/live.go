@@ -20,6 +20,8 @@ type Snapshot struct {
 	values  Values
 	saved   Values // what the console saved (wins over the default)
 	version string
+	// scenes are the channels' welcome texts by QR scene.
+	scenes map[string]string
 }
 
 // NewSnapshot overlays saved on defaults (both already valid).
@@ -27,12 +29,16 @@ func NewSnapshot(defaults, saved Values, version string) *Snapshot {
 	v := make(Values, len(Catalog))
 	for _, d := range Catalog {
 		v[d.Key] = defaults[d.Key]
-		if s, ok := saved[d.Key]; ok {
-			v[d.Key] = s
-		}
+	}
+	for k, s := range saved {
+		v[k] = s
 	}
 	return &Snapshot{values: v, saved: saved, version: version}
 }
+
+// SceneWelcome is the welcome text of the channel whose QR scene is scene
+// ("": none; the general welcome text applies).
+func (s *Snapshot) SceneWelcome(scene string) string { return s.scenes[scene] }
 
 // Text returns the value of key as written.
 func (s *Snapshot) Text(key string) string { return s.values[key] }
@@ -184,7 +190,35 @@ func (l *Live) reload(ctx context.Context) error {
 		}
 		saved[k] = nv
 	}
-	l.cur.Store(NewSnapshot(l.Defaults, saved, version))
+	snap := NewSnapshot(l.Defaults, saved, version)
+	if err := l.scenes(ctx, snap); err != nil {
+		return err
+	}
+	l.cur.Store(snap)
+	return nil
+}
+
+// scenes maps the QR scenes of the channels with a welcome text to it.
+func (l *Live) scenes(ctx context.Context, snap *Snapshot) error {
+	snap.scenes = map[string]string{}
+	ids := map[uint64]string{}
+	for k, v := range snap.saved {
+		if id, ok := ChannelOf(k); ok && v != "" {
+			ids[id] = v
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	chans, err := l.Store.ListChannels(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range chans {
+		if text, ok := ids[c.ID]; ok {
+			snap.scenes[c.Scene] = text
+		}
+	}
 	return nil
 }
 
@@ -254,11 +288,34 @@ func (l *Live) Save(ctx context.Context, set Values, reset []string, actor model
 		return errs
 	}
 	cur := l.Current()
+	keys := make([]string, 0, len(clean))
+	for k := range clean {
+		keys = append(keys, k)
+	}
+	sortKeys(keys)
 	var changes []models.SettingChange
-	for _, d := range Catalog {
-		if v, ok := clean[d.Key]; ok && (v != cur.Text(d.Key) || cur.Saved(d.Key) && v != cur.saved[d.Key]) {
-			changes = append(changes, models.SettingChange{Key: d.Key, Value: v, Before: cur.Text(d.Key), After: v})
+	for _, k := range keys {
+		v := clean[k]
+		if id, ok := ChannelOf(k); ok {
+			if _, err := l.Store.FindChannel(ctx, id); models.ErrorCode(err) == models.ENOTFOUND {
+				errs = append(errs, FieldError{Key: k, Msg: fmt.Sprintf("渠道编号 %d 不存在（可能已被删除）；请刷新设置页再保存。", id)})
+				continue
+			} else if err != nil {
+				return err
+			}
 		}
+		switch _, channel := ChannelOf(k); {
+		case channel && v == "":
+			// An empty channel welcome is none: the general one applies.
+			if cur.Saved(k) {
+				changes = append(changes, models.SettingChange{Key: k, Reset: true, Before: cur.Text(k)})
+			}
+		case v != cur.Text(k) || cur.Saved(k) && v != cur.saved[k]:
+			changes = append(changes, models.SettingChange{Key: k, Value: v, Before: cur.Text(k), After: v})
+		}
+	}
+	if len(errs) > 0 {
+		return errs
 	}
 	for _, k := range reset {
 		if _, ok := clean[k]; ok || !cur.Saved(k) {

@@ -13,6 +13,7 @@ package settings
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -91,8 +92,9 @@ type Def struct {
 	Min, Max int64
 }
 
-// Groups in the order the console shows them.
-var Groups = []string{"texts", "service", "points", "delivery"}
+// Groups in the order the console shows them ("channels" holds the
+// channels' welcome texts, one per channel).
+var Groups = []string{"texts", "channels", "service", "points", "delivery"}
 
 var (
 	nameVar     = replytemplate.Vars{"Name": replytemplate.String}
@@ -129,12 +131,38 @@ var Catalog = []Def{
 	{Key: QuietHours, Env: "FIVEC_QUIET_HOURS", Group: "delivery", Kind: Quiet, Label: "免打扰时段"},
 }
 
-// Find returns the setting named key.
+// ChannelWelcomePrefix starts the key of a channel's welcome text:
+// "channel_welcome:<channel id>". A fan who follows through that channel's
+// QR code gets it instead of the general welcome text (empty: the general
+// one).
+const ChannelWelcomePrefix = "channel_welcome:"
+
+// ChannelWelcome is the key of channel id's welcome text.
+func ChannelWelcome(id uint64) string { return ChannelWelcomePrefix + strconv.FormatUint(id, 10) }
+
+// ChannelOf returns the channel id of a channel welcome key.
+func ChannelOf(key string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(key, ChannelWelcomePrefix)
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(rest, 10, 64)
+	if err != nil || id == 0 || strconv.FormatUint(id, 10) != rest {
+		return 0, false
+	}
+	return id, true
+}
+
+// Find returns the setting named key: one of Catalog, or a channel's
+// welcome text.
 func Find(key string) (Def, bool) {
 	for _, d := range Catalog {
 		if d.Key == key {
 			return d, true
 		}
+	}
+	if id, ok := ChannelOf(key); ok {
+		return Def{Key: key, Group: "channels", Kind: Text, Label: fmt.Sprintf("渠道欢迎语（渠道编号 %d）", id), Vars: nameVar}, true
 	}
 	return Def{}, false
 }
@@ -254,27 +282,45 @@ func contains(words []string, w string) bool {
 func Validate(changes Values) (Values, error) {
 	out := Values{}
 	var errs Errors
-	for _, d := range Catalog {
-		v, ok := changes[d.Key]
-		if !ok {
-			continue
-		}
-		nv, err := d.Check(v)
-		if err != nil {
-			errs = append(errs, FieldError{Key: d.Key, Msg: err.Error()})
-			continue
-		}
-		out[d.Key] = nv
-	}
+	keys := make([]string, 0, len(changes))
 	for k := range changes {
-		if _, ok := Find(k); !ok {
+		keys = append(keys, k)
+	}
+	sortKeys(keys)
+	for _, k := range keys {
+		d, ok := Find(k)
+		if !ok {
 			errs = append(errs, FieldError{Key: k, Msg: fmt.Sprintf("没有名为“%s”的设置；可用的设置见 docs/settings.md。", k)})
+			continue
 		}
+		nv, err := d.Check(changes[k])
+		if err != nil {
+			errs = append(errs, FieldError{Key: k, Msg: err.Error()})
+			continue
+		}
+		out[k] = nv
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return out, nil
+}
+
+// sortKeys puts keys in the page's order.
+func sortKeys(keys []string) {
+	sort.Slice(keys, func(i, j int) bool {
+		return order(keys[i]) < order(keys[j]) || order(keys[i]) == order(keys[j]) && keys[i] < keys[j]
+	})
+}
+
+// order is where key comes on the page: Catalog's order, then the rest.
+func order(key string) int {
+	for i, d := range Catalog {
+		if d.Key == key {
+			return i
+		}
+	}
+	return len(Catalog)
 }
 
 // ParseDuration reads "7d", "1d12h", "36h" or "30m" ("0": zero).

@@ -181,3 +181,20 @@ func TestDefaultTheConsoleWouldRefuse(t *testing.T) {
 		t.Fatalf("a changed bad value: %v", err)
 	}
 }
+
+func TestChannelWelcomeKeys(t *testing.T) {
+	for key, want := range map[string]uint64{"channel_welcome:7": 7, "channel_welcome:07": 0, "channel_welcome:": 0,
+		"channel_welcome:0": 0, "channel_welcome:x": 0, "welcome_text": 0} {
+		id, ok := settings.ChannelOf(key)
+		if id != want || ok != (want != 0) {
+			t.Errorf("%s: %d %v, want %d", key, id, ok, want)
+		}
+	}
+	d, ok := settings.Find(settings.ChannelWelcome(7))
+	if !ok || d.Kind != settings.Text || d.Required || d.Group != "channels" {
+		t.Fatalf("channel welcome def %+v", d)
+	}
+	if _, err := d.Check("{{.Agent}}"); err == nil || !strings.Contains(err.Error(), "「渠道欢迎语（渠道编号 7）」") {
+		t.Fatalf("a channel text with another text's variable: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,6 +22,9 @@ import (
 func TestSettingsPageInBrowser(t *testing.T) {
 	br := browsertest.New(t, 3*time.Minute, chromedp.Flag("lang", "zh-CN"))
 	c := newCrawler(t, "sqlite")
+	if _, err := c.a.store.CreateChannel(context.Background(), models.NewChannel{Name: "门店海报", Scene: "shopposter", Permanent: true}, "ticket", "http://qr/1", 0); err != nil {
+		t.Fatal(err)
+	}
 	base := c.a.baseURL
 	root := br.Tab()
 	br.Do(root, "start", chromedp.Navigate("about:blank"))

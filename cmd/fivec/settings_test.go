@@ -167,3 +167,71 @@ func TestSettingsAPIThroughTheRouter(t *testing.T) {
 		}
 	}
 }
+
+// TestChannelWelcomeFromTheConsole: a welcome text saved for a channel
+// greets fans who follow through its QR code, ahead of a general welcome
+// rule; other follows get the general welcome; a bad text or an unknown
+// channel is refused by name and nothing is saved; clearing it returns to
+// the general welcome.
+func TestChannelWelcomeFromTheConsole(t *testing.T) {
+	c := newCrawler(t, "sqlite")
+	ctx := context.Background()
+	ch, err := c.a.store.CreateChannel(ctx, models.NewChannel{Name: "门店海报", Scene: "shopposter", Permanent: true}, "ticket", "http://qr/1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.a.store.CreateRule(ctx, models.RuleSpec{Name: "通用欢迎", Kind: models.RuleWelcome,
+		Replies: []models.Reply{models.TextReply("规则里的通用欢迎")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.a.consulting.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cookie, csrf := c.session(models.RoleAdmin)
+	admin := who{role: models.RoleAdmin, cookie: cookie, csrf: csrf}
+	key := settings.ChannelWelcome(ch.ID)
+
+	rec := c.do(http.MethodGet, "/console/settings", admin)
+	if !strings.Contains(rec.Body.String(), "门店海报") || !strings.Contains(rec.Body.String(), `name="`+key+`"`) {
+		t.Fatalf("the settings page does not offer the channel: %.300s", rec.Body.String())
+	}
+	rec = c.doForm(http.MethodPost, "/console/settings", admin, url.Values{"action": {"save"}, key: {"{{.Points}} 分"}, settings.PushCap: {"1"}})
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "渠道欢迎语（渠道编号") {
+		t.Fatalf("bad channel text: %d", rec.Code)
+	}
+	rec = c.doForm(http.MethodPost, "/console/settings", admin, url.Values{"action": {"save"}, settings.ChannelWelcome(ch.ID + 100): {"你好"}})
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "不存在") {
+		t.Fatalf("unknown channel: %d", rec.Code)
+	}
+	if saved, _, _ := c.a.store.ConsoleSettings(ctx); len(saved) != 0 {
+		t.Fatalf("refused saves kept %v", saved)
+	}
+	rec = c.doForm(http.MethodPost, "/console/settings", admin, url.Values{"action": {"save"}, key: {"{{.Name}}，欢迎从门店海报来！"}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("save: %d %.300s", rec.Code, rec.Body.String())
+	}
+	sim := simulator{c.a.sandbox}
+	if err := sim.Follow(ctx, "o_from_poster", "shopposter"); err != nil {
+		t.Fatal(err)
+	}
+	if got := fanHears(c.a, "o_from_poster"); len(got) == 0 || got[0] != "朋友，欢迎从门店海报来！" {
+		t.Fatalf("the fan from the poster heard %q", got)
+	}
+	if err := sim.Follow(ctx, "o_from_search", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := fanHears(c.a, "o_from_search"); len(got) == 0 || got[0] != "规则里的通用欢迎" {
+		t.Fatalf("the fan from search heard %q", got)
+	}
+	// An empty text clears it: the general welcome applies to the channel again.
+	rec = c.doForm(http.MethodPost, "/console/settings", admin, url.Values{"action": {"save"}, key: {""}})
+	if rec.Code != http.StatusSeeOther || c.a.live.Current().Saved(key) {
+		t.Fatalf("clear: %d, still saved %v", rec.Code, c.a.live.Current().Saved(key))
+	}
+	if err := sim.Follow(ctx, "o_from_poster_2", "shopposter"); err != nil {
+		t.Fatal(err)
+	}
+	if got := fanHears(c.a, "o_from_poster_2"); len(got) == 0 || got[0] != "规则里的通用欢迎" {
+		t.Fatalf("after clearing, the poster fan heard %q", got)
+	}
+}

@@ -60,6 +60,16 @@ func (h *Handler) settingsList(c *gin.Context) {
 		out = append(out, SettingOut{Key: d.Key, Group: d.Group, Value: cur.Text(d.Key), Default: h.Live.Defaults[d.Key],
 			Env: d.Env, Saved: cur.Saved(d.Key)})
 	}
+	// A welcome text per channel (empty: the general one).
+	chans, err := h.Store.ListChannels(c.Request.Context())
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	for i := len(chans) - 1; i >= 0; i-- {
+		key := settings.ChannelWelcome(chans[i].ID)
+		out = append(out, SettingOut{Key: key, Group: "channels", Value: cur.Text(key), Saved: cur.Saved(key)})
+	}
 	c.JSON(http.StatusOK, gin.H{"items": out, "reload_seconds": settings.ReloadEvery.Seconds()})
 }
 

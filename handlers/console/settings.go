@@ -15,14 +15,16 @@ import (
 // settingRow is one setting on the page.
 type settingRow struct {
 	Key, Env string
-	Kind     string // text, int, duration, quiet, list, word
-	Value    string // in the field: the posted value after a refused save
-	Default  string
-	Saved    bool // the console's value is in force
-	Required bool
-	Vars     []string // a text's variables, e.g. Name
-	Preview  string   // a text rendered for the sample fan
-	Error    string
+	// Title and Scene name a channel (a channel's welcome text).
+	Title, Scene string
+	Kind         string // text, int, duration, quiet, list, word
+	Value        string // in the field: the posted value after a refused save
+	Default      string
+	Saved        bool // the console's value is in force
+	Required     bool
+	Vars         []string // a text's variables, e.g. Name
+	Preview      string   // a text rendered for the sample fan
+	Error        string
 }
 
 type settingGroup struct {
@@ -45,15 +47,30 @@ var kindNames = map[settings.Kind]string{settings.Text: "text", settings.Int: "i
 // settingsPage shows every setting: posted (nil: those in force), with
 // errs next to the refused ones.
 func (h *Handler) settingsPage(c *gin.Context, status int, posted settings.Values, errs settings.Errors, previewed bool) {
+	chans, err := h.Store.ListChannels(c.Request.Context())
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
 	cur := h.Live.Current()
 	data := settingsData{Delay: int(settings.ReloadEvery.Seconds()), Previewed: previewed, Sample: settings.Sample}
 	for _, g := range settings.Groups {
 		group := settingGroup{Name: g}
-		for _, d := range settings.Catalog {
+		defs := settings.Catalog
+		titles := map[string][2]string{}
+		if g == "channels" {
+			defs = nil
+			for i := len(chans) - 1; i >= 0; i-- { // oldest first
+				d, _ := settings.Find(settings.ChannelWelcome(chans[i].ID))
+				defs = append(defs, d)
+				titles[d.Key] = [2]string{chans[i].Name, chans[i].Scene}
+			}
+		}
+		for _, d := range defs {
 			if d.Group != g {
 				continue
 			}
-			r := settingRow{Key: d.Key, Env: d.Env, Kind: kindNames[d.Kind], Value: cur.Text(d.Key), Default: h.Live.Defaults[d.Key],
+			r := settingRow{Title: titles[d.Key][0], Scene: titles[d.Key][1], Key: d.Key, Env: d.Env, Kind: kindNames[d.Kind], Value: cur.Text(d.Key), Default: h.Live.Defaults[d.Key],
 				Saved: cur.Saved(d.Key), Required: d.Required, Error: errs.For(d.Key)}
 			if v, ok := posted[d.Key]; ok {
 				r.Value = v
@@ -87,6 +104,12 @@ func (h *Handler) settingsSave(c *gin.Context) {
 	for _, d := range settings.Catalog {
 		if v, ok := c.GetPostForm(d.Key); ok {
 			posted[d.Key] = v
+		}
+	}
+	_ = c.Request.ParseForm()
+	for k, v := range c.Request.PostForm {
+		if _, ok := settings.ChannelOf(k); ok && len(v) > 0 {
+			posted[k] = v[0]
 		}
 	}
 	if c.PostForm("action") == "preview" {
