@@ -235,3 +235,42 @@ func TestChannelWelcomeFromTheConsole(t *testing.T) {
 		t.Fatalf("after clearing, the poster fan heard %q", got)
 	}
 }
+
+// TestRolesFollowTheConsole: service keywords, the queued text, the default
+// reply and the sign-in points saved through the API are what the next
+// fan messages get, without a restart.
+func TestRolesFollowTheConsole(t *testing.T) {
+	c := newCrawler(t, "sqlite")
+	ctx := context.Background()
+	body := `{"values":{"service_keywords":"找真人，人工","service_queued":"{{.Name}}请稍等，前面 {{.Ahead}} 位",` +
+		`"signin_points":"25","default_reply":"没听懂，回复“找真人”联系客服"}}`
+	req, _ := http.NewRequest("PUT", "/api/v1/settings", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if rec := c.serve(req, who{role: models.RoleAdmin, bearer: c.tokens[models.RoleAdmin]}); rec.Code != http.StatusOK {
+		t.Fatalf("PUT: %d %s", rec.Code, rec.Body.String())
+	}
+	sim := simulator{c.a.sandbox}
+	const fan = "o_console_roles"
+	if err := sim.Follow(ctx, fan, ""); err != nil {
+		t.Fatal(err)
+	}
+	last := func() string {
+		got := fanHears(c.a, fan)
+		if len(got) == 0 {
+			return ""
+		}
+		return got[len(got)-1]
+	}
+	for _, step := range []struct{ say, want string }{
+		{"随便说说", "没听懂，回复“找真人”联系客服"},
+		{"签到", "签到成功！+25 积分"},
+		{"找真人", "朋友请稍等，前面 0 位"},
+	} {
+		if err := sim.SendText(ctx, fan, step.say); err != nil {
+			t.Fatal(err)
+		}
+		if got := last(); !strings.HasPrefix(got, step.want) {
+			t.Fatalf("%q answered %q, want %q", step.say, got, step.want)
+		}
+	}
+}
