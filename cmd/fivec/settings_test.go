@@ -108,6 +108,14 @@ func TestSettingsConsoleThroughTheRouter(t *testing.T) {
 				t.Fatalf("audit: %q", audited)
 			}
 
+			// The same page in English.
+			if rec := c.doForm(http.MethodPost, "/console/lang", admin, url.Values{"lang": {"en"}}); rec.Code >= 400 {
+				t.Fatalf("lang: %d", rec.Code)
+			}
+			rec = c.do(http.MethodGet, "/console/settings", admin)
+			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Welcome text") || !strings.Contains(rec.Body.String(), "Reset to default") {
+				t.Fatalf("English settings page: %d %.300s", rec.Code, rec.Body.String())
+			}
 			rec = c.doForm(http.MethodPost, "/console/settings/"+settings.WelcomeText+"/reset", admin, nil)
 			if rec.Code != http.StatusSeeOther {
 				t.Fatalf("reset: %d", rec.Code)
