@@ -212,8 +212,9 @@ func (c *Client) command(ctx context.Context, t *Turn, cmd string) error {
 }
 
 func (c *Client) signIn(ctx context.Context, m *models.Member) (string, error) {
-	rules := c.rules().SignIn
-	rules.Life = c.rules().PointsLife
+	live := c.rules()
+	rules := live.SignIn
+	rules.Life = live.PointsLife
 	res, err := c.Store.CheckIn(ctx, m.ID, c.Now().In(c.Loc), rules)
 	if err != nil {
 		return "", err
@@ -282,7 +283,8 @@ func (c *Client) referral(ctx context.Context, m *models.Member) (string, error)
 	if err != nil {
 		return "", err
 	}
-	text := fmt.Sprintf("您的专属推荐码：%s\n好友通过您的二维码关注并保持关注 %d 天，您将获得 %d 积分。", code, int(c.rules().ReferralHold.Hours()/24), c.rules().ReferralPoints)
+	r := c.rules()
+	text := fmt.Sprintf("您的专属推荐码：%s\n好友通过您的二维码关注并保持关注 %d 天，您将获得 %d 积分。", code, int(r.ReferralHold.Hours()/24), r.ReferralPoints)
 	if c.Referrals != nil {
 		url, err := c.Referrals.ReferralQRCode(ctx, models.ReferralScenePrefix+code)
 		if err != nil {
@@ -303,7 +305,8 @@ func (c *Client) followed(ctx context.Context, t *Turn, scene string) error {
 		if err != nil || referrer == nil {
 			return err
 		}
-		linked, err := c.Store.LinkReferral(ctx, m.ID, referrer.ID, c.rules().ReferralPoints, c.rules().ReferralHold)
+		r := c.rules()
+		linked, err := c.Store.LinkReferral(ctx, m.ID, referrer.ID, r.ReferralPoints, r.ReferralHold)
 		if err != nil || !linked {
 			return err
 		}
@@ -311,7 +314,7 @@ func (c *Client) followed(ctx context.Context, t *Turn, scene string) error {
 			return err
 		}
 		n, err := c.Store.CountReferrals(ctx, referrer.ID)
-		if err == nil && c.rules().KeyPersonReferrals > 0 && n >= c.rules().KeyPersonReferrals {
+		if err == nil && c.Rules.KeyPersonReferrals > 0 && n >= c.Rules.KeyPersonReferrals {
 			_, err = c.Store.RaiseLevel(ctx, referrer.ID, models.LevelKeyPerson, models.SystemReason(models.ReasonReferrals, fmt.Sprint(n)))
 		}
 		return err
@@ -371,17 +374,17 @@ func (c *Client) checkLoyal(ctx context.Context, m *models.Member) error {
 	if m.Stage == models.StageLoyal {
 		return nil
 	}
-	if c.rules().LoyalAfterDays > 0 && m.FirstSubscribedAt != nil &&
-		c.Now().Sub(*m.FirstSubscribedAt) >= time.Duration(c.rules().LoyalAfterDays)*24*time.Hour && m.Stage == models.StageNew {
-		_, err := c.Store.AdvanceStage(ctx, m.ID, models.StageLoyal, models.SystemReason(models.ReasonActiveDays, fmt.Sprint(c.rules().LoyalAfterDays)))
+	if c.Rules.LoyalAfterDays > 0 && m.FirstSubscribedAt != nil &&
+		c.Now().Sub(*m.FirstSubscribedAt) >= time.Duration(c.Rules.LoyalAfterDays)*24*time.Hour && m.Stage == models.StageNew {
+		_, err := c.Store.AdvanceStage(ctx, m.ID, models.StageLoyal, models.SystemReason(models.ReasonActiveDays, fmt.Sprint(c.Rules.LoyalAfterDays)))
 		return err
 	}
-	if c.rules().LoyalAfterPoints > 0 {
+	if c.Rules.LoyalAfterPoints > 0 {
 		earned, err := c.Store.TotalEarned(ctx, m.ID)
 		if err != nil {
 			return err
 		}
-		if earned >= c.rules().LoyalAfterPoints {
+		if earned >= c.Rules.LoyalAfterPoints {
 			_, err = c.Store.AdvanceStage(ctx, m.ID, models.StageLoyal, models.SystemReason(models.ReasonEarnedPoints, fmt.Sprint(earned)))
 			return err
 		}
@@ -390,10 +393,11 @@ func (c *Client) checkLoyal(ctx context.Context, m *models.Member) error {
 }
 
 func (c *Client) expiry() *time.Time {
-	if c.rules().PointsLife <= 0 {
+	life := c.rules().PointsLife
+	if life <= 0 {
 		return nil
 	}
-	at := c.Now().Add(c.rules().PointsLife)
+	at := c.Now().Add(life)
 	return &at
 }
 
@@ -478,7 +482,7 @@ func (c *Client) redeem(ctx context.Context, t *Turn, idText string) (string, er
 }
 
 func (c *Client) profileLink(ctx context.Context, m *models.Member) (string, error) {
-	tok, err := c.Store.ProfileLink(ctx, m.ID, c.rules().ProfileLinkLife)
+	tok, err := c.Store.ProfileLink(ctx, m.ID, c.Rules.ProfileLinkLife)
 	if err != nil {
 		return "", err
 	}
