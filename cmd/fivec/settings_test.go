@@ -108,6 +108,10 @@ func TestSettingsConsoleThroughTheRouter(t *testing.T) {
 				t.Fatalf("audit: %q", audited)
 			}
 
+			if rec := c.do(http.MethodGet, "/console/audit", admin); !strings.Contains(rec.Body.String(), "修改设置") ||
+				!strings.Contains(rec.Body.String(), "欢迎来到小店！") {
+				t.Fatalf("the audit page does not show the change in words: %.300s", rec.Body.String())
+			}
 			// The same page in English.
 			if rec := c.doForm(http.MethodPost, "/console/lang", admin, url.Values{"lang": {"en"}}); rec.Code >= 400 {
 				t.Fatalf("lang: %d", rec.Code)
