@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/settings"
 )
 
 // PushSender is what delivery needs from the WeChat side (wechat.Sender):
@@ -56,6 +57,10 @@ type Engine struct {
 	// breaker against a failing API; 0: 5).
 	BreakAfter int
 	Now        func() time.Time
+	// Live, when set, holds the rate, frequency cap and quiet hours in
+	// force (saved in the console) over Limiter's rate, FrequencyCap and
+	// QuietFrom/QuietTo.
+	Live *settings.Live
 
 	mu          sync.Mutex // the breaker, shared by the senders
 	failures    int
@@ -71,6 +76,7 @@ type Engine struct {
 // the next is claimed and checked, so the limiter never waits on the
 // database between batches.
 func (d *Engine) RunOnce(ctx context.Context) (int, error) {
+	d.followRate()
 	if _, unknown, err := d.Store.RecoverClaims(ctx); err != nil {
 		return 0, err
 	} else if unknown > 0 {
@@ -294,10 +300,31 @@ func (d *Engine) fanVars(ctx context.Context, run *runState, todo []*models.Reci
 
 // quiet is the engine's quiet hours.
 func (d *Engine) quiet() QuietHours {
+	if d.Live != nil {
+		from, to := d.Live.Current().Quiet()
+		return QuietHours{From: from, To: to, Loc: d.Loc}
+	}
 	return QuietHours{From: d.QuietFrom, To: d.QuietTo, Loc: d.Loc}
 }
 
 // freqCap is the engine's frequency cap.
 func (d *Engine) freqCap() FrequencyCap {
+	if d.Live != nil {
+		return FrequencyCap{Max: int(d.Live.Current().Int(settings.PushCap)), Window: d.CapWindow}
+	}
 	return FrequencyCap{Max: d.FrequencyCap, Window: d.CapWindow}
+}
+
+// followRate sets the limiter to the rate in force, when Live has one
+// that differs (a change in the console takes effect at the next run).
+func (d *Engine) followRate() {
+	if d.Live == nil || d.Limiter == nil {
+		return
+	}
+	r := d.Live.Current().Int(settings.DeliveryRate)
+	if r <= 0 || rate.Limit(r) == d.Limiter.Limit() {
+		return
+	}
+	d.Limiter.SetLimit(rate.Limit(r))
+	d.Limiter.SetBurst(max(1, int(r)/20))
 }

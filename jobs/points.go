@@ -3,10 +3,11 @@ package jobs
 import "context"
 
 // SettleReferrals pays referral rewards that came due (the friend stayed)
-// and reverses those whose friend left, every 10 minutes.
-func (r *Runner) SettleReferrals(dailyCap int) Job {
+// and reverses those whose friend left, every 10 minutes; dailyCap is read
+// at each run (the cap in force, which the console may change).
+func (r *Runner) SettleReferrals(dailyCap func() int) Job {
 	return Job{Name: "settle-referrals", Spec: "@every 10m", Run: func(ctx context.Context) error {
-		paid, reversed, err := r.Store.SettleReferralRewards(ctx, dailyCap)
+		paid, reversed, err := r.Store.SettleReferralRewards(ctx, dailyCap())
 		if paid+reversed > 0 {
 			r.Log.Info("referral rewards settled", "paid", paid, "reversed", reversed)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/settings"
 	"github.com/fivec/fivec/templates"
 )
 
@@ -33,6 +34,24 @@ type ClientRules struct {
 	// ProfileLinkLife is how long a profile-form link works (0:
 	// models.DefaultProfileLinkLife); asking again gives a new one.
 	ProfileLinkLife time.Duration
+}
+
+// rules are the points and growth rules in force: Rules, with the amounts
+// saved in the console over them.
+func (c *Client) rules() ClientRules {
+	r := c.Rules
+	if c.Live == nil {
+		return r
+	}
+	v := c.Live.Current()
+	r.SignIn.Base = v.Int(settings.SignInPoints)
+	r.SignIn.Bonus = v.Int(settings.SignInBonus)
+	r.SignIn.BonusEvery = int(v.Int(settings.SignInBonusEvery))
+	r.ReferralPoints = v.Int(settings.ReferralPoints)
+	r.ReferralHold = v.Duration(settings.ReferralHold)
+	r.ReferralDailyCap = int(v.Int(settings.ReferralDailyCap))
+	r.PointsLife = v.Duration(settings.PointsLife)
+	return r
 }
 
 // DefaultClientRules are fivec's defaults.
@@ -57,6 +76,9 @@ type Client struct {
 	Referrals ReferralQR
 	// PublicURL is where fans open fivec's pages (the profile form).
 	PublicURL string
+	// Live, when set, holds the points amounts in force (saved in the
+	// console) over those of Rules.
+	Live *settings.Live
 
 	topicsMu     sync.Mutex
 	topics       []models.Topic // running topics, refreshed every few seconds
@@ -190,8 +212,9 @@ func (c *Client) command(ctx context.Context, t *Turn, cmd string) error {
 }
 
 func (c *Client) signIn(ctx context.Context, m *models.Member) (string, error) {
-	rules := c.Rules.SignIn
-	rules.Life = c.Rules.PointsLife
+	live := c.rules()
+	rules := live.SignIn
+	rules.Life = live.PointsLife
 	res, err := c.Store.CheckIn(ctx, m.ID, c.Now().In(c.Loc), rules)
 	if err != nil {
 		return "", err
@@ -260,7 +283,8 @@ func (c *Client) referral(ctx context.Context, m *models.Member) (string, error)
 	if err != nil {
 		return "", err
 	}
-	text := fmt.Sprintf("您的专属推荐码：%s\n好友通过您的二维码关注并保持关注 %d 天，您将获得 %d 积分。", code, int(c.Rules.ReferralHold.Hours()/24), c.Rules.ReferralPoints)
+	r := c.rules()
+	text := fmt.Sprintf("您的专属推荐码：%s\n好友通过您的二维码关注并保持关注 %d 天，您将获得 %d 积分。", code, int(r.ReferralHold.Hours()/24), r.ReferralPoints)
 	if c.Referrals != nil {
 		url, err := c.Referrals.ReferralQRCode(ctx, models.ReferralScenePrefix+code)
 		if err != nil {
@@ -281,7 +305,8 @@ func (c *Client) followed(ctx context.Context, t *Turn, scene string) error {
 		if err != nil || referrer == nil {
 			return err
 		}
-		linked, err := c.Store.LinkReferral(ctx, m.ID, referrer.ID, c.Rules.ReferralPoints, c.Rules.ReferralHold)
+		r := c.rules()
+		linked, err := c.Store.LinkReferral(ctx, m.ID, referrer.ID, r.ReferralPoints, r.ReferralHold)
 		if err != nil || !linked {
 			return err
 		}
@@ -368,10 +393,11 @@ func (c *Client) checkLoyal(ctx context.Context, m *models.Member) error {
 }
 
 func (c *Client) expiry() *time.Time {
-	if c.Rules.PointsLife <= 0 {
+	life := c.rules().PointsLife
+	if life <= 0 {
 		return nil
 	}
-	at := c.Now().Add(c.Rules.PointsLife)
+	at := c.Now().Add(life)
 	return &at
 }
 

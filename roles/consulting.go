@@ -18,6 +18,7 @@ import (
 
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/replytemplate"
+	"github.com/fivec/fivec/settings"
 )
 
 // ActionFunc carries out one rule action for the turn's member. Later roles
@@ -37,6 +38,9 @@ type Consulting struct {
 	Actions map[string]ActionFunc
 	// WelcomeText greets a new follower when no welcome rule exists.
 	WelcomeText string
+	// Live, when set, holds the welcome text and the default reply in
+	// force (saved in the console) instead of WelcomeText.
+	Live *settings.Live
 	// Rand picks among alternatives (nil: math/rand).
 	Rand func(n int) int
 
@@ -127,8 +131,8 @@ func (c *Consulting) Finish(ctx context.Context, t *Turn) error {
 
 func (c *Consulting) apply(ctx context.Context, t *Turn, d *decision) error {
 	if d.chosen == nil {
-		if d.fallbackWelcome != "" {
-			t.Reply(models.TextReply(d.fallbackWelcome))
+		if d.fallback != "" {
+			t.Reply(models.TextReply(d.fallback))
 			t.Done = true
 		}
 		return nil
@@ -152,15 +156,49 @@ func (c *Consulting) apply(ctx context.Context, t *Turn, d *decision) error {
 	return errors.Join(errs...)
 }
 
+// builtIn is the welcome text or default reply of the settings (key),
+// rendered for member ("": none).
+func (c *Consulting) builtIn(ctx context.Context, key string, member *models.Member) string {
+	var text string
+	switch {
+	case c.Live != nil:
+		text = c.Live.Current().Text(key)
+	case key == settings.WelcomeText:
+		text = c.WelcomeText
+	}
+	return c.renderSetting(ctx, key, text, member)
+}
+
+// channelWelcome is the welcome text of the channel whose QR code has
+// scene ("": none, or no scene).
+func (c *Consulting) channelWelcome(scene string) string {
+	if scene == "" || c.Live == nil {
+		return ""
+	}
+	return c.Live.Current().SceneWelcome(scene)
+}
+
+// renderSetting fills a settings text (valid for key's variables) for member.
+func (c *Consulting) renderSetting(ctx context.Context, key, text string, member *models.Member) string {
+	if text == "" {
+		return ""
+	}
+	var data settings.TextData
+	if strings.Contains(text, ".Name") {
+		data.Name, _ = models.NewFanVars(ctx, c.Store, member).Name()
+	}
+	return settings.Render(key, text, data)
+}
+
 // decision is what the engine concluded for one message, with its reasons
 // (the rule tester shows them).
 type decision struct {
-	chosen          *compiledRule
-	keyword, mode   string
-	replies         []models.Reply
-	unmatched       bool   // a text no keyword rule matched
-	fallbackWelcome string // built-in welcome when no welcome rule exists
-	trace           []Trace
+	chosen        *compiledRule
+	keyword, mode string
+	replies       []models.Reply
+	unmatched     bool   // a text no keyword rule matched
+	fallback      string // the welcome or default reply of the settings, when no such rule exists
+	trace         []Trace
 }
 
 // Trace explains one rule the engine looked at.
@@ -185,6 +223,9 @@ func (c *Consulting) decide(ctx context.Context, m *message.MixMessage, member *
 			d.unmatched = true
 			if withDefault {
 				cands = specials(rs, models.RuleDefault, "")
+				if len(rs.special[models.RuleDefault]) == 0 {
+					d.fallback = c.builtIn(ctx, settings.DefaultReply, member)
+				}
 			}
 		}
 	case m.MsgType == message.MsgTypeEvent && m.Event == message.EventSubscribe:
@@ -192,12 +233,20 @@ func (c *Consulting) decide(ctx context.Context, m *message.MixMessage, member *
 		if member != nil && member.Refollow() {
 			cands = specials(rs, models.RuleWelcomeBack, "")
 		}
+		var sceneRules []hit
 		if scene != "" {
-			cands = append(cands, specials(rs, models.RuleWelcome, scene)...)
+			sceneRules = specials(rs, models.RuleWelcome, scene)
+			cands = append(cands, sceneRules...)
 		}
-		cands = append(cands, specials(rs, models.RuleWelcome, "")...)
-		if len(rs.special[models.RuleWelcome]) == 0 && len(rs.special[models.RuleWelcomeBack]) == 0 {
-			d.fallbackWelcome = c.WelcomeText
+		if text := c.channelWelcome(scene); text != "" && len(sceneRules) == 0 {
+			// The channel's welcome (settings) answers a follow through
+			// its QR code before the general welcome rules.
+			d.fallback = c.renderSetting(ctx, settings.WelcomeText, text, member)
+		} else {
+			cands = append(cands, specials(rs, models.RuleWelcome, "")...)
+			if len(rs.special[models.RuleWelcome]) == 0 && len(rs.special[models.RuleWelcomeBack]) == 0 {
+				d.fallback = c.builtIn(ctx, settings.WelcomeText, member)
+			}
 		}
 	case m.MsgType == message.MsgTypeEvent && m.Event == message.EventScan:
 		// A follower scanning a channel's code gets the channel's welcome
@@ -253,7 +302,7 @@ func (c *Consulting) decide(ctx context.Context, m *message.MixMessage, member *
 		tr.Outcome = "fired"
 		d.trace = append(d.trace, tr)
 		d.chosen, d.keyword, d.mode = h.rule, h.keyword, h.mode
-		d.fallbackWelcome = ""
+		d.fallback = ""
 		replies, err := c.render(ctx, h.rule, member)
 		if err != nil {
 			return nil, err

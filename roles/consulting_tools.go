@@ -104,8 +104,8 @@ func (c *Consulting) Test(ctx context.Context, in TestInput) (*TestResult, error
 		res.RuleID, res.RuleName = d.chosen.rule.ID, d.chosen.spec.Name
 		res.Keyword, res.Mode = d.keyword, d.mode
 		res.Actions = d.chosen.spec.Actions
-	} else if d.fallbackWelcome != "" {
-		res.Replies = []models.Reply{models.TextReply(d.fallbackWelcome)}
+	} else if d.fallback != "" {
+		res.Replies = []models.Reply{models.TextReply(d.fallback)}
 	}
 	if res.Replies == nil {
 		res.Replies = []models.Reply{}

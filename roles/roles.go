@@ -1,10 +1,12 @@
 package roles
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/settings"
 	"github.com/fivec/fivec/wechat"
 )
 
@@ -25,6 +27,9 @@ type Deps struct {
 	WX     *wechat.Client // nil: referral codes come without a QR image
 	Log    *slog.Logger
 	Now    func() time.Time // nil: time.Now
+	// Live holds the settings saved in the console, read at each use so
+	// that a change needs no restart (nil: Settings, fixed).
+	Live *settings.Live
 }
 
 // Settings are the configured values the roles use, and only those:
@@ -71,15 +76,20 @@ func NewRoles(d Deps, s Settings) *Roles {
 		Store: d.Store, Sender: d.Sender, Log: d.Log, Keywords: keywords, MenuKey: s.Service.MenuKey,
 		UnansweredLimit: s.Service.UnansweredLimit, Policy: s.Service.Policy, WeChatKf: s.Service.WeChatKf,
 		AskSatisfaction: s.Service.AskSatisfaction, Texts: DefaultServiceTexts, Window: models.DefaultWindowRules,
-		TemplateID: s.Service.TemplateID, TemplateField: s.Service.TemplateField,
+		TemplateID: s.Service.TemplateID, TemplateField: s.Service.TemplateField, Live: d.Live,
 	}
 	actions := TagActions(d.Store)
 	actions["points"] = PointsAction(d.Store, s.Client.PointsLife)
+	if d.Live != nil {
+		actions["points"] = func(ctx context.Context, t *Turn, a models.Action) error {
+			return PointsAction(d.Store, d.Live.Current().Duration(settings.PointsLife))(ctx, t, a)
+		}
+	}
 	actions["escalate"] = service.EscalateAction
 	consulting := &Consulting{
-		Store: d.Store, Log: d.Log, Loc: s.Loc, Now: now, WelcomeText: s.WelcomeText, Actions: actions,
+		Store: d.Store, Log: d.Log, Loc: s.Loc, Now: now, WelcomeText: s.WelcomeText, Actions: actions, Live: d.Live,
 	}
-	client := &Client{Store: d.Store, Log: d.Log, Loc: s.Loc, Now: now, Rules: s.Client, PublicURL: s.PublicURL}
+	client := &Client{Store: d.Store, Log: d.Log, Loc: s.Loc, Now: now, Rules: s.Client, PublicURL: s.PublicURL, Live: d.Live}
 	if d.WX != nil {
 		client.Referrals = d.WX
 	}

@@ -2,7 +2,6 @@ package roles
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -11,14 +10,18 @@ import (
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/settings"
 	"github.com/fivec/fivec/wechat"
 )
 
-// ServiceTexts are what Close Service says to fans.
+// ServiceTexts are what Close Service says to fans: reply templates
+// (settings.Render) with the variables the console names for each
+// ({{.Ahead}}: conversations ahead, {{.Agent}}: the agent's name, {{.Name}}:
+// the fan's name).
 type ServiceTexts struct {
-	Queued       string // %d: conversations ahead
-	Waiting      string // %d: conversations ahead (while still queued)
-	Assigned     string // %s: the agent's display name
+	Queued       string
+	Waiting      string
+	Assigned     string
 	Resolved     string
 	Timeout      string
 	Apology      string
@@ -28,9 +31,9 @@ type ServiceTexts struct {
 
 // DefaultServiceTexts are the Chinese defaults.
 var DefaultServiceTexts = ServiceTexts{
-	Queued:       "已为您转接人工客服，前面还有 %d 位，请稍候。",
-	Waiting:      "您正在排队，前面还有 %d 位，客服会尽快回复您。",
-	Assigned:     "客服 %s 为您服务，请问有什么可以帮您？",
+	Queued:       "已为您转接人工客服，前面还有 {{.Ahead}} 位，请稍候。",
+	Waiting:      "您正在排队，前面还有 {{.Ahead}} 位，客服会尽快回复您。",
+	Assigned:     "客服 {{.Agent}} 为您服务，请问有什么可以帮您？",
 	Resolved:     "本次服务已结束，感谢您的耐心。",
 	Timeout:      "由于长时间没有新消息，本次服务已自动结束。如需帮助，回复“人工”即可再次联系客服。",
 	Apology:      "非常抱歉，目前咨询人数较多，让您久等了。客服会尽快联系您。",
@@ -71,6 +74,46 @@ type Service struct {
 	// text fills (e.g. thing1: at most 20 characters).
 	TemplateID    string
 	TemplateField string
+	// Live, when set, holds the keywords, menu key, unanswered limit and
+	// texts in force (saved in the console); the fields above are then
+	// not used for them.
+	Live *settings.Live
+}
+
+// serviceConf is what the console may change, as in force now.
+type serviceConf struct {
+	keywords        []string
+	menuKey         string
+	unansweredLimit int
+	texts           ServiceTexts
+}
+
+// conf returns the settings in force: Live's, else the fields.
+func (s *Service) conf() serviceConf {
+	if s.Live == nil {
+		return serviceConf{keywords: s.Keywords, menuKey: s.MenuKey, unansweredLimit: s.UnansweredLimit, texts: s.Texts}
+	}
+	v := s.Live.Current()
+	var keywords []string
+	for _, k := range v.List(settings.ServiceKeywords) {
+		if k = normalize(k); k != "" {
+			keywords = append(keywords, k)
+		}
+	}
+	return serviceConf{keywords: keywords, menuKey: v.Text(settings.ServiceMenuKey), unansweredLimit: int(v.Int(settings.ServiceUnanswered)),
+		texts: ServiceTexts{
+			Queued: v.Text(settings.ServiceQueued), Waiting: v.Text(settings.ServiceWaiting), Assigned: v.Text(settings.ServiceAssigned),
+			Resolved: v.Text(settings.ServiceResolved), Timeout: v.Text(settings.ServiceTimeout), Apology: v.Text(settings.ServiceApology),
+			Satisfaction: v.Text(settings.ServiceSatisfaction), Thanks: v.Text(settings.ServiceThanks),
+		}}
+}
+
+// say renders one of the texts for member (nil: no name known).
+func (s *Service) say(ctx context.Context, key, text string, member *models.Member, data settings.TextData) string {
+	if member != nil && strings.Contains(text, ".Name") {
+		data.Name, _ = models.NewFanVars(ctx, s.Store, member).Name()
+	}
+	return settings.Render(key, text, data)
 }
 
 // TemplateFallback reports whether a template message can reach fans whose
@@ -120,7 +163,7 @@ func (s *Service) Handle(ctx context.Context, t *Turn) error {
 		switch {
 		case m.Event == message.EventUnsubscribe:
 			return s.closeOnUnfollow(ctx, t)
-		case m.Event == message.EventClick && s.MenuKey != "" && m.EventKey == s.MenuKey:
+		case m.Event == message.EventClick && m.EventKey != "" && m.EventKey == s.conf().menuKey:
 			return s.Escalate(ctx, t, models.ReasonMenu)
 		}
 		return nil
@@ -150,7 +193,7 @@ func (s *Service) Handle(ctx context.Context, t *Turn) error {
 					return err
 				}
 			}
-			t.Reply(models.TextReply(fmt.Sprintf(s.Texts.Waiting, ahead)))
+			t.Reply(models.TextReply(s.say(ctx, settings.ServiceWaiting, s.conf().texts.Waiting, t.Member, settings.TextData{Ahead: ahead})))
 		}
 		return nil
 	}
@@ -161,7 +204,7 @@ func (s *Service) Handle(ctx context.Context, t *Turn) error {
 	if done, err := s.rating(ctx, t, text); done || err != nil {
 		return err
 	}
-	if slices.Contains(s.Keywords, text) {
+	if slices.Contains(s.conf().keywords, text) {
 		return s.Escalate(ctx, t, models.ReasonKeyword)
 	}
 	return nil
@@ -169,7 +212,8 @@ func (s *Service) Handle(ctx context.Context, t *Turn) error {
 
 // Finish runs after the whole chain: repeated unanswered questions escalate.
 func (s *Service) Finish(ctx context.Context, t *Turn) error {
-	if s.UnansweredLimit <= 0 || t.Msg.MsgType != message.MsgTypeText || t.Member == nil {
+	limit := s.conf().unansweredLimit
+	if limit <= 0 || t.Msg.MsgType != message.MsgTypeText || t.Member == nil {
 		return nil
 	}
 	// The run is stored with the answer (models.Answer.Run), in the same
@@ -181,7 +225,7 @@ func (s *Service) Finish(ctx context.Context, t *Turn) error {
 	case t.Member.UnansweredRun != 0:
 		t.RunChange = models.RunReset
 	}
-	if run < s.UnansweredLimit || t.Member.InConversation {
+	if run < limit || t.Member.InConversation {
 		return nil
 	}
 	// The bot's default reply (if any) stays first; the handoff follows.
@@ -212,7 +256,7 @@ func (s *Service) Escalate(ctx context.Context, t *Turn, reason string) error {
 			if err != nil {
 				return err
 			}
-			t.Reply(models.TextReply(fmt.Sprintf(s.Texts.Assigned, agent.DisplayName)))
+			t.Reply(models.TextReply(s.say(ctx, settings.ServiceAssigned, s.conf().texts.Assigned, t.Member, settings.TextData{Agent: agent.DisplayName})))
 			return nil
 		}
 	}
@@ -220,7 +264,7 @@ func (s *Service) Escalate(ctx context.Context, t *Turn, reason string) error {
 	if err != nil {
 		return err
 	}
-	t.Reply(models.TextReply(fmt.Sprintf(s.Texts.Queued, ahead)))
+	t.Reply(models.TextReply(s.say(ctx, settings.ServiceQueued, s.conf().texts.Queued, t.Member, settings.TextData{Ahead: ahead})))
 	return nil
 }
 
@@ -238,7 +282,7 @@ func (s *Service) rating(ctx context.Context, t *Turn, text string) (bool, error
 	if err != nil || !ok {
 		return false, err
 	}
-	t.Reply(models.TextReply(s.Texts.Thanks))
+	t.Reply(models.TextReply(s.say(ctx, settings.ServiceThanks, s.conf().texts.Thanks, t.Member, settings.TextData{})))
 	t.Done = true
 	return true, nil
 }
@@ -290,12 +334,13 @@ func (s *Service) Resolve(ctx context.Context, convID uint64, by string) (*model
 	if err != nil {
 		return conv, err
 	}
-	text := s.Texts.Resolved
+	texts := s.conf().texts
+	text := settings.Render(settings.ServiceResolved, texts.Resolved, settings.TextData{})
 	if by == "timeout" {
-		text = s.Texts.Timeout
+		text = settings.Render(settings.ServiceTimeout, texts.Timeout, settings.TextData{})
 	}
 	if s.AskSatisfaction && by != "fan" {
-		text += "\n" + s.Texts.Satisfaction
+		text += "\n" + settings.Render(settings.ServiceSatisfaction, texts.Satisfaction, settings.TextData{})
 		if err := s.Store.MarkSatisfactionAsked(ctx, convID); err != nil {
 			return conv, err
 		}
@@ -314,7 +359,7 @@ func (s *Service) Apologize(ctx context.Context, conv models.Conversation) error
 	if err != nil || !first {
 		return err
 	}
-	_ = s.Sender.SendCustom(ctx, conv.OpenID, models.TextReply(s.Texts.Apology)) // recorded either way
+	_ = s.Sender.SendCustom(ctx, conv.OpenID, models.TextReply(settings.Render(settings.ServiceApology, s.conf().texts.Apology, settings.TextData{}))) // recorded either way
 	return nil
 }
 
@@ -329,6 +374,7 @@ func (s *Service) AssignWaiting(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	n := 0
+	assigned := s.conf().texts.Assigned
 	for i := range waiting {
 		c, err := s.Store.AutoAssign(ctx, &waiting[i], s.Policy)
 		if err != nil {
@@ -339,7 +385,11 @@ func (s *Service) AssignWaiting(ctx context.Context) (int, error) {
 		}
 		n++
 		if agent, err := s.Store.FindStaff(ctx, *c.AgentID); err == nil {
-			_ = s.Sender.SendCustom(ctx, c.OpenID, models.TextReply(fmt.Sprintf(s.Texts.Assigned, agent.DisplayName)))
+			var member *models.Member
+			if strings.Contains(assigned, ".Name") {
+				member, _ = s.Store.FindMemberByOpenID(ctx, c.OpenID)
+			}
+			_ = s.Sender.SendCustom(ctx, c.OpenID, models.TextReply(s.say(ctx, settings.ServiceAssigned, assigned, member, settings.TextData{Agent: agent.DisplayName})))
 		}
 	}
 	return n, nil

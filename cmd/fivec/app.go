@@ -24,6 +24,7 @@ import (
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/roles"
+	"github.com/fivec/fivec/settings"
 	"github.com/fivec/fivec/wechat"
 )
 
@@ -59,6 +60,7 @@ type app struct {
 	wx         *wechat.Client
 	consulting *roles.Consulting
 	service    *roles.Service
+	live       *settings.Live // the console's settings, over cfg's
 	delivery   *delivery.Engine
 	broadcasts *delivery.Broadcasts
 	mass       *wechat.Mass
@@ -140,7 +142,10 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	}
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
 
-	rs := roles.NewRoles(roles.Deps{Store: store, Sender: sender, WX: wx, Log: log}, roles.SettingsFrom(cfg, a.baseURL))
+	if a.live, err = newLive(ctx, store, cfg, log); err != nil {
+		return nil, err
+	}
+	rs := roles.NewRoles(roles.Deps{Store: store, Sender: sender, WX: wx, Log: log, Live: a.live}, roles.SettingsFrom(cfg, a.baseURL))
 	service, consulting := rs.Service, rs.Consulting
 	if err := consulting.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
@@ -185,6 +190,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	}()
 	a.wx, a.consulting, a.service = wx, consulting, service
 	a.delivery = newDelivery(store, sender, cfg, log)
+	a.delivery.Live = a.live
 	a.mass = wechat.NewMass(wx, 60) // the platform's 60 mass calls a minute, previews included
 	a.broadcasts = &delivery.Broadcasts{Store: store, Mass: a.mass, Log: log, Policy: broadcastPolicy(cfg),
 		Delivery: a.delivery, Now: time.Now}
@@ -200,11 +206,13 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	a.runner = &jobs.Runner{Store: store, Log: log, Metrics: m, Holder: holder, Schedules: cfg.Schedules}
 	jobList := []jobs.Job{a.runner.PurgeSessions(),
 		a.runner.ServiceTimeouts(service, cfg.ServiceIdle, cfg.ServiceWaitLimit, time.Now),
-		a.runner.SettleReferrals(cfg.ReferralDailyCap), a.runner.ExpirePoints(),
+		a.runner.SettleReferrals(func() int { return int(a.live.Current().Int(settings.ReferralDailyCap)) }), a.runner.ExpirePoints(),
 		a.runner.Deliver(a.delivery), a.runner.Broadcasts(a.broadcasts), jobs.Job{
 			// Every process recompiles within seconds of a rule change anywhere.
 			Name: "reload-rules", Spec: "@every 2s", Run: consulting.ReloadIfChanged, EveryProcess: true,
 		}, jobs.Job{Name: "reload-interests", Spec: "@every 2s", Run: rs.Care.ReloadIfChanged, EveryProcess: true},
+		// Every process follows a settings change within settings.ReloadEvery.
+		jobs.Job{Name: "reload-settings", Spec: "@every " + settings.ReloadEvery.String(), Run: a.live.ReloadIfChanged, EveryProcess: true},
 		// Care messages go out through the delivery engine too.
 		a.runner.Care(&jobs.Care{Store: store, Log: log, Loc: cfg.Location}, cfg.CareInterval),
 		a.runner.PurgeLeases()}
@@ -230,6 +238,20 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	fmt.Fprintf(stdout, "fivec is running in %s\nconsole: %s/console/\n", mode, a.baseURL)
 	ok = true
 	return a, nil
+}
+
+// newLive is the provider of the console's settings, loaded once: cfg's
+// values are the defaults.
+func newLive(ctx context.Context, store *models.Store, cfg config.Config, log *slog.Logger) (*settings.Live, error) {
+	defaults, warnings := roles.SettingDefaults(cfg)
+	for _, w := range warnings {
+		log.Warn("a default the console would refuse is used as it is", "err", w)
+	}
+	live := &settings.Live{Store: store, Defaults: defaults, Log: log}
+	if err := live.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("load settings: %w", err)
+	}
+	return live, nil
 }
 
 // newDelivery builds the delivery engine every push goes through.

@@ -12,12 +12,12 @@ import (
 // wireConsole mounts the staff console and the JSON API.
 func wireConsole(a *app, m *metrics.Metrics) {
 	con := &console.Handler{Store: a.store, Log: a.log, Loc: a.cfg.Location, Now: time.Now,
-		Consulting: a.consulting, Service: a.service, WX: a.wx, Policy: broadcastPolicy(a.cfg), Mass: a.mass, Closing: a.closing, Library: a.library}
+		Consulting: a.consulting, Service: a.service, WX: a.wx, Policy: broadcastPolicy(a.cfg), Mass: a.mass, Closing: a.closing, Library: a.library, Live: a.live}
 	if a.sandbox != nil {
 		con.Sim = simulator{a.sandbox}
 	}
 	a.server.Console = con
 	a.server.Fan = &fan.Handler{Store: a.store, Log: a.log}
 	a.server.API = &api.Handler{Store: a.store, Log: a.log, Loc: a.cfg.Location, Consulting: a.consulting, Service: a.service, WX: a.wx,
-		Policy: broadcastPolicy(a.cfg), Mass: a.mass, Library: a.library}
+		Policy: broadcastPolicy(a.cfg), Mass: a.mass, Library: a.library, Live: a.live}
 }

@@ -74,10 +74,17 @@ func deliverCommand(ctx context.Context, args []string, getenv func(string) stri
 	wx := wechat.NewClient(wechat.Account{AppID: cfg.AppID, AppSecret: cfg.AppSecret, Token: cfg.Token, AESKey: cfg.AESKey, StableToken: cfg.StableToken},
 		wechat.NewMemoryCache(nil))
 	d := newDelivery(store, &wechat.Sender{Store: store, WX: wx, Log: log}, cfg, log)
+	// The console's rate, cap and quiet hours apply here too.
+	if d.Live, err = newLive(ctx, store, cfg, log); err != nil {
+		return err
+	}
 	wx.ShareToken(&wechat.SharedToken{Store: tokens, Holder: d.Worker})
 	d.Lease, d.Senders, d.Batch = *lease, *senders, *batch
 	fmt.Fprintf(stdout, "fivec deliver: worker %s, %d sends/s\n", d.Worker, cfg.DeliveryRate)
 	for {
+		if err := d.Live.ReloadIfChanged(ctx); err != nil {
+			log.Warn("reload settings", "err", err)
+		}
 		n, err := d.RunOnce(ctx)
 		if err != nil {
 			log.Error("deliver", "err", err)

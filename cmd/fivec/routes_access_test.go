@@ -58,6 +58,10 @@ var routeAccess = map[string][]string{
 	"POST /console/staff":             adminOnly,
 	"POST /console/staff/:id/:action": adminOnly,
 	"GET /console/audit":              adminOnly,
+	// console: settings.go (issue 17)
+	"GET /console/settings":             adminOnly,
+	"POST /console/settings":            adminOnly,
+	"POST /console/settings/:key/reset": adminOnly,
 	// console: crm.go
 	"POST /console/members/:openid/:action":   editors,
 	"GET /console/sync":                       anyStaff,
@@ -183,6 +187,9 @@ var routeAccess = map[string][]string{
 	"POST /api/v1/staff":                   adminOnly,
 	"PATCH /api/v1/staff/:id":              adminOnly,
 	"GET /api/v1/audit":                    adminOnly,
+	"GET /api/v1/settings":                 adminOnly,
+	"PUT /api/v1/settings":                 adminOnly,
+	"POST /api/v1/settings/preview":        adminOnly,
 	// api: reports.go (as the console)
 	"GET /api/v1/reports/:area":        anyStaff,
 	"GET /api/v1/reports/:area/:table": anyStaff,

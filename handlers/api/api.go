@@ -18,6 +18,7 @@ import (
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/roles"
+	"github.com/fivec/fivec/settings"
 	"github.com/fivec/fivec/wechat"
 )
 
@@ -48,6 +49,8 @@ type Handler struct {
 	Mass   *wechat.Mass
 	// Library is the media library (素材库); nil: its endpoints are absent.
 	Library *roles.Library
+	// Live holds the console's settings (nil: no settings endpoints).
+	Live *settings.Live
 }
 
 // Register adds the API routes to g (mounted at /api/v1).
@@ -83,6 +86,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	admin.POST("/staff", h.createStaff)
 	admin.PATCH("/staff/:id", h.updateStaff)
 	admin.GET("/audit", h.audit)
+	h.registerSettings(admin)
 }
 
 func noStore(c *gin.Context) {

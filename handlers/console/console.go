@@ -19,6 +19,7 @@ import (
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/roles"
+	"github.com/fivec/fivec/settings"
 	"github.com/fivec/fivec/templates"
 	"github.com/fivec/fivec/wechat"
 )
@@ -139,6 +140,9 @@ type Handler struct {
 	Mass   *wechat.Mass
 	// Library is the media library (素材库); nil: the page is not offered.
 	Library *roles.Library
+	// Live holds the settings an admin changes on the settings page (nil:
+	// no settings page).
+	Live *settings.Live
 }
 
 // Register adds the console routes to g (mounted at Base).
@@ -175,6 +179,11 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	admin.POST("/staff", h.createStaff)
 	admin.POST("/staff/:id/:action", h.updateStaff)
 	admin.GET("/audit", h.audit)
+	if h.Live != nil {
+		admin.GET("/settings", h.settingsView)
+		admin.POST("/settings", h.settingsSave)
+		admin.POST("/settings/:key/reset", h.settingsReset)
+	}
 }
 
 func (h *Handler) defaults() {
@@ -233,7 +242,8 @@ func (h *Handler) page(c *gin.Context, nav, title string, data any) templates.Pa
 // validFlash limits ?ok= to notices the console itself redirects with.
 func validFlash(k string) bool {
 	switch k {
-	case "staff.created", "staff.updated", "staff.unlocked", "tokens.revoked", "lang.changed", "sim.followed", "sim.unfollowed":
+	case "staff.created", "staff.updated", "staff.unlocked", "tokens.revoked", "lang.changed", "sim.followed", "sim.unfollowed",
+		"settings.saved", "settings.reset_done":
 		return true
 	}
 	return false
