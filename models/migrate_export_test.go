@@ -21,7 +21,7 @@ var liveModels = []any{
 	&CannedReply{}, &Push{}, &Recipient{},
 	&Broadcast{}, &BroadcastRun{}, &MassJob{}, &MassFinishEvent{},
 	&Journey{}, &JourneyStep{}, &JourneyEnrollment{}, &JourneySend{}, &Interest{},
-	&JobLease{}, &WeChatToken{}, &LoginThrottle{},
+	&JobLease{}, &WeChatToken{}, &LoginThrottle{}, &FanOAuthState{}, &FanSession{},
 }
 
 // OpenAt opens driver's database at dsn and applies the migrations up to
