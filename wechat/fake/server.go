@@ -173,6 +173,9 @@ type Account struct {
 	// and mass/send by openid list need it (else 48001), and the 4-a-month
 	// mass rule applies instead of the 1-a-day one.
 	Verified bool
+	// OAuthDomain is the account's 网页授权域名: when set, the authorisation
+	// page refuses a redirect_uri on any other host, as WeChat does.
+	OAuthDomain string
 	// OriginalID is the account's 原始ID, the ToUserName of callbacks.
 	// Default "gh_" followed by 12 hex digits derived from AppID.
 	OriginalID string
@@ -187,13 +190,17 @@ type Server struct {
 	accounts map[string]*account
 	tokens   map[string]*token // access_token value → token
 	tickets  map[string]*QRCode
-	calls    []Call // ring buffer of at most MaxCalls
-	oldest   int    // index of the oldest call once the ring is full
-	faults   map[string][]*Fault
-	rates    map[rateKey]*rateWindow
-	seq      int64 // source of msg ids, tickets and delivery numbers
-	closed   bool
-	saveMu   sync.Mutex // orders saves of the state (persist)
+	// codes and pageTokens are web authorisation's (oauth.go); they
+	// live minutes and are not kept in Options.State.
+	codes      map[string]*oauthCode
+	pageTokens map[string]*pageToken
+	calls      []Call // ring buffer of at most MaxCalls
+	oldest     int    // index of the oldest call once the ring is full
+	faults     map[string][]*Fault
+	rates      map[rateKey]*rateWindow
+	seq        int64 // source of msg ids, tickets and delivery numbers
+	closed     bool
+	saveMu     sync.Mutex // orders saves of the state (persist)
 
 	ctx    context.Context // cancelled by Close; parents async callbacks
 	cancel context.CancelFunc
@@ -219,15 +226,17 @@ func New(opts Options) *Server {
 func Open(opts Options) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		opts:     opts.withDefaults(),
-		accounts: make(map[string]*account),
-		tokens:   make(map[string]*token),
-		tickets:  make(map[string]*QRCode),
-		faults:   make(map[string][]*Fault),
-		rates:    make(map[rateKey]*rateWindow),
-		seq:      seqBase, // real MsgIds are large 64-bit numbers
-		ctx:      ctx,
-		cancel:   cancel,
+		opts:       opts.withDefaults(),
+		accounts:   make(map[string]*account),
+		tokens:     make(map[string]*token),
+		tickets:    make(map[string]*QRCode),
+		codes:      make(map[string]*oauthCode),
+		pageTokens: make(map[string]*pageToken),
+		faults:     make(map[string][]*Fault),
+		rates:      make(map[rateKey]*rateWindow),
+		seq:        seqBase, // real MsgIds are large 64-bit numbers
+		ctx:        ctx,
+		cancel:     cancel,
 	}
 	if s.opts.State == nil {
 		return s, nil
