@@ -58,6 +58,8 @@ type app struct {
 	wx         *wechat.Client
 	consulting *roles.Consulting
 	service    *roles.Service
+	client     *roles.Client
+	oauthBase  string // where fans are sent for web authorisation
 	delivery   *delivery.Engine
 	broadcasts *delivery.Broadcasts
 	mass       *wechat.Mass
@@ -180,7 +182,12 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		defer close(a.replayed)
 		a.callback.ReplaySpool(rctx, 5*time.Second)
 	}()
-	a.wx, a.consulting, a.service = wx, consulting, service
+	a.wx, a.consulting, a.service, a.client = wx, consulting, service, rs.Client
+	a.oauthBase = cfg.OAuthBase
+	if a.sandbox != nil {
+		// The fake's authorisation page, on the address the browser uses.
+		a.oauthBase = handlers.SandboxAPIPrefix
+	}
 	a.delivery = newDelivery(store, sender, cfg, log)
 	a.mass = wechat.NewMass(wx, 60) // the platform's 60 mass calls a minute, previews included
 	a.broadcasts = &delivery.Broadcasts{Store: store, Mass: a.mass, Log: log, Policy: broadcastPolicy(cfg),

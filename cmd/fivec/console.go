@@ -17,7 +17,8 @@ func wireConsole(a *app, m *metrics.Metrics) {
 		con.Sim = simulator{a.sandbox}
 	}
 	a.server.Console = con
-	a.server.Fan = &fan.Handler{Store: a.store, Log: a.log}
+	a.server.Fan = &fan.Handler{Store: a.store, Log: a.log, Client: a.client, OAuth: a.wx.OAuth(a.oauthBase),
+		Key: fan.SessionKey(a.wx.Account.AppSecret), PublicURL: a.baseURL, Sandbox: a.sandbox != nil}
 	a.server.API = &api.Handler{Store: a.store, Log: a.log, Loc: a.cfg.Location, Consulting: a.consulting, Service: a.service, WX: a.wx,
 		Policy: broadcastPolicy(a.cfg), Mass: a.mass}
 }
