@@ -127,6 +127,17 @@ type Handler struct {
 	// broadcast previews (nil: previews are refused).
 	Policy models.BroadcastPolicy
 	Mass   *wechat.Mass
+	// PublicURL is where fans open fivec's pages; FanPages are the pages
+	// (their paths, and their names' catalogue keys menu.fan_pages.NAME)
+	// a menu's view button can be pointed at by picking one.
+	PublicURL string
+	FanPages  []FanPage
+}
+
+// FanPage is a page fans open that the menu editor offers.
+type FanPage struct {
+	Path string // e.g. /fan/me
+	Name string // its label is menu.fan_pages.<Name>
 }
 
 // Register adds the console routes to g (mounted at Base).

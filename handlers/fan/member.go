@@ -19,12 +19,12 @@ const MemberPath = "/fan/me"
 
 // Page is a fan page staff can point a menu button at.
 type Page struct {
-	Path  string
-	Title string // Chinese: the menu editor shows it
+	Path string
+	Name string // the console labels it menu.fan_pages.<Name>
 }
 
 // Pages are the fan pages a view button may open.
-var Pages = []Page{{Path: MemberPath, Title: "会员中心"}}
+var Pages = []Page{{Path: MemberPath, Name: "member"}}
 
 // notice is a page that says one thing and what to do next.
 type notice struct {
