@@ -83,6 +83,13 @@ type SimPhone interface {
 	SendLocation(ctx context.Context, openID string, lat, lng float64, label string) error
 }
 
+// SimBrowser is a Simulator whose phone can open fivec's fan pages as its
+// fan: PageURL is the address to show in the phone's frame for the page at
+// path (the fake WeChat's client, which then authorises as that fan).
+type SimBrowser interface {
+	PageURL(openID, path string) string
+}
+
 // SimButton is a button of the custom menu as the phone draws it.
 type SimButton struct {
 	Type, Name, Key, URL string

@@ -71,8 +71,8 @@ func (s *Server) serveConnect(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// servePhone makes the browser the phone of ?openid= and opens ?next=
-// (a path on the same site, or an address on the request's own host).
+// servePhone makes the browser the phone of ?openid= and opens the path of
+// ?next= on this site.
 func (s *Server) servePhone(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	openID, next := q.Get("openid"), q.Get("next")
@@ -81,13 +81,14 @@ func (s *Server) servePhone(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := url.Parse(next)
-	if err != nil || next == "" || strings.HasPrefix(next, "//") || (u.Host != "" && u.Host != r.Host) ||
-		(u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https") {
-		connectPage(w, http.StatusBadRequest, "链接无效", "只能打开本站的页面。", nil)
+	if err != nil || next == "" || (u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https") {
+		connectPage(w, http.StatusBadRequest, "链接无效", "请检查页面地址。", nil)
 		return
 	}
+	// Only the path is kept: the page opens on this site, whatever host
+	// the address names (the browser may reach it by another name).
 	http.SetCookie(w, &http.Cookie{Name: PhoneCookie, Value: openID, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, next, http.StatusFound)
+	http.Redirect(w, r, u.RequestURI(), http.StatusFound)
 }
 
 func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
