@@ -131,6 +131,12 @@ func (h *Handler) signIn(c *gin.Context) {
 		h.notice(c, http.StatusInternalServerError, noticeUnavailable)
 		return
 	}
+	// The sign-in may have moved the member up a level: show it.
+	if tok, sess, m, err = h.current(c); err != nil || sess == nil {
+		h.Log.Error("fan session after sign-in", "err", err)
+		h.notice(c, http.StatusInternalServerError, noticeUnavailable)
+		return
+	}
 	flash := fmt.Sprintf("签到成功！+%d 积分，已连续签到 %d 天。", res.Points, res.Streak)
 	if res.Already {
 		flash = fmt.Sprintf("今天已经签到过啦，已连续签到 %d 天，明天再来！", res.Streak)
