@@ -70,6 +70,17 @@ func TestFanMemberCentreInSimulator(t *testing.T) {
 	if err != nil || len(hist) != 1 || hist[0].Delta != 10 || hist[0].Source != models.SourceSignIn {
 		t.Fatalf("ledger: %+v %v", hist, err)
 	}
+	// The nickname: WeChat's consent page shows in the phone first.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](inPhone(`(d.querySelector('#show-me').click(), true)`))); err != nil {
+		t.Fatal(err)
+	}
+	br.Until(ctx, "consent page", inPhone(`!!d.querySelector('#wx-allow')`))
+	br.Shot(ctx, "fan-consent-390")
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](inPhone(`(d.querySelector('#wx-allow').click(), true)`))); err != nil {
+		t.Fatal(err)
+	}
+	br.Until(ctx, "nickname shown", inPhone(`!!d.querySelector('h1') && d.querySelector('h1').textContent.includes('微信用户')`))
+	br.Shot(ctx, "fan-member-centre-nickname-390")
 	// The phone's chat shows the tap on the menu (the VIEW event).
 	br.Do(ctx, "back to the chat", chromedp.Click(chromedp.CSS("#phone-web-back")), chromedp.WaitVisible(chromedp.CSS("#inbox")))
 	br.Until(ctx, "the view event", `document.querySelector('#inbox').innerText.includes('/fan/me')`)

@@ -3,6 +3,8 @@ package fake
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"hash/fnv"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -50,13 +52,12 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// NicknameOf is the nickname sns/userinfo gives a simulated fan.
+// NicknameOf is the nickname sns/userinfo gives a simulated fan: 微信用户
+// and four digits, the same for an openid every time.
 func NicknameOf(openID string) string {
-	tail := openID
-	if len(tail) > 4 {
-		tail = tail[len(tail)-4:]
-	}
-	return "微信用户" + tail
+	h := fnv.New32a()
+	h.Write([]byte(openID))
+	return fmt.Sprintf("微信用户%04d", h.Sum32()%10000)
 }
 
 // serveConnect answers the pages of open.weixin.qq.com/connect/oauth2.
