@@ -62,7 +62,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	p.GET("/fan/profile.css", h.stylesheet)
 	p.GET("/profile/:token", h.showProfile)
 	p.POST("/profile/:token", h.saveProfile)
-	if h.Client == nil {
+	if h.Client == nil || h.OAuth == nil || len(h.Key) == 0 {
 		return
 	}
 	h.memberPage = template.Must(templates.FanPage("member"))
