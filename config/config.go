@@ -54,17 +54,14 @@ type Config struct {
 	// restart does not extend it.
 	AESKeyPreviousUntil time.Time
 	APIBase             string
-	// OAuthBase is the host of WeChat's web-authorisation page
-	// (FIVEC_WECHAT_OAUTH_BASE, default https://open.weixin.qq.com); like
-	// APIBase it points at a fake in tests.
-	OAuthBase     string
-	StableToken   bool
-	TagSync       bool
-	RedisURL      string
-	AdminPassword string
-	TimeZone      string
-	WelcomeText   string
-	ReplyDeadline time.Duration
+	OAuthBase           string // web-authorisation page host (FIVEC_WECHAT_OAUTH_BASE; a fake in tests)
+	StableToken         bool
+	TagSync             bool
+	RedisURL            string
+	AdminPassword       string
+	TimeZone            string
+	WelcomeText         string
+	ReplyDeadline       time.Duration
 	// CallbackMaxSkew refuses callbacks whose signed timestamp is further
 	// than this from the server clock (0: no check).
 	CallbackMaxSkew time.Duration

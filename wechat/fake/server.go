@@ -190,21 +190,22 @@ type Server struct {
 	accounts map[string]*account
 	tokens   map[string]*token // access_token value → token
 	tickets  map[string]*QRCode
-	// codes and pageTokens are web authorisation's (oauth.go); they
-	// live minutes and are not kept in Options.State.
-	codes      map[string]*oauthCode
-	pageTokens map[string]*pageToken
-	calls      []Call // ring buffer of at most MaxCalls
-	oldest     int    // index of the oldest call once the ring is full
-	faults     map[string][]*Fault
-	rates      map[rateKey]*rateWindow
-	seq        int64 // source of msg ids, tickets and delivery numbers
-	closed     bool
-	saveMu     sync.Mutex // orders saves of the state (persist)
+	calls    []Call // ring buffer of at most MaxCalls
+	oldest   int    // index of the oldest call once the ring is full
+	faults   map[string][]*Fault
+	rates    map[rateKey]*rateWindow
+	seq      int64 // source of msg ids, tickets and delivery numbers
+	closed   bool
+	saveMu   sync.Mutex // orders saves of the state (persist)
 
 	ctx    context.Context // cancelled by Close; parents async callbacks
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	// codes and pageTokens are web authorisation's (oauth.go); they live
+	// minutes and are not kept in Options.State.
+	codes      map[string]*oauthCode
+	pageTokens map[string]*pageToken
 }
 
 // New returns an empty platform with no accounts. With Options.State it
@@ -226,18 +227,17 @@ func New(opts Options) *Server {
 func Open(opts Options) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		opts:       opts.withDefaults(),
-		accounts:   make(map[string]*account),
-		tokens:     make(map[string]*token),
-		tickets:    make(map[string]*QRCode),
-		codes:      make(map[string]*oauthCode),
-		pageTokens: make(map[string]*pageToken),
-		faults:     make(map[string][]*Fault),
-		rates:      make(map[rateKey]*rateWindow),
-		seq:        seqBase, // real MsgIds are large 64-bit numbers
-		ctx:        ctx,
-		cancel:     cancel,
+		opts:     opts.withDefaults(),
+		accounts: make(map[string]*account),
+		tokens:   make(map[string]*token),
+		tickets:  make(map[string]*QRCode),
+		faults:   make(map[string][]*Fault),
+		rates:    make(map[rateKey]*rateWindow),
+		seq:      seqBase, // real MsgIds are large 64-bit numbers
+		ctx:      ctx,
+		cancel:   cancel,
 	}
+	s.codes, s.pageTokens = make(map[string]*oauthCode), make(map[string]*pageToken)
 	if s.opts.State == nil {
 		return s, nil
 	}
