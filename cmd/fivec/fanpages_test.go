@@ -329,14 +329,14 @@ func TestFanSignInSharesChatKey(t *testing.T) {
 			}
 
 			// The other order: chat first, then the page.
-			c2, m2 := c, (*models.Member)(nil)
-			if _, err := c2.a.sandbox.fake.Follow(ctx, sandboxAppID, "o_fan_sign2", ""); err != nil {
+			if _, err := c.a.sandbox.fake.Follow(ctx, sandboxAppID, "o_fan_sign2", ""); err != nil {
 				t.Fatal(err)
 			}
-			if m2, err = c2.a.store.FindMemberByOpenID(ctx, "o_fan_sign2"); err != nil {
+			m2, err := c.a.store.FindMemberByOpenID(ctx, "o_fan_sign2")
+			if err != nil {
 				t.Fatal(err)
 			}
-			if d, err := c2.a.sandbox.fake.SendText(ctx, sandboxAppID, "o_fan_sign2", "签到"); err != nil || !strings.Contains(d.Text, "签到成功") {
+			if d, err := c.a.sandbox.fake.SendText(ctx, sandboxAppID, "o_fan_sign2", "签到"); err != nil || !strings.Contains(d.Text, "签到成功") {
 				t.Fatalf("chat sign-in: %+v %v", d, err)
 			}
 			b2 := newFanBrowser(t, c.router)
