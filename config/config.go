@@ -23,6 +23,9 @@ import (
 // DefaultAPIBase is the real WeChat API host.
 const DefaultAPIBase = "https://api.weixin.qq.com"
 
+// DefaultOAuthBase is the real host of WeChat's web-authorisation page.
+const DefaultOAuthBase = "https://open.weixin.qq.com"
+
 // Config is everything fivec reads at start-up. The env names in the struct
 // tags are a contract: deployments depend on them.
 type Config struct {
@@ -51,6 +54,7 @@ type Config struct {
 	// restart does not extend it.
 	AESKeyPreviousUntil time.Time
 	APIBase             string
+	OAuthBase           string // web-authorisation page host (FIVEC_WECHAT_OAUTH_BASE; a fake in tests)
 	StableToken         bool
 	TagSync             bool
 	RedisURL            string
@@ -228,6 +232,7 @@ func Defaults() Config {
 		DBDriver:        "sqlite",
 		DBDSN:           "fivec.db",
 		APIBase:         DefaultAPIBase,
+		OAuthBase:       DefaultOAuthBase,
 		TimeZone:        "Asia/Shanghai",
 		WelcomeText:     "感谢关注！回复任意问题，我们会尽快为您解答。",
 		ReplyDeadline:   4500 * time.Millisecond,
@@ -347,6 +352,9 @@ func (c *Config) Validate() error {
 	}
 	if u, err := url.Parse(c.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("FIVEC_WECHAT_API_BASE", "not an http(s) URL")
+	}
+	if u, err := url.Parse(c.OAuthBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("FIVEC_WECHAT_OAUTH_BASE", "not an http(s) URL")
 	}
 	if c.RedisURL != "" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
@@ -556,6 +564,7 @@ func fields() []field {
 		mk("FIVEC_WECHAT_AES_KEY_PREVIOUS", true, func(c *Config) *string { return &c.AESKeyPrevious }),
 		timeField("FIVEC_WECHAT_AES_KEY_PREVIOUS_UNTIL", func(c *Config) *time.Time { return &c.AESKeyPreviousUntil }),
 		mk("FIVEC_WECHAT_API_BASE", false, func(c *Config) *string { return &c.APIBase }),
+		mk("FIVEC_WECHAT_OAUTH_BASE", false, func(c *Config) *string { return &c.OAuthBase }),
 		boolField("FIVEC_WECHAT_STABLE_TOKEN", func(c *Config) *bool { return &c.StableToken }),
 		boolField("FIVEC_WECHAT_TAG_SYNC", func(c *Config) *bool { return &c.TagSync }),
 		mk("FIVEC_REDIS_URL", true, func(c *Config) *string { return &c.RedisURL }),

@@ -42,6 +42,7 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		{map[string]string{"FIVEC_DB_DRIVER": "postgres"}, `FIVEC_DB_DRIVER: unknown driver "postgres"`},
 		{map[string]string{"FIVEC_WECHAT_APPID": "wx1"}, "FIVEC_WECHAT_APPSECRET: required"},
 		{map[string]string{"FIVEC_WECHAT_API_BASE": "ftp://x"}, "FIVEC_WECHAT_API_BASE"},
+		{map[string]string{"FIVEC_WECHAT_OAUTH_BASE": "open.weixin.qq.com"}, "FIVEC_WECHAT_OAUTH_BASE: not an http(s) URL"},
 		{map[string]string{"FIVEC_REDIS_URL": "localhost:6379"}, "FIVEC_REDIS_URL"},
 		{map[string]string{"FIVEC_TIMEZONE": "Mars/Base"}, "FIVEC_TIMEZONE"},
 		{map[string]string{"FIVEC_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, `FIVEC_TRUSTED_PROXIES: "proxy.local" is neither`},

@@ -6,8 +6,9 @@ import (
 	"github.com/fivec/fivec/models"
 )
 
-// PurgeSessions removes expired console sessions, and failed-login counters
-// with nothing left to say, every hour.
+// PurgeSessions removes expired console sessions, fan-page sessions and
+// authorisations, and failed-login counters with nothing left to say, every
+// hour.
 func (r *Runner) PurgeSessions() Job {
 	return Job{Name: "purge-sessions", Spec: "@every 1h", Run: func(ctx context.Context) error {
 		n, err := r.Store.PurgeSessions(ctx)
@@ -15,6 +16,9 @@ func (r *Runner) PurgeSessions() Job {
 			r.Log.Info("purged expired sessions", "count", n)
 		}
 		if err != nil {
+			return err
+		}
+		if err := r.Store.DeleteExpiredFanRows(ctx); err != nil {
 			return err
 		}
 		n, err = r.Store.PurgeLoginThrottles(ctx, models.DefaultLoginPolicy)

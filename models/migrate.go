@@ -148,6 +148,36 @@ var migrations = []migration{
 		return tx.AutoMigrate(&materialV1{})
 	}},
 	{33, "template results: the msgid of each template send (message log, push recipients) and WeChat's TEMPLATESENDJOBFINISH failures", migrateTemplateResults},
+	{34, "fan pages: web-authorisation states, single-use and bound to the browser", func(tx *gorm.DB) error {
+		type fanOAuthState struct {
+			ID        string    `gorm:"primaryKey;size:64"`
+			Binding   string    `gorm:"size:64;not null"`
+			Scope     string    `gorm:"size:20;not null"`
+			Next      string    `gorm:"size:255;not null"`
+			ExpiresAt time.Time `gorm:"not null;index:idx_fan_oauth_states_expires_at"`
+			UsedAt    *time.Time
+			CreatedAt time.Time
+		}
+		if tx.Migrator().HasTable("fan_oauth_states") {
+			return nil
+		}
+		return tx.Table("fan_oauth_states").Migrator().CreateTable(&fanOAuthState{})
+	}},
+	{35, "fan pages: fan sessions (SHA-256 of the cookie's token), with the nickname and avatar the fan agreed to share", func(tx *gorm.DB) error {
+		type fanSession struct {
+			ID        string    `gorm:"primaryKey;size:64"`
+			MemberID  uint64    `gorm:"not null;index:idx_fan_sessions_member_id"`
+			Scope     string    `gorm:"size:20;not null"`
+			Nickname  string    `gorm:"size:64;not null;default:''"`
+			AvatarURL string    `gorm:"size:255;not null;default:''"`
+			ExpiresAt time.Time `gorm:"not null;index:idx_fan_sessions_expires_at"`
+			CreatedAt time.Time
+		}
+		if tx.Migrator().HasTable("fan_sessions") {
+			return nil
+		}
+		return tx.Table("fan_sessions").Migrator().CreateTable(&fanSession{})
+	}},
 }
 
 // migrateTemplateResults (step 33) keeps the msgid WeChat gives each

@@ -126,3 +126,12 @@ func (s *Store) Streak(ctx context.Context, memberID uint64, day time.Time) (int
 	}
 	return last.Streak, translate("streak", err)
 }
+
+// SignInDays returns the days (YYYY-MM-DD, the account's zone) from first to
+// last, both included, on which the member signed in, oldest first.
+func (s *Store) SignInDays(ctx context.Context, memberID uint64, first, last time.Time) ([]string, error) {
+	var days []string
+	err := s.db.WithContext(ctx).Model(&SignIn{}).Where("member_id = ? AND day >= ? AND day <= ?", memberID,
+		first.Format(time.DateOnly), last.Format(time.DateOnly)).Order("day").Pluck("day", &days).Error
+	return days, translate("sign-in days", err)
+}

@@ -212,23 +212,32 @@ func (c *Client) command(ctx context.Context, t *Turn, cmd string) error {
 }
 
 func (c *Client) signIn(ctx context.Context, m *models.Member) (string, error) {
-	live := c.rules()
-	rules := live.SignIn
-	rules.Life = live.PointsLife
-	res, err := c.Store.CheckIn(ctx, m.ID, c.Now().In(c.Loc), rules)
+	res, err := c.SignIn(ctx, m)
 	if err != nil {
 		return "", err
 	}
 	if res.Already {
 		return fmt.Sprintf("今天已经签到过啦，已连续签到 %d 天，当前积分 %d。明天再来！", res.Streak, res.Balance), nil
 	}
-	if _, err := c.Store.RaiseLevel(ctx, m.ID, models.LevelResponder, models.SystemReason(models.ReasonSignIn, "")); err != nil {
-		return "", err
-	}
-	if err := c.checkLoyal(ctx, m); err != nil {
-		return "", err
-	}
 	return fmt.Sprintf("签到成功！+%d 积分，已连续签到 %d 天，当前积分 %d。", res.Points, res.Streak, res.Balance), nil
+}
+
+// SignIn is the daily sign-in (签到), whether the fan replied "签到",
+// tapped the menu or pressed the button in the member centre: one check-in
+// and one ledger entry a day (idempotency key signin:<member>:<day>), the
+// level and stage moves that follow it.
+func (c *Client) SignIn(ctx context.Context, m *models.Member) (models.SignInResult, error) {
+	live := c.rules()
+	rules := live.SignIn
+	rules.Life = live.PointsLife
+	res, err := c.Store.CheckIn(ctx, m.ID, c.Now().In(c.Loc), rules)
+	if err != nil || res.Already {
+		return res, err
+	}
+	if _, err := c.Store.RaiseLevel(ctx, m.ID, models.LevelResponder, models.SystemReason(models.ReasonSignIn, "")); err != nil {
+		return res, err
+	}
+	return res, c.checkLoyal(ctx, m)
 }
 
 func (c *Client) points(ctx context.Context, m *models.Member) (string, error) {

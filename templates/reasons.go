@@ -41,3 +41,16 @@ func Reason(lang string) func(code, arg string) (string, bool) {
 		return fmt.Sprintf(s, arg), true
 	}
 }
+
+// Label returns the catalogue text of key in lang (e.g. "crm.level.spreader"
+// for the fan pages), or key itself when the catalogue has none.
+func Label(lang, key string) string {
+	cat := catalogs()[lang]
+	if cat == nil {
+		cat = catalogs()[DefaultLang]
+	}
+	if s, ok := cat[key]; ok {
+		return s
+	}
+	return key
+}

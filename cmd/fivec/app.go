@@ -61,6 +61,8 @@ type app struct {
 	consulting *roles.Consulting
 	service    *roles.Service
 	live       *settings.Live // the console's settings, over cfg's
+	client     *roles.Client
+	oauthBase  string // where fans are sent for web authorisation
 	delivery   *delivery.Engine
 	broadcasts *delivery.Broadcasts
 	mass       *wechat.Mass
@@ -188,7 +190,12 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		defer close(a.replayed)
 		a.callback.ReplaySpool(rctx, 5*time.Second)
 	}()
-	a.wx, a.consulting, a.service = wx, consulting, service
+	a.wx, a.consulting, a.service, a.client = wx, consulting, service, rs.Client
+	a.oauthBase = cfg.OAuthBase
+	if a.sandbox != nil {
+		// The fake's authorisation page, on the address the browser uses.
+		a.oauthBase = handlers.SandboxAPIPrefix
+	}
 	a.delivery = newDelivery(store, sender, cfg, log)
 	a.delivery.Live = a.live
 	a.mass = wechat.NewMass(wx, 60) // the platform's 60 mass calls a minute, previews included

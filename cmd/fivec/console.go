@@ -16,8 +16,15 @@ func wireConsole(a *app, m *metrics.Metrics) {
 	if a.sandbox != nil {
 		con.Sim = simulator{a.sandbox}
 	}
+	if a.client != nil {
+		con.PublicURL = a.baseURL
+		for _, p := range fan.Pages {
+			con.FanPages = append(con.FanPages, console.FanPage{Path: p.Path, Name: p.Name})
+		}
+	}
 	a.server.Console = con
-	a.server.Fan = &fan.Handler{Store: a.store, Log: a.log}
+	a.server.Fan = &fan.Handler{Store: a.store, Log: a.log, Client: a.client, OAuth: a.wx.OAuth(a.oauthBase),
+		Key: fan.SessionKey(a.wx.Account.AppSecret), PublicURL: a.baseURL, Sandbox: a.sandbox != nil}
 	a.server.API = &api.Handler{Store: a.store, Log: a.log, Loc: a.cfg.Location, Consulting: a.consulting, Service: a.service, WX: a.wx,
 		Policy: broadcastPolicy(a.cfg), Mass: a.mass, Library: a.library, Live: a.live}
 }

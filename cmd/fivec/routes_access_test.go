@@ -307,6 +307,12 @@ var routeAccess = map[string][]string{
 	"GET /profile/:token":  public,
 	"GET /fan/profile.css": public,
 	"POST /profile/:token": public,
+	// member centre and web authorisation: member.go, oauth.go (the fan's
+	// own session, never a staff one)
+	"GET /fan/me":         public,
+	"POST /fan/me/signin": public,
+	"GET /fan/oauth":      public,
+	"GET /fan/member.css": public,
 }
 
 // crawler drives the fully wired router (sandbox mode, as cmd/fivec builds

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sort"
 	"strings"
 
+	"github.com/fivec/fivec/handlers"
 	"github.com/fivec/fivec/handlers/console"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/wechat"
@@ -219,6 +221,14 @@ func deliveryText(d fake.Delivery) string {
 func (m simulator) BlockTemplates(_ context.Context, openID string, block bool) error {
 	return m.s.fake.BlockTemplates(sandboxAppID, openID, block)
 }
+
+// PageURL opens a fan page in the phone's frame through the fake WeChat's
+// client, which makes the browser this fan's phone (console.SimBrowser).
+func (m simulator) PageURL(openID, path string) string {
+	return handlers.SandboxAPIPrefix + "/connect/oauth2/phone?" + url.Values{"openid": {openID}, "next": {path}}.Encode()
+}
+
+var _ console.SimBrowser = simulator{}
 
 // The sandbox simulator offers the richer phone (menu bar, pictures, voice, locations, scans).
 var _ console.SimPhone = simulator{}

@@ -84,6 +84,13 @@ type SimPhone interface {
 	SendLocation(ctx context.Context, openID string, lat, lng float64, label string) error
 }
 
+// SimBrowser is a Simulator whose phone can open fivec's fan pages as its
+// fan: PageURL is the address to show in the phone's frame for the page at
+// path (the fake WeChat's client, which then authorises as that fan).
+type SimBrowser interface {
+	PageURL(openID, path string) string
+}
+
 // SimButton is a button of the custom menu as the phone draws it.
 type SimButton struct {
 	Type, Name, Key, URL string
@@ -143,6 +150,17 @@ type Handler struct {
 	// Live holds the settings an admin changes on the settings page (nil:
 	// no settings page).
 	Live *settings.Live
+	// PublicURL is where fans open fivec's pages; FanPages are the pages
+	// (their paths, and their names' catalogue keys menu.fan_pages.NAME)
+	// a menu's view button can be pointed at by picking one.
+	PublicURL string
+	FanPages  []FanPage
+}
+
+// FanPage is a page fans open that the menu editor offers.
+type FanPage struct {
+	Path string // e.g. /fan/me
+	Name string // its label is menu.fan_pages.<Name>
 }
 
 // Register adds the console routes to g (mounted at Base).

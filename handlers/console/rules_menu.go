@@ -32,6 +32,24 @@ type menuSlot struct {
 	Num    int
 	Top    bool
 	Types  []string
+	// Pages are the fan pages a view button may open (with their full
+	// addresses), Page the one its URL is.
+	Pages []fanPageChoice
+	Page  string
+}
+
+// fanPageChoice is a fan page as the editor offers it.
+type fanPageChoice struct {
+	Name, URL string
+}
+
+// fanPageChoices are h's fan pages with their public addresses.
+func (h *Handler) fanPageChoices() []fanPageChoice {
+	var out []fanPageChoice
+	for _, p := range h.FanPages {
+		out = append(out, fanPageChoice{Name: p.Name, URL: strings.TrimRight(h.PublicURL, "/") + p.Path})
+	}
+	return out
 }
 
 func (s menuSlot) empty() bool {
@@ -55,12 +73,17 @@ type menuData struct {
 }
 
 // menuSlotsFrom lays m out in the editor's fixed slots.
-func menuSlotsFrom(m models.Menu) []menuSlot {
+func menuSlotsFrom(m models.Menu, pages []fanPageChoice) []menuSlot {
 	slot := func(bs []models.MenuButton, i int, prefix string) menuSlot {
-		s := menuSlot{Prefix: prefix, Num: i + 1, Types: models.MenuTypes}
+		s := menuSlot{Prefix: prefix, Num: i + 1, Types: models.MenuTypes, Pages: pages}
 		if i < len(bs) {
 			b := bs[i]
 			s.Name, s.Type, s.Key, s.URL, s.AppID, s.PagePath = b.Name, b.Type, b.Key, b.URL, b.AppID, b.PagePath
+			for _, p := range pages {
+				if b.URL == p.URL {
+					s.Page = p.Name
+				}
+			}
 		}
 		return s
 	}
@@ -81,11 +104,18 @@ func menuSlotsFrom(m models.Menu) []menuSlot {
 }
 
 // parseMenuForm reads the slots (b.0.name, b.0.s.2.url…) into a menu,
-// skipping empty ones.
-func parseMenuForm(v url.Values) models.Menu {
+// skipping empty ones. A picked fan page (b.0.page) gives the slot its
+// public address, whatever the URL field says.
+func parseMenuForm(v url.Values, pages []fanPageChoice) models.Menu {
 	slot := func(prefix string) menuSlot {
 		g := func(f string) string { return strings.TrimSpace(v.Get(prefix + f)) }
-		return menuSlot{Name: g("name"), Type: g("type"), Key: g("key"), URL: g("url"), AppID: g("appid"), PagePath: g("pagepath")}
+		s := menuSlot{Name: g("name"), Type: g("type"), Key: g("key"), URL: g("url"), AppID: g("appid"), PagePath: g("pagepath")}
+		for _, p := range pages {
+			if g("page") != "" && g("page") == p.Name {
+				s.URL = p.URL
+			}
+		}
+		return s
 	}
 	var m models.Menu
 	for i := range menuSlots {
@@ -131,7 +161,7 @@ func (h *Handler) menuView(c *gin.Context, live bool) {
 // menuSave stores the draft (audited); a menu WeChat would refuse is shown
 // again as typed, with the button and the limit it breaks.
 func (h *Handler) menuSave(c *gin.Context) {
-	m := parseMenuForm(c.Request.PostForm)
+	m := parseMenuForm(c.Request.PostForm, h.fanPageChoices())
 	if err := h.Store.SaveMenuDraft(c.Request.Context(), m); err != nil {
 		h.menuFailed(c, m, err)
 		return
@@ -144,7 +174,7 @@ func (h *Handler) menuSave(c *gin.Context) {
 // (audited). It is recorded as published only once WeChat accepted it.
 func (h *Handler) menuPublish(c *gin.Context) {
 	ctx := c.Request.Context()
-	m := parseMenuForm(c.Request.PostForm)
+	m := parseMenuForm(c.Request.PostForm, h.fanPageChoices())
 	err := h.Store.SaveMenuDraft(ctx, m)
 	if err == nil {
 		err = roles.PublishMenu(ctx, h.Store, h.WX, m)
@@ -174,7 +204,7 @@ func (h *Handler) menuEditor(c *gin.Context, status int, m models.Menu, d menuDa
 		web.Error(c, err)
 		return
 	}
-	d.Slots, d.Preview, d.CanEdit, d.PublishedAt = menuSlotsFrom(m), m, canEditRules(c), at
+	d.Slots, d.Preview, d.CanEdit, d.PublishedAt = menuSlotsFrom(m, h.fanPageChoices()), m, canEditRules(c), at
 	a, _ := json.Marshal(pub)
 	b, _ := json.Marshal(m)
 	d.Unpublished = len(m.Buttons) > 0 && string(a) != string(b)

@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/fivec/fivec/handlers/console"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
 	"github.com/fivec/fivec/wechat/fake"
@@ -74,5 +76,29 @@ func TestMenuEditor(t *testing.T) {
 				t.Errorf("audit lacks %s", want)
 			}
 		}
+	})
+}
+
+// TestMenuViewButtonPicksFanPage: a view button can be pointed at the
+// member centre by picking it; its address is built from the account's
+// public URL, whatever the URL field held, and the editor shows the pick.
+func TestMenuViewButtonPicksFanPage(t *testing.T) {
+	t.Parallel()
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		a := newApp(t, s, false, func(a *app, h *console.Handler) {
+			h.WX, h.Loc = wxClient(), time.UTC
+			h.PublicURL, h.FanPages = "https://wx.fivec.example/", []console.FanPage{{Path: "/fan/me", Name: "member"}}
+		})
+		a.staff("mia", models.RoleMarketer)
+		b := a.browser().login("mia")
+		expect(t, b.get("/console/menu"), 200, `name="b.0.page"`, "会员中心", `id="fan-page-help"`)
+		menu := url.Values{"b.0.name": {"会员中心"}, "b.0.type": {"view"}, "b.0.page": {"member"}, "b.0.url": {"https://stale.example/x"}}
+		expect(t, b.submit("/console/menu", "/console/menu", menu), 303)
+		d, _ := s.MenuDraft(ctx)
+		if len(d.Buttons) != 1 || d.Buttons[0].URL != "https://wx.fivec.example/fan/me" {
+			t.Fatalf("draft: %+v", d)
+		}
+		expect(t, b.get("/console/menu"), 200, `<option value="member" selected>会员中心</option>`, `value="https://wx.fivec.example/fan/me"`)
 	})
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -37,6 +38,9 @@ type simData struct {
 	// Templates: the fan can turn template messages off (SimTemplates);
 	// BlocksTemplates says whether they have.
 	Templates, BlocksTemplates bool
+	// Web is the fan page the phone shows (its frame's address), opened
+	// from a view button; "" shows the chat.
+	Web string
 }
 
 // simData gathers what the page shows; the fan list only for a whole page,
@@ -77,7 +81,27 @@ func (h *Handler) simPage(c *gin.Context) {
 			return
 		}
 	}
+	if path := h.fanPagePath(c.Query("page")); path != "" && openID != "" {
+		if b, ok := h.Sim.(SimBrowser); ok {
+			d.Web = b.PageURL(openID, path)
+		}
+	}
 	h.render(c, http.StatusOK, "simulator", h.page(c, "simulator", "sim.title", d))
+}
+
+// fanPagePath is the path of address when it is one of fivec's fan pages
+// (on any host: the phone opens it on this site), else "".
+func (h *Handler) fanPagePath(address string) string {
+	u, err := url.Parse(address)
+	if err != nil || address == "" {
+		return ""
+	}
+	for _, p := range h.FanPages {
+		if u.Path == p.Path {
+			return u.RequestURI()
+		}
+	}
+	return ""
 }
 
 // simInbox is the phone's screen for htmx polling: 204 (nothing to swap)
@@ -167,6 +191,17 @@ func (h *Handler) simAct(c *gin.Context) {
 	}
 	if err != nil {
 		web.Error(c, err)
+		return
+	}
+	// A view button that opens a fan page: the phone shows the page.
+	if _, ok := h.Sim.(SimBrowser); ok && c.Param("action") == "menu" && h.fanPagePath(c.PostForm("url")) != "" {
+		to := Base + "/simulator?openid=" + url.QueryEscape(openID) + "&page=" + url.QueryEscape(c.PostForm("url"))
+		if c.GetHeader("HX-Request") == "true" {
+			c.Header("HX-Redirect", to)
+			c.Status(http.StatusNoContent)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, to)
 		return
 	}
 	if c.GetHeader("HX-Request") == "true" {

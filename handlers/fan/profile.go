@@ -1,6 +1,7 @@
-// Package fan serves the few web pages fans open from WeChat (the profile
-// form). They need no staff login: the link's secret token identifies the
-// member.
+// Package fan serves the web pages fans open from WeChat: the profile form
+// (the link's secret token identifies the member) and the member centre
+// (WeChat's web authorisation does: oauth.go). They never take a staff
+// login, and their cookies never reach the console or the API.
 package fan
 
 import (
@@ -8,20 +9,38 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/fivec/fivec/handlers/web"
 	"github.com/fivec/fivec/models"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/templates"
 )
 
 // Handler serves the fan pages.
 type Handler struct {
-	Store   *models.Store
-	Log     *slog.Logger
-	profile *template.Template
-	css     []byte
+	Store *models.Store
+	Log   *slog.Logger
+	// Client runs the member centre and its sign-in (nil: the member
+	// centre is not served).
+	Client *roles.Client
+	// OAuth is web authorisation; Key signs the fan session cookie
+	// (SessionKey). Both are needed with Client.
+	OAuth Authorizer
+	Key   []byte
+	// PublicURL is the public address (the 网页授权域名 is its host).
+	PublicURL string
+	// Sandbox: the simulator's phone (the fake WeChat's cookie) counts as
+	// WeChat's browser, and the simulator may show the pages in a frame.
+	Sandbox bool
+
+	profile    *template.Template
+	memberPage *template.Template
+	noticePage *template.Template
+	css        []byte
+	memberCSS  []byte
 }
 
 // MaxBody bounds what a fan page accepts: the profile form is a few hundred
@@ -43,6 +62,42 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	p.GET("/fan/profile.css", h.stylesheet)
 	p.GET("/profile/:token", h.showProfile)
 	p.POST("/profile/:token", h.saveProfile)
+	if h.Client == nil || h.OAuth == nil || len(h.Key) == 0 {
+		return
+	}
+	h.memberPage = template.Must(templates.FanPage("member"))
+	h.noticePage = template.Must(templates.FanPage("notice"))
+	if h.memberCSS, err = templates.FanAsset("member.css"); err != nil {
+		panic(err) // embedded; cannot fail
+	}
+	m := g.Group("", web.SecurityHeaders(), h.memberHeaders(), web.LimitBody(MaxBody))
+	m.GET("/fan/member.css", h.memberStylesheet)
+	m.GET(MemberPath, h.showMember)
+	m.POST(MemberPath+"/signin", h.signIn)
+	m.GET("/fan/oauth", h.oauthReturn)
+}
+
+// memberHeaders loosens the console's policy for the member pages in two
+// ways only: WeChat avatars (its image hosts) may show, and in the sandbox
+// the simulator may show the pages inside its phone (a frame on the same
+// site). Elsewhere no one may frame them.
+func (h *Handler) memberHeaders() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		hd := c.Writer.Header()
+		csp := strings.Replace(hd.Get("Content-Security-Policy"), "img-src 'self' data:",
+			"img-src 'self' data: https://thirdwx.qlogo.cn https://wx.qlogo.cn", 1)
+		if h.Sandbox {
+			hd.Set("X-Frame-Options", "SAMEORIGIN")
+			csp = strings.Replace(csp, "frame-ancestors 'none'", "frame-ancestors 'self'", 1)
+		}
+		hd.Set("Content-Security-Policy", csp)
+		c.Next()
+	}
+}
+
+func (h *Handler) memberStylesheet(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age=3600")
+	c.Data(http.StatusOK, "text/css; charset=utf-8", h.memberCSS)
 }
 
 type profileView struct {

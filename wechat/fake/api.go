@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -84,6 +85,9 @@ func init() {
 		"/cgi-bin/menu/get":                  {h: (*Server).handleMenuGet},
 		"/cgi-bin/get_current_selfmenu_info": {h: (*Server).handleSelfMenuInfo},
 		"/cgi-bin/menu/delete":               {h: (*Server).handleMenuDelete},
+
+		"/sns/oauth2/access_token": {noAuth: true, h: (*Server).handleSNSToken},
+		"/sns/userinfo":            {noAuth: true, h: (*Server).handleSNSUserInfo},
 	}
 }
 
@@ -142,6 +146,7 @@ var errMsgs = map[int]string{
 	40025: "invalid sub button name size",
 	40026: "invalid sub button key size",
 	40027: "invalid sub button url size",
+	40029: "invalid code",
 	40032: "invalid openid list size",
 	40035: "invalid args",
 	40037: "invalid template_id",
@@ -150,6 +155,7 @@ var errMsgs = map[int]string{
 	40097: "invalid args",
 	40125: "invalid appsecret",
 	40130: "invalid openid list size, at least two openid",
+	40163: "code been used",
 	41001: "access_token missing",
 	41005: "media data missing",
 	42001: "access_token expired",
@@ -208,6 +214,10 @@ func data(v any) reply { return reply{body: v} }
 // ServeHTTP answers the API side: the paths of api.weixin.qq.com (and
 // showqrcode of mp.weixin.qq.com). Every call is recorded, refused ones too.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/connect/oauth2/") {
+		s.serveConnect(w, r) // pages of open.weixin.qq.com, not the JSON API
+		return
+	}
 	limit := bodyLimit(r.URL.Path)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {

@@ -51,8 +51,9 @@ func dispatch(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		_, hasToken := s.tokens[q.Get("access_token")]
 		_, hasTicket := s.tickets[q.Get("ticket")]
+		_, hasPageToken := s.pageTokens[q.Get("access_token")]
 		s.mu.Unlock()
-		if hasToken || hasTicket {
+		if hasToken || hasTicket || hasPageToken {
 			owner = s
 			return false
 		}

@@ -185,6 +185,9 @@ type Account struct {
 	// and mass/send by openid list need it (else 48001), and the 4-a-month
 	// mass rule applies instead of the 1-a-day one.
 	Verified bool
+	// OAuthDomain is the account's 网页授权域名: when set, the authorisation
+	// page refuses a redirect_uri on any other host, as WeChat does.
+	OAuthDomain string
 	// OriginalID is the account's 原始ID, the ToUserName of callbacks.
 	// Default "gh_" followed by 12 hex digits derived from AppID.
 	OriginalID string
@@ -210,6 +213,11 @@ type Server struct {
 	ctx    context.Context // cancelled by Close; parents async callbacks
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	// codes and pageTokens are web authorisation's (oauth.go); they live
+	// minutes and are not kept in Options.State.
+	codes      map[string]*oauthCode
+	pageTokens map[string]*pageToken
 }
 
 // New returns an empty platform with no accounts. With Options.State it
@@ -241,6 +249,7 @@ func Open(opts Options) (*Server, error) {
 		ctx:      ctx,
 		cancel:   cancel,
 	}
+	s.codes, s.pageTokens = make(map[string]*oauthCode), make(map[string]*pageToken)
 	if s.opts.State == nil {
 		return s, nil
 	}
