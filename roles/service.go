@@ -317,6 +317,9 @@ func (s *Service) Reply(ctx context.Context, convID uint64, agent *models.Staff,
 		return err
 	}
 	if !w.Open {
+		if s.TemplateID == "" {
+			return models.Errorf(models.ECONFLICT, "WeChat will not deliver this message: %s. Reply when the fan writes again", w.Why)
+		}
 		return models.Errorf(models.ECONFLICT, "WeChat will not deliver this message: %s. Send the template message instead", w.Why)
 	}
 	if err := s.Sender.SendCustom(ctx, conv.OpenID, r); err != nil {
