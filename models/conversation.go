@@ -136,6 +136,14 @@ func (s *Store) escalate(ctx context.Context, memberID uint64, openID, reason st
 	return conv, created, translate("escalate", err)
 }
 
+// MemberConversations returns the member's other conversations, newest
+// first (at most limit): the customer's history the inbox shows beside one.
+func (s *Store) MemberConversations(ctx context.Context, memberID, except uint64, limit int) ([]Conversation, error) {
+	var out []Conversation
+	err := s.db.WithContext(ctx).Where("member_id = ? AND id <> ?", memberID, except).Order("id DESC").Limit(limit).Find(&out).Error
+	return out, translate("member conversations", err)
+}
+
 // QueuePosition counts waiting conversations queued before c.
 func (s *Store) QueuePosition(ctx context.Context, c *Conversation) (int64, error) {
 	var n int64

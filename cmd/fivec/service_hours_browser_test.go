@@ -82,6 +82,38 @@ func TestServiceHoursInBrowser(t *testing.T) {
 			t.Fatalf("%s px: the queue shows %q", w, got)
 		}
 		br.Shot(ctx, "hours-inbox-"+w)
+
+		// The 留言 is closed; the fan asks again: the new conversation's
+		// page lists the first under 历史会话.
+		st := c.a.store
+		m, err := st.FindMemberByOpenID(context.Background(), fan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := st.OpenConversation(context.Background(), m.ID)
+		if err != nil || first == nil {
+			t.Fatal(first, err)
+		}
+		if _, err := st.Resolve(context.Background(), first.ID, "agent"); err != nil {
+			t.Fatal(err)
+		}
+		br.Do(ctx, w+": the fan asks again", chromedp.Navigate(base+"/console/simulator?openid="+fan), chromedp.WaitVisible(css("#sim-text")),
+			chromedp.SetValue(css("#sim-text"), "人工"), chromedp.Click(css("#send")))
+		br.Until(ctx, w+": the second off-hours reply",
+			`[...document.querySelectorAll('#inbox .msg.bot .bubble')].filter(b => b.textContent.includes("非工作时间")).length >= 2`)
+		second, err := st.OpenConversation(context.Background(), m.ID)
+		if err != nil || second == nil {
+			t.Fatal(second, err)
+		}
+		br.Do(ctx, w+": the conversation", chromedp.Navigate(base+"/console/inbox/"+strconv.FormatUint(second.ID, 10)),
+			chromedp.WaitVisible(css("#conv-history")))
+		if got := text("#conv-history"); !strings.Contains(got, "历史会话") || !strings.Contains(got, "已结束") || !strings.Contains(got, "留言") {
+			t.Fatalf("%s px: the history shows %q", w, got)
+		}
+		if got := text("#conv-after-hours"); got != "留言" {
+			t.Fatalf("%s px: the header shows %q", w, got)
+		}
+		br.Shot(ctx, "hours-conv-"+w)
 		// The next width starts from no hours, as an admin would find it.
 		if err := c.a.live.Save(context.Background(), nil, []string{settings.HoursMon, settings.HoursTue, settings.ServiceHolidays},
 			models.AuditEntry{Username: "test"}); err != nil {
