@@ -242,8 +242,13 @@ func FormatOpensAt(at, now time.Time) string {
 	return fmt.Sprintf("%d月%d日（%s）%s", int(m2), d2, weekdayNames[at.Weekday()], clock)
 }
 
-// Hours returns the business hours in force.
+// Hours returns the business hours in force (parsed on first use).
 func (s *Snapshot) Hours() Hours {
+	s.hoursOnce.Do(func() { s.hours = s.parseHours() })
+	return s.hours
+}
+
+func (s *Snapshot) parseHours() Hours {
 	var h Hours
 	for wd, k := range WeekdayKeys {
 		h.Week[wd], _ = parseSpans(s.values[k])

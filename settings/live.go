@@ -22,6 +22,10 @@ type Snapshot struct {
 	version string
 	// scenes are the channels' welcome texts by QR scene.
 	scenes map[string]string
+	// hours are the business hours, parsed once (Close Service reads
+	// them on the callback's hot path).
+	hoursOnce sync.Once
+	hours     Hours
 }
 
 // NewSnapshot overlays saved on defaults (both already valid).
