@@ -57,3 +57,11 @@ func (s *Store) OpenTopics(ctx context.Context, now time.Time) ([]Topic, error) 
 	err := s.db.WithContext(ctx).Where("starts_at <= ? AND ends_at > ?", now.UTC(), now.UTC()).Order("ends_at, id").Find(&out).Error
 	return out, translate("open topics", err)
 }
+
+// ReferralRewards returns the rewards of the friends a member brought,
+// newest first (at most limit).
+func (s *Store) ReferralRewards(ctx context.Context, referrerID uint64, limit int) ([]ReferralReward, error) {
+	var out []ReferralReward
+	err := s.db.WithContext(ctx).Where("referrer_id = ?", referrerID).Order("id DESC").Limit(limit).Find(&out).Error
+	return out, translate("referral rewards", err)
+}

@@ -81,6 +81,11 @@ type Client struct {
 	// console) over those of Rules.
 	Live *settings.Live
 
+	// Invites issues the referral QR code shown on "my invitations" (nil:
+	// the code only).
+	Invites InviteQRIssuer
+	inviteState
+
 	topicsMu     sync.Mutex
 	topics       []models.Topic // running topics, refreshed every few seconds
 	topicsLoaded time.Time

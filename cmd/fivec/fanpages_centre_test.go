@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"image/png"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -313,6 +315,69 @@ func TestFanLeaderboardAndTopics(t *testing.T) {
 			con := c.serve(httptest.NewRequest(http.MethodGet, "/console/members/o_fan_board", nil), who{cookie: cookie})
 			if con.Code != 200 || !strings.Contains(con.Body.String(), "参与话题：最爱的餐厅") {
 				t.Errorf("console member page: %d\n%.3000s", con.Code, con.Body)
+			}
+		})
+	}
+}
+
+// TestFanInvitationQR: "my invitations" shows the fan's code and the QR
+// code WeChat issued for the scene ref_<code> (the fake's qrcode API in the
+// sandbox), issued once a day however often the page opens; a friend who
+// follows through it shows as a pending reward; a fan without a session
+// gets no code.
+func TestFanInvitationQR(t *testing.T) {
+	for _, driver := range modelstest.Drivers() {
+		t.Run(driver, func(t *testing.T) {
+			c := newCrawler(t, driver)
+			ctx := context.Background()
+			b, m := signedInFan(t, c, "o_fan_invite", 0)
+			rec := b.do(http.MethodGet, fan.InvitePath, nil)
+			body := rec.Body.String()
+			code := between(body, `id="invite-code">`, "<")
+			if rec.Code != 200 || code == "" || !strings.Contains(body, `id="friends-empty"`) || !strings.Contains(body, `src="/fan/me/invite/qr.png"`) {
+				t.Fatalf("invitations: %d\n%s", rec.Code, body)
+			}
+			rec = b.do(http.MethodGet, fan.InvitePath+"/qr.png", nil)
+			if rec.Code != 200 || rec.Header().Get("Content-Type") != "image/png" {
+				t.Fatalf("QR code: %d %s %.200s", rec.Code, rec.Header(), rec.Body)
+			}
+			if _, err := png.Decode(bytes.NewReader(rec.Body.Bytes())); err != nil {
+				t.Fatalf("QR image: %v", err)
+			}
+			var scenes []string
+			for _, call := range c.a.sandbox.fake.Calls() {
+				if strings.HasSuffix(call.Path, "/cgi-bin/qrcode/create") {
+					scenes = append(scenes, call.Body)
+				}
+			}
+			if len(scenes) != 1 || !strings.Contains(scenes[0], models.ReferralScenePrefix+code) {
+				t.Fatalf("qrcode/create calls: %v", scenes)
+			}
+			// Drawn once a day: reopening does not issue another code.
+			b.do(http.MethodGet, fan.InvitePath+"/qr.png", nil)
+			n := 0
+			for _, call := range c.a.sandbox.fake.Calls() {
+				if strings.HasSuffix(call.Path, "/cgi-bin/qrcode/create") {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("qrcode/create after reopening: %d calls", n)
+			}
+
+			if _, err := c.a.sandbox.fake.Follow(ctx, sandboxAppID, "o_fan_invited", models.ReferralScenePrefix+code); err != nil {
+				t.Fatal(err)
+			}
+			body = b.do(http.MethodGet, fan.InvitePath, nil).Body.String()
+			if !strings.Contains(body, `id="pending">100<`) || !strings.Contains(body, "待发放") || !strings.Contains(body, `id="paid">0<`) {
+				t.Errorf("after a friend followed:\n%s", body)
+			}
+			if n, _ := c.a.store.CountReferrals(ctx, m.ID); n != 1 {
+				t.Errorf("referrals: %d", n)
+			}
+			stranger := newFanBrowser(t, c.router)
+			if rec := stranger.do(http.MethodGet, fan.InvitePath+"/qr.png", nil); rec.Code != http.StatusUnauthorized {
+				t.Errorf("a QR code without a session: %d", rec.Code)
 			}
 		})
 	}

@@ -430,3 +430,67 @@ func (h *Handler) enterTopic(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Redirect(http.StatusSeeOther, TopicsPath+"?"+q.Encode())
 }
+
+// InvitePath is "my invitations"; its QR code is InvitePath+"/qr.png".
+const InvitePath = MemberPath + "/invite"
+
+type friendRow struct {
+	N      int
+	When   string
+	State  string
+	Key    string // pending / paid / reversed
+	Points int64
+	Due    string
+}
+
+type inviteView struct {
+	Tab string
+	*roles.Invitations
+	Rows []friendRow
+}
+
+// showInvite is GET /fan/me/invite: the QR code, the friends the fan
+// brought and the rewards pending and paid.
+func (h *Handler) showInvite(c *gin.Context) {
+	_, _, m, ok := h.fanFor(c)
+	if !ok {
+		return
+	}
+	inv, err := h.Client.Invitations(c.Request.Context(), m)
+	if err != nil {
+		h.broken(c, "invitations", err)
+		return
+	}
+	v := inviteView{Tab: "invite", Invitations: inv}
+	loc := h.Client.Loc
+	for i, f := range inv.Friends {
+		row := friendRow{N: len(inv.Friends) - i, When: f.CreatedAt.In(loc).Format("2006-01-02"), Key: f.State, Points: f.Points}
+		switch f.State {
+		case models.RewardPending:
+			row.State, row.Due = "待发放", f.DueAt.In(loc).Format("01-02")
+		case models.RewardPaid:
+			row.State = "已发放"
+		default:
+			row.State = "未发放（好友已取消关注）"
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	h.page(c, http.StatusOK, "invite", v)
+}
+
+// inviteQR is GET /fan/me/invite/qr.png: the fan's own referral code.
+func (h *Handler) inviteQR(c *gin.Context) {
+	_, sess, m, err := h.current(c)
+	if err != nil || sess == nil {
+		c.Data(http.StatusUnauthorized, "text/plain; charset=utf-8", []byte("请重新打开会员中心。"))
+		return
+	}
+	img, err := h.Client.InviteQR(c.Request.Context(), m)
+	if err != nil {
+		h.Log.Warn("invitation QR code", "err", err)
+		c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("二维码暂时无法生成，请稍后再试。"))
+		return
+	}
+	c.Header("Cache-Control", "private, no-store")
+	c.Data(http.StatusOK, "image/png", img)
+}

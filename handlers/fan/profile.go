@@ -85,6 +85,8 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	m.GET(LeaderboardPath, h.showLeaderboard)
 	m.GET(TopicsPath, h.showTopics)
 	m.POST(TopicsPath+"/:id", h.enterTopic)
+	m.GET(InvitePath, h.showInvite)
+	m.GET(InvitePath+"/qr.png", h.inviteQR)
 }
 
 // memberHeaders loosens the console's policy for the member pages in two
