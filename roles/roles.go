@@ -92,7 +92,7 @@ func NewRoles(d Deps, s Settings) *Roles {
 	}
 	client := &Client{Store: d.Store, Log: d.Log, Loc: s.Loc, Now: now, Rules: s.Client, PublicURL: s.PublicURL, Live: d.Live}
 	if d.WX != nil {
-		client.Referrals = d.WX
+		client.Referrals, client.Invites = d.WX, d.WX
 	}
 	care := &Care{Store: d.Store, Log: d.Log}
 	center := &Center{Store: d.Store, Log: d.Log}
