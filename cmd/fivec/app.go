@@ -199,7 +199,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 			Name: "reload-rules", Spec: "@every 2s", Run: consulting.ReloadIfChanged, EveryProcess: true,
 		}, jobs.Job{Name: "reload-interests", Spec: "@every 2s", Run: rs.Care.ReloadIfChanged, EveryProcess: true},
 		// Care messages go out through the delivery engine too.
-		a.runner.Care(&jobs.Care{Store: store, Log: log, Loc: cfg.Location}, cfg.CareInterval),
+		a.runner.Care(rs.Care, cfg.CareInterval, store.Now),
 		a.runner.PurgeLeases()}
 	// The follower sync runs when asked (console button) and daily at 03:00.
 	jobList = append(jobList, a.runner.FollowerSync(wx, time.Now)...)

@@ -1,4 +1,4 @@
-package jobs_test
+package roles_test
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fivec/fivec/jobs"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
+	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat/fake"
 )
 
@@ -33,8 +33,8 @@ func (c *clock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func newCare(s *models.Store) *jobs.Care {
-	return &jobs.Care{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Loc: time.UTC, Batch: 50}
+func newCare(s *models.Store) *roles.Care {
+	return &roles.Care{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Loc: time.UTC, Batch: 50}
 }
 
 // record stores an inbound message or event as the callback would.
@@ -65,9 +65,9 @@ func follow(t *testing.T, s *models.Store, appID, openID, scene string) *models.
 	return record(t, s, in)
 }
 
-func runCare(t *testing.T, c *jobs.Care) jobs.CareRun {
+func runCare(t *testing.T, c *roles.Care) roles.CareRun {
 	t.Helper()
-	run, err := c.RunOnce(context.Background())
+	run, err := c.Tick(context.Background(), c.Store.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestCareTwoWorkersNeverSendTwice(t *testing.T) {
 				go func(s *models.Store) {
 					defer wg.Done()
 					for k := 0; k < 3; k++ {
-						if _, err := newCare(s).RunOnce(ctx); err != nil {
+						if _, err := newCare(s).Tick(ctx, s.Now()); err != nil {
 							errs <- err
 							return
 						}
