@@ -43,8 +43,6 @@ func (s *Store) PlanAudience(ctx context.Context, b *Broadcast, policy Broadcast
 		p.UnknownOpenIDs = len(b.OpenIDList()) - len(ids)
 	}
 	now := s.now()
-	local := now.In(policy.Loc)
-	monthStart := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, policy.Loc).UTC()
 	db := s.db.WithContext(ctx)
 	for i := 0; i < len(ids); i += 1000 {
 		part := ids[i:min(i+1000, len(ids))]
@@ -65,13 +63,16 @@ func (s *Store) PlanAudience(ctx context.Context, b *Broadcast, policy Broadcast
 		}
 		if b.Channel == BroadcastMass {
 			over := int64(0)
-			if policy.AccountType == AccountService && len(reachable) > 0 {
-				var full []uint64
-				if err := db.Model(&Recipient{}).Where("member_id IN ? AND channel = ? AND state = ? AND sent_at >= ?", reachable, ChannelMass, RcptSent, monthStart).
-					Group("member_id").Having("COUNT(*) >= ?", policy.MonthlyPerFan).Pluck("member_id", &full).Error; err != nil {
+			if policy.perFanMassQuota() && len(reachable) > 0 {
+				counts, err := s.fanMassCounts(db, reachable, policy, now)
+				if err != nil {
 					return p, translate("plan audience", err)
 				}
-				over = int64(len(full))
+				for _, c := range counts {
+					if _, full := policy.fanOverMassQuota(c.N); full {
+						over++
+					}
+				}
 			}
 			p.OverQuota += over
 			p.Mass += int64(len(reachable)) - over
