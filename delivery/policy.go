@@ -80,7 +80,7 @@ func ChooseChannel(w models.Window, known, hasTemplate bool) (channel, skip stri
 	case !hasTemplate:
 		why := w.Why
 		if w.Open {
-			why = "the fan's message quota for this window is used up"
+			why = models.WhyQuota
 		}
 		return "", "unreachable: " + why + ", and no template message is set"
 	}

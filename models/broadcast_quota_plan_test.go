@@ -78,3 +78,44 @@ func TestPlanAudienceCountsFansOverTheMassQuota(t *testing.T) {
 		}
 	})
 }
+
+// The audience plan counts the fans a direct broadcast reaches by
+// customer-service message with the window rule itself: a message an hour
+// ago opens the window, so do a menu click half a minute ago and a follow
+// 20 s ago (3 messages in a minute); a follow 49 hours ago does not, nor a
+// message whose 5 replies are used up.
+func TestPlanAudienceCountsOpenWindowsByTheRule(t *testing.T) {
+	modelstest.ForEachDB(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		start := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+		now := clock(s, start)
+		openIDs := bcMembers(t, s, "pw", 5) // all followed at start
+		in := func(openID string, at time.Time, m models.Inbound) {
+			t.Helper()
+			*now = at
+			m.OpenID, m.DedupeKey = openID, models.RandomToken(8)
+			if _, _, _, err := s.RecordInbound(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		in("pw000", start.Add(48*time.Hour), models.Inbound{MsgType: "text", Content: "hi"})                  // 1 h before the plan
+		in("pw001", start.Add(49*time.Hour-30*time.Second), models.Inbound{MsgType: "event", Event: "click"}) // 30 s before (stored lowercased)
+		in("pw002", start.Add(49*time.Hour-20*time.Second), models.Inbound{MsgType: "event", Event: "subscribe"})
+		in("pw003", start.Add(48*time.Hour), models.Inbound{MsgType: "text", Content: "hi"})
+		for i := 0; i < 5; i++ {
+			if err := s.LogOutbound(ctx, models.Outbound{OpenID: "pw003", Channel: models.ChannelCustom, Reply: models.TextReply("r")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		*now = start.Add(49 * time.Hour) // pw004 followed 49 h ago and said nothing since
+		b, err := s.SaveBroadcast(ctx, 0, models.BroadcastInput{Name: "direct", Kind: "text", Text: "x", Audience: "openids",
+			OpenIDs: openIDs, Channel: models.BroadcastDirect, TemplateID: "TPL"}, 1, models.BroadcastPolicy{Loc: shanghai})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := s.PlanAudience(ctx, b, models.BroadcastPolicy{Loc: shanghai}, models.DefaultWindowRules)
+		if err != nil || plan.Total != 5 || plan.Custom != 3 || plan.Template != 2 {
+			t.Fatalf("plan: %+v %v", plan, err)
+		}
+	})
+}

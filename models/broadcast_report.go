@@ -11,7 +11,7 @@ import (
 type AudiencePlan struct {
 	Total       int64 `json:"total"`
 	Mass        int64 `json:"mass"`
-	Custom      int64 `json:"custom"`   // inside the 48 h window (an estimate: the quota is checked at send time)
+	Custom      int64 `json:"custom"`   // window open now (the window rule; the engine checks again at send time)
 	Template    int64 `json:"template"` // window closed, template message set
 	Unreachable int64 `json:"unreachable"`
 	// Unfollowed and OverQuota are parts of Unreachable.
@@ -78,12 +78,16 @@ func (s *Store) PlanAudience(ctx context.Context, b *Broadcast, policy Broadcast
 			p.Mass += int64(len(reachable)) - over
 			continue
 		}
-		// Fans who wrote within the window (events open only a minute).
+		// Fans whose customer-service window is open now, by the window
+		// rule (WindowRules.Of) over their log, read in two queries.
+		windows, err := s.windowsFromLog(ctx, openIDs, window)
+		if err != nil {
+			return p, err
+		}
 		var open int64
-		if len(openIDs) > 0 {
-			if err := db.Model(&Message{}).Where("open_id IN ? AND direction = ? AND msg_type <> ? AND created_at >= ?", openIDs, DirectionIn, "event", now.Add(-window.Length)).
-				Distinct("open_id").Count(&open).Error; err != nil {
-				return p, translate("plan audience", err)
+		for _, w := range windows {
+			if w.Open {
+				open++
 			}
 		}
 		p.Custom += open

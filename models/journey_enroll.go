@@ -212,7 +212,6 @@ func (s *Store) triggerQuery(db *gorm.DB, j *Journey) (*gorm.DB, string) {
 	}
 }
 
-
 // Enrol puts a member into a journey for the trigger event key (which
 // happened at at), following the journey's re-entry policy. It reports
 // whether the member entered; the same event never enrols twice.
