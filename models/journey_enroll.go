@@ -212,6 +212,19 @@ func (s *Store) triggerQuery(db *gorm.DB, j *Journey) (*gorm.DB, string) {
 	}
 }
 
+// mayEnter is the re-entry rule: whether a member whose enrolments in j so
+// far are prev enters for the trigger event key, which happened at at. Not
+// when they are in the journey now, went through it once (ReEntryOnce),
+// entered for this very event, or the event happened while they were in it.
+func (j *Journey) mayEnter(prev []JourneyEnrollment, key string, at time.Time) bool {
+	for _, p := range prev {
+		if p.State == EnrollActive || j.ReEntry != ReEntryAfterExit || p.TriggerKey == key || (p.ExitedAt != nil && !p.ExitedAt.Before(at)) {
+			return false
+		}
+	}
+	return true
+}
+
 // Enrol puts a member into a journey for the trigger event key (which
 // happened at at), following the journey's re-entry policy. It reports
 // whether the member entered; the same event never enrols twice.
@@ -227,12 +240,8 @@ func (s *Store) Enrol(ctx context.Context, j *Journey, memberID uint64, key stri
 			Find(&prev).Error; err != nil {
 			return err
 		}
-		for _, p := range prev {
-			// Already in; went through once; this event; or the event
-			// happened while they were in the journey.
-			if p.State == EnrollActive || j.ReEntry != ReEntryAfterExit || p.TriggerKey == key || (p.ExitedAt != nil && !p.ExitedAt.Before(at)) {
-				return nil
-			}
+		if !j.mayEnter(prev, key, at) {
+			return nil
 		}
 		mid := memberID
 		e := JourneyEnrollment{JourneyID: j.ID, MemberID: memberID, TriggerKey: key, ActiveMemberID: &mid,
