@@ -46,22 +46,20 @@ func (q QuietHours) Until(now time.Time) (time.Time, bool) {
 }
 
 // FrequencyCap allows at most Max pushes per fan within Window (Max 0: off).
-// Every push counts, whatever its channel (custom, template, mass).
-type FrequencyCap struct {
-	Max    int
-	Window time.Duration
-}
+// Every push counts, whatever its channel (custom, template, mass). The rule
+// itself is models.PushCapRule, which the audience estimate uses too.
+type FrequencyCap models.PushCapRule
 
 // On reports whether the cap applies at all.
-func (c FrequencyCap) On() bool { return c.Max > 0 }
+func (c FrequencyCap) On() bool { return models.PushCapRule(c).On() }
 
 // Since is where the window that now ends begins: pushes sent since then count.
-func (c FrequencyCap) Since(now time.Time) time.Time { return now.Add(-c.Window) }
+func (c FrequencyCap) Since(now time.Time) time.Time { return models.PushCapRule(c).Since(now) }
 
 // Over reports whether a fan who had sent pushes in the window may get no
 // more, and says why for the recipient's row.
 func (c FrequencyCap) Over(sent int64) (reason string, over bool) {
-	if !c.On() || sent < int64(c.Max) {
+	if !models.PushCapRule(c).Full(sent) {
 		return "", false
 	}
 	return fmt.Sprintf(reasonCapPrefix+" %d pushes in %s", sent, c.Window), true
@@ -80,7 +78,7 @@ func ChooseChannel(w models.Window, known, hasTemplate bool) (channel, skip stri
 	case !hasTemplate:
 		why := w.Why
 		if w.Open {
-			why = "the fan's message quota for this window is used up"
+			why = models.WhyQuota
 		}
 		return "", reasonUnreach + why + ", and no template message is set"
 	}

@@ -214,6 +214,11 @@ func TestBroadcastAtNightWaitsThenFailuresCountApart(t *testing.T) {
 		if _, _, _, err := s.RecordInbound(ctx, models.Inbound{DedupeKey: "fqs" + appID, OpenID: "qs" + appID, MsgType: "event", Event: "subscribe", Subscribe: true}); err != nil {
 			t.Fatal(err)
 		}
+		// A follow opens the window for one minute only (the window rule):
+		// two minutes later this fan is outside it.
+		mu.Lock()
+		now = now.Add(2 * time.Minute)
+		mu.Unlock()
 		pol.PushCap = 1
 		plan, err := s.PlanDraft(ctx, models.BroadcastInput{Audience: "openids", Channel: models.BroadcastDirect, Kind: "text",
 			OpenIDs: []string{goodFan[0].OpenID, refused[0], "qs" + appID}}, pol, models.DefaultWindowRules)

@@ -76,15 +76,6 @@ type PushCap interface {
 	Over(sent int64) (reason string, over bool)
 }
 
-// overMonthlyMass is the service account's per-fan mass quota (WeChat
-// filters a fan who had MonthlyPerFan mass messages this calendar month).
-func (p BroadcastPolicy) overMonthlyMass(sent int64) (string, bool) {
-	if p.MonthlyPerFan <= 0 || sent < int64(p.MonthlyPerFan) {
-		return "", false
-	}
-	return fmt.Sprintf("WeChat filters it: %d mass messages this month already", p.MonthlyPerFan), true
-}
-
 // PlanMassRuns splits every mass run that has no jobs yet into jobs.
 // Recipients WeChat would filter (a service account's fan who had 4 mass
 // messages this month) are recorded as skipped; for openid lists fans over
@@ -111,31 +102,18 @@ func (s *Store) planMassRun(ctx context.Context, run *BroadcastRun, rules MassRu
 		return err
 	}
 	now := s.now()
-	loc := rules.Policy.Loc
-	local := now.In(loc)
-	monthStart := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, loc).UTC()
 	return translate("plan mass run", s.tx(ctx, func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&MassJob{}).Where("run_id = ?", run.ID).Count(&n).Error; err != nil || n > 0 {
 			return err // another worker planned it
 		}
-		mine := tx.Session(&gorm.Session{NewDB: true}).Model(&Recipient{}).Select("member_id").Where("push_id = ?", run.PushID)
-		// skip counts, for the push's fans, what they were sent since since
-		// (on channel, or all channels), and skips those the rule says are over.
-		skip := func(since time.Time, channel string, over func(sent int64) (string, bool)) error {
-			q := tx.Session(&gorm.Session{NewDB: true}).Model(&Recipient{}).Select("member_id, COUNT(*) AS n").
-				Where("state = ? AND sent_at >= ? AND member_id IN (?)", RcptSent, since, mine)
-			if channel != "" {
-				q = q.Where("channel = ?", channel)
-			}
-			// Read first: MySQL cannot update a table it reads in a subquery.
-			var counts []struct {
-				MemberID uint64
-				N        int64
-			}
-			if err := q.Group("member_id").Scan(&counts).Error; err != nil {
-				return err
-			}
+		fresh := func() *gorm.DB { return tx.Session(&gorm.Session{NewDB: true}) }
+		mine := fresh().Model(&Recipient{}).Select("member_id").Where("push_id = ?", run.PushID)
+		// skip records as skipped the push's queued fans that over, the
+		// rule, says are over, given what each was sent (counts). The
+		// counts are read first: MySQL cannot update a table it reads in a
+		// subquery.
+		skip := func(counts []fanCount, over func(sent int64) (string, bool)) error {
 			byReason := map[string][]uint64{}
 			var reasons []string
 			for _, c := range counts {
@@ -157,8 +135,12 @@ func (s *Store) planMassRun(ctx context.Context, run *BroadcastRun, rules MassRu
 			}
 			return nil
 		}
-		if rules.Policy.AccountType == AccountService && rules.Policy.MonthlyPerFan > 0 {
-			if err := skip(monthStart, ChannelMass, rules.Policy.overMonthlyMass); err != nil {
+		if rules.Policy.perFanMassQuota() {
+			counts, err := s.fanMassCounts(fresh(), mine, rules.Policy, now)
+			if err != nil {
+				return err
+			}
+			if err := skip(counts, rules.Policy.fanOverMassQuota); err != nil {
 				return err
 			}
 		}
@@ -179,7 +161,14 @@ func (s *Store) planMassRun(ctx context.Context, run *BroadcastRun, rules MassRu
 					"reason": "the tag is not on WeChat yet: turn on tag sync (FIVEC_WECHAT_TAG_SYNC)"}).Error
 		default:
 			if rules.Cap != nil && rules.Cap.On() {
-				if err := skip(rules.Cap.Since(now), "", rules.Cap.Over); err != nil {
+				// Every push counts toward the cap, whatever its channel.
+				var counts []fanCount
+				if err := fresh().Model(&Recipient{}).Select("member_id, COUNT(*) AS n").
+					Where("state = ? AND sent_at >= ? AND member_id IN (?)", RcptSent, rules.Cap.Since(now), mine).
+					Group("member_id").Scan(&counts).Error; err != nil {
+					return err
+				}
+				if err := skip(counts, rules.Cap.Over); err != nil {
 					return err
 				}
 			}

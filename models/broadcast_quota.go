@@ -2,11 +2,82 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 )
+
+// The mass quota rule lives in this file, once: what period a mass message
+// counts in (massPeriod), how many the period allows (massLimit), whether a
+// schedule fits (massQuota) and whether a service account's fan may receive
+// another (fanOverMassQuota). The queries that feed it read the facts in
+// batches: checkMassQuota for schedules, fanMassCounts for fans (mass
+// planning, the audience plan).
 
 // quotaHorizon is how far ahead schedules are checked against the quotas.
 const quotaHorizon = 62 * 24 * time.Hour
+
+// massPeriod is the period a mass message sent at t counts in, in the
+// account's time zone: the day for a subscription account (订阅号), the
+// calendar month for a service account (服务号).
+func (p BroadcastPolicy) massPeriod(t time.Time) string {
+	if p.AccountType == AccountSubscription {
+		return t.In(p.Loc).Format("2006-01-02")
+	}
+	return t.In(p.Loc).Format("2006-01")
+}
+
+// massPeriodStart is when the period that holds now began.
+func (p BroadcastPolicy) massPeriodStart(now time.Time) time.Time {
+	l := now.In(p.Loc)
+	if p.AccountType == AccountSubscription {
+		return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, p.Loc)
+	}
+	return time.Date(l.Year(), l.Month(), 1, 0, 0, 0, 0, p.Loc)
+}
+
+// massLimit is how many mass messages a period allows: per account and day
+// for a subscription account, per fan and month for a service account.
+func (p BroadcastPolicy) massLimit() int {
+	if p.AccountType == AccountSubscription {
+		return p.DailyMass
+	}
+	return p.MonthlyPerFan
+}
+
+// perFanMassQuota reports whether mass messages count per fan (a service
+// account's), so fans at the limit are left out of a send.
+func (p BroadcastPolicy) perFanMassQuota() bool {
+	return p.AccountType == AccountService && p.massLimit() > 0
+}
+
+// fanOverMassQuota reports whether a service account's fan who was sent
+// sent mass messages this period may receive no more (WeChat filters them),
+// and says why for the recipient's row.
+func (p BroadcastPolicy) fanOverMassQuota(sent int64) (string, bool) {
+	if !p.perFanMassQuota() || sent < int64(p.massLimit()) {
+		return "", false
+	}
+	return fmt.Sprintf("WeChat filters it: %d mass messages this month already", p.massLimit()), true
+}
+
+// fanCount is how many messages a fan was sent (a grouped count).
+type fanCount struct {
+	MemberID uint64
+	N        int64
+}
+
+// fanMassCounts counts, for the fans of members (a subquery or a list of
+// ids), the mass messages sent to each in the period that holds now: one
+// grouped query, for fanOverMassQuota to judge.
+func (s *Store) fanMassCounts(db *gorm.DB, members any, policy BroadcastPolicy, now time.Time) ([]fanCount, error) {
+	var counts []fanCount
+	err := db.Model(&Recipient{}).Select("member_id, COUNT(*) AS n").
+		Where("member_id IN (?) AND channel = ? AND state = ? AND sent_at >= ?", members, ChannelMass, RcptSent, policy.massPeriodStart(now).UTC()).
+		Group("member_id").Scan(&counts).Error
+	return counts, err
+}
 
 // massRunAt is a mass run already made (or started): its broadcast and when.
 type massRunAt struct {
@@ -23,14 +94,14 @@ func (s *Store) checkMassQuota(ctx context.Context, b *Broadcast, policy Broadca
 	if b.Channel != BroadcastMass {
 		return nil
 	}
-	loc := policy.Loc
 	var others []Broadcast
 	if err := s.db.WithContext(ctx).Omit("open_ids").Where("id <> ? AND channel = ? AND state IN ?", b.ID, BroadcastMass,
 		[]string{BroadcastScheduled, BroadcastPending, BroadcastPaused}).Find(&others).Error; err != nil {
 		return translate("mass quota", err)
 	}
-	first := now.In(loc)
-	first = time.Date(first.Year(), first.Month(), 1, 0, 0, 0, 0, loc)
+	// Runs since the start of the month: a subscription account's day is
+	// inside it, and runs outside the periods concerned are not counted.
+	first := BroadcastPolicy{Loc: policy.Loc, AccountType: AccountService}.massPeriodStart(now)
 	var past []massRunAt
 	if err := s.db.WithContext(ctx).Model(&BroadcastRun{}).Select("broadcast_id, due_at").
 		Where("channel = ? AND due_at >= ?", BroadcastMass, first.UTC()).Scan(&past).Error; err != nil {
@@ -71,17 +142,7 @@ func massQuota(b *Broadcast, policy BroadcastPolicy, now time.Time, others, done
 	if err != nil {
 		return err
 	}
-	// Periods: days for a subscription account, months for a service one.
-	period := func(t time.Time) string {
-		if policy.AccountType == AccountSubscription {
-			return t.In(loc).Format("2006-01-02")
-		}
-		return t.In(loc).Format("2006-01")
-	}
-	limit := policy.MonthlyPerFan
-	if policy.AccountType == AccountSubscription {
-		limit = policy.DailyMass
-	}
+	period, limit := policy.massPeriod, policy.massLimit()
 	counts := map[string]int{}
 	for _, t := range mine {
 		counts[period(t)]++

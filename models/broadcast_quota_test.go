@@ -49,3 +49,49 @@ func TestMassQuotaRule(t *testing.T) {
 		})
 	}
 }
+
+// The per-fan side of the one mass quota rule: which period a message
+// counts in, and when a fan may get no more.
+func TestFanMassQuotaRule(t *testing.T) {
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := BroadcastPolicy{Loc: shanghai, AccountType: AccountService}.withDefaults()
+	sub := BroadcastPolicy{Loc: shanghai, AccountType: AccountSubscription}.withDefaults()
+	// 30 November 17:00 UTC is already 1 December in Shanghai.
+	now := time.Date(2026, 11, 30, 17, 0, 0, 0, time.UTC)
+	if got, want := svc.massPeriodStart(now), time.Date(2026, 12, 1, 0, 0, 0, 0, shanghai); !got.Equal(want) {
+		t.Errorf("service period starts %v, want %v", got, want)
+	}
+	if got, want := sub.massPeriodStart(now.Add(48*time.Hour)), time.Date(2026, 12, 3, 0, 0, 0, 0, shanghai); !got.Equal(want) {
+		t.Errorf("subscription period starts %v, want %v", got, want)
+	}
+	if got := svc.massPeriod(now); got != "2026-12" {
+		t.Errorf("service period %q, want 2026-12", got)
+	}
+	if got := sub.massPeriod(now); got != "2026-12-01" {
+		t.Errorf("subscription period %q, want 2026-12-01", got)
+	}
+	for _, tc := range []struct {
+		name   string
+		policy BroadcastPolicy
+		sent   int64
+		over   bool
+	}{
+		{"service, none yet", svc, 0, false},
+		{"service, three", svc, 3, false},
+		{"service, four", svc, 4, true},
+		{"service, five", svc, 5, true},
+		{"service, limit 2", BroadcastPolicy{Loc: shanghai, AccountType: AccountService, MonthlyPerFan: 2}.withDefaults(), 2, true},
+		{"subscription: WeChat limits the account, not the fan", sub, 40, false},
+	} {
+		why, over := tc.policy.fanOverMassQuota(tc.sent)
+		if over != tc.over || over != (why != "") {
+			t.Errorf("%s: over %v (%q), want %v", tc.name, over, why, tc.over)
+		}
+		if over && !strings.Contains(why, "mass messages this month") {
+			t.Errorf("%s: reason %q", tc.name, why)
+		}
+	}
+}

@@ -13,7 +13,7 @@ import (
 type AudiencePlan struct {
 	Total       int64 `json:"total"`
 	Mass        int64 `json:"mass"`
-	Custom      int64 `json:"custom"`   // inside the 48 h window (an estimate: the quota is checked at send time)
+	Custom      int64 `json:"custom"`   // window open now (the window rule; the engine checks again at send time)
 	Template    int64 `json:"template"` // window closed, template message set
 	Unreachable int64 `json:"unreachable"`
 	// Unfollowed and OverQuota are parts of Unreachable (the sum of the
@@ -51,8 +51,6 @@ func (s *Store) PlanAudience(ctx context.Context, b *Broadcast, policy Broadcast
 		p.UnknownOpenIDs = len(b.OpenIDList()) - len(ids)
 	}
 	now := s.now()
-	local := now.In(policy.Loc)
-	monthStart := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, policy.Loc).UTC()
 	db := s.db.WithContext(ctx)
 	for i := 0; i < len(ids); i += 1000 {
 		part := ids[i:min(i+1000, len(ids))]
@@ -73,13 +71,16 @@ func (s *Store) PlanAudience(ctx context.Context, b *Broadcast, policy Broadcast
 		}
 		if b.Channel == BroadcastMass {
 			over := int64(0)
-			if policy.AccountType == AccountService && len(reachable) > 0 {
-				var full []uint64
-				if err := db.Model(&Recipient{}).Where("member_id IN ? AND channel = ? AND state = ? AND sent_at >= ?", reachable, ChannelMass, RcptSent, monthStart).
-					Group("member_id").Having("COUNT(*) >= ?", policy.MonthlyPerFan).Pluck("member_id", &full).Error; err != nil {
+			if policy.perFanMassQuota() && len(reachable) > 0 {
+				counts, err := s.fanMassCounts(db, reachable, policy, now)
+				if err != nil {
 					return p, translate("plan audience", err)
 				}
-				over = int64(len(full))
+				for _, c := range counts {
+					if _, full := policy.fanOverMassQuota(c.N); full {
+						over++
+					}
+				}
 			}
 			p.OverQuota += over
 			p.Mass += int64(len(reachable)) - over
@@ -87,11 +88,16 @@ func (s *Store) PlanAudience(ctx context.Context, b *Broadcast, policy Broadcast
 		}
 		// Fans the frequency cap holds back get nothing, whatever their window.
 		direct := int64(len(reachable))
-		if policy.PushCap > 0 && len(reachable) > 0 {
-			var full []uint64
-			if err := db.Model(&Recipient{}).Where("member_id IN ? AND state = ? AND sent_at >= ?", reachable, RcptSent, now.Add(-policy.CapWindow).UTC()).
-				Group("member_id").Having("COUNT(*) >= ?", policy.PushCap).Pluck("member_id", &full).Error; err != nil {
+		if pushCap := (PushCapRule{Max: policy.PushCap, Window: policy.CapWindow}); pushCap.On() && len(reachable) > 0 {
+			counts, err := s.RecentPushCounts(ctx, reachable, pushCap.Since(now))
+			if err != nil {
 				return p, translate("plan audience", err)
+			}
+			var full []uint64
+			for id, n := range counts {
+				if pushCap.Full(n) {
+					full = append(full, id)
+				}
 			}
 			if len(full) > 0 {
 				capped := map[uint64]bool{}
@@ -108,12 +114,16 @@ func (s *Store) PlanAudience(ctx context.Context, b *Broadcast, policy Broadcast
 			p.OverCap += int64(len(full))
 			direct -= int64(len(full))
 		}
-		// Fans who wrote within the window (events open only a minute).
+		// Fans whose customer-service window is open now, by the window
+		// rule (WindowRules.Of) over their log, read in two queries.
+		windows, err := s.windowsFromLog(ctx, openIDs, window)
+		if err != nil {
+			return p, err
+		}
 		var open int64
-		if len(openIDs) > 0 {
-			if err := db.Model(&Message{}).Where("open_id IN ? AND direction = ? AND msg_type <> ? AND created_at >= ?", openIDs, DirectionIn, "event", now.Add(-window.Length)).
-				Distinct("open_id").Count(&open).Error; err != nil {
-				return p, translate("plan audience", err)
+		for _, w := range windows {
+			if w.Open {
+				open++
 			}
 		}
 		p.Custom += open

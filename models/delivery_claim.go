@@ -277,9 +277,9 @@ func (s *Store) ServiceWindows(ctx context.Context, openIDs []string, rules Wind
 	for _, m := range members {
 		switch {
 		case !m.Subscribed:
-			out[m.OpenID] = Window{Why: "the fan has unfollowed"}
+			out[m.OpenID] = Window{Why: WhyUnfollowed}
 		case m.LastInteractionAt == nil || m.LastInteractionAt.Before(horizon):
-			out[m.OpenID] = Window{Why: "the fan has not written in the last 48 hours"}
+			out[m.OpenID] = Window{Why: WhySilent} // what the rule says of a fan with no action since
 		default:
 			recent = append(recent, m.OpenID)
 		}

@@ -132,6 +132,11 @@ func (st *JourneyStep) TemplateFields() map[string]string {
 	return m
 }
 
+// Delay is how long after entering the journey the step comes due: the
+// one rule for when a step is due (roles.AdvanceJourney sends it then, the
+// flow view shows the time).
+func (st *JourneyStep) Delay() time.Duration { return time.Duration(st.AfterMinutes) * time.Minute }
+
 // NewJourney is what a marketer fills in.
 type NewJourney struct {
 	Name                string

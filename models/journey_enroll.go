@@ -64,161 +64,116 @@ type JourneySend struct {
 	CreatedAt    time.Time
 }
 
-// triggerEvent is one recorded event that may enrol a member.
-type triggerEvent struct {
+// TriggerHit is one recorded event that may enrol a member in a journey.
+// Key names the event for the journey's unique (journey, member, event) key,
+// so the same event never enrols twice however often it is read.
+type TriggerHit struct {
 	ID       uint64 // source row (id-scanned triggers)
 	MemberID uint64
 	EventAt  time.Time
 	Key      string
 }
 
-// Scanning: id-scanned triggers look again at the last idLookback rows
-// (a transaction may commit a lower id after a higher one) and time-scanned
-// ones at the last timeLookback; enrolment is idempotent, so overlaps are
-// harmless.
-const (
-	scanBatch    = 500
-	scanBatches  = 20
-	idLookback   = 200
-	timeLookback = 2 * time.Minute
-)
+// The trigger scans: the queries behind each trigger, for subscribed
+// members only. When to scan, from where and how far is the Care role's
+// decision (roles/care_enrol.go); these read the facts and move the cursors.
 
-// EnrolFromTriggers enrols the members whose events, recorded since the
-// journey's cursor, match its trigger, and moves the cursor on. loc is the
-// account time zone (birthdays). It returns how many members entered.
-func (s *Store) EnrolFromTriggers(ctx context.Context, j *Journey, loc *time.Location) (int, error) {
-	if j.State != JourneyActive {
-		return 0, nil
-	}
-	db := s.db.WithContext(ctx)
-	now := s.now()
-	var events []triggerEvent
-	var err error
-	switch j.Trigger {
+// ScansByID reports whether a trigger reads a table by row id (the others
+// read by time, or, for birthdays, by the calendar).
+func ScansByID(trigger string) bool {
+	switch trigger {
 	case TriggerFollowed, TriggerEvent, TriggerStage, TriggerLevel, TriggerRedeemed:
-		return s.enrolByID(ctx, j)
-	case TriggerTagged:
-		from := s.timeFrom(j)
-		err = db.Table("member_tags").Select("member_tags.member_id AS member_id, member_tags.created_at AS event_at").
-			Joins("JOIN tags ON tags.id = member_tags.tag_id").Joins("JOIN members ON members.id = member_tags.member_id").
-			Where("tags.name = ? AND members.subscribed = ? AND member_tags.created_at > ? AND member_tags.created_at <= ?", j.TriggerValue, true, from, now).
-			Scan(&events).Error
-		for i := range events {
-			events[i].Key = "t" + strconv.FormatInt(events[i].EventAt.UnixMilli(), 10)
-		}
-	case TriggerResolved:
-		from := s.timeFrom(j)
-		err = db.Table("conversations").Select("conversations.id AS id, conversations.member_id AS member_id, conversations.resolved_at AS event_at").
-			Joins("JOIN members ON members.id = conversations.member_id").
-			Where("conversations.state = ? AND members.subscribed = ? AND conversations.resolved_at > ? AND conversations.resolved_at <= ?", ConvResolved, true, from, now).
-			Scan(&events).Error
-		for i := range events {
-			events[i].Key = "v" + itoa(events[i].ID)
-		}
-	case TriggerInactive:
-		days, _ := strconv.Atoi(j.TriggerValue)
-		idle := time.Duration(days) * 24 * time.Hour
-		err = db.Model(&Member{}).Select("id AS member_id, last_interaction_at AS event_at").
-			Where("subscribed = ? AND last_interaction_at > ? AND last_interaction_at <= ?", true, s.timeFrom(j).Add(-idle), now.Add(-idle)).
-			Scan(&events).Error
-		for i := range events {
-			events[i].Key = "i" + strconv.FormatInt(events[i].EventAt.UnixMilli(), 10)
-		}
-	case TriggerBirthday:
-		var scanned bool
-		if events, scanned, err = s.birthdays(db, j, now, loc); !scanned && err == nil {
-			return 0, nil // scanned this hour already
-		}
-	default:
-		return 0, Errorf(EINVALID, "unknown trigger %q", j.Trigger)
+		return true
 	}
-	if err != nil {
-		return 0, translate("scan "+j.Trigger, err)
-	}
-	n, err := s.enrolAll(ctx, j, events)
-	if err != nil {
-		return n, err
-	}
-	j.ScannedAt = now
-	return n, translate("journey cursor", db.Model(&Journey{}).Where("id = ? AND scanned_at < ?", j.ID, now).Update("scanned_at", now).Error)
+	return false
 }
 
-// timeFrom is where a time-scanned trigger looks from.
-func (s *Store) timeFrom(j *Journey) time.Time {
-	from := j.ScannedAt.Add(-timeLookback)
-	if from.Before(j.StartAt) {
-		from = j.StartAt
-	}
-	return from
+// NewestTriggerRow is the id of the newest row of the table an id-scanned
+// trigger reads (0 for the other triggers).
+func (s *Store) NewestTriggerRow(ctx context.Context, trigger string) (uint64, error) {
+	top, err := s.triggerStart(s.db.WithContext(ctx), trigger)
+	return top, translate("scan "+trigger, err)
 }
 
-// birthdays finds the members whose birthday is today in loc (29 February
-// counts on the 28th in other years). It scans at most hourly (scanned
-// says whether it did).
-func (s *Store) birthdays(db *gorm.DB, j *Journey, now time.Time, loc *time.Location) (events []triggerEvent, scanned bool, err error) {
-	if loc == nil {
-		loc = time.UTC
+// TriggerRows returns (at most limit, by id) the rows with from < id <= to
+// of the table behind j's id-scanned trigger that match it.
+func (s *Store) TriggerRows(ctx context.Context, j *Journey, from, to uint64, limit int) ([]TriggerHit, error) {
+	q, prefix := s.triggerQuery(s.db.WithContext(ctx), j)
+	var events []TriggerHit
+	if err := q.Where(prefix+".id > ? AND "+prefix+".id <= ?", from, to).Order(prefix + ".id").Limit(limit).Scan(&events).Error; err != nil {
+		return nil, translate("scan "+j.Trigger, err)
 	}
-	today, last := now.In(loc), j.ScannedAt.In(loc)
-	if !j.ScannedAt.Equal(j.StartAt) && today.Format(time.DateOnly) == last.Format(time.DateOnly) && now.Sub(j.ScannedAt) < time.Hour {
-		return nil, false, nil
+	for i := range events {
+		events[i].Key = prefix[:1] + itoa(events[i].ID)
 	}
-	days := []string{"%-" + today.Format("01-02")}
-	if today.Month() == time.February && today.Day() == 28 && time.Date(today.Year(), 2, 29, 0, 0, 0, 0, loc).Day() != 29 {
-		days = append(days, "%-02-29")
+	return events, nil
+}
+
+// TaggedBetween returns the taggings with tag in (from, to].
+func (s *Store) TaggedBetween(ctx context.Context, tag string, from, to time.Time) ([]TriggerHit, error) {
+	var events []TriggerHit
+	err := s.db.WithContext(ctx).Table("member_tags").Select("member_tags.member_id AS member_id, member_tags.created_at AS event_at").
+		Joins("JOIN tags ON tags.id = member_tags.tag_id").Joins("JOIN members ON members.id = member_tags.member_id").
+		Where("tags.name = ? AND members.subscribed = ? AND member_tags.created_at > ? AND member_tags.created_at <= ?", tag, true, from, to).
+		Scan(&events).Error
+	for i := range events {
+		events[i].Key = "t" + strconv.FormatInt(events[i].EventAt.UnixMilli(), 10)
 	}
-	q := db.Table("members").Select("members.id AS member_id").Joins("JOIN member_profiles ON member_profiles.member_id = members.id").
+	return events, translate("scan "+TriggerTagged, err)
+}
+
+// ResolvedBetween returns the Close Service conversations resolved in (from, to].
+func (s *Store) ResolvedBetween(ctx context.Context, from, to time.Time) ([]TriggerHit, error) {
+	var events []TriggerHit
+	err := s.db.WithContext(ctx).Table("conversations").Select("conversations.id AS id, conversations.member_id AS member_id, conversations.resolved_at AS event_at").
+		Joins("JOIN members ON members.id = conversations.member_id").
+		Where("conversations.state = ? AND members.subscribed = ? AND conversations.resolved_at > ? AND conversations.resolved_at <= ?", ConvResolved, true, from, to).
+		Scan(&events).Error
+	for i := range events {
+		events[i].Key = "v" + itoa(events[i].ID)
+	}
+	return events, translate("scan "+TriggerResolved, err)
+}
+
+// LastInteractionBetween returns the members whose last message or click
+// was in (from, to]: who has been silent since.
+func (s *Store) LastInteractionBetween(ctx context.Context, from, to time.Time) ([]TriggerHit, error) {
+	var events []TriggerHit
+	err := s.db.WithContext(ctx).Model(&Member{}).Select("id AS member_id, last_interaction_at AS event_at").
+		Where("subscribed = ? AND last_interaction_at > ? AND last_interaction_at <= ?", true, from, to).
+		Scan(&events).Error
+	for i := range events {
+		events[i].Key = "i" + strconv.FormatInt(events[i].EventAt.UnixMilli(), 10)
+	}
+	return events, translate("scan "+TriggerInactive, err)
+}
+
+// BirthdayMembers returns the members whose profile birthday falls on one
+// of days ("01-02": month and day, any year).
+func (s *Store) BirthdayMembers(ctx context.Context, days []string) ([]uint64, error) {
+	db := s.db.WithContext(ctx)
+	q := db.Table("members").Select("members.id").Joins("JOIN member_profiles ON member_profiles.member_id = members.id").
 		Where("members.subscribed = ?", true)
 	or := db.Session(&gorm.Session{NewDB: true})
 	for _, d := range days {
-		or = or.Or("member_profiles.birthday LIKE ?", d)
+		or = or.Or("member_profiles.birthday LIKE ?", "%-"+d)
 	}
-	err = q.Where(or).Scan(&events).Error
-	for i := range events {
-		events[i].EventAt, events[i].Key = now, "b"+strconv.Itoa(today.Year())
-	}
-	return events, true, err
+	var ids []uint64
+	err := q.Where(or).Pluck("members.id", &ids).Error
+	return ids, translate("scan "+TriggerBirthday, err)
 }
 
-// enrolByID scans the table behind an id-scanned trigger in batches.
-func (s *Store) enrolByID(ctx context.Context, j *Journey) (int, error) {
-	db := s.db.WithContext(ctx)
-	top, err := s.triggerStart(db, j.Trigger) // the newest row now: the cursor ends here
-	if err != nil {
-		return 0, translate("scan "+j.Trigger, err)
-	}
-	total := 0
-	from := j.StartID
-	if j.ScanID > j.StartID+idLookback {
-		from = j.ScanID - idLookback
-	}
-	for b := 0; b < scanBatches; b++ {
-		q, prefix := s.triggerQuery(db, j)
-		var events []triggerEvent
-		if err := q.Where(prefix+".id > ? AND "+prefix+".id <= ?", from, top).Order(prefix + ".id").Limit(scanBatch).Scan(&events).Error; err != nil {
-			return total, translate("scan "+j.Trigger, err)
-		}
-		for i := range events {
-			events[i].Key = prefix[:1] + itoa(events[i].ID)
-		}
-		n, err := s.enrolAll(ctx, j, events)
-		total += n
-		if err != nil {
-			return total, err
-		}
-		cursor := top
-		if len(events) == scanBatch {
-			cursor = events[len(events)-1].ID
-		}
-		if err := db.Model(&Journey{}).Where("id = ? AND scan_id < ?", j.ID, cursor).Update("scan_id", cursor).Error; err != nil {
-			return total, translate("journey cursor", err)
-		}
-		j.ScanID, from = max(j.ScanID, cursor), cursor
-		if len(events) < scanBatch {
-			break
-		}
-	}
-	return total, nil
+// MoveScanID moves j's id cursor on to id (never back: another process may
+// have scanned further).
+func (s *Store) MoveScanID(ctx context.Context, j *Journey, id uint64) error {
+	err := s.db.WithContext(ctx).Model(&Journey{}).Where("id = ? AND scan_id < ?", j.ID, id).Update("scan_id", id).Error
+	return translate("journey cursor", err)
+}
+
+// MoveScannedAt moves j's time cursor on to at (never back).
+func (s *Store) MoveScannedAt(ctx context.Context, j *Journey, at time.Time) error {
+	err := s.db.WithContext(ctx).Model(&Journey{}).Where("id = ? AND scanned_at < ?", j.ID, at).Update("scanned_at", at).Error
+	return translate("journey cursor", err)
 }
 
 // triggerQuery selects id, member_id and at of the rows that match an
@@ -257,19 +212,17 @@ func (s *Store) triggerQuery(db *gorm.DB, j *Journey) (*gorm.DB, string) {
 	}
 }
 
-// enrolAll enrols each event's member; it returns how many entered.
-func (s *Store) enrolAll(ctx context.Context, j *Journey, events []triggerEvent) (int, error) {
-	n := 0
-	for _, ev := range events {
-		ok, err := s.Enrol(ctx, j, ev.MemberID, ev.Key, ev.EventAt)
-		if err != nil {
-			return n, err
-		}
-		if ok {
-			n++
+// mayEnter is the re-entry rule: whether a member whose enrolments in j so
+// far are prev enters for the trigger event key, which happened at at. Not
+// when they are in the journey now, went through it once (ReEntryOnce),
+// entered for this very event, or the event happened while they were in it.
+func (j *Journey) mayEnter(prev []JourneyEnrollment, key string, at time.Time) bool {
+	for _, p := range prev {
+		if p.State == EnrollActive || j.ReEntry != ReEntryAfterExit || p.TriggerKey == key || (p.ExitedAt != nil && !p.ExitedAt.Before(at)) {
+			return false
 		}
 	}
-	return n, nil
+	return true
 }
 
 // Enrol puts a member into a journey for the trigger event key (which
@@ -287,12 +240,8 @@ func (s *Store) Enrol(ctx context.Context, j *Journey, memberID uint64, key stri
 			Find(&prev).Error; err != nil {
 			return err
 		}
-		for _, p := range prev {
-			// Already in; went through once; this event; or the event
-			// happened while they were in the journey.
-			if p.State == EnrollActive || j.ReEntry != ReEntryAfterExit || p.TriggerKey == key || (p.ExitedAt != nil && !p.ExitedAt.Before(at)) {
-				return nil
-			}
+		if !j.mayEnter(prev, key, at) {
+			return nil
 		}
 		mid := memberID
 		e := JourneyEnrollment{JourneyID: j.ID, MemberID: memberID, TriggerKey: key, ActiveMemberID: &mid,
@@ -373,11 +322,6 @@ func (s *Store) ExitAllJourneys(ctx context.Context, memberID uint64, reason str
 	res := s.db.WithContext(ctx).Model(&JourneyEnrollment{}).Where("member_id = ? AND state = ?", memberID, EnrollActive).
 		Updates(s.exitUpdates(reason))
 	return res.RowsAffected, translate("exit journeys", res.Error)
-}
-
-// Advance is what one roles.AdvanceJourney run did.
-type Advance struct {
-	Pushed, Skipped, Exited int
 }
 
 // DueEnrollments lists (at most limit, oldest first) the active enrolments

@@ -137,7 +137,7 @@ func (s *Store) RecentEnrollments(ctx context.Context, j *Journey, limit int) ([
 		Order("journey_enrollments.id DESC").Limit(limit).Scan(&out).Error
 	for i := range out {
 		if r := &out[i]; r.State == EnrollActive && r.Step < len(j.Steps) {
-			at := r.EnteredAt.Add(time.Duration(j.Steps[r.Step].AfterMinutes) * time.Minute)
+			at := r.EnteredAt.Add(j.Steps[r.Step].Delay())
 			r.NextAt = &at
 		}
 	}

@@ -41,6 +41,7 @@ const (
 	WhySilent      = "the fan has not written in the last 48 hours"
 	WhyQuota       = "the fan's message quota for this window is used up"
 	WhyEventClosed = "the short window of the fan's last follow, scan or menu click has closed"
+	WhyUnfollowed  = "the fan has unfollowed"
 )
 
 // windowEvents open the short event window.
@@ -117,7 +118,7 @@ func (s *Store) ServiceWindow(ctx context.Context, openID string, rules WindowRu
 		return Window{}, err
 	}
 	if !m.Subscribed {
-		return Window{Why: "the fan has unfollowed"}, nil
+		return Window{Why: WhyUnfollowed}, nil
 	}
 	w, err := s.windowsFromLog(ctx, []string{openID}, rules)
 	return w[openID], err

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
@@ -13,19 +14,33 @@ import (
 	"github.com/fivec/fivec/models"
 )
 
-// Care (客户关怀) is the callback side of the care journeys: it gives fans
-// interest tags from the words they use (a fan who asks about 4S店 gets
-// 汽车) and takes a fan who unfollows out of every journey at once. It
-// never answers: care messages are pushes, sent by the delivery engine when
-// a step comes due (AdvanceJourney in care_steps.go, run by jobs.Care).
-// Keyword interests are cached and reloaded when they change, so an
-// ordinary message costs no query.
+// Care (客户关怀) runs the care journeys. On the callback (this file) it
+// gives fans interest tags from the words they use (a fan who asks about
+// 4S店 gets 汽车) and takes a fan who unfollows out of every journey at
+// once. On a timer (Tick, in care_tick.go) it enrols members whose events
+// match a journey's trigger (care_enrol.go) and turns due steps into pushes
+// (care_steps.go). It never answers: care messages are pushes, sent by the
+// delivery engine. Keyword interests are cached and reloaded when they
+// change, so an ordinary message costs no query.
 type Care struct {
 	Store *models.Store
 	Log   *slog.Logger
+	// Loc is the account time zone (birthdays).
+	Loc *time.Location
+	// Batch bounds the members handled per step and tick (500 when 0).
+	Batch int
+	// SweepEvery spaces out the exit sweep (goal met, unfollowed,
+	// completed: time.Minute when 0). Due steps check the member's goal
+	// and follow anyway before anything is sent, so the sweep only keeps
+	// the console's counts current, and a rarer sweep keeps long
+	// statements away from the callback's database.
+	SweepEvery time.Duration
 
 	set      atomic.Pointer[interestSet]
 	reloadMu sync.Mutex
+
+	tickMu    sync.Mutex
+	lastSweep time.Time
 }
 
 // interestSet is the compiled keyword interests: one Aho-Corasick pass

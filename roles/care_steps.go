@@ -9,23 +9,28 @@ import (
 	"github.com/fivec/fivec/models"
 )
 
-// This is Care's side on a timer (jobs/care.go runs it): when a journey's
-// steps are due and what each sends. The store keeps the facts and does
-// each step in one transaction (models.Store.AdvanceEnrollment).
+// This is when a journey's steps are due and what each sends (Tick runs
+// it). The store keeps the facts and does each step in one transaction
+// (models.Store.AdvanceEnrollment).
+
+// Advance is what one AdvanceJourney run did.
+type Advance struct {
+	Pushed, Skipped, Exited int
+}
 
 // AdvanceJourney handles j's due steps (at most limit members per step):
 // a step is due AfterMinutes after the member entered. Each due step becomes
 // a push for that member (kind "care", delivered by the delivery engine), or
 // is skipped when the member does not match its condition, and the enrolment
 // moves on. A member who unfollowed or met the goal leaves instead.
-func AdvanceJourney(ctx context.Context, s *models.Store, j *models.Journey, limit int) (models.Advance, error) {
-	var out models.Advance
+func AdvanceJourney(ctx context.Context, s *models.Store, j *models.Journey, limit int) (Advance, error) {
+	var out Advance
 	if j.State != models.JourneyActive {
 		return out, nil
 	}
 	now := s.Now().UTC().Truncate(time.Millisecond) // as the store stamps enrolments
 	for p := range j.Steps {
-		due := now.Add(-time.Duration(j.Steps[p].AfterMinutes) * time.Minute)
+		due := now.Add(-j.Steps[p].Delay()) // entered by then: the step is due
 		ids, err := s.DueEnrollments(ctx, j, p, due, limit)
 		if err != nil {
 			return out, err

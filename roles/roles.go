@@ -35,7 +35,8 @@ type Deps struct {
 // Settings are the configured values the roles use, and only those:
 // SettingsFrom builds them from config.Config (which has passed Validate).
 type Settings struct {
-	// Loc is the account's time zone (rule schedules, sign-in days).
+	// Loc is the account's time zone (rule schedules, sign-in days,
+	// birthdays).
 	Loc *time.Location
 	// WelcomeText greets a new follower when no welcome rule does.
 	WelcomeText string
@@ -94,7 +95,7 @@ func NewRoles(d Deps, s Settings) *Roles {
 	if d.WX != nil {
 		client.Referrals, client.Invites = d.WX, d.WX
 	}
-	care := &Care{Store: d.Store, Log: d.Log}
+	care := &Care{Store: d.Store, Log: d.Log, Loc: s.Loc}
 	center := &Center{Store: d.Store, Log: d.Log}
 	return &Roles{Service: service, Consulting: consulting, Client: client, Care: care, Center: center}
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,15 +14,6 @@ import (
 	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/settings"
 )
-
-// clock is a settable clock shared by the store and the desk.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 var cst = time.FixedZone("CST", 8*3600)
 
@@ -44,7 +34,7 @@ func weekdays9to6() settings.Hours {
 func TestOffHoursEscalationAnsweredInTheMorning(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		clk := &clock{t: time.Date(2026, 12, 7, 23, 0, 0, 0, cst)} // a Monday
+		clk := &clock{now: time.Date(2026, 12, 7, 23, 0, 0, 0, cst)} // a Monday
 		s.Now = clk.Now
 		d := newDesk(t, s, func(svc *roles.Service) {
 			svc.Hours, svc.Loc, svc.Now = weekdays9to6(), cst, clk.Now
@@ -133,7 +123,7 @@ func TestOffHoursEscalationAnsweredInTheMorning(t *testing.T) {
 func TestOffHoursOnHolidaysAndViaLive(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		clk := &clock{t: time.Date(2026, 12, 25, 10, 0, 0, 0, cst)} // a Friday, a holiday
+		clk := &clock{now: time.Date(2026, 12, 25, 10, 0, 0, 0, cst)} // a Friday, a holiday
 		s.Now = clk.Now
 		defaults, warnings := roles.SettingDefaults(config.Defaults())
 		if len(warnings) > 0 {

@@ -221,7 +221,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		// Every process follows a settings change within settings.ReloadEvery.
 		jobs.Job{Name: "reload-settings", Spec: "@every " + settings.ReloadEvery.String(), Run: a.live.ReloadIfChanged, EveryProcess: true},
 		// Care messages go out through the delivery engine too.
-		a.runner.Care(&jobs.Care{Store: store, Log: log, Loc: cfg.Location}, cfg.CareInterval),
+		a.runner.Care(rs.Care, cfg.CareInterval, store.Now),
 		a.runner.PurgeLeases()}
 	// The follower sync runs when asked (console button) and daily at 03:00.
 	jobList = append(jobList, a.runner.FollowerSync(wx, time.Now)...)

@@ -1,4 +1,4 @@
-package jobs_test
+package roles_test
 
 import (
 	"io"
@@ -13,8 +13,9 @@ import (
 	"github.com/fivec/fivec/wechat"
 )
 
-// newDelivery and sentTo serve the care tests, whose pushes go through the
-// delivery engine (the engine's own tests are in delivery/).
+// newDelivery and sentTo serve the care tests (care_tick_test.go), whose
+// pushes go through the delivery engine (the engine's own tests are in
+// delivery/).
 func newDelivery(s *models.Store, appID, worker string) *delivery.Engine {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	wx := wechat.NewClient(wechat.Account{AppID: appID, AppSecret: "s", Token: "t"}, wechat.NewMemoryCache(nil))
