@@ -102,7 +102,7 @@ func simMessage(d fake.Delivery, text string) console.SimMessage {
 	if d.Direction == fake.DirIn && (d.Kind == "image" || d.Kind == "voice") {
 		msg.MediaID = d.MediaID
 	}
-	if d.Kind == "news" {
+	if d.Kind == "news" || d.Kind == "mpnews" {
 		for _, a := range d.Articles {
 			msg.Articles = append(msg.Articles, console.SimArticle{Title: a.Title, Description: a.Description, PicURL: a.PicURL, URL: a.URL})
 		}
