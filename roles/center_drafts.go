@@ -22,6 +22,7 @@ type DraftAPI interface {
 	AddDraft(ctx context.Context, articles []wechat.DraftArticle) (string, error)
 	DeleteDraft(ctx context.Context, mediaID string) error
 	PublishDraft(ctx context.Context, mediaID string) (int64, error)
+	GetPublish(ctx context.Context, publishID int64) (wechat.PublishStatus, error)
 	UploadArticleImage(ctx context.Context, fileName string, data []byte) (string, error)
 }
 
@@ -212,6 +213,16 @@ func (d *Drafts) Publish(ctx context.Context, id uint64, by uint64) (*models.New
 	}
 	if err := d.Store.MarkNewsDraftPublishing(ctx, id, publishID, by, d.Now().UTC()); err != nil {
 		return nil, err
+	}
+	// A PUBLISHJOBFINISH that overtook the row above found no draft; ask
+	// once where the job stands so such an outcome is not lost.
+	if st, err := d.WX.GetPublish(ctx, publishID); err == nil && st.Status != models.PublishStatusPublishing {
+		if _, err := d.Store.RecordPublishFinish(ctx, models.PublishFinish{PublishID: publishID, Status: st.Status,
+			ArticleID: st.ArticleID, URLs: st.ArticleURLs, FailIdx: st.FailIdx}, d.Now().UTC()); err != nil {
+			d.Log.Warn("publish outcome not recorded", "publish_id", publishID, "err", err)
+		}
+	} else if err != nil {
+		d.Log.Info("freepublish/get after submit", "publish_id", publishID, "err", err)
 	}
 	return d.Store.NewsDraft(ctx, id)
 }

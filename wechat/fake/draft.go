@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"context"
 	"encoding/json"
 	"sort"
 	"strconv"
@@ -15,6 +16,10 @@ import (
 // (mpnews mass sends and previews), so fans' phones show its articles as
 // cards. Publishing does not push anything to fans: it makes the articles'
 // URLs and, a moment later, POSTs PUBLISHJOBFINISH to the account's server.
+
+// publishEventDelay is how long after freepublish/submit PUBLISHJOBFINISH
+// is POSTed.
+const publishEventDelay = 300 * time.Millisecond
 
 // maxArticleContent is the platform's limit on an article's HTML.
 const maxArticleContent = 20000
@@ -274,7 +279,28 @@ func (s *Server) handleFreePublishSubmit(c *apiCall) reply {
 	ev := CallbackMessage{FromUserName: "mphelper", CreateTime: c.now.Unix(), MsgType: "event",
 		Event: "PUBLISHJOBFINISH", Publish: &PublishEvent{PublishID: job.ID, Status: job.Status,
 			ArticleID: job.ArticleID, URLs: job.URLs, FailIdx: job.FailIdx}}
-	s.jobEvent(a, ev)
+	// Publishing takes WeChat a moment: freepublish/get says 1 (publishing)
+	// until the event is POSTed, which follows the answer, never before the
+	// caller has heard the publish_id. Without a server to tell, the
+	// outcome is there at once.
+	if !s.opts.DisableJobEvents && a.CallbackURL != "" && !s.closed {
+		outcome := job.Status
+		job.Status = PublishPublishing
+		acct := a.Account
+		ev.ToUserName = acct.OriginalID
+		s.goAsync(func(ctx context.Context) {
+			select {
+			case <-time.After(publishEventDelay):
+			case <-ctx.Done():
+				return
+			}
+			s.mu.Lock()
+			job.Status = outcome
+			s.mu.Unlock()
+			s.persist()
+			_, _ = s.callback(ctx, acct, ev)
+		})
+	}
 	return ok(map[string]any{"publish_id": job.ID, "msg_data_id": job.ID})
 }
 
