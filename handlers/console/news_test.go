@@ -90,12 +90,8 @@ func TestNewsDraftPages(t *testing.T) {
 		if r.Code != http.StatusSeeOther {
 			t.Fatalf("publish: %d %s", r.Code, r.body())
 		}
-		expect(t, mk.get(r.Header().Get("Location")), 200, "发布中", "已提交发布")
-		jobs := platform.PublishJobs(wx.Account.AppID)
-		j := jobs[len(jobs)-1]
-		if _, err := s.RecordPublishFinish(ctx, models.PublishFinish{PublishID: j.ID, Status: j.Status, FailIdx: j.FailIdx}, time.Now()); err != nil {
-			t.Fatal(err)
-		}
+		// This account has no server: the outcome is known at once.
+		expect(t, mk.get(r.Header().Get("Location")), 200, "已提交发布", "发布失败")
 		expect(t, mk.get("/console/news"), 200, "发布失败", "原因：发布失败（第 2 篇）。检查标出的文章是否都有封面")
 
 		// Agents read; the forms are not theirs.
