@@ -183,7 +183,7 @@ func TestDraftsSavePublish(t *testing.T) {
 			}
 		}
 		draft, _ = s.NewsDraft(ctx, draft.ID)
-		if draft.PublishState != models.PublishPublished || len(draft.URLs()) != 2 || !strings.HasPrefix(draft.URLs()[0], "http://mp.weixin.qq.com/s?") {
+		if draft.PublishState != models.PublishPublished || len(draft.URLs()) != 2 || !strings.HasPrefix(draft.URLs()[0], "http://mp.weixin.qq.com/s/") {
 			t.Fatalf("published: %+v", draft)
 		}
 		if _, err := d.Delete(ctx, draft.ID); models.ErrorCode(err) != models.ECONFLICT {

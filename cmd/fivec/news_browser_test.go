@@ -110,7 +110,7 @@ func TestNewsDraftInBrowser(t *testing.T) {
 		if got := text("#news-state"); got != "已发布" {
 			t.Errorf("%s px: state %q", w, got)
 		}
-		if got := text("#news-urls"); !strings.Contains(got, "http://mp.weixin.qq.com/s?") {
+		if got := text("#news-urls"); !strings.Contains(got, "http://mp.weixin.qq.com/s/") {
 			t.Errorf("%s px: links %q", w, got)
 		}
 		br.Until(ctx, w+": no sideways scrolling", `document.documentElement.scrollWidth <= window.innerWidth`)

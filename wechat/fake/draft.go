@@ -136,7 +136,7 @@ func (s *Server) handleDraftAdd(c *apiCall) reply {
 // previewURLs gives each article its temporary address.
 func (s *Server) previewURLs(d *Draft) {
 	for i := range d.Articles {
-		d.Articles[i].URL = "http://mp.weixin.qq.com/s?__biz=fake&mid=" + d.MediaID + "&idx=" + strconv.Itoa(i+1) + "&tempkey=preview"
+		d.Articles[i].URL = "http://mp.weixin.qq.com/s/" + d.MediaID + "-" + strconv.Itoa(i+1)
 	}
 }
 
@@ -267,7 +267,7 @@ func (s *Server) handleFreePublishSubmit(c *apiCall) reply {
 		job.Status = PublishSuccess
 		job.ArticleID = "fake-article-" + strconv.FormatInt(job.ID, 36)
 		for i := range d.Articles {
-			u := "http://mp.weixin.qq.com/s?__biz=fake&mid=" + job.ArticleID + "&idx=" + strconv.Itoa(i+1)
+			u := "http://mp.weixin.qq.com/s/" + job.ArticleID + "-" + strconv.Itoa(i+1)
 			job.URLs = append(job.URLs, u)
 			job.Articles[i].URL = u
 		}

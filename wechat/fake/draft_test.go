@@ -104,7 +104,7 @@ func TestDraftsAndPublishing(t *testing.T) {
 	ev = waitPublish(t, events)
 	info := ev.PublishEventInfo
 	if info.PublishID != pid || info.PublishStatus != freepublish.PublishStatusSuccess || info.ArticleDetail.Count != 2 ||
-		!strings.HasPrefix(info.ArticleDetail.Item[1].ArticleURL, "http://mp.weixin.qq.com/s?") {
+		!strings.HasPrefix(info.ArticleDetail.Item[1].ArticleURL, "http://mp.weixin.qq.com/s/") {
 		t.Fatalf("PUBLISHJOBFINISH: %+v", info)
 	}
 	st, err := fp.SelectStatus(pid)
