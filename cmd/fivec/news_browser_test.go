@@ -117,5 +117,21 @@ func TestNewsDraftInBrowser(t *testing.T) {
 		br.Shot(ctx, "news-published-"+w)
 		br.Do(ctx, w+": the published list", chromedp.Navigate(base+"/console/news?tab=published"), chromedp.WaitVisible(css("#news-list")))
 		br.Shot(ctx, "news-list-published-"+w)
+
+		// A 图文 broadcast picks the draft instead of typing its media_id.
+		br.Do(ctx, w+": compose a broadcast", chromedp.Navigate(base+"/console/broadcasts/new"), chromedp.WaitVisible(css("#bc-kind")))
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const k = document.querySelector('#bc-kind'); k.value = 'mpnews'; k.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`)); err != nil {
+			t.Fatal(err)
+		}
+		br.Do(ctx, w+": open the 图文 picker", chromedp.Click(css(".news-pick summary")), chromedp.WaitVisible(css(`.news-pick .pick[data-media-id="`+draft.MediaID+`"]`)))
+		br.Do(ctx, w+": pick the draft", chromedp.Click(css(`.news-pick .pick[data-media-id="`+draft.MediaID+`"]`)), chromedp.WaitVisible(css(".news-pick .pick-preview img")))
+		if got, _ := chromedp.Run(ctx, chromedp.Value(css("#bc-media"))); got != draft.MediaID {
+			t.Errorf("%s px: media_id %q, want %q", w, got, draft.MediaID)
+		}
+		if got := text(".news-pick .pick-preview .pick-name"); got != title+" · 三款新品，本周八折" {
+			t.Errorf("%s px: card %q", w, got)
+		}
+		br.Until(ctx, w+": no sideways scrolling", `document.documentElement.scrollWidth <= window.innerWidth`)
+		br.Shot(ctx, "news-broadcast-pick-"+w)
 	}
 }

@@ -330,3 +330,38 @@ func (h *Handler) newsImage(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, map[string]string{"url": url})
 }
+
+// newsCard is a 图文 draft as the broadcast form's picker shows it: the
+// first article's card (cover, title, digest) as fans will see it.
+type newsCard struct {
+	MediaID, Title, Digest string
+	CoverID                uint64 // library id of the cover (0: none kept)
+	Articles               int
+	Published              bool
+}
+
+// newsCards are the drafts and published 图文 a broadcast may send, newest
+// first; nil when drafts are not offered.
+func (h *Handler) newsCards(c *gin.Context) []newsCard {
+	if h.Drafts == nil {
+		return nil
+	}
+	var out []newsCard
+	for _, published := range []bool{false, true} {
+		list, err := h.Store.NewsDrafts(c.Request.Context(), published, 50)
+		if err != nil {
+			h.Log.Error("news picker", "err", err)
+			return out
+		}
+		for _, d := range list {
+			if len(d.Articles) == 0 || d.PublishState == models.PublishPublishing {
+				continue
+			}
+			row := h.newsRowOf(c, h.lang(c), d)
+			first := d.Articles[0]
+			out = append(out, newsCard{MediaID: d.MediaID, Title: first.Title, Digest: first.Digest,
+				CoverID: row.Covers[first.CoverMediaID], Articles: len(d.Articles), Published: published})
+		}
+	}
+	return out
+}
