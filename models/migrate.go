@@ -178,6 +178,49 @@ var migrations = []migration{
 		}
 		return tx.Table("fan_sessions").Migrator().CreateTable(&fanSession{})
 	}},
+	{36, "图文 drafts: each draft's WeChat media_id, first title and publish state (publish_id, status, failed articles, article URLs)", func(tx *gorm.DB) error {
+		// Frozen here: later changes to NewsDraft need a step of their own.
+		type newsDraft struct {
+			ID            uint64 `gorm:"primaryKey"`
+			MediaID       string `gorm:"size:191;not null;uniqueIndex:idx_news_drafts_media_id"`
+			Title         string `gorm:"size:255;not null;default:''"`
+			PublishState  string `gorm:"size:16;not null;default:'';index:idx_news_drafts_state"`
+			PublishID     int64  `gorm:"not null;default:0;index:idx_news_drafts_publish_id"`
+			PublishStatus int    `gorm:"not null;default:0"`
+			FailIdx       string `gorm:"size:64;not null;default:''"`
+			ArticleID     string `gorm:"size:191;not null;default:''"`
+			ArticleURLs   string `gorm:"type:text"`
+			SubmittedAt   *time.Time
+			FinishedAt    *time.Time
+			CreatedBy     uint64 `gorm:"not null;default:0"`
+			UpdatedBy     uint64 `gorm:"not null;default:0"`
+			CreatedAt     time.Time
+			UpdatedAt     time.Time
+		}
+		if tx.Migrator().HasTable("news_drafts") {
+			return nil
+		}
+		return tx.Table("news_drafts").Migrator().CreateTable(&newsDraft{})
+	}},
+	{37, "图文 drafts: the articles of each draft (title, author, digest, cover, sanitised body, source URL, comments)", func(tx *gorm.DB) error {
+		type newsArticle struct {
+			ID              uint64 `gorm:"primaryKey"`
+			DraftID         uint64 `gorm:"not null;uniqueIndex:idx_news_articles_draft_idx,priority:1"`
+			Idx             int    `gorm:"not null;uniqueIndex:idx_news_articles_draft_idx,priority:2"`
+			Title           string `gorm:"size:255;not null"`
+			Author          string `gorm:"size:64;not null;default:''"`
+			Digest          string `gorm:"size:512;not null;default:''"`
+			CoverMediaID    string `gorm:"size:191;not null;default:''"`
+			Content         string `gorm:"type:text;not null"`
+			SourceURL       string `gorm:"size:1024;not null;default:''"`
+			OpenComment     bool   `gorm:"not null;default:false"`
+			FansOnlyComment bool   `gorm:"not null;default:false"`
+		}
+		if tx.Migrator().HasTable("news_articles") {
+			return nil
+		}
+		return tx.Table("news_articles").Migrator().CreateTable(&newsArticle{})
+	}},
 	{38, "conversations: after_hours, a 留言 left outside business hours (answered first when they begin)", func(tx *gorm.DB) error {
 		if tx.Migrator().HasColumn("conversations", "after_hours") {
 			return nil

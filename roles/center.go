@@ -3,6 +3,7 @@ package roles
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
@@ -23,7 +24,8 @@ type Center struct {
 func (d *Center) Name() string { return "center" }
 
 // Handle implements Role. It never replies: the events come from the
-// platform, not from a fan. Besides MASSSENDJOBFINISH it listens for
+// platform, not from a fan. PUBLISHJOBFINISH (a 图文 publish's outcome)
+// is stored on its draft. Besides MASSSENDJOBFINISH it listens for
 // TEMPLATESENDJOBFINISH: a template message WeChat accepted but did not
 // deliver (the fan turned template messages off, a system failure) turns
 // from sent to failed, with the reason, in the fan's log and on the push
@@ -37,6 +39,15 @@ func (d *Center) Handle(ctx context.Context, t *Turn) error {
 		if err == nil && failed {
 			d.Log.Info("template message not delivered", "msg_id", m.TemplateMsgID, "openid", m.FromUserName,
 				"status", m.Status, "send_known", ours)
+		}
+		return err
+	}
+	if m.MsgType == message.MsgTypeEvent && m.Event == message.EventPublishJobFinish {
+		// The outcome of a freepublish/submit (图文 publishing).
+		f := publishFinish(m)
+		ours, err := d.Store.RecordPublishFinish(ctx, f, time.Unix(m.CreateTime, 0).UTC())
+		if err == nil && !ours {
+			d.Log.Info("PUBLISHJOBFINISH for a publish fivec did not make", "publish_id", f.PublishID, "status", f.Status)
 		}
 		return err
 	}

@@ -99,6 +99,10 @@ var errcodes = map[int]ErrInfo{
 		NextZH: "无需处理；移出黑名单后才能收到消息。", NextEN: "Nothing to do; the fan gets messages after leaving the blacklist."},
 	44002: {ZH: "消息内容为空", EN: "empty message",
 		NextZH: "填写内容后再发送。", NextEN: "Fill in the content, then send."},
+	44003: {ZH: "图文消息没有文章", EN: "the news message has no article",
+		NextZH: "至少写一篇文章再保存。", NextEN: "Write at least one article, then save."},
+	44004: {ZH: "文章标题或正文为空", EN: "an article's title or body is empty",
+		NextZH: "填写每篇文章的标题和正文后再保存。", NextEN: "Fill in every article's title and body, then save."},
 	45001: {ZH: "文件超过微信的大小限制", EN: "the file is over WeChat's size limit",
 		NextZH: "图片和视频不超过 10 MB，语音不超过 2 MB，缩略图不超过 64 KB；压缩后再上传。", NextEN: "Images and video up to 10 MB, voice 2 MB, thumbs 64 KB; compress the file, then upload."},
 	45002: {ZH: "消息内容过长", EN: "the message is too long",
@@ -211,6 +215,43 @@ func ExplainTemplateStatus(status string) (info ErrInfo, ok bool) {
 	}
 	return ErrInfo{ZH: "微信未能送达这条模板消息", EN: "WeChat did not deliver this template message",
 		NextZH: "稍后重新发送；反复出现请在微信公众平台查看原因。", NextEN: "Send it again later; if it repeats, look for the reason on the WeChat platform."}, false
+}
+
+// publishStatuses are the publish_status values of PUBLISHJOBFINISH and
+// freepublish/get (wechat-platform.md §11) that mean the articles are not
+// (or no longer) readable.
+var publishStatuses = map[int]ErrInfo{
+	2: {ZH: "原创声明校验未通过", EN: "the originality check failed",
+		NextZH: "修改标出的文章（去掉原创声明或改写内容）后重新发布。", NextEN: "Change the articles named (drop the originality claim or rewrite them), then publish again."},
+	3: {ZH: "发布失败", EN: "publishing failed",
+		NextZH: "检查标出的文章是否都有封面、标题和正文，修改后重新发布。", NextEN: "Check the articles named all have a cover, title and body, then publish again."},
+	4: {ZH: "平台审核未通过", EN: "WeChat's review refused the articles",
+		NextZH: "按公众平台的内容规范修改标出的文章后重新发布。", NextEN: "Change the articles named to meet the platform's content rules, then publish again."},
+	5: {ZH: "发布成功后文章已被全部删除", EN: "all articles were deleted after publishing",
+		NextZH: "如需再次发布，请复制内容新建草稿。", NextEN: "To publish again, copy the content into a new draft."},
+	6: {ZH: "发布成功后文章已被平台封禁", EN: "the articles were banned by the platform after publishing",
+		NextZH: "在公众平台查看封禁原因。", NextEN: "Look for the reason on the WeChat platform."},
+}
+
+// ExplainPublishStatus returns what a publish_status other than 0
+// (success) and 1 (publishing) means; ok is false for one this table does
+// not list (info then says the publish failed).
+func ExplainPublishStatus(status int) (info ErrInfo, ok bool) {
+	if info, ok = publishStatuses[status]; ok {
+		return info, true
+	}
+	return ErrInfo{ZH: "发布没有成功", EN: "publishing did not succeed",
+		NextZH: "在公众平台的「发表记录」查看原因，修改后重新发布。", NextEN: "See the publishing record on the WeChat platform, then publish again."}, false
+}
+
+// DescribePublishStatus is a failed publish in words for lang ("zh" or
+// "en"): what happened and what to do next.
+func DescribePublishStatus(lang string, status int) (what, next string) {
+	info, _ := ExplainPublishStatus(status)
+	if lang == "en" {
+		return info.EN, info.NextEN
+	}
+	return info.ZH, info.NextZH
 }
 
 // DescribeTemplateStatus is a failed template message's status in words

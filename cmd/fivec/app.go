@@ -68,6 +68,7 @@ type app struct {
 	mass       *wechat.Mass
 	files      *media.Store // FIVEC_MEDIA_URL
 	library    *roles.Library
+	drafts     *roles.Drafts // 图文 drafts and publishing
 }
 
 func newApp(ctx context.Context, configPath string, getenv func(string) string, stdout io.Writer, log *slog.Logger) (*app, error) {
@@ -205,6 +206,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 		return nil, fmt.Errorf("FIVEC_MEDIA_URL: %v", err)
 	}
 	a.library = &roles.Library{Store: store, Files: a.files, WX: wx, Log: log, Now: time.Now}
+	a.drafts = &roles.Drafts{Store: store, WX: wx, Preview: a.mass, Log: log, Now: time.Now}
 	a.closing = make(chan struct{})
 	wireConsole(a, m)
 	if a.sandbox != nil {

@@ -12,7 +12,7 @@ import (
 // wireConsole mounts the staff console and the JSON API.
 func wireConsole(a *app, m *metrics.Metrics) {
 	con := &console.Handler{Store: a.store, Log: a.log, Loc: a.cfg.Location, Now: time.Now,
-		Consulting: a.consulting, Service: a.service, WX: a.wx, Policy: broadcastPolicy(a.cfg), Mass: a.mass, Closing: a.closing, Library: a.library, Live: a.live}
+		Consulting: a.consulting, Service: a.service, WX: a.wx, Policy: broadcastPolicy(a.cfg), Mass: a.mass, Closing: a.closing, Library: a.library, Drafts: a.drafts, Live: a.live}
 	if a.sandbox != nil {
 		con.Sim = simulator{a.sandbox}
 	}
@@ -26,5 +26,5 @@ func wireConsole(a *app, m *metrics.Metrics) {
 	a.server.Fan = &fan.Handler{Store: a.store, Log: a.log, Client: a.client, OAuth: a.wx.OAuth(a.oauthBase),
 		Key: fan.SessionKey(a.wx.Account.AppSecret), PublicURL: a.baseURL, Sandbox: a.sandbox != nil}
 	a.server.API = &api.Handler{Store: a.store, Log: a.log, Loc: a.cfg.Location, Consulting: a.consulting, Service: a.service, WX: a.wx,
-		Policy: broadcastPolicy(a.cfg), Mass: a.mass, Library: a.library, Live: a.live}
+		Policy: broadcastPolicy(a.cfg), Mass: a.mass, Library: a.library, Drafts: a.drafts, Live: a.live}
 }

@@ -99,6 +99,14 @@ func seedZH(t *testing.T, c *crawler) zhSeed {
 	must(err)
 	sd.material = pic.ID
 	sd.params["/console/media/:id/file"] = itoa(pic.ID)
+	// A 图文 draft with that cover, its publish failed (so the reason shows).
+	nd, err := c.a.drafts.Save(ctx, 0, []roles.ArticleInput{{Title: "新品上市", Digest: "三款新品", CoverMediaID: pic.MediaID, Body: "<p>本周新品</p>"},
+		{Title: "门店活动", Body: "<p>周末活动</p>"}}, mk.ID)
+	must(err)
+	must(s.MarkNewsDraftPublishing(ctx, nd.ID, 4242, mk.ID, time.Now()))
+	_, err = s.RecordPublishFinish(ctx, models.PublishFinish{PublishID: 4242, Status: 3, FailIdx: []int{2}}, time.Now())
+	must(err)
+	sd.params["/console/news/:id"] = itoa(nd.ID)
 
 	for _, e := range []models.AuditEntry{
 		{StaffID: c.staff[models.RoleAdmin].ID, Action: "staff.disable", Target: "crawl-agent", IP: "192.0.2.1"},

@@ -102,9 +102,15 @@ func simMessage(d fake.Delivery, text string) console.SimMessage {
 	if d.Direction == fake.DirIn && (d.Kind == "image" || d.Kind == "voice") {
 		msg.MediaID = d.MediaID
 	}
-	if d.Kind == "news" {
+	if d.Kind == "news" || d.Kind == "mpnews" {
 		for _, a := range d.Articles {
-			msg.Articles = append(msg.Articles, console.SimArticle{Title: a.Title, Description: a.Description, PicURL: a.PicURL, URL: a.URL})
+			art := console.SimArticle{Title: a.Title, Description: a.Description, PicURL: a.PicURL, URL: a.URL}
+			if d.Kind == "mpnews" {
+				// A 图文 card shows no address in WeChat (and the long one
+				// would push the title of a small card out of view).
+				art.URL = ""
+			}
+			msg.Articles = append(msg.Articles, art)
 		}
 	}
 	return msg

@@ -49,6 +49,8 @@ type Handler struct {
 	Mass   *wechat.Mass
 	// Library is the media library (素材库); nil: its endpoints are absent.
 	Library *roles.Library
+	// Drafts are the 图文 drafts and publishing; nil: their endpoints are absent.
+	Drafts *roles.Drafts
 	// Live holds the console's settings (nil: no settings endpoints).
 	Live *settings.Live
 }
@@ -80,6 +82,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	h.registerBroadcasts(g, g.Group("", web.RequireRole(models.RoleAdmin, models.RoleMarketer)))
 	h.registerCare(g, g.Group("", web.RequireRole(models.RoleAdmin, models.RoleMarketer)))
 	h.registerMedia(g, g.Group("", web.RequireRole(models.RoleAdmin, models.RoleMarketer)))
+	h.registerNews(g, g.Group("", web.RequireRole(models.RoleAdmin, models.RoleMarketer)))
 
 	admin := g.Group("", web.RequireRole(models.RoleAdmin))
 	admin.GET("/staff", h.staffList)

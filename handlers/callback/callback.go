@@ -545,6 +545,10 @@ func inboundOf(m *message.MixMessage, raw []byte) models.Inbound {
 			in.Content = fmt.Sprintf("%s msgid=%d total=%d sent=%d errors=%d", m.Status, m.TemplateMsgID, m.TotalCount, m.SentCount, m.ErrorCount)
 			// A mass job's report comes from mphelper, not from a fan.
 			in.Platform = m.Event == message.EventMassSendJobFinish
+		case message.EventPublishJobFinish:
+			// A 图文 publish's outcome: from the platform, not from a fan.
+			in.Content = fmt.Sprintf("publish_id=%d publish_status=%d", m.PublishEventInfo.PublishID, m.PublishEventInfo.PublishStatus)
+			in.Platform = true
 		}
 	}
 	return in
@@ -576,7 +580,7 @@ var knownTypes = map[string]bool{
 	"event:click": true, "event:view": true, "event:scancode_push": true, "event:scancode_waitmsg": true,
 	"event:pic_sysphoto": true, "event:pic_photo_or_album": true, "event:pic_weixin": true,
 	"event:location_select": true, "event:view_miniprogram": true, "event:templatesendjobfinish": true,
-	"event:masssendjobfinish": true, "event:kf_create_session": true, "event:kf_close_session": true,
+	"event:masssendjobfinish": true, "event:publishjobfinish": true, "event:kf_create_session": true, "event:kf_close_session": true,
 	"event:kf_switch_session": true,
 }
 

@@ -113,6 +113,8 @@ type bcForm struct {
 	// variables in a mass send); VarsProblem is why a stored broadcast's
 	// variables cannot be sent.
 	Account, VarsProblem string
+	// NewsCards are the 图文 drafts a news broadcast may pick (news.go).
+	NewsCards []newsCard
 }
 
 func (h *Handler) renderBroadcastForm(c *gin.Context, status int, f bcForm) {
@@ -122,6 +124,7 @@ func (h *Handler) renderBroadcastForm(c *gin.Context, status int, f bcForm) {
 		return
 	}
 	f.Stages = models.Stages
+	f.NewsCards = h.newsCards(c)
 	f.CanEdit = canEditCRM(c)
 	if f.Account = h.Policy.AccountType; f.Account == "" {
 		f.Account = models.AccountService

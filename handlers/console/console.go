@@ -147,6 +147,8 @@ type Handler struct {
 	Mass   *wechat.Mass
 	// Library is the media library (素材库); nil: the page is not offered.
 	Library *roles.Library
+	// Drafts are the 图文 drafts (草稿箱) and publishing; nil: not offered.
+	Drafts *roles.Drafts
 	// Live holds the settings an admin changes on the settings page (nil:
 	// no settings page).
 	Live *settings.Live
@@ -188,6 +190,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	h.registerBroadcasts(a)
 	h.registerCare(a)
 	h.registerMedia(a)
+	h.registerNews(a)
 	if h.Sim != nil {
 		h.registerSimulator(a)
 	}

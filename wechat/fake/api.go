@@ -52,6 +52,16 @@ func init() {
 		"/cgi-bin/material/get_material":      {post: true, h: (*Server).handleGetMaterial},
 		"/cgi-bin/material/del_material":      {post: true, h: (*Server).handleDelMaterial},
 
+		"/cgi-bin/draft/add":            {post: true, h: (*Server).handleDraftAdd},
+		"/cgi-bin/draft/update":         {post: true, h: (*Server).handleDraftUpdate},
+		"/cgi-bin/draft/get":            {post: true, h: (*Server).handleDraftGet},
+		"/cgi-bin/draft/delete":         {post: true, h: (*Server).handleDraftDelete},
+		"/cgi-bin/draft/count":          {h: (*Server).handleDraftCount},
+		"/cgi-bin/draft/batchget":       {post: true, h: (*Server).handleDraftBatchGet},
+		"/cgi-bin/freepublish/submit":   {post: true, h: (*Server).handleFreePublishSubmit},
+		"/cgi-bin/freepublish/get":      {post: true, h: (*Server).handleFreePublishGet},
+		"/cgi-bin/freepublish/batchget": {post: true, h: (*Server).handleFreePublishBatchGet},
+
 		"/cgi-bin/message/custom/send":   {post: true, h: (*Server).handleCustomSend},
 		"/cgi-bin/message/custom/typing": {post: true, h: (*Server).handleTyping},
 		"/cgi-bin/message/template/send": {post: true, h: (*Server).handleTemplateSend},

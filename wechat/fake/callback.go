@@ -61,6 +61,33 @@ type CallbackMessage struct {
 
 	// MsgID is the MsgId of a fan's message, the key WeChat's retries share.
 	MsgID int64 `xml:"MsgId"`
+
+	// Publish is the PublishEventInfo of a PUBLISHJOBFINISH event.
+	Publish *PublishEvent `xml:"PublishEventInfo"`
+}
+
+// PublishEvent is what PUBLISHJOBFINISH reports about a freepublish job.
+type PublishEvent struct {
+	PublishID int64    `xml:"publish_id"`
+	Status    int      `xml:"publish_status"`
+	ArticleID string   `xml:"article_id"`
+	URLs      []string `xml:"-"` // article_detail/item/article_url, one per article
+	FailIdx   []int    `xml:"fail_idx"`
+}
+
+// publishEventXML is PublishEventInfo as the platform writes it.
+type publishEventXML struct {
+	PublishID int64  `xml:"publish_id"`
+	Status    int    `xml:"publish_status"`
+	ArticleID string `xml:"article_id,omitempty"`
+	Detail    *struct {
+		Count int `xml:"count"`
+		Item  []struct {
+			Idx int    `xml:"idx"`
+			URL string `xml:"article_url"`
+		} `xml:"item"`
+	} `xml:"article_detail,omitempty"`
+	FailIdx []int `xml:"fail_idx"`
 }
 
 // MarshalXML writes the message the way the platform does.
@@ -133,6 +160,25 @@ func (m CallbackMessage) MarshalXML(e *xml.Encoder, _ xml.StartElement) error {
 		i64("ErrorCount", m.ErrorCount, true)
 	}
 	i64("MsgId", m.MsgID, false)
+	if p := m.Publish; p != nil && err == nil {
+		x := publishEventXML{PublishID: p.PublishID, Status: p.Status, ArticleID: p.ArticleID, FailIdx: p.FailIdx}
+		if len(p.URLs) > 0 {
+			x.Detail = &struct {
+				Count int `xml:"count"`
+				Item  []struct {
+					Idx int    `xml:"idx"`
+					URL string `xml:"article_url"`
+				} `xml:"item"`
+			}{Count: len(p.URLs)}
+			for i, u := range p.URLs {
+				x.Detail.Item = append(x.Detail.Item, struct {
+					Idx int    `xml:"idx"`
+					URL string `xml:"article_url"`
+				}{i + 1, u})
+			}
+		}
+		err = e.EncodeElement(x, xml.StartElement{Name: xml.Name{Local: "PublishEventInfo"}})
+	}
 	if err != nil {
 		return err
 	}

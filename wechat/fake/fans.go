@@ -123,8 +123,10 @@ type account struct {
 	massStarts   []time.Time // sendall jobs, for the daily limit
 	massSpeed    int
 	stableToken  *token
-	media        map[string]string    // media id → type: what the account may send
-	materials    map[string]*Material // uploads with their bytes (material.go)
+	media        map[string]string     // media id → type: what the account may send
+	materials    map[string]*Material  // uploads with their bytes (material.go)
+	drafts       map[string]*Draft     // 草稿箱 (draft.go)
+	publishes    map[int64]*PublishJob // freepublish jobs by publish_id
 }
 
 func newAccount(a Account) *account {
@@ -138,6 +140,8 @@ func newAccount(a Account) *account {
 		clientMsgIDs: make(map[string]clientMsg),
 		media:        make(map[string]string),
 		materials:    make(map[string]*Material),
+		drafts:       make(map[string]*Draft),
+		publishes:    make(map[int64]*PublishJob),
 	}
 }
 

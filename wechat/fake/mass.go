@@ -207,6 +207,9 @@ func (s *Server) massSendCounted(c *apiCall, m *massRequest, candidates []*fan, 
 	job := &massJob{id: s.nextSeq(), kind: m.MsgType, status: massStatusOK, created: c.now,
 		sent: make(map[*fan]int64)}
 	d.Time, d.MsgID = c.now, job.id
+	if d.Kind == "mpnews" {
+		d.Articles = a.newsCards(d.MediaID)
+	}
 	for _, f := range candidates {
 		if a.Verified && s.opts.MassMonthlyPerFan > 0 && monthCount(f.massReceived, c.now) >= s.opts.MassMonthlyPerFan {
 			continue
@@ -258,6 +261,9 @@ func (s *Server) handleMassPreview(c *apiCall) reply {
 	}
 	id := s.nextSeq()
 	d.Time, d.MsgID = c.now, id
+	if d.Kind == "mpnews" {
+		d.Articles = c.acct.newsCards(d.MediaID)
+	}
 	s.push(f, d)
 	out := ok(map[string]any{"msg_id": id})
 	out.body.(map[string]any)["errmsg"] = "preview success"

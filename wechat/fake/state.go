@@ -87,6 +87,8 @@ type savedAccount struct {
 	MassSpeed    int
 	Media        map[string]string // media id → type
 	Materials    []Material        // uploads; bytes in Options.MediaDir
+	Drafts       []Draft           `json:",omitempty"`
+	Publishes    []PublishJob      `json:",omitempty"`
 }
 
 type savedFan struct {
@@ -169,6 +171,14 @@ func saveAccount(a *account) savedAccount {
 		sa.Materials = append(sa.Materials, *m)
 	}
 	sort.Slice(sa.Materials, func(i, j int) bool { return sa.Materials[i].MediaID < sa.Materials[j].MediaID })
+	for _, d := range a.drafts {
+		sa.Drafts = append(sa.Drafts, *d)
+	}
+	sort.Slice(sa.Drafts, func(i, j int) bool { return sa.Drafts[i].MediaID < sa.Drafts[j].MediaID })
+	for _, j := range a.publishes {
+		sa.Publishes = append(sa.Publishes, *j)
+	}
+	sort.Slice(sa.Publishes, func(i, j int) bool { return sa.Publishes[i].ID < sa.Publishes[j].ID })
 	sort.Slice(sa.Mass, func(i, j int) bool { return sa.Mass[i].ID < sa.Mass[j].ID })
 	for k, m := range a.clientMsgIDs {
 		sa.ClientMsgIDs[k] = savedClientMsg{MsgID: m.msgID, At: m.at}
@@ -244,6 +254,14 @@ func restoreAccount(sa savedAccount) *account {
 	for i := range sa.Materials {
 		m := sa.Materials[i]
 		a.materials[m.MediaID] = &m
+	}
+	for i := range sa.Drafts {
+		d := sa.Drafts[i]
+		a.drafts[d.MediaID] = &d
+	}
+	for i := range sa.Publishes {
+		j := sa.Publishes[i]
+		a.publishes[j.ID] = &j
 	}
 	return a
 }
