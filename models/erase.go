@@ -30,7 +30,9 @@ type EraseResult struct {
 // the content of every message to and from the fan (text, raw XML, the
 // answers sent) is blanked, the profile, tags, fan sessions and profile
 // links are deleted, topic answers and conversation notes are blanked, and
-// the openid is replaced everywhere by a random placeholder. Counts stay:
+// the openid is replaced everywhere by a random placeholder. Event keys
+// stay (the QR scene a follow came through: reports count follows by
+// channel), as does who referred whom. Counts stay:
 // the rows of the message log (by event and time, for reports), the points
 // ledger (amounts, balances), conversations, sends and stage history keep
 // their numbers under the anonymous member. A fan who follows again later
@@ -49,7 +51,7 @@ func (s *Store) EraseMember(ctx context.Context, openID string) (*EraseResult, e
 		res = EraseResult{MemberID: m.ID, Placeholder: ErasedPrefix + RandomToken(24)}
 		ph := res.Placeholder
 		r := tx.Model(&Message{}).Where("open_id = ?", openID).Updates(map[string]any{
-			"open_id": ph, "content": "", "raw": "", "replies": "", "event_key": "", "error": "",
+			"open_id": ph, "content": "", "raw": "", "replies": "", "error": "",
 			"dedupe_key": gorm.Expr("NULL"),
 		})
 		if r.Error != nil {
