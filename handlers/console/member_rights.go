@@ -116,3 +116,16 @@ func (h *Handler) memberErase(c *gin.Context) {
 		strconv.FormatInt(res.Messages, 10)+" messages blanked, "+strconv.FormatInt(res.Tags, 10)+" tags removed")
 	redirect(c, Base+"/members", "rights.erased")
 }
+
+// blacklist puts the member on the account's blacklist or takes them off
+// (roles.SetBlacklist); a WeChat refusal is shown next to the button.
+func (h *Handler) blacklist(c *gin.Context, m *models.Member, on bool) (flash, anchor, detail string, err error) {
+	changed, err := roles.SetBlacklist(c.Request.Context(), h.Store, h.WX, m, on)
+	if err != nil || !changed {
+		return "crm.flash.unchanged", "blacklist", "", err
+	}
+	if on {
+		return "rights.blacklisted", "blacklist", "blacklisted", nil
+	}
+	return "rights.unblacklisted", "blacklist", "unblacklisted", nil
+}
