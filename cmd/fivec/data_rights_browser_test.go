@@ -15,7 +15,9 @@ import (
 )
 
 // TestDataRightsInBrowser: an admin in zh-CN Chromium, at 1280 px and at
-// 390 px, downloads a fan's export from the member page (CSV and JSON hold
+// 390 px, blacklists a fan from the member page ("cancel" first: nothing
+// happens; then OK: the badge shows, WeChat's blacklist too) and takes them
+// off again; downloads a fan's export from the member page (CSV and JSON hold
 // the fan's texts and profile), types a wrong openid into the erase box
 // (refused in Chinese, nothing erased), answers "cancel" to the question
 // (nothing erased), then erases: the members list says so and no longer
@@ -41,6 +43,17 @@ func TestDataRightsInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A fan who follows on the sandbox's WeChat, so its blacklist knows them.
+	if _, err := c.a.sandbox.fake.Follow(ctx0, sandboxAppID, "oRightsBlk", ""); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := s.FindMemberByOpenID(ctx0, "oRightsBlk"); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the follow never arrived: %v", err)
+		}
+	}
 	base := c.a.baseURL
 	root := br.Tab()
 	br.Do(root, "start", chromedp.Navigate("about:blank"))
@@ -59,6 +72,34 @@ func TestDataRightsInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		return out
+	}
+	blacklisted := func() bool {
+		m, err := s.FindMemberByOpenID(ctx0, "oRightsBlk")
+		return err == nil && m.Blacklisted
+	}
+	for _, w := range []int64{1280, 390} {
+		name := fmt.Sprint(w)
+		page := base + "/console/members/oRightsBlk"
+		br.Do(ctx, name+": open the fan to blacklist", chromedp.EmulateViewport(w, 900), chromedp.Navigate(page),
+			chromedp.WaitVisible(chromedp.CSS("#blacklist-button")))
+		br.Do(ctx, name+": blacklist, answer no", evalVoid(stubConfirm(false)), chromedp.Click(chromedp.CSS("#blacklist-button")),
+			chromedp.Sleep(500*time.Millisecond))
+		raw, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.__asked || [])`))
+		if !strings.Contains(raw, "确定把这位粉丝加入公众号黑名单吗？") || blacklisted() {
+			t.Fatalf("%s: asked %s; blacklisted anyway: %v", name, raw, blacklisted())
+		}
+		br.Do(ctx, name+": blacklist, answer yes", evalVoid(stubConfirm(true)), chromedp.Click(chromedp.CSS("#blacklist-button")),
+			chromedp.WaitVisible(chromedp.CSS("#member-blacklisted")))
+		if f := text(".notice.ok"); !strings.Contains(f, "已拉黑") || !blacklisted() {
+			t.Errorf("%s: notice %q, blacklisted %v", name, f, blacklisted())
+		}
+		br.Do(ctx, name+": scroll to the blacklist", chromedp.ScrollIntoView(chromedp.CSS("#blacklist")))
+		br.Shot(ctx, "rights-blacklisted-"+name)
+		br.Do(ctx, name+": un-blacklist", evalVoid(stubConfirm(true)), chromedp.Click(chromedp.CSS("#unblacklist-button")),
+			chromedp.WaitVisible(chromedp.CSS("#blacklist-button")))
+		if blacklisted() {
+			t.Errorf("%s: still blacklisted", name)
+		}
 	}
 	for i, w := range []int64{1280, 390} {
 		openID := fmt.Sprintf("oRightsBrowser%d", i)
