@@ -54,22 +54,26 @@ func (q QuietHours) RunStatuses(runs []models.BroadcastProgress, now time.Time) 
 // kind that the console and the API put in words (the catalogue's
 // bc.why.<kind> and bc.fix.<kind>), whatever detail the stored reason has.
 const (
-	WhyUnfollowed     = "unfollowed"    // the fan unfollowed (43004 included)
-	WhyNotMember      = "not_member"    // the member row is gone
-	WhyFrequencyCap   = "frequency_cap" // FrequencyCap.Over
-	WhyWindowClosed   = "window_closed" // 48 h window closed, no template message
-	WhyWindowQuota    = "window_quota"  // window open, its messages used up, no template
-	WhyMonthlyQuota   = "monthly_quota" // a service account fan's 4 mass messages this month
-	WhyCancelled      = "cancelled"     // the broadcast was cancelled
-	WhyDamaged        = "damaged"       // the stored message cannot be decoded
-	WhyNoErrcode      = "no_errcode"    // a failure with no errcode (network, HTTP status)
-	WhyOther          = "other"         // anything else (the stored text is kept for the log)
-	WhyBlacklisted    = "blacklisted"   // an admin put the fan on the blacklist
+	WhyUnfollowed    = "unfollowed"    // the fan unfollowed (43004 included)
+	WhyNotMember     = "not_member"    // the member row is gone
+	WhyFrequencyCap  = "frequency_cap" // FrequencyCap.Over
+	WhyWindowClosed  = "window_closed" // 48 h window closed, no template message
+	WhyWindowQuota   = "window_quota"  // window open, its messages used up, no template
+	WhyMonthlyQuota  = "monthly_quota" // a service account fan's 4 mass messages this month
+	WhyCancelled     = "cancelled"     // the broadcast was cancelled
+	WhyDamaged       = "damaged"       // the stored message cannot be decoded
+	WhyNoErrcode     = "no_errcode"    // a failure with no errcode (network, HTTP status)
+	WhyOther         = "other"         // anything else (the stored text is kept for the log)
+	reasonUnfollowed = "unfollowed"
+	reasonNotMember  = "the fan is no longer a member"
+	reasonCapPrefix  = "frequency cap:"
+	reasonUnreach    = "unreachable: "
+)
+
+// A fan an admin put on the account's blacklist (docs/data-rights.md).
+const (
+	WhyBlacklisted    = "blacklisted"
 	reasonBlacklisted = "blacklisted"
-	reasonUnfollowed  = "unfollowed"
-	reasonNotMember   = "the fan is no longer a member"
-	reasonCapPrefix   = "frequency cap:"
-	reasonUnreach     = "unreachable: "
 )
 
 // ReasonKind sorts a stored skip or failure reason into its kind. failed

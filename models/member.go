@@ -40,12 +40,13 @@ type Member struct {
 	// Follows counts subscribe events (more than one: the fan came back).
 	Follows int `gorm:"not null;default:0"`
 	// Stage is the lifecycle stage: prospect, new or loyal.
-	Stage string `gorm:"size:16;not null;default:prospect;index"`
+	Stage     string `gorm:"size:16;not null;default:prospect;index"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+
 	// Blacklisted: an admin put the fan on the account's blacklist. Their
 	// messages are recorded but not answered, and no push reaches them.
 	Blacklisted bool `gorm:"not null;default:false"`
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
 
 	// Open is the member's open conversation, read with the member when a
 	// message is recorded and InConversation is set; OpenKnown says it was
