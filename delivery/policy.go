@@ -73,6 +73,8 @@ func ChooseChannel(w models.Window, known, hasTemplate bool) (channel, skip stri
 	switch {
 	case !known:
 		return "", reasonNotMember
+	case w.Blacklisted:
+		return "", reasonBlacklisted
 	case w.Open && w.Left > 0:
 		return models.ChannelCustom, ""
 	case !hasTemplate:

@@ -84,6 +84,7 @@ func TestChooseChannel(t *testing.T) {
 		skip        string
 	}{
 		{"gone", open, false, true, "", "the fan is no longer a member"},
+		{"blacklisted", models.Window{Blacklisted: true, Why: models.WhyBlacklisted}, true, true, "", "blacklisted"},
 		{"open window", open, true, true, models.ChannelCustom, ""},
 		{"open window, no template", open, true, false, models.ChannelCustom, ""},
 		{"closed, template", closed, true, true, models.ChannelTemplate, ""},

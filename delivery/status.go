@@ -70,6 +70,12 @@ const (
 	reasonUnreach    = "unreachable: "
 )
 
+// A fan an admin put on the account's blacklist (docs/data-rights.md).
+const (
+	WhyBlacklisted    = "blacklisted"
+	reasonBlacklisted = "blacklisted"
+)
+
 // ReasonKind sorts a stored skip or failure reason into its kind. failed
 // says the recipient failed (a failure with an unknown text is taken for
 // a call that got no errcode).
@@ -79,6 +85,8 @@ func ReasonKind(reason string, failed bool) string {
 		return WhyUnfollowed
 	case reason == reasonNotMember:
 		return WhyNotMember
+	case reason == reasonBlacklisted:
+		return WhyBlacklisted
 	case strings.HasPrefix(reason, reasonCapPrefix):
 		return WhyFrequencyCap
 	case strings.HasPrefix(reason, reasonUnreach) && strings.Contains(reason, models.WhyQuota):
@@ -112,7 +120,7 @@ func GroupReasons(byReason map[string]int64, failed bool) []KindCount {
 	}
 	var out []KindCount
 	for _, k := range []string{WhyUnfollowed, WhyNotMember, WhyFrequencyCap, WhyWindowClosed, WhyWindowQuota,
-		WhyMonthlyQuota, WhyCancelled, WhyDamaged, WhyNoErrcode, WhyOther} {
+		WhyMonthlyQuota, WhyBlacklisted, WhyCancelled, WhyDamaged, WhyNoErrcode, WhyOther} {
 		if sum[k] > 0 {
 			out = append(out, KindCount{Kind: k, Count: sum[k]})
 		}

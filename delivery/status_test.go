@@ -79,6 +79,7 @@ func TestReasonKinds(t *testing.T) {
 	_, closed := delivery.ChooseChannel(models.Window{Why: models.WhySilent}, true, false)
 	_, used := delivery.ChooseChannel(models.Window{Open: true, Left: 0, Why: models.WhyQuota}, true, false)
 	_, gone := delivery.ChooseChannel(models.Window{}, false, false)
+	_, listed := delivery.ChooseChannel(models.Window{Blacklisted: true}, true, true)
 	unfollowed := delivery.SendOutcome(models.ChannelCustom, fmt.Errorf("wechat errcode 43004: x"), 1, 3, time.Now())
 	for _, tc := range []struct {
 		reason string
@@ -89,6 +90,7 @@ func TestReasonKinds(t *testing.T) {
 		{closed, false, delivery.WhyWindowClosed},
 		{used, false, delivery.WhyWindowQuota},
 		{gone, false, delivery.WhyNotMember},
+		{listed, false, delivery.WhyBlacklisted},
 		{"unfollowed", false, delivery.WhyUnfollowed},
 		{"WeChat filters it: 4 mass messages this month already", false, delivery.WhyMonthlyQuota},
 		{"cancelled", false, delivery.WhyCancelled},

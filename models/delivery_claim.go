@@ -267,7 +267,7 @@ func (s *Store) RecentPushCounts(ctx context.Context, memberIDs []uint64, since 
 // (nobody else can have a window open).
 func (s *Store) ServiceWindows(ctx context.Context, openIDs []string, rules WindowRules) (map[string]Window, error) {
 	var members []Member
-	if err := s.db.WithContext(ctx).Select("open_id, subscribed, last_interaction_at").Where("open_id IN ?", openIDs).
+	if err := s.db.WithContext(ctx).Select("open_id, subscribed, blacklisted, last_interaction_at").Where("open_id IN ?", openIDs).
 		Find(&members).Error; err != nil {
 		return nil, translate("service windows", err)
 	}
@@ -276,6 +276,8 @@ func (s *Store) ServiceWindows(ctx context.Context, openIDs []string, rules Wind
 	var recent []string
 	for _, m := range members {
 		switch {
+		case m.Blacklisted:
+			out[m.OpenID] = Window{Why: WhyBlacklisted, Blacklisted: true}
 		case !m.Subscribed:
 			out[m.OpenID] = Window{Why: WhyUnfollowed}
 		case m.LastInteractionAt == nil || m.LastInteractionAt.Before(horizon):

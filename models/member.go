@@ -44,6 +44,10 @@ type Member struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 
+	// Blacklisted: an admin put the fan on the account's blacklist. Their
+	// messages are recorded but not answered, and no push reaches them.
+	Blacklisted bool `gorm:"not null;default:false"`
+
 	// Open is the member's open conversation, read with the member when a
 	// message is recorded and InConversation is set; OpenKnown says it was
 	// looked up (Open nil: there is none), so Close Service need not ask.

@@ -231,6 +231,16 @@ var migrations = []migration{
 		}
 		return tx.Exec("ALTER TABLE conversations ADD COLUMN after_hours " + boolean + " NOT NULL DEFAULT false").Error
 	}},
+	{40, "fan data rights: the blacklist flag on members", func(tx *gorm.DB) error {
+		if tx.Migrator().HasColumn("members", "blacklisted") {
+			return nil
+		}
+		typ := "boolean NOT NULL DEFAULT false"
+		if tx.Dialector.Name() == "sqlite" {
+			typ = "numeric NOT NULL DEFAULT false" // what gorm's sqlite dialect makes of a bool
+		}
+		return tx.Exec("ALTER TABLE members ADD COLUMN blacklisted " + typ).Error
+	}},
 }
 
 // migrateTemplateResults (step 33) keeps the msgid WeChat gives each

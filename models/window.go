@@ -26,6 +26,8 @@ type Window struct {
 	Left int       `json:"left"` // messages still allowed in it
 	// Why explains a closed window for people.
 	Why string `json:"why,omitempty"`
+	// Blacklisted: the fan is on the account's blacklist; nothing is sent.
+	Blacklisted bool `json:"blacklisted,omitempty"`
 	// By is the fan's latest action that opens a window ("message", or
 	// the event: "click", "subscribe", "scan", …), At when, and Allows
 	// and For what it allows (Allows messages within For). Empty when the

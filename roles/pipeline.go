@@ -64,8 +64,13 @@ type Pipeline struct {
 }
 
 // Run passes t through every role in order, then lets Finishers look at
-// the result.
+// the result. A blacklisted fan's message is recorded (by the caller) and
+// goes to no role: no rule reply, no escalation, no points, no journey.
 func (p *Pipeline) Run(ctx context.Context, t *Turn) {
+	if t.Member != nil && t.Member.Blacklisted {
+		p.Log.Info("blacklisted fan: recorded, not answered", "member", t.Member.ID)
+		return
+	}
 	for _, r := range p.Roles {
 		if ctx.Err() != nil {
 			break

@@ -62,6 +62,10 @@ var routeAccess = map[string][]string{
 	"GET /console/settings":             adminOnly,
 	"POST /console/settings":            adminOnly,
 	"POST /console/settings/:key/reset": adminOnly,
+	// console: member_rights.go (issue 17)
+	"GET /console/members/:openid/export": adminOnly,
+	"POST /console/members/:openid/erase": adminOnly,
+	"GET /console/segments/:id/export":    adminOnly,
 	// console: crm.go
 	"POST /console/members/:openid/:action":   editors,
 	"GET /console/sync":                       anyStaff,
@@ -199,6 +203,10 @@ var routeAccess = map[string][]string{
 	"GET /api/v1/settings":                 adminOnly,
 	"PUT /api/v1/settings":                 adminOnly,
 	"POST /api/v1/settings/preview":        adminOnly,
+	// api: rights.go (issue 17)
+	"GET /api/v1/members/:openid/export": adminOnly,
+	"POST /api/v1/members/:openid/erase": adminOnly,
+	"GET /api/v1/segments/:id/export":    adminOnly,
 	// api: reports.go (as the console)
 	"GET /api/v1/reports/:area":        anyStaff,
 	"GET /api/v1/reports/:area/:table": anyStaff,

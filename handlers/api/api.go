@@ -90,6 +90,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	admin.PATCH("/staff/:id", h.updateStaff)
 	admin.GET("/audit", h.audit)
 	h.registerSettings(admin)
+	h.registerRights(admin)
 }
 
 func noStore(c *gin.Context) {

@@ -200,6 +200,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	admin.POST("/staff", h.createStaff)
 	admin.POST("/staff/:id/:action", h.updateStaff)
 	admin.GET("/audit", h.audit)
+	h.registerRights(admin)
 	if h.Live != nil {
 		admin.GET("/settings", h.settingsView)
 		admin.POST("/settings", h.settingsSave)
@@ -264,7 +265,7 @@ func (h *Handler) page(c *gin.Context, nav, title string, data any) templates.Pa
 func validFlash(k string) bool {
 	switch k {
 	case "staff.created", "staff.updated", "staff.unlocked", "tokens.revoked", "lang.changed", "sim.followed", "sim.unfollowed",
-		"settings.saved", "settings.reset_done":
+		"settings.saved", "settings.reset_done", "rights.erased":
 		return true
 	}
 	return false

@@ -153,11 +153,13 @@ func (h *Handler) memberAct(c *gin.Context) {
 		}
 	case "points":
 		flash, anchor, detail, err = h.adjustPoints(c, m, &f)
+	case "blacklist", "unblacklist":
+		flash, anchor, detail, err = h.blacklist(c, m, f.Section == "blacklist")
 	default:
 		web.Errorf(c, models.ENOTFOUND, "unknown member action")
 		return
 	}
-	if models.ErrorCode(err) == models.EINVALID {
+	if code := models.ErrorCode(err); code == models.EINVALID || (code == models.EUPSTREAM && strings.HasSuffix(f.Section, "blacklist")) {
 		f.Error = h.errFor(c, err)
 		h.memberPage(c, http.StatusBadRequest, f)
 		return

@@ -88,6 +88,10 @@ func init() {
 		"/cgi-bin/tags/getidlist":              {post: true, h: (*Server).handleTagIDList},
 		"/cgi-bin/user/tag/get":                {post: true, h: (*Server).handleTagUsers},
 
+		"/cgi-bin/tags/members/getblacklist":     {post: true, h: (*Server).handleGetBlacklist},
+		"/cgi-bin/tags/members/batchblacklist":   {post: true, h: (*Server).handleBatchBlacklist},
+		"/cgi-bin/tags/members/batchunblacklist": {post: true, h: (*Server).handleBatchUnblacklist},
+
 		"/cgi-bin/qrcode/create": {post: true, h: (*Server).handleQRCreate},
 		"/cgi-bin/showqrcode":    {noAuth: true, h: (*Server).handleShowQR},
 

@@ -165,6 +165,9 @@ func (s *Server) handleCustomSend(c *apiCall) reply {
 	if f == nil || !f.Subscribed {
 		return fail(45015, "fan unknown or unsubscribed")
 	}
+	if f.Blacklisted {
+		return fail(43019, "fan is blacklisted")
+	}
 	type open struct {
 		w    *window
 		ends int64
@@ -265,6 +268,9 @@ func (s *Server) handleTemplateSend(c *apiCall) reply {
 	}
 	if !f.Subscribed {
 		return fail(43004, "")
+	}
+	if f.Blacklisted {
+		return fail(43019, "fan is blacklisted")
 	}
 	shown := make(map[string]string, len(m.Data))
 	keys := make([]string, 0, len(m.Data))

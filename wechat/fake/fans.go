@@ -107,6 +107,9 @@ type Fan struct {
 	// gives a msgid, but the fan never sees it, and TEMPLATESENDJOBFINISH
 	// says "failed:user block".
 	BlocksTemplates bool
+	// Blacklisted: the account put the fan on its blacklist
+	// (tags/members/batchblacklist): sends to them answer 43019.
+	Blacklisted bool
 }
 
 // account is the state of one official account.
