@@ -178,6 +178,7 @@ var migrations = []migration{
 		}
 		return tx.Table("fan_sessions").Migrator().CreateTable(&fanSession{})
 	}},
+	{44, "share tracking: tracked links and who opened them through whose share", migrateShareTracking},
 }
 
 // migrateTemplateResults (step 33) keeps the msgid WeChat gives each
