@@ -313,6 +313,11 @@ var routeAccess = map[string][]string{
 	"POST /fan/me/signin": public,
 	"GET /fan/oauth":      public,
 	"GET /fan/member.css": public,
+	// tracked links and their share pages: handlers/fan/share.go
+	"GET /fan/t/:id":     public,
+	"GET /fan/s/:token":  public,
+	"GET /fan/share.js":  public,
+	"GET /fan/share.css": public,
 }
 
 // crawler drives the fully wired router (sandbox mode, as cmd/fivec builds

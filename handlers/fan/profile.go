@@ -35,6 +35,9 @@ type Handler struct {
 	// Sandbox: the simulator's phone (the fake WeChat's cookie) counts as
 	// WeChat's browser, and the simulator may show the pages in a frame.
 	Sandbox bool
+	// Share serves tracked links and their share pages (share.go; nil:
+	// not served).
+	Share *Sharing
 
 	profile    *template.Template
 	memberPage *template.Template
@@ -75,6 +78,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	m.GET(MemberPath, h.showMember)
 	m.POST(MemberPath+"/signin", h.signIn)
 	m.GET("/fan/oauth", h.oauthReturn)
+	h.registerShare(m)
 }
 
 // memberHeaders loosens the console's policy for the member pages in two
