@@ -303,6 +303,12 @@ var routeAccess = map[string][]string{
 	"POST /api/v1/topics":                   editors,
 	"PUT /api/v1/topics/:id":                editors,
 	"PUT /api/v1/topics/:id/entries/:entry": editors,
+	// api: shares.go
+	"GET /api/v1/share-links":            anyStaff,
+	"GET /api/v1/share-links/:id/report": anyStaff,
+	"GET /api/v1/share-links/:id/tree":   anyStaff,
+	"GET /api/v1/share-spreaders":        anyStaff,
+	"POST /api/v1/share-links":           editors,
 	// profile: profile.go
 	"GET /profile/:token":  public,
 	"GET /fan/profile.css": public,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"strings"
@@ -53,8 +54,23 @@ func TestShareChainThroughThePages(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			link := &models.ShareLink{Title: "冬季养生指南", TargetURL: "https://example.com/winter", Source: "broadcast:1"}
-			if err := s.CreateShareLink(ctx, link); err != nil {
+			marketer := who{role: models.RoleMarketer, bearer: c.tokens[models.RoleMarketer]}
+			// Bad input is refused in words and stores nothing.
+			rec := c.raw(http.MethodPost, "/api/v1/share-links", "application/json", `{"title":"冬季养生指南","target_url":"javascript:alert(1)"}`, marketer)
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "http") {
+				t.Fatalf("a bad address: %d %s", rec.Code, rec.Body)
+			}
+			rec = c.raw(http.MethodPost, "/api/v1/share-links", "application/json",
+				`{"title":"冬季养生指南","target_url":"https://example.com/winter","source":"broadcast:1"}`, marketer)
+			var created struct {
+				ID          uint64 `json:"id"`
+				TrackedPath string `json:"tracked_path"`
+			}
+			if rec.Code != http.StatusCreated || json.Unmarshal(rec.Body.Bytes(), &created) != nil || created.TrackedPath != "/fan/t/"+itoa(created.ID) {
+				t.Fatalf("create link: %d %s", rec.Code, rec.Body)
+			}
+			link, err := s.ShareLinkByID(ctx, created.ID)
+			if err != nil {
 				t.Fatal(err)
 			}
 			points := roles.DefaultShareRules.Points
@@ -111,7 +127,7 @@ func TestShareChainThroughThePages(t *testing.T) {
 
 			// A tampered token: another member's number under A's signature.
 			tampered := strings.Replace(ownA, "-"+itoa(a.ID)+".", "-"+itoa(a.ID+1)+".", 1)
-			rec := cb.open(http.MethodGet, tampered, nil)
+			rec = cb.open(http.MethodGet, tampered, nil)
 			if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "链接无效") {
 				t.Fatalf("tampered token: %d %s", rec.Code, rec.Body)
 			}
@@ -153,6 +169,41 @@ func TestShareChainThroughThePages(t *testing.T) {
 			}
 			if st, _ = s.ShareLinkReport(ctx, link.ID); st.Follows != 1 || st.Openers != 4 {
 				t.Fatalf("report after the visitor followed: %+v", st)
+			}
+
+			// The API: the tree to depth 2, the report, the top spreaders.
+			agent := who{role: models.RoleAgent, bearer: c.tokens[models.RoleAgent]}
+			rec = c.raw(http.MethodGet, "/api/v1/share-links/"+itoa(link.ID)+"/tree", "", "", agent)
+			var tree struct {
+				Items []struct {
+					OpenID   string `json:"openid"`
+					Reach    int    `json:"reach"`
+					Children []struct {
+						OpenID   string `json:"openid"`
+						Paid     int64  `json:"paid"`
+						Children []struct {
+							OpenID string `json:"openid"`
+							Depth  int    `json:"depth"`
+						} `json:"children"`
+					} `json:"children"`
+				} `json:"items"`
+			}
+			if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &tree) != nil || len(tree.Items) != 1 || tree.Items[0].OpenID != "o_share_a" ||
+				tree.Items[0].Reach != 3 || len(tree.Items[0].Children) != 2 {
+				t.Fatalf("tree: %d %s", rec.Code, rec.Body)
+			}
+			b := tree.Items[0].Children[0]
+			if b.OpenID != "o_share_b" || b.Paid != points || len(b.Children) != 1 || b.Children[0].OpenID != "o_share_c" || b.Children[0].Depth != 2 {
+				t.Fatalf("B in the tree: %+v", b)
+			}
+			rec = c.raw(http.MethodGet, "/api/v1/share-links/"+itoa(link.ID)+"/report", "", "", agent)
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"points_paid":`+itoa(uint64(3*points))) ||
+				!strings.Contains(rec.Body.String(), `"outside_opens":1`) || !strings.Contains(rec.Body.String(), `"follows":1`) {
+				t.Fatalf("report: %d %s", rec.Code, rec.Body)
+			}
+			rec = c.raw(http.MethodGet, "/api/v1/share-spreaders?link="+itoa(link.ID), "", "", agent)
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), `{"openid":"o_share_a","level":"spreader","friends":2,"follows":1,"points":`+itoa(uint64(2*points))) {
+				t.Fatalf("spreaders: %d %s", rec.Code, rec.Body)
 			}
 		})
 	}
