@@ -16,6 +16,7 @@ import (
 	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/templates"
 	"github.com/fivec/fivec/wechat"
+	"github.com/fivec/fivec/wechat/fake"
 )
 
 // Paths of tracked links: staff put /fan/t/<link id> in a broadcast, a rule
@@ -154,10 +155,17 @@ func (h *Handler) opener(c *gin.Context) (openID string, m *models.Member, ok bo
 	if err != nil {
 		return "", nil, false, err
 	}
-	if sess != nil {
+	// In the sandbox one browser plays every simulated fan's phone in
+	// turn: a session or visitor cookie of another fan than the phone's is
+	// not this opener's (they are asked again, as that fan).
+	phone := ""
+	if h.Sandbox {
+		phone, _ = c.Cookie(fake.PhoneCookie)
+	}
+	if sess != nil && (phone == "" || phone == m.OpenID) {
 		return m.OpenID, m, true, nil
 	}
-	if v := h.visitor(c); v != "" {
+	if v := h.visitor(c); v != "" && (phone == "" || phone == v) {
 		// A visitor who has followed since is a member now.
 		if m, err := h.Store.FindMemberByOpenID(c.Request.Context(), v); err == nil {
 			return v, m, true, nil
