@@ -2,6 +2,7 @@ package roles
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -81,6 +82,11 @@ type Client struct {
 	Live *settings.Live
 	// Share are the share-to-earn rules (client_share.go).
 	Share ShareRules
+
+	// Invites issues the referral QR code shown on "my invitations" (nil:
+	// the code only).
+	Invites InviteQRIssuer
+	inviteState
 
 	topicsMu     sync.Mutex
 	topics       []models.Topic // running topics, refreshed every few seconds
@@ -272,9 +278,7 @@ func (c *Client) points(ctx context.Context, m *models.Member) (string, error) {
 }
 
 func (c *Client) leaderboard(ctx context.Context) (string, error) {
-	now := c.Now().In(c.Loc)
-	weekStart := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, c.Loc).AddDate(0, 0, -((int(now.Weekday()) + 6) % 7))
-	rows, err := c.Store.Leaderboard(ctx, weekStart, 10)
+	rows, err := c.Leaderboard(ctx, 10)
 	if err != nil {
 		return "", err
 	}
@@ -284,7 +288,7 @@ func (c *Client) leaderboard(ctx context.Context) (string, error) {
 	var b strings.Builder
 	b.WriteString("本周积分榜：")
 	for i, r := range rows {
-		fmt.Fprintf(&b, "\n%d. %s…%s  %d 分", i+1, r.OpenID[:min(4, len(r.OpenID))], r.OpenID[max(0, len(r.OpenID)-4):], r.Points)
+		fmt.Fprintf(&b, "\n%d. %s  %d 分", i+1, MaskOpenID(r.OpenID), r.Points)
 	}
 	return b.String(), nil
 }
@@ -438,16 +442,17 @@ func (c *Client) topic(ctx context.Context, t *Turn, text string) (bool, error) 
 		t.Reply(models.TextReply(prompt))
 		return true, nil
 	}
-	_, paid, err := c.Store.AddTopicEntry(ctx, tp, t.Member, answer)
+	res, err := c.EnterTopic(ctx, t.Member, tp, answer)
+	if errors.Is(err, ErrTopicClosed) {
+		t.Reply(models.TextReply(fmt.Sprintf("话题「%s」已经结束，感谢关注！", tp.Title)))
+		return true, nil
+	}
 	if err != nil {
 		return true, err
 	}
-	if _, err := c.Store.RaiseLevel(ctx, t.Member.ID, models.LevelResponder, models.SystemReason(models.ReasonTopic, tp.Title)); err != nil {
-		return true, err
-	}
 	reply := fmt.Sprintf("感谢参与话题「%s」！", tp.Title)
-	if paid > 0 {
-		reply += fmt.Sprintf("+%d 积分。", paid)
+	if res.Paid > 0 {
+		reply += fmt.Sprintf("+%d 积分。", res.Paid)
 	}
 	t.Reply(models.TextReply(reply))
 	return true, nil
@@ -479,17 +484,14 @@ func (c *Client) redeem(ctx context.Context, t *Turn, idText string) (string, er
 		return "请回复“兑换 编号”，例如：兑换 1。回复“兑换”查看礼品。", nil
 	}
 	// One redemption per message: a retried message cannot redeem twice.
-	r, err := c.Store.Redeem(ctx, t.Member.ID, id, fmt.Sprintf("msg:%d", t.Inbound.ID))
-	switch models.ErrorCode(err) {
-	case models.ENOTFOUND, models.EINVALID, models.ECONFLICT:
-		return "兑换失败：" + models.ErrorMessage(err), nil
-	}
+	res, err := c.Redeem(ctx, t.Member, id, fmt.Sprintf("msg:%d", t.Inbound.ID))
 	if err != nil {
 		return "", err
 	}
-	if _, err := c.Store.AdvanceStage(ctx, t.Member.ID, models.StageNew, models.SystemReason(models.ReasonFirstRedemption, "")); err != nil {
-		return "", err
+	if res.Refused != "" {
+		return "兑换失败：" + res.Refused, nil
 	}
+	r := res.Redemption
 	text := fmt.Sprintf("兑换成功：%s，扣除 %d 积分。兑换码：%s", r.GiftName, r.Points, r.Code)
 	if r.ValidUntil != nil {
 		text += "，有效期至 " + r.ValidUntil.In(c.Loc).Format("2006-01-02")

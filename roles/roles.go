@@ -77,6 +77,7 @@ func NewRoles(d Deps, s Settings) *Roles {
 		UnansweredLimit: s.Service.UnansweredLimit, Policy: s.Service.Policy, WeChatKf: s.Service.WeChatKf,
 		AskSatisfaction: s.Service.AskSatisfaction, Texts: DefaultServiceTexts, Window: models.DefaultWindowRules,
 		TemplateID: s.Service.TemplateID, TemplateField: s.Service.TemplateField, Live: d.Live,
+		Loc: s.Loc, Now: now,
 	}
 	actions := TagActions(d.Store)
 	actions["points"] = PointsAction(d.Store, s.Client.PointsLife)
@@ -92,7 +93,7 @@ func NewRoles(d Deps, s Settings) *Roles {
 	client := &Client{Store: d.Store, Log: d.Log, Loc: s.Loc, Now: now, Rules: s.Client, PublicURL: s.PublicURL, Live: d.Live,
 		Share: DefaultShareRules}
 	if d.WX != nil {
-		client.Referrals = d.WX
+		client.Referrals, client.Invites = d.WX, d.WX
 	}
 	care := &Care{Store: d.Store, Log: d.Log}
 	center := &Center{Store: d.Store, Log: d.Log}

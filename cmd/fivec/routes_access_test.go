@@ -322,6 +322,16 @@ var routeAccess = map[string][]string{
 	"POST /fan/me/signin": public,
 	"GET /fan/oauth":      public,
 	"GET /fan/member.css": public,
+	// the member centre's other pages: centre.go (the fan's session too)
+	"GET /fan/me/gifts":         public,
+	"GET /fan/me/gifts/:id":     public,
+	"POST /fan/me/gifts/:id":    public,
+	"GET /fan/me/coupons/:id":   public,
+	"GET /fan/me/leaderboard":   public,
+	"GET /fan/me/topics":        public,
+	"POST /fan/me/topics/:id":   public,
+	"GET /fan/me/invite":        public,
+	"GET /fan/me/invite/qr.png": public,
 	// tracked links and their share pages: handlers/fan/share.go
 	"GET /fan/t/:id":     public,
 	"GET /fan/s/:token":  public,

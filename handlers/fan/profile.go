@@ -42,8 +42,10 @@ type Handler struct {
 	profile    *template.Template
 	memberPage *template.Template
 	noticePage *template.Template
-	css        []byte
-	memberCSS  []byte
+	// centrePages are the member centre's other pages (centre.go).
+	centrePages *template.Template
+	css         []byte
+	memberCSS   []byte
 }
 
 // MaxBody bounds what a fan page accepts: the profile form is a few hundred
@@ -78,6 +80,16 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	m.GET(MemberPath, h.showMember)
 	m.POST(MemberPath+"/signin", h.signIn)
 	m.GET("/fan/oauth", h.oauthReturn)
+	h.centrePages = template.Must(templates.FanPage("centre"))
+	m.GET(GiftsPath, h.showGifts)
+	m.GET(GiftsPath+"/:id", h.confirmRedeem)
+	m.POST(GiftsPath+"/:id", h.redeem)
+	m.GET(CouponsPath+"/:id", h.showCoupon)
+	m.GET(LeaderboardPath, h.showLeaderboard)
+	m.GET(TopicsPath, h.showTopics)
+	m.POST(TopicsPath+"/:id", h.enterTopic)
+	m.GET(InvitePath, h.showInvite)
+	m.GET(InvitePath+"/qr.png", h.inviteQR)
 	h.registerShare(m)
 }
 
