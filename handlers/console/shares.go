@@ -40,9 +40,9 @@ type shareRow struct {
 type shareData struct {
 	Stats      *models.ShareLinkStats
 	SourceText string
-	Rows      []shareRow
-	Spreaders []models.Spreader
-	Base      string
+	Rows       []shareRow
+	Spreaders  []models.Spreader
+	Base       string
 }
 
 func (h *Handler) registerShares(a *gin.RouterGroup) {
