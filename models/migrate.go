@@ -241,6 +241,7 @@ var migrations = []migration{
 		}
 		return tx.Exec("ALTER TABLE members ADD COLUMN blacklisted " + typ).Error
 	}},
+	{44, "share tracking: tracked links and who opened them through whose share", migrateShareTracking},
 }
 
 // migrateTemplateResults (step 33) keeps the msgid WeChat gives each

@@ -22,6 +22,9 @@ const (
 	ReasonReferralPoints  = "referral_points"  // the referrer's reward
 	ReasonRedeem          = "redeem"           // arg: the gift's name
 	ReasonExpiry          = "expiry"           // points expired
+	ReasonSharePoints     = "share_points"     // arg: the link's title; a friend opened the member's share
+	ReasonShared          = "shared"           // a friend opened the member's share: spreader
+	ReasonShareFriends    = "share_friends"    // arg: how many friends opened their shares; key person
 )
 
 const systemReasonPrefix = "sys:"
@@ -81,4 +84,5 @@ func (e PointsEntry) ReasonText(lookup func(code, arg string) (string, bool)) (t
 // which a test checks).
 var ReasonCodes = []string{ReasonAsked, ReasonSignIn, ReasonSignInDay, ReasonReferred, ReasonReferrals,
 	ReasonTopic, ReasonActiveDays, ReasonEarnedPoints, ReasonFirstRedemption, ReasonWelcome,
-	ReasonRulePoints, ReasonReferralPoints, ReasonRedeem, ReasonExpiry}
+	ReasonRulePoints, ReasonReferralPoints, ReasonRedeem, ReasonExpiry,
+	ReasonSharePoints, ReasonShared, ReasonShareFriends}

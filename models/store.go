@@ -74,14 +74,22 @@ func open(ctx context.Context, driver, dsn string, connectTimeout time.Duration,
 	default:
 		return nil, fmt.Errorf("unknown database driver %q", driver)
 	}
-	db, err := gorm.Open(dial, &gorm.Config{
+	conf := &gorm.Config{
 		Logger:         logger.Discard,
 		TranslateError: true,
 		// Single statements need no BEGIN/COMMIT around them; operations of
 		// several statements open their own transaction (Store.tx).
 		SkipDefaultTransaction: true,
 		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-	})
+	}
+	db, err := gorm.Open(dial, conf)
+	// Switching a fresh SQLite file to WAL can answer SQLITE_BUSY at once,
+	// without waiting out busy_timeout, when another process opens the same
+	// file at that moment: try again for a while.
+	for try := 0; err != nil && driver == "sqlite" && strings.Contains(err.Error(), "SQLITE_BUSY") && try < 50; try++ {
+		time.Sleep(100 * time.Millisecond)
+		db, err = gorm.Open(sqlite.Open(SQLiteDSN(dsn)), conf)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", driver, err)
 	}
@@ -125,7 +133,9 @@ func SQLiteDSN(dsn string) string {
 	// _txlock=immediate: a transaction takes the write lock when it begins, so
 	// one that reads then writes waits (busy_timeout) instead of failing with
 	// SQLITE_BUSY when another process wrote in between.
-	return dsn + sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_txlock=immediate"
+	// busy_timeout comes first: switching a fresh file to WAL takes a lock,
+	// and a second process starting at the same moment must wait for it.
+	return dsn + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 }
 
 // inTx is the store seen from inside tx: its public methods run as part

@@ -80,6 +80,8 @@ type Client struct {
 	// Live, when set, holds the points amounts in force (saved in the
 	// console) over those of Rules.
 	Live *settings.Live
+	// Share are the share-to-earn rules (client_share.go).
+	Share ShareRules
 
 	// Invites issues the referral QR code shown on "my invitations" (nil:
 	// the code only).
@@ -313,6 +315,11 @@ func (c *Client) referral(ctx context.Context, m *models.Member) (string, error)
 // records the follow and, on a first follow, gives its welcome gifts.
 func (c *Client) followed(ctx context.Context, t *Turn, scene string) error {
 	m := t.Member
+	// A fan who opened a tracked link before following: the chain's report
+	// counts the follow (the referral itself comes with the sharer's scene).
+	if err := c.Store.MarkShareFollow(ctx, m.OpenID, m.ID); err != nil {
+		return err
+	}
 	if strings.HasPrefix(scene, models.ReferralScenePrefix) {
 		referrer, err := c.Store.MemberByReferralCode(ctx, strings.TrimPrefix(scene, models.ReferralScenePrefix))
 		if err != nil || referrer == nil {

@@ -91,7 +91,8 @@ func NewRoles(d Deps, s Settings) *Roles {
 	consulting := &Consulting{
 		Store: d.Store, Log: d.Log, Loc: s.Loc, Now: now, WelcomeText: s.WelcomeText, Actions: actions, Live: d.Live,
 	}
-	client := &Client{Store: d.Store, Log: d.Log, Loc: s.Loc, Now: now, Rules: s.Client, PublicURL: s.PublicURL, Live: d.Live}
+	client := &Client{Store: d.Store, Log: d.Log, Loc: s.Loc, Now: now, Rules: s.Client, PublicURL: s.PublicURL, Live: d.Live,
+		Share: DefaultShareRules}
 	if d.WX != nil {
 		client.Referrals, client.Invites = d.WX, d.WX
 	}

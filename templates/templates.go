@@ -19,7 +19,7 @@ import (
 	"github.com/fivec/fivec/wechat"
 )
 
-//go:embed console/*.html console/partials/*.html i18n/*.yaml static fan/*.html fan/*.css
+//go:embed console/*.html console/partials/*.html i18n/*.yaml static fan/*.html fan/*.css fan/*.js
 var files embed.FS
 
 // Supported languages. DefaultLang is used when a staff member or browser

@@ -36,6 +36,9 @@ type SharedToken struct {
 	Wait time.Duration
 	// Now is the clock of expiry (default time.Now).
 	Now func() time.Time
+	// Fetch, when set, fetches the value instead of the access-token
+	// endpoints: the jsapi_ticket shares the same rules (JSTicket).
+	Fetch func(ctx context.Context) (string, time.Duration, error)
 
 	mu     sync.Mutex // one reader or refresher per process at a time
 	cached string
@@ -94,7 +97,11 @@ func (s *SharedToken) GetAccessTokenContext(ctx context.Context) (string, error)
 
 // refresh fetches a token while holding the lock and stores it.
 func (s *SharedToken) refresh(ctx context.Context) (string, error) {
-	tok, expiresIn, err := s.fetch(ctx)
+	fetch := s.fetch
+	if s.Fetch != nil {
+		fetch = s.Fetch
+	}
+	tok, expiresIn, err := fetch(ctx)
 	if err != nil {
 		if rerr := s.Store.ReleaseTokenRefresh(context.WithoutCancel(ctx), s.Account.AppID, s.Holder); rerr != nil {
 			err = errors.Join(err, rerr)

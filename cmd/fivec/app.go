@@ -57,6 +57,7 @@ type app struct {
 	closing chan struct{}
 
 	redis      *wechat.RedisTokens // nil without FIVEC_REDIS_URL
+	jsTicket   *wechat.SharedToken // the jsapi_ticket, shared like the access token
 	wx         *wechat.Client
 	consulting *roles.Consulting
 	service    *roles.Service
@@ -142,6 +143,9 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 			return nil, err
 		}
 		wx.ShareToken(&wechat.SharedToken{Store: tokens, Holder: holder})
+		a.jsTicket = wx.JSTicket(tokens, holder)
+	} else {
+		a.jsTicket = wx.JSTicket(store, holder)
 	}
 	sender := &wechat.Sender{Store: store, WX: wx, Log: log}
 

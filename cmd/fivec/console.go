@@ -24,7 +24,8 @@ func wireConsole(a *app, m *metrics.Metrics) {
 	}
 	a.server.Console = con
 	a.server.Fan = &fan.Handler{Store: a.store, Log: a.log, Client: a.client, OAuth: a.wx.OAuth(a.oauthBase),
-		Key: fan.SessionKey(a.wx.Account.AppSecret), PublicURL: a.baseURL, Sandbox: a.sandbox != nil}
+		Key: fan.SessionKey(a.wx.Account.AppSecret), PublicURL: a.baseURL, Sandbox: a.sandbox != nil,
+		Share: &fan.Sharing{AppID: a.wx.Account.AppID, Tickets: a.jsTicket, Referrals: a.wx}}
 	a.server.API = &api.Handler{Store: a.store, Log: a.log, Loc: a.cfg.Location, Consulting: a.consulting, Service: a.service, WX: a.wx,
 		Policy: broadcastPolicy(a.cfg), Mass: a.mass, Library: a.library, Drafts: a.drafts, Live: a.live}
 }

@@ -108,6 +108,18 @@ func seedZH(t *testing.T, c *crawler) zhSeed {
 	must(err)
 	sd.params["/console/news/:id"] = itoa(nd.ID)
 
+	// A tracked link two fans opened, one through the other's share.
+	link := &models.ShareLink{Title: "冬季养生指南", TargetURL: "https://example.com/winter", Source: "broadcast:1"}
+	must(s.CreateShareLink(ctx, link))
+	walker, err := s.FindMemberByOpenID(ctx, sd.openID)
+	must(err)
+	fanA := walker.ID
+	_, err = s.RecordShareOpen(ctx, models.ShareOpenInput{LinkID: link.ID, ViaID: fanA, OpenID: sd.openID, MemberID: &fanA})
+	must(err)
+	_, err = s.RecordShareOpen(ctx, models.ShareOpenInput{LinkID: link.ID, ViaID: fanA, OpenID: "oZhWalkFriend", Points: 5, DayStart: time.Now().Add(-time.Hour)})
+	must(err)
+	sd.params["/console/shares/:id"] = itoa(link.ID)
+
 	for _, e := range []models.AuditEntry{
 		{StaffID: c.staff[models.RoleAdmin].ID, Action: "staff.disable", Target: "crawl-agent", IP: "192.0.2.1"},
 		{StaffID: c.staff[models.RoleAdmin].ID, Action: "menu.publish", IP: "192.0.2.1"},

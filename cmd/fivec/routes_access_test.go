@@ -91,6 +91,9 @@ var routeAccess = map[string][]string{
 	"POST /console/topics":                    editors,
 	"POST /console/topics/:id":                editors,
 	"POST /console/topics/:id/entries/:entry": editors,
+	"GET /console/shares":                     anyStaff,
+	"GET /console/shares/:id":                 anyStaff,
+	"POST /console/shares":                    editors,
 	"GET /console/draws":                      anyStaff,
 	"GET /console/draws/:id":                  anyStaff,
 	"POST /console/draws":                     editors,
@@ -328,6 +331,12 @@ var routeAccess = map[string][]string{
 	"POST /api/v1/topics":                   editors,
 	"PUT /api/v1/topics/:id":                editors,
 	"PUT /api/v1/topics/:id/entries/:entry": editors,
+	// api: shares.go
+	"GET /api/v1/share-links":            anyStaff,
+	"GET /api/v1/share-links/:id/report": anyStaff,
+	"GET /api/v1/share-links/:id/tree":   anyStaff,
+	"GET /api/v1/share-spreaders":        anyStaff,
+	"POST /api/v1/share-links":           editors,
 	// profile: profile.go
 	"GET /profile/:token":  public,
 	"GET /fan/profile.css": public,
@@ -348,6 +357,11 @@ var routeAccess = map[string][]string{
 	"POST /fan/me/topics/:id":   public,
 	"GET /fan/me/invite":        public,
 	"GET /fan/me/invite/qr.png": public,
+	// tracked links and their share pages: handlers/fan/share.go
+	"GET /fan/t/:id":     public,
+	"GET /fan/s/:token":  public,
+	"GET /fan/share.js":  public,
+	"GET /fan/share.css": public,
 }
 
 // crawler drives the fully wired router (sandbox mode, as cmd/fivec builds

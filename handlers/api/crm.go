@@ -19,4 +19,5 @@ func (h *Handler) registerCRM(g *gin.RouterGroup) {
 	h.registerPoints(g, ed)
 	h.registerTopics(g, ed)
 	h.registerDraws(g, ed)
+	h.registerShares(g, ed)
 }

@@ -186,6 +186,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	h.registerInbox(a)
 	h.registerRules(a)
 	h.registerCRM(a)
+	h.registerShares(a)
 	h.registerReports(a)
 	h.registerBroadcasts(a)
 	h.registerCare(a)

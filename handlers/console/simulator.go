@@ -41,6 +41,9 @@ type simData struct {
 	// Web is the fan page the phone shows (its frame's address), opened
 	// from a view button; "" shows the chat.
 	Web string
+	// Shareable: Web is a tracked link's page, which the fan may "share"
+	// to another simulated fan (sim_share.go).
+	Shareable bool
 }
 
 // simData gathers what the page shows; the fan list only for a whole page,
@@ -84,6 +87,7 @@ func (h *Handler) simPage(c *gin.Context) {
 	if path := h.fanPagePath(c.Query("page")); path != "" && openID != "" {
 		if b, ok := h.Sim.(SimBrowser); ok {
 			d.Web = b.PageURL(openID, path)
+			d.Shareable = isSharePath(path)
 		}
 	}
 	h.render(c, http.StatusOK, "simulator", h.page(c, "simulator", "sim.title", d))
@@ -100,6 +104,9 @@ func (h *Handler) fanPagePath(address string) string {
 		if u.Path == p.Path {
 			return u.RequestURI()
 		}
+	}
+	if isSharePath(u.Path) {
+		return u.RequestURI()
 	}
 	return ""
 }

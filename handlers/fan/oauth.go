@@ -166,6 +166,9 @@ func (h *Handler) oauthReturn(c *gin.Context) {
 		return
 	}
 	m, err := h.Store.FindMemberByOpenID(ctx, u.OpenID)
+	if models.ErrorCode(err) == models.ENOTFOUND && h.rememberVisitor(c, u.OpenID, st.Next) {
+		return // a shared page serves fans who do not follow yet
+	}
 	if models.ErrorCode(err) == models.ENOTFOUND {
 		h.notice(c, http.StatusForbidden, noticeFollowFirst)
 		return

@@ -35,6 +35,9 @@ type Handler struct {
 	// Sandbox: the simulator's phone (the fake WeChat's cookie) counts as
 	// WeChat's browser, and the simulator may show the pages in a frame.
 	Sandbox bool
+	// Share serves tracked links and their share pages (share.go; nil:
+	// not served).
+	Share *Sharing
 
 	profile    *template.Template
 	memberPage *template.Template
@@ -87,6 +90,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	m.POST(TopicsPath+"/:id", h.enterTopic)
 	m.GET(InvitePath, h.showInvite)
 	m.GET(InvitePath+"/qr.png", h.inviteQR)
+	h.registerShare(m)
 }
 
 // memberHeaders loosens the console's policy for the member pages in two

@@ -102,6 +102,8 @@ func init() {
 
 		"/sns/oauth2/access_token": {noAuth: true, h: (*Server).handleSNSToken},
 		"/sns/userinfo":            {noAuth: true, h: (*Server).handleSNSUserInfo},
+
+		"/cgi-bin/ticket/getticket": {h: (*Server).handleGetTicket},
 	}
 }
 
