@@ -22,7 +22,7 @@ var liveModels = []any{
 	&Broadcast{}, &BroadcastRun{}, &MassJob{}, &MassFinishEvent{},
 	&Journey{}, &JourneyStep{}, &JourneyEnrollment{}, &JourneySend{}, &Interest{},
 	&JobLease{}, &WeChatToken{}, &LoginThrottle{}, &TemplateResult{},
-	&Material{}, &FanOAuthState{}, &FanSession{},
+	&Material{}, &FanOAuthState{}, &FanSession{}, &FanMedia{}, &SentPicture{},
 }
 
 // OpenAt opens driver's database at dsn and applies the migrations up to

@@ -131,13 +131,13 @@ func (m simulator) View(ctx context.Context, openID, url string) error {
 	return shownToFan(err)
 }
 
-func (m simulator) SendImage(ctx context.Context, openID string) (string, error) {
-	_, id, err := m.s.fake.SendImage(ctx, sandboxAppID, openID)
+func (m simulator) SendImage(ctx context.Context, openID, name string, data []byte) (string, error) {
+	_, id, err := m.s.fake.SendImageFile(ctx, sandboxAppID, openID, name, data)
 	return id, shownToFan(err)
 }
 
-func (m simulator) SendVoice(ctx context.Context, openID, format string) (string, error) {
-	_, id, err := m.s.fake.SendVoice(ctx, sandboxAppID, openID, format, "")
+func (m simulator) SendVoice(ctx context.Context, openID, format, name string, data []byte) (string, error) {
+	_, id, err := m.s.fake.SendVoiceFile(ctx, sandboxAppID, openID, format, "", name, data)
 	return id, shownToFan(err)
 }
 

@@ -78,9 +78,11 @@ type SimPhone interface {
 	Menu() []SimButton
 	Scan(ctx context.Context, openID, scene string) error
 	View(ctx context.Context, openID, url string) error
-	// SendImage and SendVoice return the media id the platform issued.
-	SendImage(ctx context.Context, openID string) (string, error)
-	SendVoice(ctx context.Context, openID, format string) (string, error)
+	// SendImage and SendVoice send the picked file (its name and bytes,
+	// which the platform keeps for media/get) and return the media id the
+	// platform issued.
+	SendImage(ctx context.Context, openID, name string, data []byte) (string, error)
+	SendVoice(ctx context.Context, openID, format, name string, data []byte) (string, error)
 	SendLocation(ctx context.Context, openID string, lat, lng float64, label string) error
 }
 

@@ -1,8 +1,11 @@
 package console
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -250,12 +253,16 @@ func (h *Handler) simPhoneAct(c *gin.Context, p SimPhone, openID string) (found 
 			err = p.Scan(ctx, openID, limited(c.PostForm("scene"), 64))
 		}
 	case "image":
-		if err = simUpload(c, "file", maxSimImage, ".jpg", ".jpeg", ".png", ".gif", ".bmp"); err == nil {
-			_, err = p.SendImage(ctx, openID)
+		var name string
+		var data []byte
+		if name, data, err = simUpload(c, "file", maxSimImage, ".jpg", ".jpeg", ".png", ".gif", ".bmp"); err == nil {
+			_, err = p.SendImage(ctx, openID, name, data)
 		}
 	case "voice":
-		if err = simUpload(c, "file", maxSimVoice, ".amr", ".mp3"); err == nil {
-			_, err = p.SendVoice(ctx, openID, voiceFormat(c))
+		var name string
+		var data []byte
+		if name, data, err = simUpload(c, "file", maxSimVoice, ".amr", ".mp3"); err == nil {
+			_, err = p.SendVoice(ctx, openID, voiceFormat(c), name, data)
 		}
 	case "location":
 		lat, err1 := strconv.ParseFloat(strings.TrimSpace(c.PostForm("lat")), 64)
@@ -270,23 +277,34 @@ func (h *Handler) simPhoneAct(c *gin.Context, p SimPhone, openID string) (found 
 	return true, err
 }
 
-// simUpload checks the fan's file as WeChat would: present, not too big,
-// of an accepted type.
-func simUpload(c *gin.Context, field string, max int64, exts ...string) error {
+// simUpload checks the fan's file as WeChat would (present, not too big,
+// of an accepted type) and reads it: its name and bytes.
+func simUpload(c *gin.Context, field string, max int64, exts ...string) (string, []byte, error) {
 	f, err := c.FormFile(field)
 	if err != nil || f.Size == 0 {
-		return models.Errorf(models.EINVALID, "choose a file to send")
+		return "", nil, models.Errorf(models.EINVALID, "choose a file to send")
 	}
 	if f.Size > max {
-		return models.Errorf(models.EINVALID, "the file is larger than WeChat takes (%d MB)", max>>20)
+		return "", nil, models.Errorf(models.EINVALID, "the file is larger than WeChat takes (%d MB)", max>>20)
 	}
 	name := strings.ToLower(f.Filename)
+	ok := false
 	for _, e := range exts {
-		if strings.HasSuffix(name, e) {
-			return nil
-		}
+		ok = ok || strings.HasSuffix(name, e)
 	}
-	return models.Errorf(models.EINVALID, "WeChat takes %s files here", strings.Join(exts, ", "))
+	if !ok {
+		return "", nil, models.Errorf(models.EINVALID, "WeChat takes %s files here", strings.Join(exts, ", "))
+	}
+	r, err := f.Open()
+	if err != nil {
+		return "", nil, fmt.Errorf("read the upload: %w", err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, max))
+	if err != nil {
+		return "", nil, fmt.Errorf("read the upload: %w", err)
+	}
+	return path.Base(strings.ReplaceAll(f.Filename, "\\", "/")), data, nil
 }
 
 // voiceFormat is the uploaded voice note's format (amr or mp3).
