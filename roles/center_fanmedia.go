@@ -218,3 +218,30 @@ func fanExt(fm models.FanMedia, ctype string) string {
 	}
 	return "bin"
 }
+
+// OpenSent opens the file of a picture sent to the fan openID as mediaID:
+// one an agent sent from their computer, or a 素材库 image. A picture sent
+// to another fan, or one fivec holds no file for, is not found.
+func (f *FanFiles) OpenSent(ctx context.Context, openID, mediaID string) (name, contentType string, file *media.File, err error) {
+	key := ""
+	if p, err := f.Store.SentPictureByMediaID(ctx, mediaID); err == nil {
+		if p.OpenID != openID {
+			return "", "", nil, models.Errorf(models.ENOTFOUND, "no such picture")
+		}
+		name, contentType, key = p.Name, p.ContentType, p.FileKey
+	} else if models.ErrorCode(err) != models.ENOTFOUND {
+		return "", "", nil, err
+	} else if m, err := f.Store.MaterialByMediaID(ctx, mediaID); err == nil && m.FileKey != "" && m.Kind == models.MaterialImage {
+		name, contentType, key = m.Name, m.ContentType, m.FileKey
+	} else if err != nil && models.ErrorCode(err) != models.ENOTFOUND {
+		return "", "", nil, err
+	}
+	if key == "" {
+		return "", "", nil, models.Errorf(models.ENOTFOUND, "no such picture")
+	}
+	file, err = f.Files.Open(ctx, key)
+	if err == media.ErrNotFound {
+		return "", "", nil, models.Errorf(models.ENOTFOUND, "no such picture")
+	}
+	return name, contentType, file, err
+}

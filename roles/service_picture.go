@@ -67,16 +67,3 @@ func (s *Service) ReplyPicture(ctx context.Context, convID uint64, agent *models
 	}
 	return s.Reply(ctx, convID, agent, models.Reply{Kind: models.ReplyImage, MediaID: id})
 }
-
-// ReplyLibraryPicture sends an image of the 素材库 by its permanent
-// media_id.
-func (s *Service) ReplyLibraryPicture(ctx context.Context, convID uint64, agent *models.Staff, materialID uint64) error {
-	m, err := s.Store.Material(ctx, materialID)
-	if err != nil {
-		return err
-	}
-	if m.Kind != models.MaterialImage {
-		return models.Errorf(models.EINVALID, "only an image of the media library can be sent as a picture")
-	}
-	return s.Reply(ctx, convID, agent, models.Reply{Kind: models.ReplyImage, MediaID: m.MediaID})
-}

@@ -149,11 +149,14 @@ var routeAccess = map[string][]string{
 	"POST /console/canned":             service,
 	"POST /console/canned/:id/delete":  service,
 	// the media library (素材库): media.go
-	"GET /console/media":             anyStaff,
-	"GET /console/media/:id/file":    anyStaff,
-	"POST /console/media":            editors,
-	"POST /console/media/:id/delete": editors,
-	"POST /console/media/sync":       editors,
+	"GET /console/media":          anyStaff,
+	"GET /console/media/:id/file": anyStaff,
+	// console: inbox_media.go (fans' files, pictures sent to fans)
+	"GET /console/members/:openid/files/:msg":  anyStaff,
+	"GET /console/members/:openid/sent/:media": anyStaff,
+	"POST /console/media":                      editors,
+	"POST /console/media/:id/delete":           editors,
+	"POST /console/media/sync":                 editors,
 	// console: rules.go
 	"GET /console/rules":              anyStaff,
 	"GET /console/rules/new":          anyStaff,

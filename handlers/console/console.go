@@ -149,6 +149,9 @@ type Handler struct {
 	Mass   *wechat.Mass
 	// Library is the media library (素材库); nil: the page is not offered.
 	Library *roles.Library
+	// FanFiles serves the files fans sent and the pictures sent to them
+	// (nil: bubbles show text only).
+	FanFiles *roles.FanFiles
 	// Live holds the settings an admin changes on the settings page (nil:
 	// no settings page).
 	Live *settings.Live
@@ -190,6 +193,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	h.registerBroadcasts(a)
 	h.registerCare(a)
 	h.registerMedia(a)
+	h.registerFanFiles(a)
 	if h.Sim != nil {
 		h.registerSimulator(a)
 	}
