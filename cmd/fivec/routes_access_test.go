@@ -174,10 +174,11 @@ var routeAccess = map[string][]string{
 	"POST /console/menu":              editors,
 	"POST /console/menu/publish":      editors,
 	// console: simulator.go
-	"GET /console/simulator":          anyStaff,
-	"GET /console/simulator/inbox":    anyStaff,
-	"POST /console/simulator/fans":    anyStaff,
-	"POST /console/simulator/:action": anyStaff,
+	"GET /console/simulator":           anyStaff,
+	"GET /console/simulator/inbox":     anyStaff,
+	"GET /console/simulator/media/:id": anyStaff,
+	"POST /console/simulator/fans":     anyStaff,
+	"POST /console/simulator/:action":  anyStaff,
 	// api: api.go
 	"GET /api/v1/me":                       anyStaff,
 	"GET /api/v1/members":                  anyStaff,

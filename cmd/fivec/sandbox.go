@@ -99,7 +99,7 @@ func (m simulator) Inbox(openID string) []console.SimMessage {
 // messages as cards, fans' pictures and voice notes with their media id.
 func simMessage(d fake.Delivery, text string) console.SimMessage {
 	msg := console.SimMessage{At: d.Time, FromFan: d.Direction == fake.DirIn, Kind: d.Kind, Source: d.Source, Text: text}
-	if d.Direction == fake.DirIn && (d.Kind == "image" || d.Kind == "voice") {
+	if d.Kind == "image" || d.Kind == "voice" {
 		msg.MediaID = d.MediaID
 	}
 	if d.Kind == "news" {
@@ -232,6 +232,15 @@ var _ console.SimBrowser = simulator{}
 
 // The sandbox simulator offers the richer phone (menu bar, pictures, voice, locations, scans).
 var _ console.SimPhone = simulator{}
+
+// MediaFile is the bytes of a picture or voice note in a phone
+// (console.SimMedia).
+func (m simulator) MediaFile(mediaID string) (string, []byte, bool) {
+	return m.s.fake.MediaFile(sandboxAppID, mediaID)
+}
+
+// Its phones show pictures and voice notes.
+var _ console.SimMedia = simulator{}
 
 // Its fans can turn template messages off.
 var _ console.SimTemplates = simulator{}

@@ -55,6 +55,17 @@ type SimMessage struct {
 	// Articles are a news (图文) message's cards.
 	Articles []SimArticle
 	MediaID  string // an image or voice message's media id
+	// File is the picture's or voice note's address in the console, when
+	// the Simulator holds its bytes (SimMedia); Playable: a voice note the
+	// browser can play (mp3).
+	File     string
+	Playable bool
+}
+
+// SimMedia is a Simulator that holds the bytes of the pictures and voice
+// notes in its phones, so the phone shows them.
+type SimMedia interface {
+	MediaFile(mediaID string) (name string, data []byte, ok bool)
 }
 
 // SimArticle is one card of a news (图文) message.

@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"path"
@@ -23,6 +24,7 @@ var openIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 func (h *Handler) registerSimulator(a *gin.RouterGroup) {
 	a.GET("/simulator", h.simPage)
 	a.GET("/simulator/inbox", h.simInbox)
+	a.GET("/simulator/media/:id", h.simMedia)
 	a.POST("/simulator/fans", h.simNewFan)
 	a.POST("/simulator/:action", h.simAct)
 }
@@ -62,7 +64,14 @@ func (h *Handler) simData(openID string, withFans bool) simData {
 	if openID != "" {
 		in := h.Sim.Inbox(openID)
 		d.Inbox = make([]SimMessage, len(in))
+		sm, files := h.Sim.(SimMedia)
 		for i, m := range in {
+			if files && m.MediaID != "" && (m.Kind == "image" || m.Kind == "voice") {
+				if name, _, ok := sm.MediaFile(m.MediaID); ok {
+					m.File = Base + "/simulator/media/" + url.PathEscape(m.MediaID)
+					m.Playable = strings.HasSuffix(strings.ToLower(name), ".mp3")
+				}
+			}
 			d.Inbox[len(in)-1-i] = m
 		}
 	}
@@ -313,4 +322,30 @@ func voiceFormat(c *gin.Context) string {
 		return "mp3"
 	}
 	return "amr"
+}
+
+// simMedia serves a picture or voice note of the simulator's phones.
+func (h *Handler) simMedia(c *gin.Context) {
+	sm, ok := h.Sim.(SimMedia)
+	if !ok {
+		web.Errorf(c, models.ENOTFOUND, "no such file")
+		return
+	}
+	name, data, ok := sm.MediaFile(c.Param("id"))
+	if !ok {
+		web.Errorf(c, models.ENOTFOUND, "no such file")
+		return
+	}
+	ctype := mime.TypeByExtension(strings.ToLower(path.Ext(name)))
+	if ctype == "" || !strings.HasPrefix(ctype, "image/") && ctype != "audio/mpeg" {
+		ctype = http.DetectContentType(data)
+	}
+	disposition := "inline"
+	if strings.HasSuffix(strings.ToLower(name), ".amr") {
+		ctype, disposition = "audio/amr", "attachment"
+	}
+	c.Header("Cache-Control", "private, max-age=86400")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Header("Content-Disposition", disposition+"; filename*=UTF-8''"+url.PathEscape(path.Base(name)))
+	c.Data(http.StatusOK, ctype, data)
 }

@@ -94,3 +94,21 @@ func (s *Server) SendLocation(ctx context.Context, appID, openID string, lat, ln
 func (s *Server) View(ctx context.Context, appID, openID, url string) (*Delivery, error) {
 	return s.Post(ctx, appID, openID, CallbackMessage{MsgType: "event", Event: "VIEW", EventKey: url})
 }
+
+// MediaFile returns the bytes the platform holds under mediaID (an
+// upload, a fan's picture or voice note), expired or not: a phone keeps
+// what it received. ok is false for an id it never held.
+func (s *Server) MediaFile(appID, mediaID string) (name string, data []byte, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accounts[appID]
+	if a == nil {
+		return "", nil, false
+	}
+	m := a.materials[mediaID]
+	if m == nil {
+		return "", nil, false
+	}
+	b := s.bytesOf(a, m)
+	return m.Name, b, b != nil
+}
