@@ -40,8 +40,8 @@ type desk struct {
 	// files fetches fans' pictures and voice notes (the fan-media-fetch
 	// job, run by hand: files.Fetch); agents' pictures go through it too.
 	files *roles.FanFiles
-	srv     *httptest.Server
-	skew    atomic.Int64 // nanoseconds added to the store's clock
+	srv   *httptest.Server
+	skew  atomic.Int64 // nanoseconds added to the store's clock
 }
 
 func newDesk(t *testing.T, s *models.Store, configure ...func(*roles.Service)) *desk {

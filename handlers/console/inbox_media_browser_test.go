@@ -3,10 +3,10 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
