@@ -37,11 +37,12 @@ type desk struct {
 	acct    fake.Account
 	service *roles.Service
 	cb      *callback.Handler // its Pipeline may take more roles before any traffic
+	srv     *httptest.Server
+	skew    atomic.Int64 // nanoseconds added to the store's clock
+
 	// files fetches fans' pictures and voice notes (the fan-media-fetch
 	// job, run by hand: files.Fetch); agents' pictures go through it too.
 	files *roles.FanFiles
-	srv   *httptest.Server
-	skew  atomic.Int64 // nanoseconds added to the store's clock
 }
 
 func newDesk(t *testing.T, s *models.Store, configure ...func(*roles.Service)) *desk {
