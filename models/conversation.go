@@ -42,6 +42,9 @@ type Conversation struct {
 	ResolvedBy      string     `gorm:"size:16"` // agent, timeout, fan
 	LastFanAt       *time.Time
 	LastAgentAt     *time.Time
+	// AfterHours marks a 留言: opened outside business hours, to be
+	// answered first thing when they begin (the queue is oldest first).
+	AfterHours bool `gorm:"not null;default:false"`
 	// ApologySent marks that a long wait was apologised for.
 	ApologySent bool
 	// Satisfaction is the fan's 1–5 answer after resolution.
@@ -95,6 +98,16 @@ func (s *Store) FindConversation(ctx context.Context, id uint64) (*Conversation,
 // one (created = false). Two escalations racing for one member open one
 // conversation: the member row is locked while checking.
 func (s *Store) Escalate(ctx context.Context, memberID uint64, openID, reason string) (conv *Conversation, created bool, err error) {
+	return s.escalate(ctx, memberID, openID, reason, false)
+}
+
+// LeaveMessage is Escalate outside business hours: a new conversation is a
+// 留言 (AfterHours), answered when the hours begin.
+func (s *Store) LeaveMessage(ctx context.Context, memberID uint64, openID, reason string) (conv *Conversation, created bool, err error) {
+	return s.escalate(ctx, memberID, openID, reason, true)
+}
+
+func (s *Store) escalate(ctx context.Context, memberID uint64, openID, reason string, afterHours bool) (conv *Conversation, created bool, err error) {
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		var m Member
 		if err := tx.Clauses(lockForUpdate(tx)...).Take(&m, memberID).Error; err != nil {
@@ -113,7 +126,7 @@ func (s *Store) Escalate(ctx context.Context, memberID uint64, openID, reason st
 			return err
 		}
 		now := s.now()
-		conv = &Conversation{MemberID: memberID, OpenID: openID, State: ConvWaiting, Reason: reason, QueuedAt: now, LastFanAt: &now}
+		conv = &Conversation{MemberID: memberID, OpenID: openID, State: ConvWaiting, Reason: reason, QueuedAt: now, LastFanAt: &now, AfterHours: afterHours}
 		created = true
 		if err := tx.Model(&Member{}).Where("id = ?", memberID).Update("in_conversation", true).Error; err != nil {
 			return err
@@ -121,6 +134,14 @@ func (s *Store) Escalate(ctx context.Context, memberID uint64, openID, reason st
 		return tx.Create(conv).Error
 	})
 	return conv, created, translate("escalate", err)
+}
+
+// MemberConversations returns the member's other conversations, newest
+// first (at most limit): the customer's history the inbox shows beside one.
+func (s *Store) MemberConversations(ctx context.Context, memberID, except uint64, limit int) ([]Conversation, error) {
+	var out []Conversation
+	err := s.db.WithContext(ctx).Where("member_id = ? AND id <> ?", memberID, except).Order("id DESC").Limit(limit).Find(&out).Error
+	return out, translate("member conversations", err)
 }
 
 // QueuePosition counts waiting conversations queued before c.
@@ -336,10 +357,11 @@ func (s *Store) IdleConversations(ctx context.Context, before time.Time) ([]Conv
 }
 
 // LongWaiting returns waiting conversations queued before before that have
-// not been apologised to yet.
+// not been apologised to yet. A 留言 (AfterHours) is left out: the fan was
+// told when someone would answer.
 func (s *Store) LongWaiting(ctx context.Context, before time.Time) ([]Conversation, error) {
 	var out []Conversation
-	err := s.db.WithContext(ctx).Where("state = ? AND queued_at < ? AND apology_sent = ?", ConvWaiting, before.UTC(), false).
+	err := s.db.WithContext(ctx).Where("state = ? AND queued_at < ? AND apology_sent = ? AND after_hours = ?", ConvWaiting, before.UTC(), false, false).
 		Order("id").Limit(500).Find(&out).Error
 	return out, translate("long waiting", err)
 }

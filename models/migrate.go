@@ -222,6 +222,16 @@ var migrations = []migration{
 		}
 		return tx.Table("fan_sessions").Migrator().CreateTable(&fanSession{})
 	}},
+	{38, "conversations: after_hours, a 留言 left outside business hours (answered first when they begin)", func(tx *gorm.DB) error {
+		if tx.Migrator().HasColumn("conversations", "after_hours") {
+			return nil
+		}
+		boolean := "boolean"
+		if tx.Dialector.Name() == "sqlite" {
+			boolean = "numeric" // what gorm's SQLite dialect writes for bool
+		}
+		return tx.Exec("ALTER TABLE conversations ADD COLUMN after_hours " + boolean + " NOT NULL DEFAULT false").Error
+	}},
 }
 
 // migrateTemplateResults (step 33) keeps the msgid WeChat gives each

@@ -77,6 +77,7 @@ func NewRoles(d Deps, s Settings) *Roles {
 		UnansweredLimit: s.Service.UnansweredLimit, Policy: s.Service.Policy, WeChatKf: s.Service.WeChatKf,
 		AskSatisfaction: s.Service.AskSatisfaction, Texts: DefaultServiceTexts, Window: models.DefaultWindowRules,
 		TemplateID: s.Service.TemplateID, TemplateField: s.Service.TemplateField, Live: d.Live,
+		Loc: s.Loc, Now: now,
 	}
 	actions := TagActions(d.Store)
 	actions["points"] = PointsAction(d.Store, s.Client.PointsLife)

@@ -27,6 +27,9 @@ type ServiceTexts struct {
 	Apology      string
 	Satisfaction string
 	Thanks       string
+	// OffHours answers an escalation outside business hours ({{.OpensAt}}:
+	// when they next begin).
+	OffHours string
 }
 
 // DefaultServiceTexts are the Chinese defaults.
@@ -39,6 +42,7 @@ var DefaultServiceTexts = ServiceTexts{
 	Apology:      "非常抱歉，目前咨询人数较多，让您久等了。客服会尽快联系您。",
 	Satisfaction: "请为本次服务打分：回复 1-5（5 为非常满意）。",
 	Thanks:       "感谢您的评价！",
+	OffHours:     "现在是非工作时间，客服将于 {{.OpensAt}} 上班后第一时间回复您。您可以直接在这里留言，我们会按顺序处理。",
 }
 
 // ErrNoService is what the console and the API answer when Close Service is
@@ -74,9 +78,14 @@ type Service struct {
 	// text fills (e.g. thing1: at most 20 characters).
 	TemplateID    string
 	TemplateField string
-	// Live, when set, holds the keywords, menu key, unanswered limit and
-	// texts in force (saved in the console); the fields above are then
-	// not used for them.
+	// Hours are the business hours when Live is nil (zero: always open).
+	Hours settings.Hours
+	// Loc is the account's time zone (business hours); Now the clock.
+	Loc *time.Location
+	Now func() time.Time
+	// Live, when set, holds the keywords, menu key, unanswered limit,
+	// texts and business hours in force (saved in the console); the fields
+	// above are then not used for them.
 	Live *settings.Live
 	// Pictures lets agents answer with pictures (nil: text only).
 	Pictures *Pictures
@@ -88,12 +97,13 @@ type serviceConf struct {
 	menuKey         string
 	unansweredLimit int
 	texts           ServiceTexts
+	hours           settings.Hours
 }
 
 // conf returns the settings in force: Live's, else the fields.
 func (s *Service) conf() serviceConf {
 	if s.Live == nil {
-		return serviceConf{keywords: s.Keywords, menuKey: s.MenuKey, unansweredLimit: s.UnansweredLimit, texts: s.Texts}
+		return serviceConf{keywords: s.Keywords, menuKey: s.MenuKey, unansweredLimit: s.UnansweredLimit, texts: s.Texts, hours: s.Hours}
 	}
 	v := s.Live.Current()
 	var keywords []string
@@ -107,7 +117,43 @@ func (s *Service) conf() serviceConf {
 			Queued: v.Text(settings.ServiceQueued), Waiting: v.Text(settings.ServiceWaiting), Assigned: v.Text(settings.ServiceAssigned),
 			Resolved: v.Text(settings.ServiceResolved), Timeout: v.Text(settings.ServiceTimeout), Apology: v.Text(settings.ServiceApology),
 			Satisfaction: v.Text(settings.ServiceSatisfaction), Thanks: v.Text(settings.ServiceThanks),
-		}}
+			OffHours: v.Text(settings.ServiceOffHours),
+		}, hours: v.Hours()}
+}
+
+// now is the time in the account's zone.
+func (s *Service) now() time.Time {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	loc := s.Loc
+	if loc == nil {
+		loc = time.Local
+	}
+	return now().In(loc)
+}
+
+// Closed reports whether it is outside business hours now and, if so, when
+// they next begin as a fan reads it ("明天 09:00").
+func (s *Service) Closed() (closed bool, opensAt string) {
+	return closedAt(s.conf().hours, s.now())
+}
+
+func closedAt(h settings.Hours, now time.Time) (bool, string) {
+	if h.Open(now) {
+		return false, ""
+	}
+	at, _ := h.NextOpen(now)
+	return true, settings.FormatOpensAt(at, now)
+}
+
+// offHours is the off-hours text for member.
+func (s *Service) offHours(ctx context.Context, conf serviceConf, opensAt string, member *models.Member) models.Reply {
+	if opensAt == "" {
+		opensAt = "工作日" // every coming day is a holiday: no date to give
+	}
+	return models.TextReply(s.say(ctx, settings.ServiceOffHours, conf.texts.OffHours, member, settings.TextData{OpensAt: opensAt}))
 }
 
 // say renders one of the texts for member (nil: no name known).
@@ -186,6 +232,13 @@ func (s *Service) Handle(ctx context.Context, t *Turn) error {
 		t.Done = true
 		t.ConversationID = conv.ID // noted with the answer (last fan message)
 		if conv.State == models.ConvWaiting && !s.WeChatKf {
+			conf := s.conf()
+			if closed, opensAt := closedAt(conf.hours, s.now()); closed {
+				// A 留言: the fan is told again when someone will answer,
+				// not a queue position nobody is working through.
+				t.Reply(s.offHours(ctx, conf, opensAt, t.Member))
+				return nil
+			}
 			if ahead < 0 {
 				var err error
 				if ahead, err = s.Store.QueuePosition(ctx, conv); err != nil {
@@ -234,7 +287,13 @@ func (s *Service) Finish(ctx context.Context, t *Turn) error {
 // Escalate hands the fan to people: a queued conversation, assigned at once
 // when an agent is free. It is also the "escalate" rule action.
 func (s *Service) Escalate(ctx context.Context, t *Turn, reason string) error {
-	conv, created, err := s.Store.Escalate(ctx, t.Member.ID, t.Member.OpenID, reason)
+	conf := s.conf()
+	closed, opensAt := closedAt(conf.hours, s.now())
+	escalate := s.Store.Escalate
+	if closed && !s.WeChatKf {
+		escalate = s.Store.LeaveMessage
+	}
+	conv, created, err := escalate(ctx, t.Member.ID, t.Member.OpenID, reason)
 	if err != nil {
 		return err
 	}
@@ -243,6 +302,13 @@ func (s *Service) Escalate(ctx context.Context, t *Turn, reason string) error {
 	if s.WeChatKf {
 		t.Replies = nil
 		t.Reply(models.Reply{Kind: models.ReplyTransfer})
+		return nil
+	}
+	if closed && conv.State == models.ConvWaiting {
+		// Outside business hours nobody is assigned: the conversation
+		// waits as a 留言, answered first thing (AssignWaiting, oldest
+		// first, once the hours begin).
+		t.Reply(s.offHours(ctx, conf, opensAt, t.Member))
 		return nil
 	}
 	if created {
@@ -340,6 +406,9 @@ func (s *Service) windowOpen(ctx context.Context, openID string) error {
 		return err
 	}
 	if !w.Open {
+		if s.TemplateID == "" {
+			return models.Errorf(models.ECONFLICT, "WeChat will not deliver this message: %s. Reply when the fan writes again", w.Why)
+		}
 		return models.Errorf(models.ECONFLICT, "WeChat will not deliver this message: %s. Send the template message instead", w.Why)
 	}
 	return nil
@@ -381,9 +450,15 @@ func (s *Service) Apologize(ctx context.Context, conv models.Conversation) error
 }
 
 // AssignWaiting gives queued conversations, oldest first, to agents who
-// have room, and tells each fan who is serving them.
+// have room, and tells each fan who is serving them. Outside business hours
+// it assigns none.
 func (s *Service) AssignWaiting(ctx context.Context) (int, error) {
 	if s.WeChatKf {
+		return 0, nil
+	}
+	if closed, _ := s.Closed(); closed {
+		// Outside business hours the queue (留言 included) waits for the
+		// morning; an agent who is there may still claim from the inbox.
 		return 0, nil
 	}
 	waiting, err := s.Store.ListConversations(ctx, models.ConvWaiting, 0, 100)

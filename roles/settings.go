@@ -49,7 +49,7 @@ func SettingDefaults(cfg config.Config) (settings.Values, []error) {
 		settings.WelcomeText: cfg.WelcomeText, settings.DefaultReply: "",
 		settings.ServiceQueued: texts.Queued, settings.ServiceWaiting: texts.Waiting, settings.ServiceAssigned: texts.Assigned,
 		settings.ServiceResolved: texts.Resolved, settings.ServiceTimeout: texts.Timeout, settings.ServiceApology: texts.Apology,
-		settings.ServiceSatisfaction: texts.Satisfaction, settings.ServiceThanks: texts.Thanks,
+		settings.ServiceSatisfaction: texts.Satisfaction, settings.ServiceThanks: texts.Thanks, settings.ServiceOffHours: texts.OffHours,
 		settings.ServiceKeywords: cfg.ServiceKeywords, settings.ServiceMenuKey: cfg.ServiceMenuKey,
 		settings.ServiceUnanswered: strconv.Itoa(cfg.ServiceUnanswered),
 		settings.SignInPoints:      strconv.Itoa(cfg.SignInPoints), settings.SignInBonus: strconv.FormatInt(rules.SignIn.Bonus, 10),

@@ -22,6 +22,10 @@ type Snapshot struct {
 	version string
 	// scenes are the channels' welcome texts by QR scene.
 	scenes map[string]string
+	// hours are the business hours, parsed once (Close Service reads
+	// them on the callback's hot path).
+	hoursOnce sync.Once
+	hours     Hours
 }
 
 // NewSnapshot overlays saved on defaults (both already valid).
@@ -83,10 +87,12 @@ type TextData struct {
 	Name  string // how the fan is addressed (models.FanName)
 	Ahead int64  // conversations ahead in the queue
 	Agent string // the agent's display name
+	// OpensAt is when business hours next begin ("明天 09:00").
+	OpensAt string
 }
 
 // Sample is the sample fan the console's previews use.
-var Sample = TextData{Name: "张小明", Ahead: 2, Agent: "客服小王"}
+var Sample = TextData{Name: "张小明", Ahead: 2, Agent: "客服小王", OpensAt: "明天 09:00"}
 
 // maxRendered bounds a rendered text.
 const maxRendered = 2048

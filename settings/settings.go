@@ -50,6 +50,15 @@ const (
 	DeliveryRate        = "delivery_rate"
 	PushCap             = "push_cap"
 	QuietHours          = "quiet_hours"
+	ServiceOffHours     = "service_off_hours"
+	HoursMon            = "hours_mon"
+	HoursTue            = "hours_tue"
+	HoursWed            = "hours_wed"
+	HoursThu            = "hours_thu"
+	HoursFri            = "hours_fri"
+	HoursSat            = "hours_sat"
+	HoursSun            = "hours_sun"
+	ServiceHolidays     = "service_holidays"
 )
 
 // Kind is how a setting is written and checked.
@@ -72,6 +81,12 @@ const (
 	List
 	// Word is a single token without spaces (a menu key).
 	Word
+	// Ranges are a day's business hours: "09:00-12:00,13:00-18:00" in the
+	// account's zone, or empty (closed that day).
+	Ranges
+	// Dates are days: "2026-10-01", ranges "2026-10-01~2026-10-07",
+	// separated by commas.
+	Dates
 )
 
 // Def describes one setting.
@@ -94,13 +109,14 @@ type Def struct {
 
 // Groups in the order the console shows them ("channels" holds the
 // channels' welcome texts, one per channel).
-var Groups = []string{"texts", "channels", "service", "points", "delivery"}
+var Groups = []string{"texts", "channels", "service", "hours", "points", "delivery"}
 
 var (
 	nameVar     = replytemplate.Vars{"Name": replytemplate.String}
 	aheadVars   = replytemplate.Vars{"Name": replytemplate.String, "Ahead": replytemplate.Number}
 	assignVars  = replytemplate.Vars{"Name": replytemplate.String, "Agent": replytemplate.String}
 	noVars      = replytemplate.Vars{}
+	opensVars   = replytemplate.Vars{"Name": replytemplate.String, "OpensAt": replytemplate.String}
 	quietFormat = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$`)
 )
 
@@ -116,9 +132,18 @@ var Catalog = []Def{
 	{Key: ServiceApology, Group: "texts", Kind: Text, Label: "久等致歉", Required: true, Vars: noVars},
 	{Key: ServiceSatisfaction, Group: "texts", Kind: Text, Label: "满意度提问", Required: true, Vars: noVars},
 	{Key: ServiceThanks, Group: "texts", Kind: Text, Label: "评价感谢", Required: true, Vars: nameVar},
+	{Key: ServiceOffHours, Group: "texts", Kind: Text, Label: "非工作时间提示", Required: true, Vars: opensVars},
 	{Key: ServiceKeywords, Env: "FIVEC_SERVICE_KEYWORDS", Group: "service", Kind: List, Label: "转人工关键词"},
 	{Key: ServiceMenuKey, Env: "FIVEC_SERVICE_MENU_KEY", Group: "service", Kind: Word, Label: "转人工菜单键"},
 	{Key: ServiceUnanswered, Env: "FIVEC_SERVICE_UNANSWERED", Group: "service", Kind: Int, Label: "连续未答转人工次数", Max: 1000},
+	{Key: HoursMon, Group: "hours", Kind: Ranges, Label: "周一营业时间"},
+	{Key: HoursTue, Group: "hours", Kind: Ranges, Label: "周二营业时间"},
+	{Key: HoursWed, Group: "hours", Kind: Ranges, Label: "周三营业时间"},
+	{Key: HoursThu, Group: "hours", Kind: Ranges, Label: "周四营业时间"},
+	{Key: HoursFri, Group: "hours", Kind: Ranges, Label: "周五营业时间"},
+	{Key: HoursSat, Group: "hours", Kind: Ranges, Label: "周六营业时间"},
+	{Key: HoursSun, Group: "hours", Kind: Ranges, Label: "周日营业时间"},
+	{Key: ServiceHolidays, Group: "hours", Kind: Dates, Label: "节假日（不营业）"},
 	{Key: SignInPoints, Env: "FIVEC_SIGNIN_POINTS", Group: "points", Kind: Int, Label: "每日签到积分", Max: 1_000_000},
 	{Key: SignInBonus, Group: "points", Kind: Int, Label: "连续签到奖励积分", Max: 1_000_000},
 	{Key: SignInBonusEvery, Group: "points", Kind: Int, Label: "连续签到奖励间隔天数", Max: 366},
@@ -260,6 +285,18 @@ func (d Def) Check(v string) (string, error) {
 			}
 		}
 		v = strings.Join(words, ",")
+	case Ranges:
+		nv, err := checkSpans(v)
+		if err != nil {
+			return bad("%s。", err)
+		}
+		v = nv
+	case Dates:
+		nv, err := checkDates(v)
+		if err != nil {
+			return bad("%s。", err)
+		}
+		v = nv
 	case Word:
 		if strings.ContainsAny(v, " \t\n") || len(v) > 128 {
 			return bad("只能是一个不含空格的键（最多 128 个字符），例如 CONTACT_AGENT。")

@@ -74,7 +74,7 @@ func defaults(t *testing.T) settings.Values {
 		settings.WelcomeText: "感谢关注", settings.DefaultReply: "",
 		settings.ServiceQueued: "前面 {{.Ahead}} 位", settings.ServiceWaiting: "排队 {{.Ahead}}", settings.ServiceAssigned: "客服 {{.Agent}}",
 		settings.ServiceResolved: "结束", settings.ServiceTimeout: "超时", settings.ServiceApology: "抱歉",
-		settings.ServiceSatisfaction: "打分", settings.ServiceThanks: "谢谢",
+		settings.ServiceSatisfaction: "打分", settings.ServiceThanks: "谢谢", settings.ServiceOffHours: "{{.OpensAt}} 上班",
 		settings.ServiceKeywords: "人工", settings.ServiceMenuKey: "CONTACT_AGENT", settings.ServiceUnanswered: "3",
 		settings.SignInPoints: "10", settings.SignInBonus: "50", settings.SignInBonusEvery: "7",
 		settings.ReferralPoints: "100", settings.ReferralHold: "168h", settings.ReferralDailyCap: "10", settings.PointsLife: "8760h",

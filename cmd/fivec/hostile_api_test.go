@@ -68,7 +68,7 @@ func TestHostileAPIAndConsoleInput(t *testing.T) {
 				{"rule regex that does not compile", "POST", "/api/v1/rules", js, `{"name":"r","kind":"keyword","keywords":[{"text":"(","match":"regex"}],"replies":[{"kind":"text","text":"x"}]}`, api, 400},
 				{"reply template that calls functions", "POST", "/api/v1/canned", js, `{"code":"x","text":"{{printf \"%v\" .}}{{template \"x\"}}"}`, api, 400},
 				{"console form over the limit", "POST", "/console/lang", "application/x-www-form-urlencoded", "lang=" + strings.Repeat("x", 11<<20), con, 413},
-				{"upload over the limit", "POST", "/console/rules/import", "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.yaml\"\r\n\r\n" + strings.Repeat("x", 10<<20) + "\r\n--b--\r\n", con, 413},
+				{"upload over the limit", "POST", "/console/rules/import", "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.yaml\"\r\n\r\n" + strings.Repeat("x", 12<<20) + "\r\n--b--\r\n", con, 413},
 				{"login form over 16 KiB, not logged in", "POST", "/console/login", "application/x-www-form-urlencoded", "username=" + strings.Repeat("a", 1<<20), who{}, 413},
 				{"login multipart upload, not logged in", "POST", "/console/login", "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\n" + strings.Repeat("x", 40<<20) + "\r\n--b--\r\n", who{}, 413},
 			} {

@@ -63,6 +63,7 @@ type inboxRow struct {
 	ID             uint64
 	OpenID, State  string
 	Reason         string
+	AfterHours     bool // a 留言 left outside business hours
 	Agent          string
 	Mine, Unread   bool
 	Preview        string
@@ -176,7 +177,7 @@ func (h *Handler) inboxRows(c *gin.Context, filter string) ([]inboxRow, error) {
 	menu := h.menuNames(ctx)
 	rows := make([]inboxRow, 0, len(convs))
 	for _, cv := range convs {
-		r := inboxRow{ID: cv.ID, OpenID: cv.OpenID, State: cv.State, Reason: cv.Reason, At: cv.UpdatedAt,
+		r := inboxRow{ID: cv.ID, OpenID: cv.OpenID, State: cv.State, Reason: cv.Reason, AfterHours: cv.AfterHours, At: cv.UpdatedAt,
 			ResolvedBy: cv.ResolvedBy, FirstResponded: cv.FirstResponseAt != nil}
 		if cv.State == models.ConvWaiting {
 			r.At = cv.QueuedAt

@@ -63,7 +63,22 @@ type convData struct {
 	Images  []models.Material
 	// Key changes when the state or the agent does: the page reloads.
 	Key string
+	// History are the customer's earlier conversations, newest first.
+	History []pastConv
 }
+
+// pastConv is one of the customer's earlier conversations.
+type pastConv struct {
+	ID            uint64
+	State, Reason string
+	AfterHours    bool
+	QueuedAt      time.Time
+	Agent         string
+	Rating        int
+}
+
+// historyLimit is how many earlier conversations the page lists.
+const historyLimit = 20
 
 // agentOption is a transfer target.
 type agentOption struct {
@@ -157,7 +172,38 @@ func (h *Handler) loadConv(c *gin.Context) (*convData, error) {
 	if tf, ok := any(h.Service).(templateFallback); ok && h.Service != nil {
 		d.Template = tf.TemplateFallback()
 	}
+	if d.History, err = h.history(ctx, d.Conv); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// history lists the member's other conversations with who served them.
+func (h *Handler) history(ctx context.Context, conv *models.Conversation) ([]pastConv, error) {
+	convs, err := h.Store.MemberConversations(ctx, conv.MemberID, conv.ID, historyLimit)
+	if err != nil || len(convs) == 0 {
+		return nil, err
+	}
+	names := map[uint64]string{}
+	out := make([]pastConv, len(convs))
+	for i, cv := range convs {
+		p := pastConv{ID: cv.ID, State: cv.State, Reason: cv.Reason, AfterHours: cv.AfterHours, QueuedAt: cv.QueuedAt}
+		if cv.Satisfaction != nil {
+			p.Rating = *cv.Satisfaction
+		}
+		if cv.AgentID != nil {
+			name, ok := names[*cv.AgentID]
+			if !ok {
+				if a, err := h.Store.FindStaff(ctx, *cv.AgentID); err == nil {
+					name = displayName(a)
+				}
+				names[*cv.AgentID] = name
+			}
+			p.Agent = name
+		}
+		out[i] = p
+	}
+	return out, nil
 }
 
 // transferTargets lists enabled agents and admins other than the holder,

@@ -78,9 +78,12 @@ func TestInboxWindowCardPerAction(t *testing.T) {
 		d.advance(3 * time.Minute)
 		r := a.get(p)
 		expect(t, r, 200, "粉丝 3 分钟前点击了菜单：1 分钟内可回复 3 条", "不可发送",
-			"粉丝关注、扫码或点击菜单后只能在 1 分钟内回复，这个窗口已关闭", `id="reply-closed"`, "请改发模板消息",
+			"粉丝关注、扫码或点击菜单后只能在 1 分钟内回复，这个窗口已关闭", `id="reply-closed"`, "请等粉丝再发消息后回复",
 			`id="send" disabled`)
 		body := r.body()
+		if strings.Contains(body, "请改发模板消息") {
+			t.Fatal("with no service template set, the page still tells the agent to send one")
+		}
 		if strings.Contains(body, "48 小时内没有发过消息") {
 			t.Fatal("a fan who clicked 3 minutes ago is called silent for 48 hours")
 		}

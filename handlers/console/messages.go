@@ -21,6 +21,7 @@ var knownMessages = []struct {
 	key string
 }{
 	{regexp.MustCompile(`^WeChat will not deliver this message: (?P<why>.+)\. Send the template message instead$`), "errmsg.window_closed"},
+	{regexp.MustCompile(`^WeChat will not deliver this message: (?P<why>.+)\. Reply when the fan writes again$`), "errmsg.window_closed_wait"},
 	{regexp.MustCompile(`^WeChat refused the message \(errcode (?P<errcode>-?\d+)\)$`), "errmsg.wechat_refused"},
 	{regexp.MustCompile(`^WeChat refused the template message \(errcode (?P<errcode>-?\d+)\)$`), "errmsg.wechat_refused_template"},
 	{regexp.MustCompile(`^WeChat refused: errcode (?P<errcode>-?\d+)`), "errmsg.wechat_refused"},

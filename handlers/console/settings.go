@@ -39,10 +39,13 @@ type settingsData struct {
 	// Previewed: the page shows posted values that were not saved.
 	Previewed bool
 	Sample    settings.TextData
+	// Zone is the account's time zone (business hours).
+	Zone string
 }
 
 var kindNames = map[settings.Kind]string{settings.Text: "text", settings.Int: "int", settings.Duration: "duration",
-	settings.Quiet: "quiet", settings.List: "list", settings.Word: "word"}
+	settings.Quiet: "quiet", settings.List: "list", settings.Word: "word",
+	settings.Ranges: "ranges", settings.Dates: "dates"}
 
 // settingsPage shows every setting: posted (nil: those in force), with
 // errs next to the refused ones.
@@ -53,7 +56,7 @@ func (h *Handler) settingsPage(c *gin.Context, status int, posted settings.Value
 		return
 	}
 	cur := h.Live.Current()
-	data := settingsData{Delay: int(settings.ReloadEvery.Seconds()), Previewed: previewed, Sample: settings.Sample}
+	data := settingsData{Delay: int(settings.ReloadEvery.Seconds()), Previewed: previewed, Sample: settings.Sample, Zone: h.Loc.String()}
 	for _, g := range settings.Groups {
 		group := settingGroup{Name: g}
 		defs := settings.Catalog
