@@ -180,11 +180,11 @@ func (f *FanFiles) Open(ctx context.Context, messageID uint64, part string) (*mo
 		return nil, nil, err
 	}
 	if fm.State != models.FanMediaStored {
-		return fm, nil, models.Errorf(models.ENOTFOUND, "the file is not kept")
+		return fm, nil, models.Errorf(models.ENOTFOUND, "fan file: not found")
 	}
 	file, err := f.Files.Open(ctx, fm.FileKey)
 	if err == media.ErrNotFound {
-		return fm, nil, models.Errorf(models.ENOTFOUND, "the file is not kept")
+		return fm, nil, models.Errorf(models.ENOTFOUND, "fan file: not found")
 	}
 	return fm, file, err
 }
@@ -226,7 +226,7 @@ func (f *FanFiles) OpenSent(ctx context.Context, openID, mediaID string) (name, 
 	key := ""
 	if p, err := f.Store.SentPictureByMediaID(ctx, mediaID); err == nil {
 		if p.OpenID != openID {
-			return "", "", nil, models.Errorf(models.ENOTFOUND, "no such picture")
+			return "", "", nil, models.Errorf(models.ENOTFOUND, "picture: not found")
 		}
 		name, contentType, key = p.Name, p.ContentType, p.FileKey
 	} else if models.ErrorCode(err) != models.ENOTFOUND {
@@ -237,11 +237,11 @@ func (f *FanFiles) OpenSent(ctx context.Context, openID, mediaID string) (name, 
 		return "", "", nil, err
 	}
 	if key == "" {
-		return "", "", nil, models.Errorf(models.ENOTFOUND, "no such picture")
+		return "", "", nil, models.Errorf(models.ENOTFOUND, "picture: not found")
 	}
 	file, err = f.Files.Open(ctx, key)
 	if err == media.ErrNotFound {
-		return "", "", nil, models.Errorf(models.ENOTFOUND, "no such picture")
+		return "", "", nil, models.Errorf(models.ENOTFOUND, "picture: not found")
 	}
 	return name, contentType, file, err
 }

@@ -34,7 +34,7 @@ func (h *Handler) registerFanFiles(a *gin.RouterGroup) {
 func (h *Handler) fanFile(c *gin.Context) {
 	id, err := strconv.ParseUint(c.Param("msg"), 10, 64)
 	if err != nil {
-		web.Errorf(c, models.ENOTFOUND, "no such file")
+		web.Errorf(c, models.ENOTFOUND, "file: not found")
 		return
 	}
 	part := models.FanMediaMain
@@ -44,7 +44,7 @@ func (h *Handler) fanFile(c *gin.Context) {
 	fm, f, err := h.FanFiles.Open(c.Request.Context(), id, part)
 	if err == nil && fm.OpenID != c.Param("openid") {
 		f.Close()
-		err = models.Errorf(models.ENOTFOUND, "no such file")
+		err = models.Errorf(models.ENOTFOUND, "file: not found")
 	}
 	if err != nil {
 		web.Error(c, err)

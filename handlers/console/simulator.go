@@ -328,12 +328,12 @@ func voiceFormat(c *gin.Context) string {
 func (h *Handler) simMedia(c *gin.Context) {
 	sm, ok := h.Sim.(SimMedia)
 	if !ok {
-		web.Errorf(c, models.ENOTFOUND, "no such file")
+		web.Errorf(c, models.ENOTFOUND, "file: not found")
 		return
 	}
 	name, data, ok := sm.MediaFile(c.Param("id"))
 	if !ok {
-		web.Errorf(c, models.ENOTFOUND, "no such file")
+		web.Errorf(c, models.ENOTFOUND, "file: not found")
 		return
 	}
 	ctype := mime.TypeByExtension(strings.ToLower(path.Ext(name)))
