@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/models/modelstest"
@@ -57,6 +58,7 @@ func TestFanPictureAndAgentPicture(t *testing.T) {
 		d.fan("oFanOther", "你好")
 		conv := d.escalated("oFanPic")
 		page := "/console/inbox/" + id(conv)
+		d.advance(2 * time.Second) // the photo is the fan's last message, also at MariaDB's second precision
 		if _, _, err := platform.SendImageFile(ctx, d.acct.AppID, "oFanPic", "receipt.png", conPNG); err != nil {
 			t.Fatal(err)
 		}
@@ -68,6 +70,7 @@ func TestFanPictureAndAgentPicture(t *testing.T) {
 		if m == nil {
 			t.Fatalf("no inline picture in %s", a.get(page).body())
 		}
+		expect(t, a.get("/console/inbox/list?filter=open"), 200, `class="conv-pic" src="/console/members/oFanPic/files/`)
 		if !fanFileSrc.MatchString(a.get("/console/members/oFanPic").body()) {
 			t.Error("the member's log does not show the picture")
 		}
