@@ -95,7 +95,7 @@ func TestBrowserInboxPictures(t *testing.T) {
 	br.Until(ctx, "asked", `document.querySelector('#inbox').innerText.includes('人工')`)
 	do("more", chromedp.Click(css("#sim-more summary")), chromedp.WaitVisible(css("#sim-image")))
 	do("photo", chromedp.SetUploadFiles(css("#sim-image"), []string{photo}), chromedp.Click(css("#sim-image-send")), chromedp.WaitVisible(css("#unfollow")))
-	br.Until(ctx, "the photo on the phone", `[...document.querySelectorAll('#inbox .bubble.pic img')].some(i => i.complete && i.naturalWidth === 40)`)
+	eventually(t, ctx, "the photo on the phone", `[...document.querySelectorAll('#inbox .bubble.pic img')].some(i => i.complete && i.naturalWidth === 40)`)
 
 	// The agent's inbox.
 	ctx0 := context.Background()
@@ -118,6 +118,12 @@ func TestBrowserInboxPictures(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	br.Until(ctx, "the photo shows", `(() => { const i = document.querySelector('#conversation .msg-pic img'); return i && i.complete && i.naturalWidth === 40 })()`)
+	for _, w := range []int64{1280, 390} {
+		do("the inbox list", chromedp.EmulateViewport(w, 900), chromedp.Navigate(web.URL+"/console/inbox?filter=open"), chromedp.WaitVisible(css("body")))
+		br.Until(ctx, "the photo's thumbnail in the list", `(() => { const i = document.querySelector('.conv-pic'); return i && i.complete && i.naturalWidth === 40 })()`)
+		br.Shot(ctx, fmt.Sprintf("inbox-list-photo-%d", w))
+	}
+	do("back", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(page), chromedp.WaitVisible(css("#conversation")))
 	if !isClaimed(ctx) {
 		do("claim", chromedp.Click(css("#claim")), chromedp.WaitVisible(css("#reply-form")))
 	}
@@ -173,4 +179,18 @@ func bigPNG(t *testing.T, rgb uint32) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// eventually polls js until it is true, through the page's reload after a
+// plain form post (an evaluation during the navigation fails and is tried
+// again).
+func eventually(t *testing.T, ctx context.Context, step, js string) {
+	t.Helper()
+	for i := 0; i < 150; i++ {
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js)); err == nil && ok {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s: never true: %s", step, js)
 }
