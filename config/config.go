@@ -129,6 +129,10 @@ type Config struct {
 	// s3://bucket?region=… when several replicas share them; "" for the
 	// default directory beside the database (MediaStoreURL).
 	MediaURL string
+	// MediaRetention is how long the files fans send (images, voice,
+	// video) are kept (FIVEC_MEDIA_RETENTION, e.g. 180d or 720h; 0 keeps
+	// them for ever).
+	MediaRetention time.Duration
 
 	// Location is TimeZone, parsed by Validate.
 	Location *time.Location
@@ -256,6 +260,7 @@ func Defaults() Config {
 		ReferralDailyCap: 10,
 		PointsLife:       365 * 24 * time.Hour,
 		ProfileLinkLife:  30 * 24 * time.Hour,
+		MediaRetention:   180 * 24 * time.Hour,
 		LoyalAfterPoints: 1000,
 		LoyalAfterDays:   180,
 		KeyPersonAfter:   10,
@@ -583,6 +588,7 @@ func fields() []field {
 		durationField("FIVEC_RECORD_LINGER", func(c *Config) *time.Duration { return &c.RecordLinger }),
 		mk("FIVEC_SPOOL_DIR", false, func(c *Config) *string { return &c.SpoolDir }),
 		mk("FIVEC_MEDIA_URL", false, func(c *Config) *string { return &c.MediaURL }),
+		daysField("FIVEC_MEDIA_RETENTION", func(c *Config) *time.Duration { return &c.MediaRetention }),
 		mk("FIVEC_SERVICE_POLICY", false, func(c *Config) *string { return &c.ServicePolicy }),
 		durationField("FIVEC_SERVICE_IDLE", func(c *Config) *time.Duration { return &c.ServiceIdle }),
 		durationField("FIVEC_SERVICE_WAIT_LIMIT", func(c *Config) *time.Duration { return &c.ServiceWaitLimit }),
@@ -642,6 +648,34 @@ func durationField(env string, p func(*Config) *time.Duration) field {
 			d, err := time.ParseDuration(v)
 			if err != nil {
 				return fmt.Errorf("want a duration such as 4.5s or 30m, got %q", v)
+			}
+			*p(c) = d
+			return nil
+		}}
+}
+
+// daysField reads a duration in days ("180d") or as Go writes it ("720h");
+// it must not be negative.
+func daysField(env string, p func(*Config) *time.Duration) field {
+	return field{env: env,
+		get: func(c Config) string {
+			if d := *p(&c); d%(24*time.Hour) == 0 {
+				return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+			}
+			return p(&c).String()
+		},
+		set: func(c *Config, v string) error {
+			if n, ok := strings.CutSuffix(strings.TrimSpace(v), "d"); ok {
+				days, err := strconv.Atoi(n)
+				if err != nil || days < 0 {
+					return fmt.Errorf("want a number of days such as 180d, got %q", v)
+				}
+				*p(c) = time.Duration(days) * 24 * time.Hour
+				return nil
+			}
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return fmt.Errorf("want a number of days such as 180d (or a duration such as 720h), got %q", v)
 			}
 			*p(c) = d
 			return nil

@@ -23,3 +23,18 @@ func (r *Runner) MaterialSync(lib *roles.Library) []Job {
 	}}
 	return []Job{step, daily}
 }
+
+// FanMedia fetches the files fans sent (media/get) every 5 s, 20 a run,
+// retrying failures with backoff (roles.FanFiles), and deletes files past
+// the retention period hourly, 500 a run, saying so in the log.
+func (r *Runner) FanMedia(files *roles.FanFiles) []Job {
+	fetch := Job{Name: "fan-media-fetch", Spec: "@every 5s", Run: func(ctx context.Context) error {
+		_, err := files.Fetch(ctx, 20)
+		return err
+	}}
+	sweep := Job{Name: "fan-media-retention", Spec: "@every 1h", Run: func(ctx context.Context) error {
+		_, err := files.Sweep(ctx, 500)
+		return err
+	}}
+	return []Job{fetch, sweep}
+}

@@ -147,6 +147,50 @@ var migrations = []migration{
 	{24, "media library: the local cache of the account's permanent materials, with each file's key in the media store", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&materialV1{})
 	}},
+	{25, "fan media: the files of fans' images, voice notes and videos, queued for download from WeChat and kept for the retention period", func(tx *gorm.DB) error {
+		type fanMedia struct {
+			ID           uint64    `gorm:"primaryKey"`
+			MessageID    uint64    `gorm:"not null;uniqueIndex:idx_fan_media_message_part,priority:1"`
+			Part         string    `gorm:"size:8;not null;uniqueIndex:idx_fan_media_message_part,priority:2"`
+			OpenID       string    `gorm:"size:64;not null"`
+			Kind         string    `gorm:"size:16;not null"`
+			MediaID      string    `gorm:"size:191;not null"`
+			Format       string    `gorm:"size:16;not null;default:''"`
+			State        string    `gorm:"size:16;not null;index:idx_fan_media_state_next,priority:1"`
+			FileKey      string    `gorm:"size:255;not null;default:''"`
+			ContentType  string    `gorm:"size:64;not null;default:''"`
+			Size         int64     `gorm:"not null;default:0"`
+			Attempts     int       `gorm:"not null;default:0"`
+			NextAt       time.Time `gorm:"not null;index:idx_fan_media_state_next,priority:2"`
+			ClaimedUntil time.Time `gorm:"not null"`
+			Error        string    `gorm:"size:255;not null;default:''"`
+			StoredAt     *time.Time
+			CreatedAt    time.Time
+			UpdatedAt    time.Time
+		}
+		if tx.Migrator().HasTable("fan_media") {
+			return nil
+		}
+		return tx.Table("fan_media").Migrator().CreateTable(&fanMedia{})
+	}},
+	{26, "agents' pictures: the file and temporary media_id of each picture an agent sent from their computer", func(tx *gorm.DB) error {
+		type sentPicture struct {
+			ID          uint64    `gorm:"primaryKey"`
+			MediaID     string    `gorm:"size:191;not null;uniqueIndex:idx_sent_pictures_media_id"`
+			OpenID      string    `gorm:"size:64;not null"`
+			FileKey     string    `gorm:"size:255;not null"`
+			ContentType string    `gorm:"size:64;not null;default:''"`
+			Name        string    `gorm:"size:255;not null;default:''"`
+			Size        int64     `gorm:"not null;default:0"`
+			ExpiresAt   time.Time `gorm:"not null"`
+			CreatedBy   uint64    `gorm:"not null;default:0"`
+			CreatedAt   time.Time
+		}
+		if tx.Migrator().HasTable("sent_pictures") {
+			return nil
+		}
+		return tx.Table("sent_pictures").Migrator().CreateTable(&sentPicture{})
+	}},
 	{33, "template results: the msgid of each template send (message log, push recipients) and WeChat's TEMPLATESENDJOBFINISH failures", migrateTemplateResults},
 	{34, "fan pages: web-authorisation states, single-use and bound to the browser", func(tx *gorm.DB) error {
 		type fanOAuthState struct {

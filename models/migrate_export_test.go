@@ -24,6 +24,7 @@ var liveModels = []any{
 	&JobLease{}, &WeChatToken{}, &LoginThrottle{}, &TemplateResult{},
 	&Material{}, &FanOAuthState{}, &FanSession{}, &NewsDraft{}, &NewsArticle{},
 	&ShareLink{}, &ShareOpen{},
+	&FanMedia{}, &SentPicture{},
 }
 
 // OpenAt opens driver's database at dsn and applies the migrations up to

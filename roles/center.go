@@ -18,6 +18,9 @@ import (
 type Center struct {
 	Store *models.Store
 	Log   *slog.Logger
+	// FanFiles, when set, queues the download of a fan's image, voice
+	// note or video as the message arrives.
+	FanFiles *FanFiles
 }
 
 // Name implements Role.
@@ -32,6 +35,9 @@ func (d *Center) Name() string { return "center" }
 // recipient.
 func (d *Center) Handle(ctx context.Context, t *Turn) error {
 	m := t.Msg
+	if fanMediaKinds[m.MsgType] {
+		return d.FanFiles.Queue(ctx, t)
+	}
 	if m.MsgType == message.MsgTypeEvent && m.Event == message.EventTemplateSendJobFinish {
 		failed := wechat.TemplateStatusFailed(m.Status)
 		ours, err := d.Store.RecordTemplateFinish(ctx, models.TemplateFinish{MsgID: m.TemplateMsgID,

@@ -87,6 +87,8 @@ type Service struct {
 	// texts and business hours in force (saved in the console); the fields
 	// above are then not used for them.
 	Live *settings.Live
+	// Pictures lets agents answer with pictures (nil: text only).
+	Pictures *Pictures
 }
 
 // serviceConf is what the console may change, as in force now.
@@ -172,12 +174,9 @@ func (s *Service) SendTemplateFallback(ctx context.Context, convID uint64, agent
 	if !s.TemplateFallback() {
 		return models.Errorf(models.EINVALID, "no template is configured (FIVEC_SERVICE_TEMPLATE_ID)")
 	}
-	conv, err := s.Store.FindConversation(ctx, convID)
+	conv, err := s.heldConversation(ctx, convID, agent)
 	if err != nil {
 		return err
-	}
-	if conv.State != models.ConvAssigned || conv.AgentID == nil || (*conv.AgentID != agent.ID && agent.Role != models.RoleAdmin) {
-		return models.Errorf(models.ECONFLICT, "claim the conversation before replying")
 	}
 	text = strings.TrimSpace(text)
 	if text == "" {
@@ -368,17 +367,41 @@ func (s *Service) closeOnUnfollow(ctx context.Context, t *Turn) error {
 // Reply sends an agent's message to the conversation's fan, refusing what
 // the platform would reject (closed window, used-up quota) with a reason.
 func (s *Service) Reply(ctx context.Context, convID uint64, agent *models.Staff, r models.Reply) error {
-	conv, err := s.Store.FindConversation(ctx, convID)
+	conv, err := s.heldConversation(ctx, convID, agent)
 	if err != nil {
 		return err
-	}
-	if conv.State != models.ConvAssigned || conv.AgentID == nil || (*conv.AgentID != agent.ID && agent.Role != models.RoleAdmin) {
-		return models.Errorf(models.ECONFLICT, "claim the conversation before replying")
 	}
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	w, err := s.Store.ServiceWindow(ctx, conv.OpenID, s.Window)
+	if err := s.windowOpen(ctx, conv.OpenID); err != nil {
+		return err
+	}
+	if err := s.Sender.SendCustom(ctx, conv.OpenID, r); err != nil {
+		if code := wechat.ErrCode(err); code != 0 {
+			return models.Errorf(models.ECONFLICT, "WeChat refused the message (errcode %d)", code)
+		}
+		return err
+	}
+	return s.Store.NoteAgentReply(ctx, convID)
+}
+
+// heldConversation is the conversation when agent may reply in it.
+func (s *Service) heldConversation(ctx context.Context, convID uint64, agent *models.Staff) (*models.Conversation, error) {
+	conv, err := s.Store.FindConversation(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	if conv.State != models.ConvAssigned || conv.AgentID == nil || (*conv.AgentID != agent.ID && agent.Role != models.RoleAdmin) {
+		return nil, models.Errorf(models.ECONFLICT, "claim the conversation before replying")
+	}
+	return conv, nil
+}
+
+// windowOpen refuses a send the 48 h window (and its 5-message ledger)
+// does not allow.
+func (s *Service) windowOpen(ctx context.Context, openID string) error {
+	w, err := s.Store.ServiceWindow(ctx, openID, s.Window)
 	if err != nil {
 		return err
 	}
@@ -388,13 +411,7 @@ func (s *Service) Reply(ctx context.Context, convID uint64, agent *models.Staff,
 		}
 		return models.Errorf(models.ECONFLICT, "WeChat will not deliver this message: %s. Send the template message instead", w.Why)
 	}
-	if err := s.Sender.SendCustom(ctx, conv.OpenID, r); err != nil {
-		if code := wechat.ErrCode(err); code != 0 {
-			return models.Errorf(models.ECONFLICT, "WeChat refused the message (errcode %d)", code)
-		}
-		return err
-	}
-	return s.Store.NoteAgentReply(ctx, convID)
+	return nil
 }
 
 // Resolve closes a conversation, tells the fan, and asks for a rating.

@@ -70,6 +70,7 @@ type app struct {
 	files      *media.Store // FIVEC_MEDIA_URL
 	library    *roles.Library
 	drafts     *roles.Drafts // 图文 drafts and publishing
+	fanFiles   *roles.FanFiles
 }
 
 func newApp(ctx context.Context, configPath string, getenv func(string) string, stdout io.Writer, log *slog.Logger) (*app, error) {
@@ -211,6 +212,11 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	}
 	a.library = &roles.Library{Store: store, Files: a.files, WX: wx, Log: log, Now: time.Now}
 	a.drafts = &roles.Drafts{Store: store, WX: wx, Preview: a.mass, Log: log, Now: time.Now}
+	// Fans' images, voice and videos are fetched as they arrive; agents
+	// answer with pictures.
+	a.fanFiles = &roles.FanFiles{Store: store, Files: a.files, WX: wx, Log: log, Now: time.Now, Retention: cfg.MediaRetention}
+	rs.Center.FanFiles = a.fanFiles
+	service.Pictures = &roles.Pictures{Files: a.files, WX: wx, Now: time.Now}
 	a.closing = make(chan struct{})
 	wireConsole(a, m)
 	if a.sandbox != nil {
@@ -233,6 +239,7 @@ func newApp(ctx context.Context, configPath string, getenv func(string) string, 
 	jobList = append(jobList, a.runner.FollowerSync(wx, time.Now)...)
 	// The media library syncs when asked (console, API) and daily at 03:30.
 	jobList = append(jobList, a.runner.MaterialSync(a.library)...)
+	jobList = append(jobList, a.runner.FanMedia(a.fanFiles)...)
 	if cfg.TagSync {
 		jobList = append(jobList, a.runner.TagSync(wx))
 	}

@@ -13,6 +13,7 @@ import (
 func wireConsole(a *app, m *metrics.Metrics) {
 	con := &console.Handler{Store: a.store, Log: a.log, Loc: a.cfg.Location, Now: time.Now,
 		Consulting: a.consulting, Service: a.service, WX: a.wx, Policy: broadcastPolicy(a.cfg), Mass: a.mass, Closing: a.closing, Library: a.library, Drafts: a.drafts, Live: a.live}
+	con.FanFiles = a.fanFiles
 	if a.sandbox != nil {
 		con.Sim = simulator{a.sandbox}
 	}

@@ -170,6 +170,9 @@ var routeAccess = map[string][]string{
 	"POST /console/news/:id/delete":  editors,
 	"POST /console/news/:id/publish": editors,
 	"POST /console/news/:id/preview": editors,
+	// console: inbox_media.go (fans' files, pictures sent to fans)
+	"GET /console/members/:openid/files/:msg":  anyStaff,
+	"GET /console/members/:openid/sent/:media": anyStaff,
 	// console: rules.go
 	"GET /console/rules":              anyStaff,
 	"GET /console/rules/new":          anyStaff,
@@ -187,10 +190,11 @@ var routeAccess = map[string][]string{
 	"POST /console/menu":              editors,
 	"POST /console/menu/publish":      editors,
 	// console: simulator.go
-	"GET /console/simulator":          anyStaff,
-	"GET /console/simulator/inbox":    anyStaff,
-	"POST /console/simulator/fans":    anyStaff,
-	"POST /console/simulator/:action": anyStaff,
+	"GET /console/simulator":           anyStaff,
+	"GET /console/simulator/inbox":     anyStaff,
+	"GET /console/simulator/media/:id": anyStaff,
+	"POST /console/simulator/fans":     anyStaff,
+	"POST /console/simulator/:action":  anyStaff,
 	// api: api.go
 	"GET /api/v1/me":                       anyStaff,
 	"GET /api/v1/members":                  anyStaff,

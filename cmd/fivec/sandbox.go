@@ -99,7 +99,7 @@ func (m simulator) Inbox(openID string) []console.SimMessage {
 // messages as cards, fans' pictures and voice notes with their media id.
 func simMessage(d fake.Delivery, text string) console.SimMessage {
 	msg := console.SimMessage{At: d.Time, FromFan: d.Direction == fake.DirIn, Kind: d.Kind, Source: d.Source, Text: text}
-	if d.Direction == fake.DirIn && (d.Kind == "image" || d.Kind == "voice") {
+	if d.Kind == "image" || d.Kind == "voice" {
 		msg.MediaID = d.MediaID
 	}
 	if d.Kind == "news" || d.Kind == "mpnews" {
@@ -137,13 +137,13 @@ func (m simulator) View(ctx context.Context, openID, url string) error {
 	return shownToFan(err)
 }
 
-func (m simulator) SendImage(ctx context.Context, openID string) (string, error) {
-	_, id, err := m.s.fake.SendImage(ctx, sandboxAppID, openID)
+func (m simulator) SendImage(ctx context.Context, openID, name string, data []byte) (string, error) {
+	_, id, err := m.s.fake.SendImageFile(ctx, sandboxAppID, openID, name, data)
 	return id, shownToFan(err)
 }
 
-func (m simulator) SendVoice(ctx context.Context, openID, format string) (string, error) {
-	_, id, err := m.s.fake.SendVoice(ctx, sandboxAppID, openID, format, "")
+func (m simulator) SendVoice(ctx context.Context, openID, format, name string, data []byte) (string, error) {
+	_, id, err := m.s.fake.SendVoiceFile(ctx, sandboxAppID, openID, format, "", name, data)
 	return id, shownToFan(err)
 }
 
@@ -238,6 +238,15 @@ var _ console.SimBrowser = simulator{}
 
 // The sandbox simulator offers the richer phone (menu bar, pictures, voice, locations, scans).
 var _ console.SimPhone = simulator{}
+
+// MediaFile is the bytes of a picture or voice note in a phone
+// (console.SimMedia).
+func (m simulator) MediaFile(mediaID string) (string, []byte, bool) {
+	return m.s.fake.MediaFile(sandboxAppID, mediaID)
+}
+
+// Its phones show pictures and voice notes.
+var _ console.SimMedia = simulator{}
 
 // Its fans can turn template messages off.
 var _ console.SimTemplates = simulator{}

@@ -55,6 +55,17 @@ type SimMessage struct {
 	// Articles are a news (图文) message's cards.
 	Articles []SimArticle
 	MediaID  string // an image or voice message's media id
+	// File is the picture's or voice note's address in the console, when
+	// the Simulator holds its bytes (SimMedia); Playable: a voice note the
+	// browser can play (mp3).
+	File     string
+	Playable bool
+}
+
+// SimMedia is a Simulator that holds the bytes of the pictures and voice
+// notes in its phones, so the phone shows them.
+type SimMedia interface {
+	MediaFile(mediaID string) (name string, data []byte, ok bool)
 }
 
 // SimArticle is one card of a news (图文) message.
@@ -78,9 +89,11 @@ type SimPhone interface {
 	Menu() []SimButton
 	Scan(ctx context.Context, openID, scene string) error
 	View(ctx context.Context, openID, url string) error
-	// SendImage and SendVoice return the media id the platform issued.
-	SendImage(ctx context.Context, openID string) (string, error)
-	SendVoice(ctx context.Context, openID, format string) (string, error)
+	// SendImage and SendVoice send the picked file (its name and bytes,
+	// which the platform keeps for media/get) and return the media id the
+	// platform issued.
+	SendImage(ctx context.Context, openID, name string, data []byte) (string, error)
+	SendVoice(ctx context.Context, openID, format, name string, data []byte) (string, error)
 	SendLocation(ctx context.Context, openID string, lat, lng float64, label string) error
 }
 
@@ -149,6 +162,9 @@ type Handler struct {
 	Library *roles.Library
 	// Drafts are the 图文 drafts (草稿箱) and publishing; nil: not offered.
 	Drafts *roles.Drafts
+	// FanFiles serves the files fans sent and the pictures sent to them
+	// (nil: bubbles show text only).
+	FanFiles *roles.FanFiles
 	// Live holds the settings an admin changes on the settings page (nil:
 	// no settings page).
 	Live *settings.Live
@@ -192,6 +208,7 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	h.registerCare(a)
 	h.registerMedia(a)
 	h.registerNews(a)
+	h.registerFanFiles(a)
 	if h.Sim != nil {
 		h.registerSimulator(a)
 	}

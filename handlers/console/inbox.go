@@ -72,6 +72,8 @@ type inboxRow struct {
 	Satisfaction   int // 0: not rated
 	ResolvedBy     string
 	FirstResponded bool
+	// Pic is the fan's last message's picture ("" when it is none).
+	Pic string
 }
 
 // inbox shows the list, the agent's availability and the pick-up form.
@@ -175,6 +177,12 @@ func (h *Handler) inboxRows(c *gin.Context, filter string) ([]inboxRow, error) {
 	}
 	lang := h.lang(c)
 	menu := h.menuNames(ctx)
+	lastMsgs := make([]models.Message, 0, len(last))
+	for _, m := range last {
+		m.Direction = models.DirectionIn // LastFanMessages reads fans' messages only
+		lastMsgs = append(lastMsgs, m)
+	}
+	files := h.fanFilesOf(ctx, lastMsgs) // a fan's last picture shows as a thumbnail
 	rows := make([]inboxRow, 0, len(convs))
 	for _, cv := range convs {
 		r := inboxRow{ID: cv.ID, OpenID: cv.OpenID, State: cv.State, Reason: cv.Reason, AfterHours: cv.AfterHours, At: cv.UpdatedAt,
@@ -192,6 +200,9 @@ func (h *Handler) inboxRows(c *gin.Context, filter string) ([]inboxRow, error) {
 			(cv.LastAgentAt == nil || cv.LastFanAt.After(*cv.LastAgentAt))
 		if m, ok := last[cv.OpenID]; ok {
 			r.Preview = limited(h.previewText(lang, m, menu), 60)
+			if fm := fanMedia(m, files[m.ID]); fm != nil && m.MsgType == "image" {
+				r.Pic = fm.File
+			}
 		}
 		r.Ago = h.ago(lang, r.At)
 		rows = append(rows, r)

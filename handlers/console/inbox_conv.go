@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"errors"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,6 +58,9 @@ type convData struct {
 	Held, Claimable, Resolvable bool
 	Agents                      []agentOption
 	Template                    bool
+	// Library: the reply box offers the 素材库's newest Images.
+	Library bool
+	Images  []models.Material
 	// Key changes when the state or the agent does: the page reloads.
 	Key string
 	// History are the customer's earlier conversations, newest first.
@@ -112,6 +116,14 @@ func (h *Handler) loadConv(c *gin.Context) (*convData, error) {
 	msgs, err := h.Store.Conversation(ctx, d.Conv.OpenID, 300)
 	if err != nil {
 		return nil, err
+	}
+	if h.Library != nil {
+		d.Library = true
+		if page, err := h.Store.Materials(ctx, models.MaterialImage, 0, pickerSize); err == nil {
+			d.Images = page.Items
+		} else {
+			h.Log.Error("reply box: media picker", "err", err)
+		}
 	}
 	d.Items = h.conversation(ctx, h.lang(c), msgs)
 	if d.Notes, err = h.Store.Notes(ctx, id); err != nil {
@@ -401,13 +413,44 @@ func (h *Handler) reply(c *gin.Context) {
 	}
 	r := models.TextReply(strings.TrimSpace(c.PostForm("text")))
 	if c.PostForm("kind") == models.ReplyImage {
+		if fh, ferr := c.FormFile("picture"); ferr == nil && fh.Size > 0 {
+			h.replyPicture(c, id, fh)
+			return
+		}
 		r = models.Reply{Kind: models.ReplyImage, MediaID: strings.TrimSpace(c.PostForm("media_id"))}
+		if r.MediaID == "" {
+			h.fail(c, models.Errorf(models.EINVALID, "choose a picture on your computer or from the media library"))
+			return
+		}
 	}
 	if err := h.service().Reply(c.Request.Context(), id, web.CurrentStaff(c), r); err != nil {
 		h.fail(c, err)
 		return
 	}
 	h.acted(c, id, "inbox.sent")
+}
+
+// replyPicture sends the picture the agent chose on their computer.
+func (h *Handler) replyPicture(c *gin.Context, id uint64, fh *multipart.FileHeader) {
+	desk, ok := h.service().(pictureDesk)
+	if !ok {
+		h.fail(c, roles.ErrNoService)
+		return
+	}
+	data, err := readUpload(fh)
+	if err == nil {
+		err = desk.ReplyPicture(c.Request.Context(), id, web.CurrentStaff(c), fh.Filename, data)
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.acted(c, id, "inbox.sent")
+}
+
+// pictureDesk is Close Service when it can send agents' pictures.
+type pictureDesk interface {
+	ReplyPicture(ctx context.Context, convID uint64, agent *models.Staff, fileName string, data []byte) error
 }
 
 // templateReply sends the template-message fallback when the window is

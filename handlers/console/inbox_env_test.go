@@ -16,6 +16,7 @@ import (
 	"github.com/fivec/fivec/handlers/api"
 	"github.com/fivec/fivec/handlers/callback"
 	"github.com/fivec/fivec/handlers/console"
+	"github.com/fivec/fivec/media/mediatest"
 	"github.com/fivec/fivec/metrics"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/roles"
@@ -38,6 +39,10 @@ type desk struct {
 	cb      *callback.Handler // its Pipeline may take more roles before any traffic
 	srv     *httptest.Server
 	skew    atomic.Int64 // nanoseconds added to the store's clock
+
+	// files fetches fans' pictures and voice notes (the fan-media-fetch
+	// job, run by hand: files.Fetch); agents' pictures go through it too.
+	files *roles.FanFiles
 }
 
 func newDesk(t *testing.T, s *models.Store, configure ...func(*roles.Service)) *desk {
@@ -54,12 +59,16 @@ func newDesk(t *testing.T, s *models.Store, configure ...func(*roles.Service)) *
 	d.service = &roles.Service{Store: s, Sender: sender, Log: log, Keywords: []string{"人工"},
 		Policy: models.PolicyLeastLoaded, AskSatisfaction: true, Texts: roles.DefaultServiceTexts,
 		Window: models.DefaultWindowRules}
+	store := mediatest.Open(t, mediatest.FileURL(t))
+	d.files = &roles.FanFiles{Store: s, Files: store, WX: wx, Log: log, Retention: 180 * 24 * time.Hour}
+	d.service.Pictures = &roles.Pictures{Files: store, WX: wx}
 	for _, f := range configure {
 		f(d.service)
 	}
+	center := &roles.Center{Store: s, Log: log, FanFiles: d.files}
 	cb := &callback.Handler{Store: s, WX: wx, Sender: sender, Deadline: 3 * time.Second, Log: log, Metrics: metrics.New(),
-		Pipeline: &roles.Pipeline{Roles: []roles.Role{d.service}, Log: log}}
-	con := &console.Handler{Store: s, Log: log, Now: func() time.Time { return s.Now() }, Service: d.service, WX: wx}
+		Pipeline: &roles.Pipeline{Roles: []roles.Role{d.service, center}, Log: log}}
+	con := &console.Handler{Store: s, Log: log, Now: func() time.Time { return s.Now() }, Service: d.service, WX: wx, FanFiles: d.files}
 	srv := &handlers.Server{Store: s, Callback: cb, Console: con,
 		API:     &api.Handler{Store: s, Log: log, Service: d.service, WX: wx},
 		Metrics: metrics.New(), Log: log}

@@ -52,7 +52,7 @@ func TestInboxHandoff(t *testing.T) {
 		expect(t, a.get(path+"/live"), 200, "您好，我是安，请讲。", "可再发 4 条", `hx-swap-oob="true"`)
 		// An empty reply or an image without media_id is refused in place.
 		expect(t, a.hx(path, path+"/reply", url.Values{"kind": {"text"}, "text": {"  "}}), 400, `class="notice err"`, "empty")
-		expect(t, a.hx(path, path+"/reply", url.Values{"kind": {"image"}}), 400, "media_id")
+		expect(t, a.hx(path, path+"/reply", url.Values{"kind": {"image"}}), 400, "请先选择图片")
 
 		// Internal notes are listed for staff only.
 		expect(t, a.hx(path, path+"/notes", url.Values{"text": {"老客户，<b>态度很好</b>"}}), 200, "备注已保存")

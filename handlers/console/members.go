@@ -137,6 +137,9 @@ type convItem struct {
 	// failed and what to do next (from wechat's errcode catalogue).
 	EventText        string
 	ErrWhat, ErrNext string
+	// Media is what the bubble shows beyond text (a picture, a voice
+	// note, a video, a location, a link); nil for none.
+	Media *convMedia
 }
 
 type memberData struct {
@@ -189,10 +192,14 @@ func (h *Handler) memberPage(c *gin.Context, status int, f memberForm) {
 func (h *Handler) conversation(ctx context.Context, lang string, msgs []models.Message) []convItem {
 	var out []convItem
 	var menu map[string]string
+	files := h.fanFilesOf(ctx, msgs)
 	for _, m := range msgs {
 		if m.Direction == models.DirectionOut {
 			it := convItem{At: m.CreatedAt, Kind: m.MsgType, Text: outboundText(m),
 				Channel: m.Channel, State: m.State, ErrCode: m.ErrCode, Error: m.Error}
+			if rs, err := m.DecodedReplies(); err == nil && len(rs) > 0 && h.FanFiles != nil {
+				it.Media = sentMedia(m.OpenID, rs[0])
+			}
 			it.ErrWhat, it.ErrNext = h.sendError(lang, m.ErrCode, m.Error)
 			out = append(out, it)
 			continue
@@ -204,8 +211,11 @@ func (h *Handler) conversation(ctx context.Context, lang string, msgs []models.M
 				menu = h.menuNames(ctx)
 			}
 			it.EventText = h.messageEventText(lang, m, menu)
-		} else if m.MsgType != models.ReplyText && it.Text == "" {
-			it.Text = h.kindText(lang, m.MsgType)
+		} else if m.MsgType != models.ReplyText {
+			it.Media = fanMedia(m, files[m.ID])
+			if it.Media != nil || it.Text == "" {
+				it.Text = h.kindText(lang, m.MsgType)
+			}
 		}
 		out = append(out, it)
 		if m.State != models.StateReplied {
@@ -213,7 +223,11 @@ func (h *Handler) conversation(ctx context.Context, lang string, msgs []models.M
 		}
 		if replies, err := m.DecodedReplies(); err == nil && len(replies) > 0 {
 			r := replies[0]
-			out = append(out, convItem{At: m.UpdatedAt, Kind: r.Kind, Text: r.Summary(), Channel: models.ChannelPassive})
+			it := convItem{At: m.UpdatedAt, Kind: r.Kind, Text: r.Summary(), Channel: models.ChannelPassive}
+			if h.FanFiles != nil {
+				it.Media = sentMedia(m.OpenID, r)
+			}
+			out = append(out, it)
 		}
 	}
 	return out

@@ -47,6 +47,8 @@ var knownMessages = []struct {
 	{regexp.MustCompile(`^tables are exported as <name>\.csv$`), "errmsg.csv_only"},
 	{regexp.MustCompile(`^this QR code expired on (.+); create a new channel for a fresh code$`), "errmsg.qr_expired"},
 	{regexp.MustCompile(`^choose a file to upload$`), "errmsg.media_choose"},
+	{regexp.MustCompile(`^choose a picture on your computer or from the media library$`), "errmsg.picture_choose"},
+	{regexp.MustCompile(`^pictures cannot be sent from this server$`), "errmsg.picture_off"},
 	{regexp.MustCompile(`^unknown material kind`), "errmsg.media_kind"},
 	{regexp.MustCompile(`^(?P<kind>an image|a voice file|a video|a thumb) must be a (\S+) file; "(.*)" is not$`), "errmsg.media_ext"},
 	{regexp.MustCompile(`^(?P<kind>an image|a voice file|a video|a thumb) may be at most (.+); "(.*)" is (.+)$`), "errmsg.media_size"},

@@ -1,8 +1,12 @@
 package console
 
 import (
+	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,6 +24,7 @@ var openIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 func (h *Handler) registerSimulator(a *gin.RouterGroup) {
 	a.GET("/simulator", h.simPage)
 	a.GET("/simulator/inbox", h.simInbox)
+	a.GET("/simulator/media/:id", h.simMedia)
 	a.POST("/simulator/fans", h.simNewFan)
 	a.POST("/simulator/:action", h.simAct)
 }
@@ -62,7 +67,14 @@ func (h *Handler) simData(openID string, withFans bool) simData {
 	if openID != "" {
 		in := h.Sim.Inbox(openID)
 		d.Inbox = make([]SimMessage, len(in))
+		sm, files := h.Sim.(SimMedia)
 		for i, m := range in {
+			if files && m.MediaID != "" && (m.Kind == "image" || m.Kind == "voice") {
+				if name, _, ok := sm.MediaFile(m.MediaID); ok {
+					m.File = Base + "/simulator/media/" + url.PathEscape(m.MediaID)
+					m.Playable = strings.HasSuffix(strings.ToLower(name), ".mp3")
+				}
+			}
 			d.Inbox[len(in)-1-i] = m
 		}
 	}
@@ -257,12 +269,16 @@ func (h *Handler) simPhoneAct(c *gin.Context, p SimPhone, openID string) (found 
 			err = p.Scan(ctx, openID, limited(c.PostForm("scene"), 64))
 		}
 	case "image":
-		if err = simUpload(c, "file", maxSimImage, ".jpg", ".jpeg", ".png", ".gif", ".bmp"); err == nil {
-			_, err = p.SendImage(ctx, openID)
+		var name string
+		var data []byte
+		if name, data, err = simUpload(c, "file", maxSimImage, ".jpg", ".jpeg", ".png", ".gif", ".bmp"); err == nil {
+			_, err = p.SendImage(ctx, openID, name, data)
 		}
 	case "voice":
-		if err = simUpload(c, "file", maxSimVoice, ".amr", ".mp3"); err == nil {
-			_, err = p.SendVoice(ctx, openID, voiceFormat(c))
+		var name string
+		var data []byte
+		if name, data, err = simUpload(c, "file", maxSimVoice, ".amr", ".mp3"); err == nil {
+			_, err = p.SendVoice(ctx, openID, voiceFormat(c), name, data)
 		}
 	case "location":
 		lat, err1 := strconv.ParseFloat(strings.TrimSpace(c.PostForm("lat")), 64)
@@ -277,23 +293,34 @@ func (h *Handler) simPhoneAct(c *gin.Context, p SimPhone, openID string) (found 
 	return true, err
 }
 
-// simUpload checks the fan's file as WeChat would: present, not too big,
-// of an accepted type.
-func simUpload(c *gin.Context, field string, max int64, exts ...string) error {
+// simUpload checks the fan's file as WeChat would (present, not too big,
+// of an accepted type) and reads it: its name and bytes.
+func simUpload(c *gin.Context, field string, max int64, exts ...string) (string, []byte, error) {
 	f, err := c.FormFile(field)
 	if err != nil || f.Size == 0 {
-		return models.Errorf(models.EINVALID, "choose a file to send")
+		return "", nil, models.Errorf(models.EINVALID, "choose a file to send")
 	}
 	if f.Size > max {
-		return models.Errorf(models.EINVALID, "the file is larger than WeChat takes (%d MB)", max>>20)
+		return "", nil, models.Errorf(models.EINVALID, "the file is larger than WeChat takes (%d MB)", max>>20)
 	}
 	name := strings.ToLower(f.Filename)
+	ok := false
 	for _, e := range exts {
-		if strings.HasSuffix(name, e) {
-			return nil
-		}
+		ok = ok || strings.HasSuffix(name, e)
 	}
-	return models.Errorf(models.EINVALID, "WeChat takes %s files here", strings.Join(exts, ", "))
+	if !ok {
+		return "", nil, models.Errorf(models.EINVALID, "WeChat takes %s files here", strings.Join(exts, ", "))
+	}
+	r, err := f.Open()
+	if err != nil {
+		return "", nil, fmt.Errorf("read the upload: %w", err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, max))
+	if err != nil {
+		return "", nil, fmt.Errorf("read the upload: %w", err)
+	}
+	return path.Base(strings.ReplaceAll(f.Filename, "\\", "/")), data, nil
 }
 
 // voiceFormat is the uploaded voice note's format (amr or mp3).
@@ -302,4 +329,30 @@ func voiceFormat(c *gin.Context) string {
 		return "mp3"
 	}
 	return "amr"
+}
+
+// simMedia serves a picture or voice note of the simulator's phones.
+func (h *Handler) simMedia(c *gin.Context) {
+	sm, ok := h.Sim.(SimMedia)
+	if !ok {
+		web.Errorf(c, models.ENOTFOUND, "file: not found")
+		return
+	}
+	name, data, ok := sm.MediaFile(c.Param("id"))
+	if !ok {
+		web.Errorf(c, models.ENOTFOUND, "file: not found")
+		return
+	}
+	ctype := mime.TypeByExtension(strings.ToLower(path.Ext(name)))
+	if ctype == "" || !strings.HasPrefix(ctype, "image/") && ctype != "audio/mpeg" {
+		ctype = http.DetectContentType(data)
+	}
+	disposition := "inline"
+	if strings.HasSuffix(strings.ToLower(name), ".amr") {
+		ctype, disposition = "audio/amr", "attachment"
+	}
+	c.Header("Cache-Control", "private, max-age=86400")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Header("Content-Disposition", disposition+"; filename*=UTF-8''"+url.PathEscape(path.Base(name)))
+	c.Data(http.StatusOK, ctype, data)
 }

@@ -63,13 +63,13 @@ func (p phoneSim) View(ctx context.Context, openID, url string) error {
 	return err
 }
 
-func (p phoneSim) SendImage(ctx context.Context, openID string) (string, error) {
-	_, id, err := platform.SendImage(ctx, p.appID, openID)
+func (p phoneSim) SendImage(ctx context.Context, openID, name string, data []byte) (string, error) {
+	_, id, err := platform.SendImageFile(ctx, p.appID, openID, name, data)
 	return id, err
 }
 
-func (p phoneSim) SendVoice(ctx context.Context, openID, format string) (string, error) {
-	_, id, err := platform.SendVoice(ctx, p.appID, openID, format, "")
+func (p phoneSim) SendVoice(ctx context.Context, openID, format, name string, data []byte) (string, error) {
+	_, id, err := platform.SendVoiceFile(ctx, p.appID, openID, format, "", name, data)
 	return id, err
 }
 
