@@ -22,6 +22,7 @@ const (
 	ReasonReferralPoints  = "referral_points"  // the referrer's reward
 	ReasonRedeem          = "redeem"           // arg: the gift's name
 	ReasonExpiry          = "expiry"           // points expired
+	ReasonLuckyDraw       = "lucky_draw"       // arg: the draw's title; an entry's cost
 )
 
 const systemReasonPrefix = "sys:"
@@ -81,4 +82,4 @@ func (e PointsEntry) ReasonText(lookup func(code, arg string) (string, bool)) (t
 // which a test checks).
 var ReasonCodes = []string{ReasonAsked, ReasonSignIn, ReasonSignInDay, ReasonReferred, ReasonReferrals,
 	ReasonTopic, ReasonActiveDays, ReasonEarnedPoints, ReasonFirstRedemption, ReasonWelcome,
-	ReasonRulePoints, ReasonReferralPoints, ReasonRedeem, ReasonExpiry}
+	ReasonRulePoints, ReasonReferralPoints, ReasonRedeem, ReasonExpiry, ReasonLuckyDraw}
