@@ -111,8 +111,16 @@ const (
 // entry) cannot happen.
 func (s *Store) EnterLuckyDraw(ctx context.Context, drawID, memberID uint64) (e *LuckyDrawEntry, again bool, err error) {
 	err = s.tx(ctx, func(tx *gorm.DB) error {
+		// Lock the member first: one member's entries queue here, and
+		// each then reads the entries committed before it (on MariaDB a
+		// snapshot taken before the lock would miss the first entry and
+		// report "not enough points" for the points it spent).
+		var m Member
+		if err := tx.Clauses(lockForUpdate(tx)...).Select("id").Take(&m, memberID).Error; err != nil {
+			return err
+		}
 		var prior LuckyDrawEntry
-		if err := tx.Where("lucky_draw_id = ? AND member_id = ?", drawID, memberID).Take(&prior).Error; err == nil {
+		if err := tx.Clauses(lockForUpdate(tx)...).Where("lucky_draw_id = ? AND member_id = ?", drawID, memberID).Take(&prior).Error; err == nil {
 			e, again = &prior, true
 			return nil
 		} else if !isNotFound(err) {
@@ -133,8 +141,6 @@ func (s *Store) EnterLuckyDraw(ctx context.Context, drawID, memberID uint64) (e 
 			return Errorf(EINVALID, LuckyDrawNotStarted)
 		}
 		if d.Cost > 0 {
-			// ledgerTx locks the member row first: concurrent entries by
-			// one member queue here and the loser finds the entry.
 			if _, _, err := ledgerTx(tx, now, memberID, -d.Cost, SourceLuckyDraw, SystemReason(ReasonLuckyDraw, d.Title),
 				"luckydraw:"+itoa(d.ID)+":"+itoa(memberID), nil, nil); err != nil {
 				if ErrorCode(err) == EINVALID {

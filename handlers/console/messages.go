@@ -56,6 +56,12 @@ var knownMessages = []struct {
 	{regexp.MustCompile(`^WeChat's quota for (?P<kindword>\w+) materials is used up`), "errmsg.media_wechat_quota"},
 	{regexp.MustCompile(`^a library sync is already running$`), "errmsg.media_sync_running"},
 	{regexp.MustCompile(`^WeChat could not be reached$`), "errmsg.media_unreachable"},
+	{regexp.MustCompile(`^a draw needs a title of 1-100 bytes$`), "errmsg.lucky_title"},
+	{regexp.MustCompile(`^a draw needs a prize of 1-191 bytes$`), "errmsg.lucky_prize"},
+	{regexp.MustCompile(`^the entry window needs a (?:start|end) date and time$`), "errmsg.lucky_time"},
+	{regexp.MustCompile(`^the entry window must end after it starts$`), "errmsg.lucky_window"},
+	{regexp.MustCompile(`^the points cost must not be negative$`), "errmsg.lucky_cost"},
+	{regexp.MustCompile(`^a draw needs 1-(\d+) winners$`), "errmsg.lucky_winners"},
 	{regexp.MustCompile(`: already exists$`), "errmsg.exists"},
 	{regexp.MustCompile(`: not found$`), "errmsg.not_found"},
 }

@@ -85,6 +85,9 @@ func (h *Handler) Register(g *gin.RouterGroup) {
 	m.GET(LeaderboardPath, h.showLeaderboard)
 	m.GET(TopicsPath, h.showTopics)
 	m.POST(TopicsPath+"/:id", h.enterTopic)
+	m.GET(DrawsPath, h.showDraws)
+	m.GET(DrawsPath+"/:id", h.confirmDraw)
+	m.POST(DrawsPath+"/:id", h.enterDraw)
 	m.GET(InvitePath, h.showInvite)
 	m.GET(InvitePath+"/qr.png", h.inviteQR)
 }
