@@ -285,6 +285,37 @@ var migrations = []migration{
 		}
 		return tx.Exec("ALTER TABLE members ADD COLUMN blacklisted " + typ).Error
 	}},
+	{42, "lucky draws fans enter: the draws (title, prize, entry window, points cost, winners) and one entry per member", func(tx *gorm.DB) error {
+		type luckyDraw struct {
+			ID        uint64    `gorm:"primaryKey"`
+			Title     string    `gorm:"size:100;not null"`
+			Prize     string    `gorm:"size:191;not null"`
+			StartsAt  time.Time `gorm:"not null"`
+			EndsAt    time.Time `gorm:"not null"`
+			Cost      int64     `gorm:"not null;default:0"`
+			Winners   int       `gorm:"not null"`
+			State     string    `gorm:"size:16;not null;index:idx_lucky_draws_state"`
+			DrawID    *uint64
+			StaffID   uint64
+			CreatedAt time.Time
+		}
+		type luckyDrawEntry struct {
+			ID          uint64 `gorm:"primaryKey"`
+			LuckyDrawID uint64 `gorm:"not null;uniqueIndex:idx_lucky_draw_entries_draw_member,priority:1"`
+			MemberID    uint64 `gorm:"not null;uniqueIndex:idx_lucky_draw_entries_draw_member,priority:2;index:idx_lucky_draw_entries_member_id"`
+			Cost        int64  `gorm:"not null;default:0"`
+			CreatedAt   time.Time
+		}
+		if !tx.Migrator().HasTable("lucky_draws") {
+			if err := tx.Table("lucky_draws").Migrator().CreateTable(&luckyDraw{}); err != nil {
+				return err
+			}
+		}
+		if tx.Migrator().HasTable("lucky_draw_entries") {
+			return nil
+		}
+		return tx.Table("lucky_draw_entries").Migrator().CreateTable(&luckyDrawEntry{})
+	}},
 	{44, "share tracking: tracked links and who opened them through whose share", migrateShareTracking},
 }
 

@@ -25,6 +25,7 @@ var liveModels = []any{
 	&Material{}, &FanOAuthState{}, &FanSession{}, &NewsDraft{}, &NewsArticle{},
 	&ShareLink{}, &ShareOpen{},
 	&FanMedia{}, &SentPicture{},
+	&LuckyDraw{}, &LuckyDrawEntry{},
 }
 
 // OpenAt opens driver's database at dsn and applies the migrations up to

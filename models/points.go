@@ -19,6 +19,7 @@ const (
 	SourceExpiry     = "expiry"
 	SourceWelcome    = "welcome"
 	SourceReversal   = "reversal"
+	SourceLuckyDraw  = "lucky_draw" // an entry's points cost
 )
 
 // PointsEntry is one line of the append-only points ledger. Earned entries

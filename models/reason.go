@@ -25,6 +25,7 @@ const (
 	ReasonSharePoints     = "share_points"     // arg: the link's title; a friend opened the member's share
 	ReasonShared          = "shared"           // a friend opened the member's share: spreader
 	ReasonShareFriends    = "share_friends"    // arg: how many friends opened their shares; key person
+	ReasonLuckyDraw       = "lucky_draw"       // arg: the draw's title; an entry's cost
 )
 
 const systemReasonPrefix = "sys:"
@@ -85,4 +86,4 @@ func (e PointsEntry) ReasonText(lookup func(code, arg string) (string, bool)) (t
 var ReasonCodes = []string{ReasonAsked, ReasonSignIn, ReasonSignInDay, ReasonReferred, ReasonReferrals,
 	ReasonTopic, ReasonActiveDays, ReasonEarnedPoints, ReasonFirstRedemption, ReasonWelcome,
 	ReasonRulePoints, ReasonReferralPoints, ReasonRedeem, ReasonExpiry,
-	ReasonSharePoints, ReasonShared, ReasonShareFriends}
+	ReasonSharePoints, ReasonShared, ReasonShareFriends, ReasonLuckyDraw}

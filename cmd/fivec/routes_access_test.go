@@ -98,6 +98,8 @@ var routeAccess = map[string][]string{
 	"GET /console/draws/:id":                  anyStaff,
 	"POST /console/draws":                     editors,
 	"POST /console/draws/:id/notify":          editors,
+	"POST /console/lucky-draws":               editors,
+	"POST /console/lucky-draws/:id/draw":      editors,
 	// console: reports.go (every staff role; agents see only the service
 	// area, which the handler checks per area)
 	"GET /console/reports":              anyStaff,
@@ -359,6 +361,9 @@ var routeAccess = map[string][]string{
 	"GET /fan/me/leaderboard":   public,
 	"GET /fan/me/topics":        public,
 	"POST /fan/me/topics/:id":   public,
+	"GET /fan/me/draws":         public,
+	"GET /fan/me/draws/:id":     public,
+	"POST /fan/me/draws/:id":    public,
 	"GET /fan/me/invite":        public,
 	"GET /fan/me/invite/qr.png": public,
 	// tracked links and their share pages: handlers/fan/share.go

@@ -54,13 +54,16 @@ func (h *Handler) registerCRM(a *gin.RouterGroup) {
 	a.GET("/draws/:id", h.drawPage)
 	ed.POST("/draws", h.drawRun)
 	ed.POST("/draws/:id/notify", h.drawNotify)
+	ed.POST("/lucky-draws", h.luckyCreate)
+	ed.POST("/lucky-draws/:id/draw", h.luckyDrawRun)
 }
 
 // crmFlashes are the notices the CRM pages redirect with.
 var crmFlashes = []string{"crm.flash.stage", "crm.flash.level", "crm.flash.unchanged", "crm.flash.tagged",
 	"crm.flash.untagged", "crm.flash.points", "crm.flash.points_dup", "crm.flash.sync", "crm.flash.segment_saved",
 	"crm.flash.segment_deleted", "crm.flash.channel", "crm.flash.gift", "crm.flash.topic", "crm.flash.entry", "crm.flash.draw",
-	"rights.blacklisted", "rights.unblacklisted"}
+	"rights.blacklisted", "rights.unblacklisted",
+	"crm.flash.lucky", "crm.flash.lucky_again"}
 
 // crmPage is page() plus the CRM pages' own notices.
 func (h *Handler) crmPage(c *gin.Context, nav, title string, data any) templates.Page {

@@ -17,6 +17,8 @@ import (
 type drawForm struct {
 	Name, Segment, Winners string
 	Error                  string
+	// Lucky is the open-a-lucky-draw form as typed.
+	Lucky luckyForm
 }
 
 type drawsData struct {
@@ -25,11 +27,13 @@ type drawsData struct {
 	Staff    map[uint64]string
 	Form     drawForm
 	CanEdit  bool
+	// Lucky are the draws fans enter from the member centre.
+	Lucky []luckyRow
 }
 
 // drawsList shows past draws and the form (?segment= preselects one).
 func (h *Handler) drawsList(c *gin.Context) {
-	h.renderDraws(c, http.StatusOK, drawForm{Segment: c.Query("segment"), Winners: "1"})
+	h.renderDraws(c, http.StatusOK, drawForm{Segment: c.Query("segment"), Winners: "1", Lucky: luckyForm{Cost: "0", Winners: "1"}})
 }
 
 func (h *Handler) renderDraws(c *gin.Context, status int, f drawForm) {
@@ -41,6 +45,9 @@ func (h *Handler) renderDraws(c *gin.Context, status int, f drawForm) {
 	}
 	if err == nil {
 		d.Staff, err = h.staffNames(c)
+	}
+	if err == nil {
+		d.Lucky, err = h.luckyRows(c)
 	}
 	if err != nil {
 		web.Error(c, err)

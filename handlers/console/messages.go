@@ -75,6 +75,12 @@ var knownMessages = []struct {
 	{regexp.MustCompile(`^choose a fan to preview to$`), "errmsg.news_preview_fan"},
 	{regexp.MustCompile(`^a body picture must be a jpg or png file$`), "errmsg.news_img_type"},
 	{regexp.MustCompile(`^a body picture may be at most 1 MB; this one is (.+)$`), "errmsg.news_img_size"},
+	{regexp.MustCompile(`^a draw needs a title of 1-100 bytes$`), "errmsg.lucky_title"},
+	{regexp.MustCompile(`^a draw needs a prize of 1-191 bytes$`), "errmsg.lucky_prize"},
+	{regexp.MustCompile(`^the entry window needs a (?:start|end) date and time$`), "errmsg.lucky_time"},
+	{regexp.MustCompile(`^the entry window must end after it starts$`), "errmsg.lucky_window"},
+	{regexp.MustCompile(`^the points cost must not be negative$`), "errmsg.lucky_cost"},
+	{regexp.MustCompile(`^a draw needs 1-(\d+) winners$`), "errmsg.lucky_winners"},
 	{regexp.MustCompile(`: already exists$`), "errmsg.exists"},
 	{regexp.MustCompile(`: not found$`), "errmsg.not_found"},
 }
