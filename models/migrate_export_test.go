@@ -23,6 +23,7 @@ var liveModels = []any{
 	&Journey{}, &JourneyStep{}, &JourneyEnrollment{}, &JourneySend{}, &Interest{},
 	&JobLease{}, &WeChatToken{}, &LoginThrottle{}, &TemplateResult{},
 	&Material{}, &FanOAuthState{}, &FanSession{},
+	&Team{}, &TeamMember{}, &TeamRoute{},
 }
 
 // OpenAt opens driver's database at dsn and applies the migrations up to
