@@ -127,8 +127,10 @@ func (s *Store) DeleteTeam(ctx context.Context, id uint64) error {
 		if err := tx.Where("team_id = ?", id).Delete(&TeamRoute{}).Error; err != nil {
 			return err
 		}
+		// The general queue has no priorities (its positions are counted
+		// by id alone, models.queuePositions).
 		return tx.Model(&Conversation{}).Where("team_id = ?", id).
-			Updates(map[string]any{"team_id": nil, "updated_at": s.now()}).Error
+			Updates(map[string]any{"team_id": nil, "priority": 0, "updated_at": s.now()}).Error
 	}))
 }
 
