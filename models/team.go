@@ -420,3 +420,16 @@ func (s *Store) MenuRouted(ctx context.Context, key string) (bool, error) {
 	err := s.db.WithContext(ctx).Model(&TeamRoute{}).Where("kind = ? AND value = ?", RouteMenu, key).Count(&n).Error
 	return n > 0, translate("menu route", err)
 }
+
+// TeamNames maps every team's id to its name (the inbox labels).
+func (s *Store) TeamNames(ctx context.Context) (map[uint64]string, error) {
+	var teams []Team
+	if err := s.db.WithContext(ctx).Select("id, name").Find(&teams).Error; err != nil {
+		return nil, translate("team names", err)
+	}
+	out := make(map[uint64]string, len(teams))
+	for _, t := range teams {
+		out[t.ID] = t.Name
+	}
+	return out, nil
+}
