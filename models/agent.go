@@ -130,6 +130,27 @@ func (s *Store) AutoAssign(ctx context.Context, conv *Conversation, policy strin
 	if err != nil || len(agents) == 0 {
 		return nil, err
 	}
+	if conv.TeamID != nil {
+		// A team's conversation goes to its members only; with none free
+		// it waits in the team's queue.
+		var members []uint64
+		if err := s.db.WithContext(ctx).Model(&TeamMember{}).Where("team_id = ?", *conv.TeamID).Pluck("staff_id", &members).Error; err != nil {
+			return nil, translate("team members", err)
+		}
+		in := map[uint64]bool{}
+		for _, id := range members {
+			in[id] = true
+		}
+		kept := agents[:0]
+		for _, a := range agents {
+			if in[a.Staff.ID] {
+				kept = append(kept, a)
+			}
+		}
+		if agents = kept; len(agents) == 0 {
+			return nil, nil
+		}
+	}
 	sticky, err := s.LastAgent(ctx, conv.MemberID)
 	if err != nil {
 		return nil, err
@@ -154,8 +175,35 @@ func (s *Store) AutoAssign(ctx context.Context, conv *Conversation, policy strin
 }
 
 // ListConversations returns conversations by state ("" for open ones),
-// optionally only one agent's, newest activity first.
+// optionally only one agent's, newest activity first (a queue by priority,
+// then queue order).
 func (s *Store) ListConversations(ctx context.Context, state string, agentID uint64, limit int) ([]Conversation, error) {
+	return s.ListConversationsIn(ctx, state, agentID, nil, limit)
+}
+
+// TeamScope narrows a conversation list to queues. Nil means every queue.
+type TeamScope struct {
+	// Teams are the team queues included.
+	Teams []uint64
+	// General includes the general queue (conversations with no team).
+	General bool
+}
+
+// ScopeForAgent is what an agent serves: their teams' queues and the
+// general one. Admins serve every queue (nil).
+func (s *Store) ScopeForAgent(ctx context.Context, st *Staff) (*TeamScope, error) {
+	if st.Role == RoleAdmin {
+		return nil, nil
+	}
+	ids, err := s.StaffTeams(ctx, st.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &TeamScope{Teams: ids, General: true}, nil
+}
+
+// ListConversationsIn is ListConversations within scope (nil: all).
+func (s *Store) ListConversationsIn(ctx context.Context, state string, agentID uint64, scope *TeamScope, limit int) ([]Conversation, error) {
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
@@ -169,9 +217,21 @@ func (s *Store) ListConversations(ctx context.Context, state string, agentID uin
 	if agentID != 0 {
 		q = q.Where("agent_id = ?", agentID)
 	}
+	if scope != nil {
+		switch {
+		case scope.General && len(scope.Teams) > 0:
+			q = q.Where("team_id IS NULL OR team_id IN ?", scope.Teams)
+		case scope.General:
+			q = q.Where("team_id IS NULL")
+		case len(scope.Teams) > 0:
+			q = q.Where("team_id IN ?", scope.Teams)
+		default:
+			return nil, nil
+		}
+	}
 	order := "updated_at DESC"
 	if state == ConvWaiting {
-		order = "id" // queue order
+		order = "priority DESC, id" // queue order
 	}
 	var out []Conversation
 	err := q.Order(order).Limit(limit).Find(&out).Error

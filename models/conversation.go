@@ -45,6 +45,12 @@ type Conversation struct {
 	// AfterHours marks a 留言: opened outside business hours, to be
 	// answered first thing when they begin (the queue is oldest first).
 	AfterHours bool `gorm:"not null;default:false"`
+	// TeamID is the team whose queue the conversation is in (nil: the
+	// general queue every agent serves).
+	TeamID *uint64 `gorm:"index"`
+	// Priority comes from the team it was routed to: higher is served
+	// first, ahead of conversations queued earlier.
+	Priority int `gorm:"not null;default:0"`
 	// ApologySent marks that a long wait was apologised for.
 	ApologySent bool
 	// Satisfaction is the fan's 1–5 answer after resolution.
@@ -98,16 +104,22 @@ func (s *Store) FindConversation(ctx context.Context, id uint64) (*Conversation,
 // one (created = false). Two escalations racing for one member open one
 // conversation: the member row is locked while checking.
 func (s *Store) Escalate(ctx context.Context, memberID uint64, openID, reason string) (conv *Conversation, created bool, err error) {
-	return s.escalate(ctx, memberID, openID, reason, false)
+	return s.escalate(ctx, memberID, openID, reason, Route{}, false)
+}
+
+// EscalateTo is Escalate into the queue route names (RouteFor); a 留言
+// when afterHours.
+func (s *Store) EscalateTo(ctx context.Context, memberID uint64, openID, reason string, route Route, afterHours bool) (conv *Conversation, created bool, err error) {
+	return s.escalate(ctx, memberID, openID, reason, route, afterHours)
 }
 
 // LeaveMessage is Escalate outside business hours: a new conversation is a
 // 留言 (AfterHours), answered when the hours begin.
 func (s *Store) LeaveMessage(ctx context.Context, memberID uint64, openID, reason string) (conv *Conversation, created bool, err error) {
-	return s.escalate(ctx, memberID, openID, reason, true)
+	return s.escalate(ctx, memberID, openID, reason, Route{}, true)
 }
 
-func (s *Store) escalate(ctx context.Context, memberID uint64, openID, reason string, afterHours bool) (conv *Conversation, created bool, err error) {
+func (s *Store) escalate(ctx context.Context, memberID uint64, openID, reason string, route Route, afterHours bool) (conv *Conversation, created bool, err error) {
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		var m Member
 		if err := tx.Clauses(lockForUpdate(tx)...).Take(&m, memberID).Error; err != nil {
@@ -126,7 +138,8 @@ func (s *Store) escalate(ctx context.Context, memberID uint64, openID, reason st
 			return err
 		}
 		now := s.now()
-		conv = &Conversation{MemberID: memberID, OpenID: openID, State: ConvWaiting, Reason: reason, QueuedAt: now, LastFanAt: &now, AfterHours: afterHours}
+		conv = &Conversation{MemberID: memberID, OpenID: openID, State: ConvWaiting, Reason: reason, QueuedAt: now, LastFanAt: &now, AfterHours: afterHours,
+			TeamID: route.TeamID, Priority: route.Priority}
 		created = true
 		if err := tx.Model(&Member{}).Where("id = ?", memberID).Update("in_conversation", true).Error; err != nil {
 			return err
@@ -144,12 +157,19 @@ func (s *Store) MemberConversations(ctx context.Context, memberID, except uint64
 	return out, translate("member conversations", err)
 }
 
-// QueuePosition counts waiting conversations queued before c.
+// QueuePosition counts the waiting conversations ahead of c in its own
+// queue (its team's, or the general one): those of higher priority, then
+// those queued before it.
 func (s *Store) QueuePosition(ctx context.Context, c *Conversation) (int64, error) {
 	var n int64
-	err := s.db.WithContext(ctx).Model(&Conversation{}).
-		Where("state = ? AND id < ?", ConvWaiting, c.ID). // ids follow queue order
-		Count(&n).Error
+	q := s.db.WithContext(ctx).Model(&Conversation{}).
+		Where("state = ? AND (priority > ? OR (priority = ? AND id < ?))", ConvWaiting, c.Priority, c.Priority, c.ID) // ids follow queue order
+	if c.TeamID != nil {
+		q = q.Where("team_id = ?", *c.TeamID)
+	} else {
+		q = q.Where("team_id IS NULL")
+	}
+	err := q.Count(&n).Error
 	return n, translate("queue position", err)
 }
 

@@ -8,14 +8,32 @@ import (
 
 // InboxCounts is what the inbox badge shows.
 type InboxCounts struct {
-	Waiting int64 `json:"waiting"` // conversations queued for anyone
+	Waiting int64 `json:"waiting"` // conversations queued in the agent's queues (their teams' and the general one)
 	Mine    int64 `json:"mine"`    // open conversations assigned to the agent
 }
 
-// CountInbox counts waiting conversations and those agentID holds.
+// CountInbox counts the waiting conversations agentID may be given and
+// those they hold.
 func (s *Store) CountInbox(ctx context.Context, agentID uint64) (InboxCounts, error) {
 	var n InboxCounts
 	db := s.db.WithContext(ctx).Model(&Conversation{})
+	// The waiting count is the agent's own queues (ScopeForAgent), as the
+	// 排队中 list shows them; every queue for an admin.
+	var st Staff
+	if err := s.db.WithContext(ctx).Select("id, role").Take(&st, agentID).Error; err != nil && !isNotFound(err) {
+		return n, translate("count inbox", err)
+	}
+	if st.ID != 0 && st.Role != RoleAdmin {
+		ids, err := s.StaffTeams(ctx, agentID)
+		if err != nil {
+			return n, err
+		}
+		if len(ids) > 0 {
+			db = db.Where("team_id IS NULL OR team_id IN ?", ids)
+		} else {
+			db = db.Where("team_id IS NULL")
+		}
+	}
 	if err := db.Where("state = ?", ConvWaiting).Count(&n.Waiting).Error; err != nil {
 		return n, translate("count inbox", err)
 	}

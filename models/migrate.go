@@ -275,6 +275,7 @@ var migrations = []migration{
 		}
 		return tx.Exec("ALTER TABLE conversations ADD COLUMN after_hours " + boolean + " NOT NULL DEFAULT false").Error
 	}},
+	{39, "teams: teams, their members and routes (menu key, keyword, level, stage, tag); conversations.team_id and priority for a queue per team", migrateTeams},
 	{40, "fan data rights: the blacklist flag on members", func(tx *gorm.DB) error {
 		if tx.Migrator().HasColumn("members", "blacklisted") {
 			return nil
@@ -438,6 +439,56 @@ func (s *Store) migrate(ctx context.Context, upTo int) error {
 		if err := db.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: s.now()}).Error; err != nil {
 			return fmt.Errorf("migrate %d: %w", m.version, err)
 		}
+	}
+	return nil
+}
+
+// migrateTeams (step 39) adds teams, team_members and team_routes from
+// local structs, and conversations.team_id and priority as plain DDL: the
+// live structs change later.
+func migrateTeams(tx *gorm.DB) error {
+	type team struct {
+		ID        uint64 `gorm:"primaryKey"`
+		Name      string `gorm:"size:64;not null;uniqueIndex:idx_teams_name"`
+		Priority  int    `gorm:"not null;default:0"`
+		CreatedAt time.Time
+		UpdatedAt time.Time
+	}
+	type teamMember struct {
+		TeamID  uint64 `gorm:"primaryKey;autoIncrement:false"`
+		StaffID uint64 `gorm:"primaryKey;autoIncrement:false;index:idx_team_members_staff_id"`
+	}
+	type teamRoute struct {
+		ID     uint64 `gorm:"primaryKey"`
+		Kind   string `gorm:"size:16;not null;uniqueIndex:idx_team_routes_kind_value,priority:1"`
+		Value  string `gorm:"size:64;not null;uniqueIndex:idx_team_routes_kind_value,priority:2"`
+		TeamID uint64 `gorm:"not null;index:idx_team_routes_team_id"`
+	}
+	for _, t := range []struct {
+		name  string
+		model any
+	}{{"teams", &team{}}, {"team_members", &teamMember{}}, {"team_routes", &teamRoute{}}} {
+		if tx.Migrator().HasTable(t.name) {
+			continue
+		}
+		if err := tx.Table(t.name).Migrator().CreateTable(t.model); err != nil {
+			return err
+		}
+	}
+	bigint, integer := "bigint unsigned", "bigint"
+	if tx.Dialector.Name() == "sqlite" {
+		bigint, integer = "integer", "integer"
+	}
+	if !tx.Migrator().HasColumn("conversations", "team_id") {
+		if err := tx.Exec("ALTER TABLE conversations ADD COLUMN team_id " + bigint).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec("CREATE INDEX idx_conversations_team_id ON conversations (team_id)").Error; err != nil {
+			return err
+		}
+	}
+	if !tx.Migrator().HasColumn("conversations", "priority") {
+		return tx.Exec("ALTER TABLE conversations ADD COLUMN priority " + integer + " NOT NULL DEFAULT 0").Error
 	}
 	return nil
 }

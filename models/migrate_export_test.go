@@ -26,6 +26,7 @@ var liveModels = []any{
 	&ShareLink{}, &ShareOpen{},
 	&FanMedia{}, &SentPicture{},
 	&LuckyDraw{}, &LuckyDrawEntry{},
+	&Team{}, &TeamMember{}, &TeamRoute{},
 }
 
 // OpenAt opens driver's database at dsn and applies the migrations up to

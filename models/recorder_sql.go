@@ -215,48 +215,68 @@ func loadOpenConversations(db *gorm.DB, members []*Member) error {
 }
 
 // queuePositions sets Ahead on the waiting conversations of rows (ordered
-// by id): how many waiting conversations have a smaller id. It counts the
-// queue once for the batch, not once per conversation: the gaps between
-// consecutive waiting ones in one statement, then a running sum (the
-// earlier ones of the batch are waiting too, so each counts for the later).
+// by id): how many waiting conversations are ahead in the same queue. The
+// general queue (no team; priority always 0) is counted once for the
+// batch, not once per conversation: the gaps between consecutive waiting
+// ones in one statement, then a running sum (the earlier ones of the batch
+// are waiting too, so each counts for the later). A team's conversation
+// is counted by priority and id in its team's queue (Store.QueuePosition),
+// in the same statement.
 func queuePositions(db *gorm.DB, rows []OpenConversation) error {
-	var waiting []*OpenConversation
+	var general, teamed []*OpenConversation
 	for i := range rows {
-		if rows[i].State == ConvWaiting {
-			waiting = append(waiting, &rows[i])
+		switch {
+		case rows[i].State != ConvWaiting:
+		case rows[i].TeamID == nil:
+			general = append(general, &rows[i])
+		default:
+			teamed = append(teamed, &rows[i])
 		}
 	}
-	if len(waiting) == 0 {
+	if len(general)+len(teamed) == 0 {
 		return nil
 	}
 	var b strings.Builder
-	args := make([]any, 0, 4*len(waiting))
+	args := make([]any, 0, 4*len(general)+6*len(teamed))
 	prev := uint64(0)
-	for i, c := range waiting {
-		if i > 0 {
+	n := 0
+	for i, c := range general {
+		if n > 0 {
 			b.WriteString(" UNION ALL ")
 		}
-		b.WriteString("SELECT ? AS i, COUNT(*) AS n FROM conversations WHERE state = ? AND id > ? AND id < ?")
+		n++
+		b.WriteString("SELECT ? AS i, COUNT(*) AS n FROM conversations WHERE state = ? AND team_id IS NULL AND id > ? AND id < ?")
 		args = append(args, i, ConvWaiting, prev, c.ID)
 		prev = c.ID
+	}
+	for i, c := range teamed {
+		if n > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		n++
+		b.WriteString("SELECT ? AS i, COUNT(*) AS n FROM conversations WHERE state = ? AND team_id = ? AND (priority > ? OR (priority = ? AND id < ?))")
+		args = append(args, len(general)+i, ConvWaiting, *c.TeamID, c.Priority, c.Priority, c.ID)
 	}
 	var gaps []struct{ I, N int64 }
 	if err := db.Raw(b.String(), args...).Scan(&gaps).Error; err != nil {
 		return err
 	}
-	gap := make([]int64, len(waiting))
+	gap := make([]int64, len(general)+len(teamed))
 	for _, g := range gaps {
 		if g.I >= 0 && int(g.I) < len(gap) {
 			gap[g.I] = g.N
 		}
 	}
 	var ahead int64
-	for i, c := range waiting {
+	for i, c := range general {
 		if i > 0 {
 			ahead++ // the previous waiting one of the batch
 		}
 		ahead += gap[i]
 		c.Ahead = ahead
+	}
+	for i, c := range teamed {
+		c.Ahead = gap[len(general)+i]
 	}
 	return nil
 }

@@ -209,7 +209,14 @@ func (s *Service) Handle(ctx context.Context, t *Turn) error {
 		case m.Event == message.EventUnsubscribe:
 			return s.closeOnUnfollow(ctx, t)
 		case m.Event == message.EventClick && m.EventKey != "" && m.EventKey == s.conf().menuKey:
-			return s.Escalate(ctx, t, models.ReasonMenu)
+			return s.escalate(ctx, t, models.ReasonMenu, m.EventKey)
+		case m.Event == message.EventClick && m.EventKey != "" && !t.Member.InConversation:
+			// A button routed to a team (售前, 售后) hands the fan over too.
+			routed, err := s.Store.MenuRouted(ctx, m.EventKey)
+			if err != nil || !routed {
+				return err
+			}
+			return s.escalate(ctx, t, models.ReasonMenu, m.EventKey)
 		}
 		return nil
 	}
@@ -257,7 +264,7 @@ func (s *Service) Handle(ctx context.Context, t *Turn) error {
 		return err
 	}
 	if slices.Contains(s.conf().keywords, text) {
-		return s.Escalate(ctx, t, models.ReasonKeyword)
+		return s.escalate(ctx, t, models.ReasonKeyword, text)
 	}
 	return nil
 }
@@ -287,13 +294,26 @@ func (s *Service) Finish(ctx context.Context, t *Turn) error {
 // Escalate hands the fan to people: a queued conversation, assigned at once
 // when an agent is free. It is also the "escalate" rule action.
 func (s *Service) Escalate(ctx context.Context, t *Turn, reason string) error {
+	return s.escalate(ctx, t, reason, "")
+}
+
+// escalate routes the fan to a team's queue by trigger (the menu key or
+// keyword that escalated) and the member's level, stage and tags
+// (models.RouteFor); with no team that can serve, to the general queue.
+func (s *Service) escalate(ctx context.Context, t *Turn, reason, trigger string) error {
 	conf := s.conf()
 	closed, opensAt := closedAt(conf.hours, s.now())
-	escalate := s.Store.Escalate
-	if closed && !s.WeChatKf {
-		escalate = s.Store.LeaveMessage
+	var route models.Route
+	if !s.WeChatKf {
+		var err error
+		if route, err = s.Store.RouteFor(ctx, t.Member, reason, trigger); err != nil {
+			return err
+		}
+		if route.Skipped != "" && s.Log != nil {
+			s.Log.Warn("team has no agent; fan sent on", "teams", route.Skipped, "openid", t.Member.OpenID)
+		}
 	}
-	conv, created, err := escalate(ctx, t.Member.ID, t.Member.OpenID, reason)
+	conv, created, err := s.Store.EscalateTo(ctx, t.Member.ID, t.Member.OpenID, reason, route, closed && !s.WeChatKf)
 	if err != nil {
 		return err
 	}
@@ -461,7 +481,7 @@ func (s *Service) AssignWaiting(ctx context.Context) (int, error) {
 		// morning; an agent who is there may still claim from the inbox.
 		return 0, nil
 	}
-	waiting, err := s.Store.ListConversations(ctx, models.ConvWaiting, 0, 100)
+	waiting, err := s.Store.ListConversations(ctx, models.ConvWaiting, 0, 100) // by priority, then queue order
 	if err != nil {
 		return 0, err
 	}
@@ -485,4 +505,28 @@ func (s *Service) AssignWaiting(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// TransferToTeam puts an agent's conversation in a team's queue and gives
+// it at once to a free member of that team when there is one.
+func (s *Service) TransferToTeam(ctx context.Context, convID, fromAgent, teamID uint64, note string) (*models.Conversation, error) {
+	conv, err := s.Store.TransferToTeam(ctx, convID, fromAgent, teamID, note)
+	if err != nil {
+		return nil, err
+	}
+	if closed, _ := s.Closed(); closed {
+		return conv, nil
+	}
+	assigned, err := s.Store.AutoAssign(ctx, conv, s.Policy)
+	if err != nil || assigned == nil {
+		return conv, err
+	}
+	if agent, err := s.Store.FindStaff(ctx, *assigned.AgentID); err == nil {
+		var member *models.Member
+		if strings.Contains(s.conf().texts.Assigned, ".Name") {
+			member, _ = s.Store.FindMemberByOpenID(ctx, assigned.OpenID)
+		}
+		_ = s.Sender.SendCustom(ctx, assigned.OpenID, models.TextReply(s.say(ctx, settings.ServiceAssigned, s.conf().texts.Assigned, member, settings.TextData{Agent: agent.DisplayName})))
+	}
+	return assigned, nil
 }

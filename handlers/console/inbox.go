@@ -64,6 +64,7 @@ type inboxRow struct {
 	OpenID, State  string
 	Reason         string
 	AfterHours     bool // a 留言 left outside business hours
+	Team           string // the team whose queue it is in ("" for the general one)
 	Agent          string
 	Mine, Unread   bool
 	Preview        string
@@ -154,7 +155,11 @@ func (h *Handler) inboxRows(c *gin.Context, filter string) ([]inboxRow, error) {
 	case "mine":
 		convs, err = h.Store.ListConversations(ctx, models.ConvAssigned, st.ID, 200)
 	case "waiting":
-		convs, err = h.Store.ListConversations(ctx, models.ConvWaiting, 0, 200)
+		// An agent sees the queues of their teams and the general one.
+		var scope *models.TeamScope
+		if scope, err = h.Store.ScopeForAgent(ctx, st); err == nil {
+			convs, err = h.Store.ListConversationsIn(ctx, models.ConvWaiting, 0, scope, 200)
+		}
 	case "open":
 		convs, err = h.Store.ListConversations(ctx, "", 0, 200)
 	case "resolved":
@@ -164,6 +169,10 @@ func (h *Handler) inboxRows(c *gin.Context, filter string) ([]inboxRow, error) {
 		return nil, err
 	}
 	names, err := h.staffNames(c)
+	if err != nil {
+		return nil, err
+	}
+	teams, err := h.Store.TeamNames(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +198,9 @@ func (h *Handler) inboxRows(c *gin.Context, filter string) ([]inboxRow, error) {
 			ResolvedBy: cv.ResolvedBy, FirstResponded: cv.FirstResponseAt != nil}
 		if cv.State == models.ConvWaiting {
 			r.At = cv.QueuedAt
+		}
+		if cv.TeamID != nil {
+			r.Team = teams[*cv.TeamID]
 		}
 		if cv.Satisfaction != nil {
 			r.Satisfaction = *cv.Satisfaction
