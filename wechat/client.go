@@ -107,9 +107,6 @@ var (
 // Scrub removes access tokens from an error's text so it can be logged.
 func Scrub(s string) string { return tokenInText.ReplaceAllString(s, "access_token=***") }
 
-// tokenErrors are the errcodes after which the cached token must be dropped.
-var tokenErrors = map[int]bool{40001: true, 42001: true, 40014: true}
-
 // call runs fn and, when WeChat says the token is stale, drops the cached
 // token and tries once more (the SDK does neither). The returned error is an
 // *APIError when WeChat answered with an errcode, and never contains the token.
@@ -122,7 +119,7 @@ func (c *Client) call(ctx context.Context, fn func() error) error {
 		used = c.shared.peek()
 	}
 	err := fn()
-	if code := ErrCode(err); tokenErrors[code] {
+	if StaleToken(ErrCode(err)) {
 		c.dropToken(ctx, used)
 		err = fn()
 	}

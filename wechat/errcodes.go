@@ -42,7 +42,10 @@ func (c ErrClass) String() string {
 // people who read the console, what happened and what to do next, in
 // Chinese and in English.
 type ErrInfo struct {
-	Class          ErrClass
+	Class ErrClass
+	// StaleToken: the cached access token must be dropped and the call
+	// tried once more with a fresh one.
+	StaleToken     bool
 	ZH, EN         string // what happened
 	NextZH, NextEN string // what to do next ("" when there is nothing to do)
 }
@@ -53,7 +56,7 @@ type ErrInfo struct {
 var errcodes = map[int]ErrInfo{
 	-1: {Class: ErrTransient, ZH: "微信系统繁忙", EN: "WeChat is busy",
 		NextZH: "稍后自动重试；持续出现请检查微信公众平台状态。", NextEN: "Retried automatically; if it persists, check the WeChat platform status."},
-	40001: {Class: ErrAccountBroken, ZH: "access_token 无效或已过期", EN: "the access token is invalid or expired",
+	40001: {Class: ErrAccountBroken, StaleToken: true, ZH: "access_token 无效或已过期", EN: "the access token is invalid or expired",
 		NextZH: "系统会重新获取令牌并重试；反复出现请检查 AppSecret 是否被重置、是否有其他程序在刷新令牌。", NextEN: "fivec fetches a new token and retries; if it repeats, check whether the AppSecret was reset or another program refreshes the token."},
 	40002: {ZH: "凭证类型不合法", EN: "invalid credential type",
 		NextZH: "检查公众号配置（AppID、AppSecret）。", NextEN: "Check the account settings (AppID, AppSecret)."},
@@ -69,7 +72,7 @@ var errcodes = map[int]ErrInfo{
 		NextZH: "换一种消息类型发送。", NextEN: "Send another message type."},
 	40013: {Class: ErrAccountBroken, ZH: "AppID 不合法", EN: "invalid AppID",
 		NextZH: "检查 FIVEC_WECHAT_APPID 配置。", NextEN: "Check the FIVEC_WECHAT_APPID setting."},
-	40014: {Class: ErrAccountBroken, ZH: "access_token 不合法", EN: "invalid access token",
+	40014: {Class: ErrAccountBroken, StaleToken: true, ZH: "access_token 不合法", EN: "invalid access token",
 		NextZH: "系统会重新获取令牌并重试。", NextEN: "fivec fetches a new token and retries."},
 	40016: {ZH: "菜单按钮数量不合法", EN: "invalid number of menu buttons",
 		NextZH: "一级菜单最多 3 个，每个最多 5 个子菜单。", NextEN: "At most 3 top-level buttons with 5 sub-buttons each."},
@@ -89,7 +92,7 @@ var errcodes = map[int]ErrInfo{
 		NextZH: "检查公众号配置；系统会重新获取令牌。", NextEN: "Check the account settings; fivec fetches a new token."},
 	41005: {ZH: "缺少要上传的文件", EN: "the upload has no file",
 		NextZH: "选择文件后再上传。", NextEN: "Choose a file, then upload."},
-	42001: {Class: ErrAccountBroken, ZH: "access_token 已过期", EN: "the access token expired",
+	42001: {Class: ErrAccountBroken, StaleToken: true, ZH: "access_token 已过期", EN: "the access token expired",
 		NextZH: "系统会重新获取令牌并重试。", NextEN: "fivec fetches a new token and retries."},
 	43002: {ZH: "需要 POST 请求", EN: "POST required",
 		NextZH: "请联系开发人员。", NextEN: "Contact a developer."},
@@ -263,3 +266,7 @@ func DescribeTemplateStatus(lang, status string) (what, next string) {
 	}
 	return info.ZH, info.NextZH
 }
+
+// StaleToken reports whether errcode code means the access token the call
+// used is no longer valid (drop it and try once more).
+func StaleToken(code int) bool { return errcodes[code].StaleToken }

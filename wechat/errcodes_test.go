@@ -103,3 +103,14 @@ func TestTemplateStatusesExplained(t *testing.T) {
 		t.Errorf("user block in Chinese: %q", what)
 	}
 }
+
+// TestStaleTokenCodes: only the codes that say the token itself is stale
+// make the client drop it and try again; a broken AppID or an IP off the
+// whitelist would fail the same way with a fresh token.
+func TestStaleTokenCodes(t *testing.T) {
+	for code, want := range map[int]bool{40001: true, 40014: true, 42001: true, 40013: false, 40164: false, 45015: false, 0: false, 99999: false} {
+		if got := StaleToken(code); got != want {
+			t.Errorf("StaleToken(%d) = %v, want %v", code, got, want)
+		}
+	}
+}
