@@ -2,6 +2,7 @@ package roles
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -467,6 +468,32 @@ func (s *Service) Apologize(ctx context.Context, conv models.Conversation) error
 	}
 	_ = s.Sender.SendCustom(ctx, conv.OpenID, models.TextReply(settings.Render(settings.ServiceApology, s.conf().texts.Apology, settings.TextData{}))) // recorded either way
 	return nil
+}
+
+// Tick is the desk's minute (the service-timeouts job): it resolves
+// conversations idle longer than idle (telling the fan), apologises once to
+// fans queued longer than waitLimit, and assigns queued chats to agents who
+// have room. It goes on after an error and returns them all.
+func (s *Service) Tick(ctx context.Context, idle, waitLimit time.Duration, now time.Time) error {
+	var errs []error
+	stale, err := s.Store.IdleConversations(ctx, now.Add(-idle))
+	errs = append(errs, err)
+	for _, c := range stale {
+		if _, err := s.Resolve(ctx, c.ID, "timeout"); err != nil && models.ErrorCode(err) != models.ECONFLICT {
+			errs = append(errs, err)
+		}
+	}
+	long, err := s.Store.LongWaiting(ctx, now.Add(-waitLimit))
+	errs = append(errs, err)
+	for _, c := range long {
+		errs = append(errs, s.Apologize(ctx, c))
+	}
+	if n, err := s.AssignWaiting(ctx); err != nil {
+		errs = append(errs, err)
+	} else if n > 0 && s.Log != nil {
+		s.Log.Info("assigned waiting conversations", "count", n)
+	}
+	return errors.Join(errs...)
 }
 
 // AssignWaiting gives queued conversations, oldest first, to agents who

@@ -2,14 +2,11 @@ package roles_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fivec/fivec/config"
-	"github.com/fivec/fivec/jobs"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/settings"
@@ -39,7 +36,6 @@ func TestOffHoursEscalationAnsweredInTheMorning(t *testing.T) {
 		d := newDesk(t, s, func(svc *roles.Service) {
 			svc.Hours, svc.Loc, svc.Now = weekdays9to6(), cst, clk.Now
 		})
-		runner := &jobs.Runner{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		ann := d.agent("ann", true, 1) // online at night: still nobody is assigned
 		d.Follow("night1")
 		d.Follow("night2")
@@ -71,7 +67,7 @@ func TestOffHoursEscalationAnsweredInTheMorning(t *testing.T) {
 		// 08:30: still closed; the 留言 waited 9 hours but gets no apology.
 		clk.Set(time.Date(2026, 12, 8, 8, 30, 0, 0, cst))
 		s.SetAgentStatus(ctx, ann.ID, true, 1)
-		if err := runner.RunServiceTick(ctx, d.svc, 30*time.Minute, 10*time.Minute, clk.Now()); err != nil {
+		if err := d.svc.Tick(ctx, 30*time.Minute, 10*time.Minute, clk.Now()); err != nil {
 			t.Fatal(err)
 		}
 		for _, x := range platform.Inbox(d.Acct.AppID, "night1") {
@@ -86,7 +82,7 @@ func TestOffHoursEscalationAnsweredInTheMorning(t *testing.T) {
 		// 09:01: the oldest 留言 goes to ann first; the other keeps waiting.
 		clk.Set(time.Date(2026, 12, 8, 9, 1, 0, 0, cst))
 		s.SetAgentStatus(ctx, ann.ID, true, 1)
-		if err := runner.RunServiceTick(ctx, d.svc, 30*time.Minute, 10*time.Minute, clk.Now()); err != nil {
+		if err := d.svc.Tick(ctx, 30*time.Minute, 10*time.Minute, clk.Now()); err != nil {
 			t.Fatal(err)
 		}
 		c1, _ = s.FindConversation(ctx, c1.ID)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fivec/fivec/jobs"
 	"github.com/fivec/fivec/models"
 	"github.com/fivec/fivec/roles"
 	"github.com/fivec/fivec/wechat/fake"
@@ -313,7 +312,6 @@ func TestTimeoutsApologyAndUnfollow(t *testing.T) {
 	forEachDB(t, func(t *testing.T, s *models.Store) {
 		d := newDesk(t, s, nil)
 		ctx := context.Background()
-		runner := &jobs.Runner{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		ann := d.agent("ann", true, 1)
 		d.Follow("t1")
 		d.Follow("t2")
@@ -326,7 +324,7 @@ func TestTimeoutsApologyAndUnfollow(t *testing.T) {
 		}
 		now := time.Now()
 		// Nothing is old enough yet.
-		if err := runner.RunServiceTick(ctx, d.svc, 30*time.Minute, 10*time.Minute, now); err != nil {
+		if err := d.svc.Tick(ctx, 30*time.Minute, 10*time.Minute, now); err != nil {
 			t.Fatal(err)
 		}
 		if c, _ := s.FindConversation(ctx, c1.ID); c.State != models.ConvAssigned {
@@ -337,7 +335,7 @@ func TestTimeoutsApologyAndUnfollow(t *testing.T) {
 		later := now.Add(31 * time.Minute)
 		s.Now = func() time.Time { return later }
 		s.SetAgentStatus(ctx, ann.ID, true, 1) // heartbeat
-		if err := runner.RunServiceTick(ctx, d.svc, 30*time.Minute, 10*time.Minute, later); err != nil {
+		if err := d.svc.Tick(ctx, 30*time.Minute, 10*time.Minute, later); err != nil {
 			t.Fatal(err)
 		}
 		c1, _ = s.FindConversation(ctx, c1.ID)
@@ -347,7 +345,7 @@ func TestTimeoutsApologyAndUnfollow(t *testing.T) {
 		if got := d.lastCustom("t1"); !strings.Contains(got, "自动结束") {
 			t.Fatalf("t1 not told about the timeout: %q", got)
 		}
-		runner.RunServiceTick(ctx, d.svc, 30*time.Minute, 10*time.Minute, later.Add(time.Minute))
+		d.svc.Tick(ctx, 30*time.Minute, 10*time.Minute, later.Add(time.Minute))
 		apologies := 0
 		for _, x := range platform.Inbox(d.Acct.AppID, "t2") {
 			if strings.Contains(x.Text, "让您久等了") {
