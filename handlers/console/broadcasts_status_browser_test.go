@@ -50,6 +50,9 @@ func TestBrowserBroadcastQuietHoursThenFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	q.tick(t)
+	// Two minutes on: the follow alone no longer opens qbSilent's window
+	// (a follow allows replies for one minute).
+	q.advance(2 * time.Minute)
 	web := httptest.NewServer(q.router)
 	t.Cleanup(web.Close)
 
@@ -82,8 +85,13 @@ func TestBrowserBroadcastQuietHoursThenFailed(t *testing.T) {
 		br.Shot(ctx, fmt.Sprintf("broadcast-schedule-warning-%d", w))
 	}
 
+	// The page stays open while the run waits: when sending starts and
+	// fails, the title's badge follows the runs without a reload.
+	do("the waiting broadcast stays open", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(page), chromedp.WaitVisible(css("#runs")))
+	br.Until(ctx, "title waits before", `document.querySelector('#bc-state').innerText.includes('等待免打扰时段结束')`)
 	q.advance(7*time.Hour + 2*time.Minute) // 08:01: WeChat refuses every send (the fans are unknown to it)
 	q.tick(t)
+	br.Until(ctx, "title follows the run without a reload", `document.querySelector('#bc-state').innerText.includes('失败') && !document.querySelector('#bc-state').innerText.includes('等待')`)
 	for _, w := range []int64{1280, 390} {
 		do("width", chromedp.EmulateViewport(w, 900))
 		do("the broadcast at 08:01", chromedp.Navigate(page), chromedp.WaitVisible(css("#runs")))
