@@ -33,76 +33,21 @@ type EraseResponse struct {
 	PlaceholderOpenID string `json:"placeholder_openid"`
 }
 
-func rightsTarget(id uint64) string { return "member #" + strconv.FormatUint(id, 10) }
-
-func exportHeaders(c *gin.Context, name, format string) {
-	ctype := "text/csv; charset=utf-8"
-	if format == roles.ExportJSON {
-		ctype = "application/json; charset=utf-8"
-	}
-	c.Header("Content-Type", ctype)
-	c.Header("Content-Disposition", `attachment; filename="`+name+"."+format+`"`)
-	c.Status(http.StatusOK)
-}
-
 // memberExport returns everything fivec holds about one fan: ?format=json
 // (the default) or csv.
 func (h *Handler) memberExport(c *gin.Context) {
-	format := c.DefaultQuery("format", roles.ExportJSON)
-	if err := roles.ValidExportFormat(format); err != nil {
-		web.Error(c, err)
-		return
-	}
-	e, err := h.Store.ExportMember(c.Request.Context(), c.Param("openid"))
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	web.Audit(c, h.Store, "member.export", rightsTarget(e.Member.ID), format)
-	exportHeaders(c, "member-"+strconv.FormatUint(e.Member.ID, 10), format)
-	ew, err := roles.NewExportWriter(c.Writer, format, true)
-	if err == nil {
-		if err = ew.Write(e); err == nil {
-			err = ew.Close()
-		}
-	}
-	if err != nil {
-		h.Log.Warn("member export cut short", "member", e.Member.ID, "err", err)
-	}
+	web.ServeMemberExport(c, h.Store, h.Log, c.Param("openid"), c.DefaultQuery("format", roles.ExportJSON))
 }
 
 // segmentExport streams the export of a saved segment's members: a JSON
 // list or one CSV.
 func (h *Handler) segmentExport(c *gin.Context) {
-	format := c.DefaultQuery("format", roles.ExportJSON)
-	err := roles.ValidExportFormat(format)
-	var id uint64
-	if err == nil {
-		id, err = idParam(c)
-	}
-	var sg *models.Segment
-	if err == nil {
-		sg, err = h.Store.FindSegment(c.Request.Context(), id)
-	}
-	var f models.SegmentFilter
-	if err == nil {
-		f, err = sg.Decode()
-	}
-	if err == nil {
-		err = f.Validate()
-	}
+	id, err := idParam(c)
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
-	exportHeaders(c, "segment-"+strconv.FormatUint(id, 10), format)
-	n, err := roles.ExportSegment(c.Request.Context(), h.Store, f, c.Writer, format)
-	detail := format + ", " + strconv.Itoa(n) + " members"
-	if err != nil {
-		h.Log.Warn("segment export cut short", "segment", id, "members", n, "err", err)
-		detail += " (cut short)"
-	}
-	web.Audit(c, h.Store, "segment.export", "segment #"+strconv.FormatUint(id, 10), detail)
+	web.ServeSegmentExport(c, h.Store, h.Log, id, c.DefaultQuery("format", roles.ExportJSON))
 }
 
 // memberErase anonymises a member once the body repeats its openid.
@@ -121,7 +66,7 @@ func (h *Handler) memberErase(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	web.Audit(c, h.Store, "member.erase", rightsTarget(res.MemberID),
+	web.Audit(c, h.Store, "member.erase", web.MemberTarget(res.MemberID),
 		strconv.FormatInt(res.Messages, 10)+" messages blanked, "+strconv.FormatInt(res.Tags, 10)+" tags removed")
 	c.JSON(http.StatusOK, EraseResponse{MemberID: res.MemberID, MessagesBlanked: res.Messages, TagsRemoved: res.Tags,
 		PlaceholderOpenID: res.Placeholder})

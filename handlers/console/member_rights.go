@@ -21,80 +21,21 @@ func (h *Handler) registerRights(admin *gin.RouterGroup) {
 	admin.GET("/segments/:id/export", h.segmentExport)
 }
 
-// memberTarget names a member in the audit log by id, not openid, so an
-// erased fan's entries hold nothing that points back to them.
-func memberTarget(id uint64) string { return "member #" + strconv.FormatUint(id, 10) }
-
-// attachment starts a download of name in format.
-func attachment(c *gin.Context, name, format string) {
-	ctype := "text/csv; charset=utf-8"
-	if format == roles.ExportJSON {
-		ctype = "application/json; charset=utf-8"
-	}
-	c.Header("Content-Type", ctype)
-	c.Header("Content-Disposition", `attachment; filename="`+name+"."+format+`"`)
-	c.Header("Cache-Control", "no-store")
-	c.Status(http.StatusOK)
-}
-
 // memberExport downloads everything fivec holds about one fan (?format=csv
 // or json), audited.
 func (h *Handler) memberExport(c *gin.Context) {
-	format := c.DefaultQuery("format", roles.ExportCSV)
-	if err := roles.ValidExportFormat(format); err != nil {
-		web.Error(c, err)
-		return
-	}
-	e, err := h.Store.ExportMember(c.Request.Context(), c.Param("openid"))
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	web.Audit(c, h.Store, "member.export", memberTarget(e.Member.ID), format)
-	attachment(c, "member-"+strconv.FormatUint(e.Member.ID, 10), format)
-	ew, err := roles.NewExportWriter(c.Writer, format, true)
-	if err == nil {
-		if err = ew.Write(e); err == nil {
-			err = ew.Close()
-		}
-	}
-	if err != nil {
-		h.Log.Warn("member export cut short", "member", e.Member.ID, "err", err)
-	}
+	web.ServeMemberExport(c, h.Store, h.Log, c.Param("openid"), c.DefaultQuery("format", roles.ExportCSV))
 }
 
 // segmentExport streams the export of every member of a saved segment,
 // loading a hundred members at a time.
 func (h *Handler) segmentExport(c *gin.Context) {
-	format := c.DefaultQuery("format", roles.ExportCSV)
-	err := roles.ValidExportFormat(format)
-	var id uint64
-	if err == nil {
-		id, err = idParam(c, "id")
-	}
-	var sg *models.Segment
-	if err == nil {
-		sg, err = h.Store.FindSegment(c.Request.Context(), id)
-	}
-	var f models.SegmentFilter
-	if err == nil {
-		f, err = sg.Decode()
-	}
-	if err == nil {
-		err = f.Validate()
-	}
+	id, err := idParam(c, "id")
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
-	attachment(c, "segment-"+strconv.FormatUint(id, 10), format)
-	n, err := roles.ExportSegment(c.Request.Context(), h.Store, f, c.Writer, format)
-	detail := format + ", " + strconv.Itoa(n) + " members"
-	if err != nil {
-		h.Log.Warn("segment export cut short", "segment", id, "members", n, "err", err)
-		detail += " (cut short)"
-	}
-	web.Audit(c, h.Store, "segment.export", "segment #"+strconv.FormatUint(id, 10), detail)
+	web.ServeSegmentExport(c, h.Store, h.Log, id, c.DefaultQuery("format", roles.ExportCSV))
 }
 
 // memberErase anonymises a member (models.EraseMember) once the admin has
@@ -112,7 +53,7 @@ func (h *Handler) memberErase(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	web.Audit(c, h.Store, "member.erase", memberTarget(res.MemberID),
+	web.Audit(c, h.Store, "member.erase", web.MemberTarget(res.MemberID),
 		strconv.FormatInt(res.Messages, 10)+" messages blanked, "+strconv.FormatInt(res.Tags, 10)+" tags removed")
 	redirect(c, Base+"/members", "rights.erased")
 }
