@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"mime/multipart"
 	"net/http"
 )
 
@@ -121,23 +120,7 @@ func (c *Client) GetPublish(ctx context.Context, publishID int64) (PublishStatus
 // UploadArticleImage is media/uploadimg: an image for an article's body
 // (jpg/png ≤ 1 MB), answered with its URL on WeChat.
 func (c *Client) UploadArticleImage(ctx context.Context, fileName string, data []byte) (string, error) {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	fw, err := w.CreateFormFile("media", fileName)
-	if err != nil {
-		return "", err
-	}
-	fw.Write(data)
-	if err := w.Close(); err != nil {
-		return "", err
-	}
-	body, _, err := c.do(ctx, func(token string) (*http.Request, error) {
-		req, err := http.NewRequest(http.MethodPost, endpoint("media/uploadimg", token, nil), bytes.NewReader(buf.Bytes()))
-		if err == nil {
-			req.Header.Set("Content-Type", w.FormDataContentType())
-		}
-		return req, err
-	})
+	body, err := c.postFile(ctx, "media/uploadimg", nil, fileName, data, nil)
 	if err != nil {
 		return "", err
 	}

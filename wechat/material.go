@@ -130,30 +130,43 @@ func postJSON(u string, v any) (*http.Request, error) {
 	return req, err
 }
 
-// AddMaterial uploads a permanent material and returns its media_id (and,
-// for an image, its URL on WeChat).
-func (c *Client) AddMaterial(ctx context.Context, up MaterialUpload) (mediaID, imageURL string, err error) {
+// postFile sends data as the multipart field "media" (named fileName, with
+// the plain fields besides) to path with query, and returns WeChat's answer.
+// Every upload (material/add_material, media/upload, media/uploadimg) goes
+// through it.
+func (c *Client) postFile(ctx context.Context, path string, query url.Values, fileName string, data []byte, fields map[string]string) ([]byte, error) {
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
-	fw, err := w.CreateFormFile("media", up.FileName)
+	fw, err := w.CreateFormFile("media", fileName)
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
-	fw.Write(up.Data)
-	if up.Kind == "video" {
-		desc, _ := json.Marshal(map[string]string{"title": up.Title, "introduction": up.Introduction})
-		w.WriteField("description", string(desc))
+	fw.Write(data)
+	for k, v := range fields {
+		w.WriteField(k, v)
 	}
 	if err := w.Close(); err != nil {
-		return "", "", err
+		return nil, err
 	}
 	body, _, err := c.do(ctx, func(token string) (*http.Request, error) {
-		req, err := http.NewRequest(http.MethodPost, endpoint("material/add_material", token, url.Values{"type": {up.Kind}}), bytes.NewReader(buf.Bytes()))
+		req, err := http.NewRequest(http.MethodPost, endpoint(path, token, query), bytes.NewReader(buf.Bytes()))
 		if err == nil {
 			req.Header.Set("Content-Type", w.FormDataContentType())
 		}
 		return req, err
 	})
+	return body, err
+}
+
+// AddMaterial uploads a permanent material and returns its media_id (and,
+// for an image, its URL on WeChat).
+func (c *Client) AddMaterial(ctx context.Context, up MaterialUpload) (mediaID, imageURL string, err error) {
+	var fields map[string]string
+	if up.Kind == "video" {
+		desc, _ := json.Marshal(map[string]string{"title": up.Title, "introduction": up.Introduction})
+		fields = map[string]string{"description": string(desc)}
+	}
+	body, err := c.postFile(ctx, "material/add_material", url.Values{"type": {up.Kind}}, up.FileName, up.Data, fields)
 	if err != nil {
 		return "", "", err
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 )
@@ -58,23 +57,7 @@ func (c *Client) download(ctx context.Context, u string) ([]byte, string, error)
 // UploadTempMedia uploads a temporary medium (kind image, voice, video or
 // thumb) and returns its media_id, valid 3 days.
 func (c *Client) UploadTempMedia(ctx context.Context, kind, fileName string, data []byte) (string, error) {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	fw, err := w.CreateFormFile("media", fileName)
-	if err != nil {
-		return "", err
-	}
-	fw.Write(data)
-	if err := w.Close(); err != nil {
-		return "", err
-	}
-	body, _, err := c.do(ctx, func(token string) (*http.Request, error) {
-		req, err := http.NewRequest(http.MethodPost, endpoint("media/upload", token, url.Values{"type": {kind}}), bytes.NewReader(buf.Bytes()))
-		if err == nil {
-			req.Header.Set("Content-Type", w.FormDataContentType())
-		}
-		return req, err
-	})
+	body, err := c.postFile(ctx, "media/upload", url.Values{"type": {kind}}, fileName, data, nil)
 	if err != nil {
 		return "", err
 	}
