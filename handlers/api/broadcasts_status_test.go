@@ -40,7 +40,15 @@ func TestBroadcastStatusAPI(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// apSilent followed two minutes ago and never wrote: outside the
+		// window (a follow allows replies for one minute only).
+		mu.Lock()
+		now = now.Add(-2 * time.Minute)
+		mu.Unlock()
 		follow(t, s, "apSilent", "")
+		mu.Lock()
+		now = now.Add(2 * time.Minute)
+		mu.Unlock()
 		e.run(t, []check{
 			{name: "plan with reasons", token: mia, method: "POST", path: "/api/v1/broadcasts/plan", body: `{"kind":"text","audience":"openids","openids":["apA","apSilent"],"channel":"direct"}`,
 				status: 200, contains: `"outside_window":1,"over_cap":0,"unknown_openids":0,"unreachable_reasons":[{"reason":"window_closed","count":1,"why":"no interaction in 48 hours (customer-service window closed) and no template message set","next":"Set a template ID to reach them by template message, or use a mass send.","why_zh":"48 小时内没有互动`},

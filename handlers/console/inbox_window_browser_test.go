@@ -58,7 +58,7 @@ func TestBrowserInboxClosedWindow(t *testing.T) {
 	br.Until(a, "the box is disabled", `document.querySelector('#send').disabled && document.querySelector('#reply-text').disabled`)
 	why, _ := chromedp.Run(a, chromedp.Text(css("#reply-closed")))
 	card, _ = chromedp.Run(a, chromedp.Text(css("#conv-window")))
-	if !strings.Contains(why, "1 分钟内回复，这个窗口已关闭") || !strings.Contains(why, "模板消息") {
+	if !strings.Contains(why, "1 分钟内回复，这个窗口已关闭") || !strings.Contains(why, "请等粉丝再发消息后回复") {
 		t.Fatalf("reason under the box: %q", why)
 	}
 	if !strings.Contains(card, "粉丝 3 分钟前点击了菜单") || !strings.Contains(card, "不可发送") {

@@ -88,7 +88,7 @@ func TestBrowserInboxWindowClosesLive(t *testing.T) {
 		t.Fatalf("the page reloaded (%v): the live update was not what changed it", loads)
 	}
 	why, _ := chromedp.Run(a, chromedp.Text(css("#reply-closed")))
-	if !strings.Contains(why, "1 分钟内回复，这个窗口已关闭") || !strings.Contains(why, "模板消息") {
+	if !strings.Contains(why, "1 分钟内回复，这个窗口已关闭") || !strings.Contains(why, "请等粉丝再发消息后回复") {
 		t.Fatalf("reason under the box: %q", why)
 	}
 	draft, _ := chromedp.Run(a, chromedp.Evaluate[string](`document.querySelector('#reply-text').value`))
