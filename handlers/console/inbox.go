@@ -63,7 +63,7 @@ type inboxRow struct {
 	ID             uint64
 	OpenID, State  string
 	Reason         string
-	AfterHours     bool // a 留言 left outside business hours
+	AfterHours     bool   // a 留言 left outside business hours
 	Team           string // the team whose queue it is in ("" for the general one)
 	Agent          string
 	Mine, Unread   bool
